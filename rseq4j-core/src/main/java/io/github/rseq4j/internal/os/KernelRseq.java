@@ -1,0 +1,51 @@
+package io.github.rseq4j.internal.os;
+
+import io.github.rseq4j.internal.abi.Arch;
+import io.github.rseq4j.internal.abi.RseqAbi;
+
+/** Thin wrappers for the rseq and membarrier system calls; results are values or -errno. */
+public final class KernelRseq {
+    private KernelRseq() {}
+
+    /** Outcome of the {@code rseq(NULL, 0, 0, 0)} probe. */
+    public enum Probe {
+        /** EINVAL: the kernel has rseq. */
+        PRESENT,
+        /** ENOSYS: no rseq in this kernel (or not Linux). */
+        ABSENT,
+        /** EPERM: a seccomp filter (or similar) denies it. */
+        DENIED,
+        /** Something else, or no way to ask. */
+        UNKNOWN
+    }
+
+    /** {@code rseq(area, len, flags, sig)}: 0 or -errno. */
+    public static int rseq(Arch arch, long area, int len, int flags, int sig) {
+        if (arch.rseqSyscall() < 0) {
+            return -RseqAbi.ENOSYS;
+        }
+        return (int) Libc.syscall(arch.rseqSyscall(), area, len & 0xFFFFFFFFL, flags, sig & 0xFFFFFFFFL);
+    }
+
+    /** Asks the kernel whether rseq exists, without registering anything. */
+    public static Probe probe(Arch arch) {
+        if (!Libc.AVAILABLE || arch.rseqSyscall() < 0) {
+            return Probe.ABSENT;
+        }
+        int r = rseq(arch, 0, 0, 0, 0);
+        return switch (-r) {
+            case RseqAbi.EINVAL -> Probe.PRESENT;
+            case RseqAbi.ENOSYS -> Probe.ABSENT;
+            case RseqAbi.EPERM -> Probe.DENIED;
+            default -> Probe.UNKNOWN;
+        };
+    }
+
+    /** {@code membarrier(cmd, flags, cpu)}: result or -errno. */
+    public static long membarrier(Arch arch, int cmd, int flags, int cpu) {
+        if (!Libc.AVAILABLE || arch.membarrierSyscall() < 0) {
+            return -RseqAbi.ENOSYS;
+        }
+        return Libc.syscall(arch.membarrierSyscall(), cmd, flags, cpu);
+    }
+}

@@ -1,0 +1,237 @@
+package io.github.rseq4j.internal.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The few C library functions rseq4j calls, as FFM downcalls.
+ *
+ * <p>Calls that can fail return {@code -errno} (never a raw -1 with a separate errno),
+ * captured with {@link Linker.Option#captureCallState(String...)} inside the same native
+ * call, so no Java code can run between the failure and reading errno.
+ *
+ * <p>Nothing here is usable on a system without a C library exporting these symbols;
+ * {@link #AVAILABLE} says whether they were all found.
+ */
+public final class Libc {
+    private Libc() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    /** Whether every function this class binds was found. */
+    public static final boolean AVAILABLE;
+
+    private static final MethodHandle SYSCALL3;
+    private static final MethodHandle SYSCALL4;
+    private static final MethodHandle GETAUXVAL;
+    private static final MethodHandle SCHED_GETCPU;
+    private static final MethodHandle SCHED_GETAFFINITY;
+    private static final MethodHandle SCHED_SETAFFINITY;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MPROTECT;
+    private static final MethodHandle PTHREAD_KEY_CREATE;
+    private static final MethodHandle GETTID;
+
+    static {
+        MethodHandle s3 = null, s4 = null, aux = null, getcpu = null, getaff = null, setaff = null,
+                mmap = null, mprotect = null, keyCreate = null, gettid = null;
+        boolean ok;
+        try {
+            Linker.Option errno = Linker.Option.captureCallState("errno");
+            s3 = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                    errno, Linker.Option.firstVariadicArg(1));
+            s4 = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                    errno, Linker.Option.firstVariadicArg(1));
+            aux = downcall("getauxval", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+            getcpu = downcall("sched_getcpu", FunctionDescriptor.of(JAVA_INT));
+            getaff = downcall("sched_getaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno);
+            setaff = downcall("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno);
+            mmap = downcall("mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), errno);
+            mprotect = downcall("mprotect", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno);
+            keyCreate = downcall("pthread_key_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            gettid = downcall("gettid", FunctionDescriptor.of(JAVA_INT));
+            ok = true;
+        } catch (RuntimeException | LinkageError e) {
+            ok = false;
+        }
+        AVAILABLE = ok;
+        SYSCALL3 = s3; SYSCALL4 = s4; GETAUXVAL = aux; SCHED_GETCPU = getcpu;
+        SCHED_GETAFFINITY = getaff; SCHED_SETAFFINITY = setaff; MMAP = mmap; MPROTECT = mprotect;
+        PTHREAD_KEY_CREATE = keyCreate; GETTID = gettid;
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        MemorySegment addr = LOOKUP.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("C library symbol not found: " + name));
+        return LINKER.downcallHandle(addr, fd, options);
+    }
+
+    /** Address of a C library symbol (function or data), if it exists. */
+    public static Optional<MemorySegment> symbol(String name) {
+        return LOOKUP.find(name);
+    }
+
+    /** Address of a C library function that generated code calls; fails clearly when absent. */
+    public static long functionAddress(String name) {
+        return LOOKUP.find(name)
+                .orElseThrow(() -> new IllegalStateException("C library function not found: " + name))
+                .address();
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException wrap(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    /** {@code syscall(nr, a, b, c)}: result, or -errno. */
+    public static long syscall(long nr, long a, long b, long c) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long r = (long) SYSCALL3.invokeExact(state, nr, a, b, c);
+            return r == -1 ? -errno(state) : r;
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code syscall(nr, a, b, c, d)}: result, or -errno. */
+    public static long syscall(long nr, long a, long b, long c, long d) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long r = (long) SYSCALL4.invokeExact(state, nr, a, b, c, d);
+            return r == -1 ? -errno(state) : r;
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code getauxval(type)}; 0 when the entry is absent. */
+    public static long getauxval(long type) {
+        try {
+            return (long) GETAUXVAL.invokeExact(type);
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code sched_getcpu()}: the CPU the calling OS thread runs on, or -1. */
+    public static int schedGetcpu() {
+        try {
+            return (int) SCHED_GETCPU.invokeExact();
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code gettid()} of the calling OS thread. */
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** Size in bytes of the CPU masks passed to the affinity calls (enough for 8192 CPUs). */
+    public static final int CPU_MASK_BYTES = 1024;
+
+    /** {@code sched_getaffinity(0, ...)} into {@code mask}: 0 or -errno. */
+    public static int schedGetaffinity(MemorySegment mask) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) SCHED_GETAFFINITY.invokeExact(state, 0, mask.byteSize(), mask);
+            return r == -1 ? -errno(state) : 0;
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code sched_setaffinity(0, ...)} of the calling OS thread: 0 or -errno. */
+    public static int schedSetaffinity(MemorySegment mask) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) SCHED_SETAFFINITY.invokeExact(state, 0, mask.byteSize(), mask);
+            return r == -1 ? -errno(state) : 0;
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    public static final int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+    public static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+
+    /** Anonymous private mapping; returns the address or throws with errno. */
+    public static long mmapAnonymous(long length, int prot, boolean noReserve) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noReserve ? MAP_NORESERVE : 0);
+            long r = (long) MMAP.invokeExact(state, 0L, length, prot, flags, -1, 0L);
+            if (r == -1L) {
+                throw new OutOfMemoryError("mmap of " + length + " bytes failed, errno " + errno(state));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code mprotect}; throws with errno on failure. */
+    public static void mprotect(long address, long length, int prot) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) MPROTECT.invokeExact(state, address, length, prot);
+            if (r != 0) {
+                throw new IllegalStateException("mprotect(" + Long.toHexString(address) + ", " + length
+                        + ", " + prot + ") failed, errno " + errno(state));
+            }
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** {@code pthread_key_create(&key, destructor)}; returns the key or throws. */
+    public static int pthreadKeyCreate(MemorySegment destructor) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(JAVA_INT);
+            int r = (int) PTHREAD_KEY_CREATE.invokeExact(key, destructor);
+            if (r != 0) {
+                throw new IllegalStateException("pthread_key_create failed: " + r);
+            }
+            return key.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** Reads a C {@code long} data symbol, if present. */
+    public static Optional<Long> readLongSymbol(String name) {
+        return symbol(name).map(s -> s.reinterpret(8).get(ValueLayout.JAVA_LONG, 0));
+    }
+
+    /** Reads a C {@code unsigned int} data symbol, if present. */
+    public static Optional<Integer> readIntSymbol(String name) {
+        return symbol(name).map(s -> s.reinterpret(4).get(ValueLayout.JAVA_INT, 0));
+    }
+}
