@@ -312,6 +312,12 @@ public final class X86_64Assembler {
         buf.u8(0x58 + r.low());
     }
 
+    /** syscall: number in rax, arguments in rdi, rsi, rdx, r10, r8, r9; clobbers rcx and r11. */
+    public void syscall() {
+        buf.u8(0x0F);
+        buf.u8(0x05);
+    }
+
     /** pause: a spin-wait hint. */
     public void pause() {
         buf.u8(0xF3);

@@ -13,6 +13,12 @@ public final class SliceLayout {
      */
     public static final int STOPPED_OFFSET = 0;
 
+    /** log2 of the distance between slices: 1 MiB, as librseq's default pool stride. */
+    public static final int STRIDE_SHIFT = 20;
+
+    /** Distance between slices, and the size of each. */
+    public static final long STRIDE = 1L << STRIDE_SHIFT;
+
     /** Bytes reserved at the start of every slice. */
     public static final int HEADER_BYTES = 64;
 

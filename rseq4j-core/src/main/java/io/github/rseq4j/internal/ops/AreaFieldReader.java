@@ -30,4 +30,18 @@ public final class AreaFieldReader {
         a.returnImm(-1);
         return entry;
     }
+
+    /** Emits {@code long read()} returning the calling thread's area address, or 0 when it has none. */
+    public static Label emitAreaAddress(MacroAssembler a, String name) {
+        Label entry = a.label(name);
+        a.bind(entry);
+        a.enter(0, 1);
+        Reg area = a.temp(0);
+        Label none = a.label("none");
+        a.locateArea(area, none);
+        a.returnReg(area);
+        a.bind(none);
+        a.returnImm(0);
+        return entry;
+    }
 }

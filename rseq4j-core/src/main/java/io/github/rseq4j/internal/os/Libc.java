@@ -60,7 +60,7 @@ public final class Libc {
             s4 = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
                     errno, Linker.Option.firstVariadicArg(1));
             aux = downcall("getauxval", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
-            getcpu = downcall("sched_getcpu", FunctionDescriptor.of(JAVA_INT));
+            getcpu = downcall("sched_getcpu", FunctionDescriptor.of(JAVA_INT), Linker.Option.critical(false));
             getaff = downcall("sched_getaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno);
             setaff = downcall("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno);
             mmap = downcall("mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), errno);

@@ -1,0 +1,146 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * An item of {@link PerCpuMemory}: the same {@link #bytes()} bytes in every slice, used
+ * as 64-bit words at 8-aligned byte offsets {@code 0 <= offset < bytes}.
+ *
+ * <p>Two kinds of operations: {@code try*} runs the rseq critical section once and
+ * returns its raw {@link RseqResult} code (on failure nothing was stored); the others
+ * always complete, taking the stop-and-fence path when the critical section cannot
+ * commit, and only ever report success or {@link RseqResult#COMPARE_FAILED}.
+ *
+ * <p>Memory ordering: a committed operation's store is a plain store made atomic with
+ * respect to every other operation on the same slice by rseq (no atomic instruction),
+ * relaxed with respect to other memory unless the method says "release". Reads of other
+ * slices ({@link #get}, {@link #sum}) use acquire loads.
+ */
+public final class PerCpuItem {
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private final PerCpuMemory memory;
+    private final SliceMemory m;
+    private final long offset;
+    private final long bytes;
+
+    PerCpuItem(PerCpuMemory memory, long offset) {
+        this.memory = memory;
+        this.m = memory.slices;
+        this.offset = offset;
+        this.bytes = m.itemSize(offset);
+    }
+
+    public PerCpuMemory memory() {
+        return memory;
+    }
+
+    /** Size of each copy in bytes. */
+    public long bytes() {
+        return bytes;
+    }
+
+    private long word(long off) {
+        m.checkOpen();
+        if (off < 0 || off > bytes - 8 || (off & 7) != 0) {
+            throw new IndexOutOfBoundsException("word offset " + off + " is not an 8-aligned offset in [0, "
+                    + (bytes - 8) + "]");
+        }
+        return offset + off;
+    }
+
+    /**
+     * Adds {@code delta} to the word at {@code off} in the calling CPU's copy; always
+     * completes. Returns the slice index it went to.
+     */
+    public int add(long off, long delta) {
+        return (int) SliceOps.DEFAULT.add(m, word(off), delta);
+    }
+
+    /** One attempt of the add critical section: the slice index, or a failure code. */
+    public long tryAdd(long off, long delta) {
+        long w = word(off);
+        return raw() ? SliceOps.rawAdd(set(), m.base(), w, delta) : RseqResult.NOT_REGISTERED;
+    }
+
+    /**
+     * In the calling CPU's copy: if the word at {@code off} equals {@code expect}, store
+     * {@code newValue}. Returns the slice index, or {@link RseqResult#COMPARE_FAILED}.
+     */
+    public long compareAndStore(long off, long expect, long newValue) {
+        return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, false);
+    }
+
+    /** As {@link #compareAndStore}, with a release store (earlier writes are visible first). */
+    public long compareAndStoreRelease(long off, long expect, long newValue) {
+        return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, true);
+    }
+
+    /** One attempt of compare-and-store: index, COMPARE_FAILED, or a failure code. */
+    public long tryCompareAndStore(long off, long expect, long newValue) {
+        long w = word(off);
+        return raw() ? SliceOps.rawCompareAndStore(set(), m.base(), w, expect, newValue, false) : RseqResult.NOT_REGISTERED;
+    }
+
+    /**
+     * In the calling CPU's copy: if the word at {@code off1} equals {@code expect1} and the
+     * word at {@code off2} equals {@code expect2}, store {@code newValue} at {@code off1}.
+     */
+    public long compare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
+        return SliceOps.DEFAULT.compare2AndStore(m, word(off1), expect1, word(off2), expect2, newValue);
+    }
+
+    /** One attempt of {@link #compare2AndStore}: index, COMPARE_FAILED, or a failure code. */
+    public long tryCompare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
+        long w1 = word(off1), w2 = word(off2);
+        return raw() ? SliceOps.rawCompare2AndStore(set(), m.base(), w1, expect1, w2, expect2, newValue)
+                : RseqResult.NOT_REGISTERED;
+    }
+
+    /** The word at {@code off} in slice {@code index} (acquire load). */
+    public long get(int index, long off) {
+        long w = word(off);
+        m.checkIndex(index);
+        return (long) LONG.getAcquire(m.whole(), SliceMemory.at(index, w));
+    }
+
+    /**
+     * Sets the word at {@code off} in slice {@code index}, which the caller must have
+     * stopped ({@link PerCpuMemory#stop}).
+     *
+     * @throws IllegalStateException when the slice is not stopped
+     */
+    public void setStopped(int index, long off, long value) {
+        long w = word(off);
+        if (!m.isStopped(index)) {
+            throw new IllegalStateException("slice " + index + " must be stopped to write another CPU's copy");
+        }
+        m.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, w), value);
+    }
+
+    /** The sum of the word at {@code off} over all slices (not a snapshot: see the counter). */
+    public long sum(long off) {
+        long w = word(off);
+        long s = 0;
+        for (int i = 0; i < m.slices(); i++) {
+            s += (long) LONG.getAcquire(m.whole(), SliceMemory.at(i, w));
+        }
+        return s;
+    }
+
+    /** Frees the item in every slice. The caller guarantees nobody uses it any more. */
+    public void free() {
+        m.free(offset);
+    }
+
+    private boolean raw() {
+        return SliceOps.DEFAULT.cpuId() != null;
+    }
+
+    private io.github.rseq4j.internal.ops.OperationSet set() {
+        return m.mode() == IndexMode.CPU_ID ? SliceOps.DEFAULT.cpuId() : SliceOps.DEFAULT.concurrencyId();
+    }
+}

@@ -1,0 +1,155 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.memory.SliceLayout;
+import io.github.rseq4j.internal.memory.SliceMemory;
+
+/**
+ * Per-CPU memory: one slice per index (CPU or concurrency id), and items that exist at the
+ * same offset in every slice, in the spirit of librseq's mempool. This is the low-level
+ * API that rseq4j's own structures are built on.
+ *
+ * <pre>{@code
+ * try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+ *     PerCpuItem hits = mem.allocate(8);
+ *     hits.add(0, 1);                    // a critical section on the caller's CPU
+ *     long total = hits.sum(0);          // reads every CPU's copy
+ * }
+ * }</pre>
+ *
+ * <p><b>Layout.</b> Slices are {@link #sliceBytes()} apart in one virtual reservation; a
+ * slice's first 64 bytes are rseq4j's header (the stopped word); items of one slice are
+ * packed, so the per-CPU copies of many small items share cache lines within a CPU and
+ * never across CPUs. Pages nobody touches cost no physical memory, which is what makes
+ * {@link IndexMode#CONCURRENCY_ID} cheap on big machines.
+ *
+ * <p><b>Stopping a slice.</b> {@link #stop(int)} gives the caller a slice to itself: it
+ * marks the slice stopped and fences its CPU (membarrier RSEQ), after which no critical
+ * section commits to it until {@link #start(int)}. Drains, migrations and exact snapshots
+ * use it; so does every operation that cannot complete as a critical section.
+ *
+ * <p><b>Lifetime.</b> {@link #close()} forbids further use. The memory is never returned
+ * to the operating system, because another thread might still be inside a critical
+ * section on it; create long-lived instances.
+ */
+public final class PerCpuMemory implements AutoCloseable {
+    final SliceMemory slices;
+
+    private PerCpuMemory(IndexMode mode) {
+        this.slices = new SliceMemory(mode);
+    }
+
+    /**
+     * Reserves per-CPU memory indexed by {@code mode}.
+     *
+     * @throws UnsupportedOperationException for {@link IndexMode#CONCURRENCY_ID} in rseq
+     *                                       mode on a kernel without mm_cid
+     */
+    public static PerCpuMemory create(IndexMode mode) {
+        return new PerCpuMemory(mode);
+    }
+
+    /** How slices are chosen. */
+    public IndexMode indexMode() {
+        return slices.mode();
+    }
+
+    /** Number of slices: highest possible CPU + 1. */
+    public int slices() {
+        return slices.slices();
+    }
+
+    /** Bytes per slice (and the distance between slices). */
+    public static long sliceBytes() {
+        return SliceLayout.STRIDE;
+    }
+
+    /** Bytes available for items in each slice. */
+    public static long itemCapacity() {
+        return SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
+    }
+
+    /**
+     * Allocates an item of {@code bytes} (rounded up to 8, 8-byte aligned) in every slice,
+     * all copies zero.
+     *
+     * @throws IllegalArgumentException when {@code bytes} is not in [1, {@link #itemCapacity()}]
+     * @throws IllegalStateException    when the slices are full or the memory is closed
+     */
+    public PerCpuItem allocate(long bytes) {
+        return new PerCpuItem(this, allocateOffset(bytes, 8));
+    }
+
+    long allocateOffset(long bytes, long alignment) {
+        long off = slices.allocate(bytes, alignment);
+        if (off < 0) {
+            throw new IllegalStateException("per-CPU memory full: no room for " + bytes + " more bytes per slice");
+        }
+        return off;
+    }
+
+    /**
+     * A per-CPU LIFO list whose nodes carry {@code payloadBytes} bytes each.
+     *
+     * @see PerCpuList
+     */
+    public PerCpuList newList(long payloadBytes) {
+        return new PerCpuList(this, payloadBytes);
+    }
+
+    /**
+     * A per-CPU byte ring of {@code capacity} bytes per slice (a power of two, 256 to
+     * half a slice).
+     *
+     * @see PerCpuRing
+     */
+    public PerCpuRing newRing(long capacity) {
+        return new PerCpuRing(this, capacity);
+    }
+
+    /** A per-CPU spin lock. */
+    public PerCpuSpinLock newSpinLock() {
+        return new PerCpuSpinLock(this);
+    }
+
+    /**
+     * Stops slice {@code index}, waiting while another stopper holds it; on return no
+     * critical section can commit to it, and earlier commits are visible.
+     *
+     * @throws IndexOutOfBoundsException for a bad index
+     */
+    public void stop(int index) {
+        slices.checkOpen();
+        slices.stop(index);
+    }
+
+    /** Stops slice {@code index} if nobody else holds it; true when the caller now does. */
+    public boolean tryStop(int index) {
+        slices.checkOpen();
+        return slices.tryStop(index);
+    }
+
+    /**
+     * Restarts slice {@code index}, publishing the stopper's writes (release ordering).
+     *
+     * @throws IllegalStateException when it is not stopped
+     */
+    public void start(int index) {
+        slices.start(index);
+    }
+
+    /** Whether slice {@code index} is stopped. */
+    public boolean isStopped(int index) {
+        return slices.isStopped(index);
+    }
+
+    /** Forbids further use. The reservation stays mapped (see the class notes). */
+    @Override
+    public void close() {
+        slices.close();
+    }
+
+    @Override
+    public String toString() {
+        return "PerCpuMemory[" + indexMode() + ", " + slices() + " slices, " + slices.items() + " items]";
+    }
+}

@@ -1,0 +1,98 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.memory.RingFormat;
+import io.github.rseq4j.internal.memory.SliceLayout;
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Per-CPU byte rings for records of up to {@value #MAX_RECORD} bytes: many writers (each
+ * writes the ring of the CPU it runs on) and one reader at a time.
+ *
+ * <p>A write is one rseq critical section: check the room left, copy the record into free
+ * space (safe to redo after an abort, since nothing reads free space), then commit the new
+ * write position with a release store. No atomic instruction on the write path.
+ * Records of one CPU's ring are read in the order they were committed there.
+ */
+public final class PerCpuRing {
+    /** Largest record. */
+    public static final int MAX_RECORD = 4096;
+
+    private final SliceMemory m;
+    private final long ring;
+    private final long capacity;
+
+    PerCpuRing(PerCpuMemory memory, long capacity) {
+        if (capacity < 256 || capacity > SliceLayout.STRIDE / 2 || Long.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("ring capacity must be a power of two from 256 to "
+                    + SliceLayout.STRIDE / 2 + ": " + capacity);
+        }
+        this.m = memory.slices;
+        this.capacity = capacity;
+        this.ring = memory.allocateOffset(SliceLayout.RING_DATA + capacity, 64);
+        for (int i = 0; i < m.slices(); i++) {
+            RingFormat.init(m.whole(), SliceMemory.at(i, ring), capacity);
+        }
+    }
+
+    /** Bytes per CPU. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** Ring bytes a record of {@code len} payload bytes takes. */
+    public static long recordBytes(long len) {
+        return RingFormat.recordBytes(len);
+    }
+
+    /**
+     * Appends {@code record} (heap or native, at most {@value #MAX_RECORD} bytes) to the
+     * calling CPU's ring. Returns the slice index, or {@link RseqResult#COMPARE_FAILED}
+     * when that ring is full.
+     */
+    public long write(MemorySegment record) {
+        Objects.requireNonNull(record, "record");
+        long len = record.byteSize();
+        if (len > MAX_RECORD || recordBytes(len) > capacity) {
+            throw new IllegalArgumentException("record of " + len + " bytes is larger than the limit ("
+                    + Math.min(MAX_RECORD, capacity - 8) + ")");
+        }
+        m.checkOpen();
+        return SliceOps.DEFAULT.ringWrite(m, ring, record, len);
+    }
+
+    /** Receives records read from the rings. */
+    @FunctionalInterface
+    public interface RecordHandler {
+        /** One record from slice {@code index}; {@code bytes} is only valid during the call. */
+        void onRecord(int index, byte[] bytes, int length);
+    }
+
+    /**
+     * Reads every record committed so far, ring by ring (in commit order within a ring),
+     * and frees their space. One reader at a time (callers are serialised). Returns how
+     * many records were read.
+     */
+    public synchronized long drain(RecordHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        byte[] buf = new byte[MAX_RECORD];
+        long n = 0;
+        for (int i = 0; i < m.slices(); i++) {
+            int index = i;
+            n += RingFormat.drain(m.whole(), SliceMemory.at(i, ring), (data, pos, mask, len) -> {
+                RingFormat.copyOut(data, pos, mask, len, buf, 0);
+                handler.onRecord(index, buf, (int) len);
+            });
+        }
+        return n;
+    }
+
+    /** Committed, unread bytes in slice {@code index}'s ring. */
+    public long used(int index) {
+        m.checkIndex(index);
+        return RingFormat.used(m.whole(), SliceMemory.at(index, ring));
+    }
+}

@@ -1,0 +1,63 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A spin lock per slice, built on the compare-and-store critical section: {@link #lock()}
+ * takes the calling CPU's lock (0 to 1) and returns its index; {@link #unlock(int)}
+ * releases it with a release store. Holders on different CPUs do not contend. The lock
+ * is not reentrant; hold it briefly.
+ */
+public final class PerCpuSpinLock {
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final int SPINS_BEFORE_YIELD = 100;
+
+    private final SliceMemory m;
+    private final long word;
+
+    PerCpuSpinLock(PerCpuMemory memory) {
+        this.m = memory.slices;
+        this.word = memory.allocateOffset(8, 8);
+    }
+
+    /** Takes the lock of the slice the caller runs on (waiting if held); returns that index. */
+    public int lock() {
+        m.checkOpen();
+        for (int spins = 0; ; spins++) {
+            long r = SliceOps.DEFAULT.compareAndStore(m, word, 0, 1, false);
+            if (r >= 0) {
+                VarHandle.acquireFence();
+                return (int) r;
+            }
+            if (spins < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * Releases the lock of slice {@code index}.
+     *
+     * @throws IllegalStateException when it is not held
+     */
+    public void unlock(int index) {
+        m.checkIndex(index);
+        long at = SliceMemory.at(index, word);
+        if ((long) LONG.getVolatile(m.whole(), at) != 1L) {
+            throw new IllegalStateException("the lock of slice " + index + " is not held");
+        }
+        LONG.setRelease(m.whole(), at, 0L);
+    }
+
+    /** Whether the lock of slice {@code index} is held. */
+    public boolean isLocked(int index) {
+        m.checkIndex(index);
+        return (long) LONG.getVolatile(m.whole(), SliceMemory.at(index, word)) != 0L;
+    }
+}

@@ -1,0 +1,153 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.Ops;
+import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.internal.os.Libc;
+import io.github.rseq4j.internal.registration.ThreadRegistrations;
+
+import java.util.List;
+
+/**
+ * Entry point: what this machine supports ({@link #status()}), where the calling thread
+ * runs ({@link #currentCpu()}, {@link #currentNumaNode()}, {@link #currentConcurrencyId()})
+ * and counted registration ({@link #register()}).
+ *
+ * <p><b>Where am I running.</b> The answers are read from the thread's rseq area inside a
+ * single native call, so they describe the OS thread that ran that call: for a virtual
+ * thread, the carrier it was mounted on during the call. Like {@code sched_getcpu()}, the
+ * answer may be stale as soon as it is returned; per-CPU operations never rely on it (they
+ * read the CPU inside their critical section). When the thread has no rseq registration
+ * (fallback mode, or the kernel refused), {@link #currentCpu()} falls back to
+ * {@code sched_getcpu()}.
+ */
+public final class Rseq {
+    private Rseq() {}
+
+    /** A snapshot of what rseq4j detected and chose, for the calling thread. */
+    public static RseqStatus status() {
+        RseqRuntime rt = Ops.RUNTIME;
+        Platform p = rt.platform;
+        List<Integer> allowed = p.linux() && Libc.AVAILABLE ? CpuSets.allowed() : List.of();
+        int cpu = p.linux() && Libc.AVAILABLE ? currentCpu() : -1;
+        return new RseqStatus(
+                System.getProperty("os.name", "unknown"),
+                p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
+                p.arch().hasCodeGenerator(),
+                rt.kernelRseq(),
+                rt.probeWord(),
+                p.featureSize(),
+                p.rseqAlign(),
+                p.nodeIdUsable(),
+                p.mmCidUsable(),
+                p.glibc().present(),
+                p.glibc().exportedSize(),
+                p.glibc().offset(),
+                ThreadRegistrations.current(),
+                rt.strategy.word(),
+                p.membarrierRseq(),
+                rt.fences.kind().word(),
+                p.possibleCpus(),
+                allowed,
+                rt.rseqMode ? "rseq" : "fallback",
+                rt.modeReason,
+                cpu,
+                new RseqStatus.FallbackCounts(rt.stats.notRegistered(), rt.stats.aborted(), rt.stats.stopped(),
+                        rt.stats.portable(), rt.aborts()));
+    }
+
+    /** Whether per-CPU operations run as rseq critical sections in this process. */
+    public static boolean isRseqMode() {
+        return Ops.RSEQ;
+    }
+
+    /**
+     * The CPU the calling thread runs on, from its rseq area ({@code cpu_id}); where the
+     * thread has no registration, from {@code sched_getcpu()}. Under rseq4j's own
+     * registration the first call registers the thread.
+     */
+    public static int currentCpu() {
+        if (Ops.RSEQ) {
+            long c = readField(Field.CPU);
+            if (c >= 0) {
+                return (int) c;
+            }
+        }
+        return Libc.schedGetcpu();
+    }
+
+    /**
+     * The NUMA node of the CPU the calling thread runs on ({@code node_id}, Linux 6.3+).
+     *
+     * @throws UnsupportedOperationException where the kernel does not provide it or the
+     *                                       thread has no rseq registration
+     */
+    public static int currentNumaNode() {
+        requireField(Ops.RUNTIME.platform.nodeIdUsable(), "node_id", "6.3");
+        return (int) requireRegistered(readField(Field.NODE), "node_id");
+    }
+
+    /**
+     * The calling thread's memory-map concurrency id ({@code mm_cid}, Linux 6.3+): a
+     * compact number below min(threads of this process, CPUs it may use).
+     *
+     * @throws UnsupportedOperationException where the kernel does not provide it or the
+     *                                       thread has no rseq registration
+     */
+    public static int currentConcurrencyId() {
+        requireField(Ops.RUNTIME.platform.mmCidUsable(), "mm_cid", "6.3");
+        return (int) requireRegistered(readField(Field.MM_CID), "mm_cid");
+    }
+
+    /**
+     * Opens a counted use of the calling thread's registration, registering the thread
+     * where rseq4j owns registration. Close it on the same thread.
+     *
+     * @see Registration
+     */
+    public static Registration register() {
+        String kind = ThreadRegistrations.acquire();
+        return new Registration(Thread.currentThread(), kind);
+    }
+
+    private enum Field { CPU, NODE, MM_CID }
+
+    private static long readField(Field f) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long v;
+            try {
+                v = switch (f) {
+                    case CPU -> (long) Ops.READ_CPU.invokeExact();
+                    case NODE -> (long) Ops.READ_NODE.invokeExact();
+                    case MM_CID -> (long) Ops.READ_MM_CID.invokeExact();
+                };
+            } catch (Throwable t) {
+                throw Ops.rethrow(t);
+            }
+            if (v >= 0 || attempt == 1 || !ThreadRegistrations.ensureRegistered()) {
+                return v;
+            }
+        }
+        return -1;
+    }
+
+    private static void requireField(boolean usable, String field, String kernel) {
+        if (!Ops.RSEQ) {
+            throw new UnsupportedOperationException(field + " is read from the rseq area, and rseq4j is in fallback mode: "
+                    + Ops.RUNTIME.modeReason);
+        }
+        if (!usable) {
+            throw new UnsupportedOperationException(field + " needs Linux " + kernel
+                    + "+ (this kernel's rseq feature size is " + Ops.RUNTIME.platform.featureSize() + ")");
+        }
+    }
+
+    private static long requireRegistered(long v, String field) {
+        if (v < 0) {
+            throw new UnsupportedOperationException(field + " is unavailable: this thread has no rseq registration"
+                    + " (the kernel refused it; see Rseq.status())");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,67 @@
+package io.github.rseq4j.internal.memory;
+
+import io.github.rseq4j.internal.os.Libc;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Fixed-size list nodes in native memory that is never unmapped, so a node address that
+ * was valid once stays dereferenceable for the life of the process: a pop running on
+ * another thread can never fault on a node, whatever its owner did meanwhile.
+ *
+ * <p>A node is {@code stride} bytes: the link word at offset 0 (owned by rseq4j, never
+ * handed out) then the payload. Chunks of {@value #CHUNK_BYTES} bytes are mapped as
+ * needed; {@link #isNode} lets callers validate an address before generated code uses it.
+ */
+public final class NodeArena {
+    static final long CHUNK_BYTES = 1L << 20;
+    /** Offset of the link word in a node. */
+    public static final long NEXT_OFFSET = 0;
+    /** Offset of the payload in a node. */
+    public static final long PAYLOAD_OFFSET = 8;
+
+    private final long stride;
+    private final CopyOnWriteArrayList<long[]> chunks = new CopyOnWriteArrayList<>();
+    private long cursor;
+    private long limit;
+    private long count;
+
+    public NodeArena(long payloadBytes) {
+        if (payloadBytes <= 0 || payloadBytes > CHUNK_BYTES / 2) {
+            throw new IllegalArgumentException("node payload must be 1 to " + CHUNK_BYTES / 2 + " bytes: " + payloadBytes);
+        }
+        this.stride = (PAYLOAD_OFFSET + payloadBytes + 15) & -16L;
+    }
+
+    /** A new zeroed node's address. */
+    public synchronized long allocate() {
+        if (cursor + stride > limit) {
+            long base = Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
+            chunks.add(new long[]{base, base + CHUNK_BYTES});
+            cursor = base;
+            limit = base + CHUNK_BYTES / stride * stride;
+        }
+        long n = cursor;
+        cursor += stride;
+        count++;
+        return n;
+    }
+
+    /** Whether {@code address} is the start of a node of this arena. */
+    public boolean isNode(long address) {
+        for (long[] c : chunks) {
+            if (address >= c[0] && address < c[1]) {
+                return (address - c[0]) % stride == 0 && address + stride <= c[1];
+            }
+        }
+        return false;
+    }
+
+    public long stride() {
+        return stride;
+    }
+
+    public synchronized long count() {
+        return count;
+    }
+}

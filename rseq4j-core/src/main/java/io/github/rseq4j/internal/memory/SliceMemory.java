@@ -1,0 +1,269 @@
+package io.github.rseq4j.internal.memory;
+
+import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.internal.Ops;
+import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.os.Libc;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A per-CPU memory range: one virtual reservation holding a slice per index at a fixed
+ * stride ({@link SliceLayout#STRIDE}), items at the same offset in every slice, and the
+ * stop protocol on each slice.
+ *
+ * <p>Implementation notes.
+ * <ul>
+ * <li>Memory: {@code mmap(MAP_NORESERVE)} of {@code slices * STRIDE} bytes. Pages nobody
+ *     touches cost no physical memory, so an mm_cid-indexed range on a big machine used by
+ *     few threads costs only the slices those threads' ids select. Items of one slice are
+ *     packed (many small items share cache lines within a CPU) and no cache line is
+ *     shared between slices. The range is never unmapped (a thread may be inside a
+ *     critical section on it); {@link #close()} only forbids further use.</li>
+ * <li>Stop protocol: the first word of a slice is its stopped word. {@link #stop(int)}
+ *     takes it from 0 to 1 with a CAS (so stoppers exclude each other), then fences: the
+ *     index's CPU for {@link IndexMode#CPU_ID}, every CPU for {@link IndexMode#CONCURRENCY_ID}
+ *     (an mm_cid can run anywhere). A critical section that read the word as 0 before the
+ *     CAS is either finished, and its store is visible after the fence, or aborted by the
+ *     fence (or by the preemption that took it off its CPU), and every section that starts
+ *     later sees 1 and fails with STOPPED. The stopper then owns the slice and uses plain
+ *     loads and stores; {@link #start(int)} publishes them with a release store of 0.</li>
+ * <li>Portable mode: there are no critical sections, so every operation itself stops its
+ *     slice (no fence needed): the stopped word is a per-slice spin lock on atomics.</li>
+ * </ul>
+ */
+public final class SliceMemory {
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /** Spins before a waiting stopper starts yielding. */
+    private static final int SPINS_BEFORE_YIELD = 64;
+
+    private final IndexMode mode;
+    private final int slices;
+    private final long base;
+    private final MemorySegment whole;
+    private final ItemAllocator allocator;
+    private volatile boolean closed;
+
+    public SliceMemory(IndexMode mode) {
+        if (mode == null) {
+            throw new NullPointerException("index mode");
+        }
+        RseqRuntime rt = Ops.RUNTIME;
+        if (rt.rseqMode && mode == IndexMode.CONCURRENCY_ID && !rt.platform.mmCidUsable()) {
+            throw new UnsupportedOperationException("IndexMode.CONCURRENCY_ID needs mm_cid (Linux 6.3+); this kernel's"
+                    + " rseq feature size is " + rt.platform.featureSize() + ". Use IndexMode.CPU_ID.");
+        }
+        this.mode = mode;
+        this.slices = rt.platform.sliceCount();
+        long bytes = (long) slices << SliceLayout.STRIDE_SHIFT;
+        this.base = Libc.mmapAnonymous(bytes, Libc.PROT_READ | Libc.PROT_WRITE, true);
+        this.whole = MemorySegment.ofAddress(base).reinterpret(bytes);
+        this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, SliceLayout.STRIDE);
+    }
+
+    public IndexMode mode() {
+        return mode;
+    }
+
+    public int slices() {
+        return slices;
+    }
+
+    /** Base address (argument 0 of every generated operation). */
+    public long base() {
+        return base;
+    }
+
+    /** The whole range. */
+    public MemorySegment whole() {
+        return whole;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public void close() {
+        closed = true;
+    }
+
+    public void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this per-CPU memory is closed");
+        }
+    }
+
+    public void checkIndex(int index) {
+        if (index < 0 || index >= slices) {
+            throw new IndexOutOfBoundsException("slice index " + index + " out of range [0, " + slices + ")");
+        }
+    }
+
+    /** A view of one slice. */
+    public MemorySegment slice(int index) {
+        checkIndex(index);
+        return whole.asSlice((long) index << SliceLayout.STRIDE_SHIFT, SliceLayout.STRIDE);
+    }
+
+    /** Byte offset in {@link #whole()} of {@code offset} in slice {@code index}. */
+    public static long at(int index, long offset) {
+        return ((long) index << SliceLayout.STRIDE_SHIFT) + offset;
+    }
+
+    // ------------------------------------------------------------------ items
+
+    /**
+     * Allocates an item of {@code bytes} (rounded up to 8) at {@code alignment} (a power of
+     * two, 8 to 4096) in every slice; all copies read as zero. Returns its offset, or -1
+     * when the slices are full.
+     */
+    public long allocate(long bytes, long alignment) {
+        checkOpen();
+        if (bytes <= 0 || bytes > SliceLayout.STRIDE - SliceLayout.HEADER_BYTES) {
+            throw new IllegalArgumentException("item size must be 1 to " + (SliceLayout.STRIDE - SliceLayout.HEADER_BYTES)
+                    + " bytes: " + bytes);
+        }
+        if (alignment < 8 || alignment > 4096 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two from 8 to 4096: " + alignment);
+        }
+        long size = (bytes + 7) & -8L;
+        synchronized (allocator) {
+            return allocator.allocate(size, alignment);
+        }
+    }
+
+    /**
+     * Frees an item: its copies are zeroed for the next owner. The caller guarantees no
+     * thread still operates on it.
+     */
+    public void free(long offset) {
+        long size;
+        synchronized (allocator) {
+            size = allocator.sizeOf(offset);
+            if (size < 0) {
+                throw new IllegalArgumentException("no item at offset " + offset);
+            }
+            for (int i = 0; i < slices; i++) {
+                whole.asSlice(at(i, offset), size).fill((byte) 0);
+            }
+            allocator.free(offset);
+        }
+        VarHandle.fullFence();
+    }
+
+    /** Size of the live item at {@code offset}, or -1. */
+    public long itemSize(long offset) {
+        synchronized (allocator) {
+            return allocator.sizeOf(offset);
+        }
+    }
+
+    /** Live items. */
+    public int items() {
+        synchronized (allocator) {
+            return allocator.liveItems();
+        }
+    }
+
+    /**
+     * Checks that {@code [offset, offset + bytes)} lies inside one live item and that
+     * {@code offset} is 8-byte aligned.
+     */
+    public void checkItemRange(long itemOffset, long offset, long bytes) {
+        checkOpen();
+        long size = itemSize(itemOffset);
+        if (size < 0) {
+            throw new IllegalArgumentException("no per-CPU item at offset " + itemOffset);
+        }
+        if (offset < itemOffset || bytes < 0 || offset + bytes > itemOffset + size) {
+            throw new IndexOutOfBoundsException("range [" + offset + ", " + (offset + bytes)
+                    + ") is outside the item [" + itemOffset + ", " + (itemOffset + size) + ")");
+        }
+        if ((offset & 7) != 0) {
+            throw new IllegalArgumentException("offset must be 8-byte aligned: " + offset);
+        }
+    }
+
+    // ------------------------------------------------------------------ stop protocol
+
+    /** Tries to stop slice {@code index} without waiting; fences on success. */
+    public boolean tryStop(int index) {
+        checkIndex(index);
+        if (!LONG.compareAndSet(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L, 1L)) {
+            return false;
+        }
+        fence(index);
+        return true;
+    }
+
+    /** Stops slice {@code index}, waiting while another stopper holds it. */
+    public void stop(int index) {
+        checkIndex(index);
+        long addr = at(index, SliceLayout.STOPPED_OFFSET);
+        for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L); spins++) {
+            if (spins < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        fence(index);
+    }
+
+    private void fence(int index) {
+        if (Ops.RSEQ) {
+            if (mode == IndexMode.CPU_ID) {
+                Ops.RUNTIME.fences.fence(index);
+            } else {
+                Ops.RUNTIME.fences.fenceAll();
+            }
+        }
+    }
+
+    /** Restarts a stopped slice: a release store of 0 publishes the stopper's writes. */
+    public void start(int index) {
+        checkIndex(index);
+        long addr = at(index, SliceLayout.STOPPED_OFFSET);
+        if ((long) LONG.getVolatile(whole, addr) == 0L) {
+            throw new IllegalStateException("slice " + index + " is not stopped");
+        }
+        LONG.setRelease(whole, addr, 0L);
+    }
+
+    /** Whether slice {@code index} is stopped now. */
+    public boolean isStopped(int index) {
+        checkIndex(index);
+        return (long) LONG.getVolatile(whole, at(index, SliceLayout.STOPPED_OFFSET)) != 0L;
+    }
+
+    /**
+     * Stops some slice for one operation on the fallback path: the calling CPU's if it is
+     * free, else the first free one, else waits for the calling CPU's. Returns its index.
+     */
+    public int stopForOperation() {
+        int hint = hint();
+        if (tryStop(hint)) {
+            return hint;
+        }
+        for (int i = 1; i < slices; i++) {
+            int idx = (hint + i) % slices;
+            if (tryStop(idx)) {
+                return idx;
+            }
+        }
+        stop(hint);
+        return hint;
+    }
+
+    /** The slice a fallback operation prefers: the CPU the thread is on, or a thread hash. */
+    public int hint() {
+        int cpu = Libc.AVAILABLE ? Libc.schedGetcpu() : -1;
+        if (cpu >= 0 && cpu < slices) {
+            return cpu;
+        }
+        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
+        return (int) Long.remainderUnsigned(h >>> 16, slices);
+    }
+}
