@@ -54,7 +54,9 @@ public final class Rseq {
                 rt.modeReason,
                 cpu,
                 new RseqStatus.FallbackCounts(rt.stats.notRegistered(), rt.stats.aborted(), rt.stats.stopped(),
-                        rt.stats.portable(), rt.aborts()));
+                        rt.stats.portable(), rt.aborts()),
+                rt.own == null ? 0 : rt.own.refusals(),
+                rt.own == null ? 0 : rt.own.lastRefusalErrno());
     }
 
     /** Whether per-CPU operations run as rseq critical sections in this process. */

@@ -30,6 +30,9 @@ import java.util.List;
  * @param modeReason         in words, why that mode
  * @param cpu                the CPU the calling thread ran on during the call
  * @param fallbacks          how many operations completed on the fallback path, by reason
+ * @param registrationRefusals threads the kernel refused to register for rseq4j (another rseq
+ *                           user had registered them first); those threads use the fallback path
+ * @param lastRefusalErrno   errno of the last such refusal (EINVAL or EBUSY), or 0
  */
 public record RseqStatus(String os,
                          String arch,
@@ -52,7 +55,9 @@ public record RseqStatus(String os,
                          String mode,
                          String modeReason,
                          int cpu,
-                         FallbackCounts fallbacks) {
+                         FallbackCounts fallbacks,
+                         long registrationRefusals,
+                         int lastRefusalErrno) {
 
     public RseqStatus {
         possibleCpus = List.copyOf(possibleCpus);

@@ -8,6 +8,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -44,6 +45,7 @@ public final class OwnRegistrar {
     private final MethodHandle register;
     private final MethodHandle unregister;
     private volatile int lastRefusalErrno;
+    private final AtomicLong refusals = new AtomicLong();
 
     public OwnRegistrar(Arch arch, int featureSize, int rseqAlign) {
         this.arch = arch;
@@ -93,6 +95,7 @@ public final class OwnRegistrar {
         }
         if (r < 0) {
             lastRefusalErrno = (int) -r;
+            refusals.incrementAndGet();
         }
         return Outcome.REFUSED;
     }
@@ -112,6 +115,11 @@ public final class OwnRegistrar {
             areas.release(area);
         }
         return (int) r;
+    }
+
+    /** Threads the kernel refused to register for rseq4j (each is counted once). */
+    public long refusals() {
+        return refusals.get();
     }
 
     /** errno of the last refusal by the kernel, or 0. */
