@@ -30,7 +30,8 @@ public final class ThreadRegistrations {
     public static String current() {
         RseqRuntime rt = Ops.RUNTIME;
         if (!rt.rseqMode) {
-            return "none";
+            // No generated readers in fallback mode; glibc, when it registers, registers every thread.
+            return rt.platform.glibc().registered() ? "glibc" : "none";
         }
         long cpu = readCpu();
         if (cpu < 0) {

@@ -1,0 +1,277 @@
+package io.github.rseq4j.cli;
+
+import io.github.rseq4j.Rseq;
+import io.github.rseq4j.RseqStatus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code rseq4j doctor}: what rseq4j finds on this machine, and which mode it runs in. */
+@Command(name = "doctor",
+        mixinStandardHelpOptions = true,
+        description = {
+                "Check rseq support on this machine: rseq or fallback mode, and why.",
+                "",
+                "Reports the kernel's rseq support, who registered the thread's rseq area, the fence,",
+                "the CPUs, and whether per-CPU operations run as rseq critical sections",
+                "(mode: rseq) or on atomics (mode: fallback). Exit status 0 in both modes.",
+        })
+public final class DoctorCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the report.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        RseqStatus status;
+        try {
+            status = Rseq.status();
+        } catch (RuntimeException | LinkageError e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            if (root instanceof IllegalArgumentException) {
+                // a bad -Drseq4j.* setting: the message says it all
+                err.println("rseq4j doctor: " + root.getMessage());
+            } else {
+                err.println("rseq4j doctor: could not read the rseq status: " + root);
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? toJson(status).toPrettyString() + "\n" : report(status));
+        out.flush();
+        return 0;
+    }
+
+    // ---- JSON ----------------------------------------------------------------------------
+
+    /** The status as a JSON object; key names are part of the CLI's interface. */
+    static Json.Obj toJson(RseqStatus s) {
+        RseqStatus.FallbackCounts f = s.fallbacks();
+        return Json.object()
+                .put("mode", s.mode())
+                .put("mode_reason", s.modeReason())
+                .put("rseq4j_version", Main.version())
+                .put("java_version", Runtime.version().toString())
+                .put("os", s.os())
+                .put("arch", s.arch())
+                .put("code_generator", s.codeGenerator())
+                .put("kernel_rseq", s.kernelRseq())
+                .put("kernel_probe", s.kernelProbe())
+                .put("feature_size", s.featureSize())
+                .put("rseq_align", s.rseqAlign())
+                .put("node_id", s.nodeId())
+                .put("mm_cid", s.mmCid())
+                .put("membarrier_rseq", s.membarrierRseq())
+                .put("fence", s.fence())
+                .put("glibc_rseq", s.glibcRseq())
+                .put("glibc_rseq_size", s.glibcRseqSize())
+                .put("glibc_rseq_offset", s.glibcRseqOffset())
+                .put("registration", s.registration())
+                .put("registration_strategy", s.registrationStrategy())
+                .put("registration_refusals", s.registrationRefusals())
+                .put("last_refusal_errno", s.lastRefusalErrno())
+                .put("possible_cpus", s.possibleCpus().size())
+                .put("possible_cpu_list", s.possibleCpus())
+                .put("allowed_cpus", s.allowedCpus())
+                .put("cpu", s.cpu())
+                .put("fallbacks", Json.object()
+                        .put("not_registered", f.notRegistered())
+                        .put("aborted", f.aborted())
+                        .put("stopped", f.stopped())
+                        .put("portable", f.portable())
+                        .put("aborts", f.aborts()));
+    }
+
+    // ---- text report ---------------------------------------------------------------------
+
+    private static final int LABEL_WIDTH = 22;
+
+    static String report(RseqStatus s) {
+        StringBuilder sb = new StringBuilder();
+        String dash = Main.dash();
+        sb.append("rseq4j doctor ").append(dash).append(" rseq4j ").append(Main.version())
+                .append(", Java ").append(Main.javaVersion()).append('\n');
+
+        section(sb, "Platform");
+        row(sb, "os", s.os());
+        row(sb, "arch", s.arch());
+        row(sb, "code generator", s.codeGenerator()
+                ? "yes (critical sections are generated for " + s.arch() + ")"
+                : "no (none for " + s.arch() + " yet)");
+
+        section(sb, "Kernel");
+        row(sb, "rseq system call", yesNo(s.kernelRseq()) + " (probe: " + s.kernelProbe() + ")");
+        row(sb, "feature size", s.featureSize() + " bytes (AT_RSEQ_FEATURE_SIZE)");
+        row(sb, "area alignment", s.rseqAlign() + " bytes (AT_RSEQ_ALIGN)");
+        row(sb, "node_id", yesNo(s.nodeId()));
+        row(sb, "mm_cid", yesNo(s.mmCid()));
+        row(sb, "membarrier RSEQ", yesNo(s.membarrierRseq())
+                + (s.membarrierRseq() ? " (MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)" : ""));
+        row(sb, "fence", describeFence(s.fence()));
+
+        section(sb, "Registration");
+        row(sb, "glibc rseq symbols", !s.glibcRseq()
+                ? "no (needs glibc 2.35+)"
+                : s.glibcRseqSize() == 0
+                ? "yes, but glibc did not register (__rseq_size=0)"
+                : "yes (__rseq_size=" + s.glibcRseqSize() + ", __rseq_offset=" + s.glibcRseqOffset() + ")");
+        row(sb, "this thread", describeRegistration(s.registration()));
+        row(sb, "strategy", describeStrategy(s.registrationStrategy()));
+        row(sb, "refused threads", s.registrationRefusals() == 0 ? "0"
+                : s.registrationRefusals() + " (last: " + errnoName(s.lastRefusalErrno())
+                  + "; those threads use the fallback path)");
+
+        section(sb, "CPUs");
+        row(sb, "possible", s.possibleCpus().size() + " (" + CpuRanges.format(s.possibleCpus()) + ")");
+        row(sb, "allowed", s.allowedCpus().size() + " (" + CpuRanges.format(s.allowedCpus()) + ")");
+        row(sb, "ran on", s.cpu() >= 0 ? "cpu " + s.cpu() : "unknown (" + s.cpu() + ")");
+
+        RseqStatus.FallbackCounts f = s.fallbacks();
+        section(sb, "Fallbacks (operations so far in this process)");
+        row(sb, "not registered", Long.toString(f.notRegistered()));
+        row(sb, "aborted", Long.toString(f.aborted()));
+        row(sb, "stopped", Long.toString(f.stopped()));
+        row(sb, "portable", Long.toString(f.portable()));
+        row(sb, "aborts (retried)", Long.toString(f.aborts()));
+
+        sb.append('\n');
+        if (s.rseqMode()) {
+            sb.append("mode: rseq\n");
+        } else {
+            sb.append("mode: fallback ").append(dash).append(' ').append(s.modeReason()).append('\n');
+        }
+        List<String> hints = hints(s);
+        if (!hints.isEmpty()) {
+            sb.append(s.rseqMode() ? "notes:\n" : "what you can do:\n");
+            for (String h : hints) {
+                sb.append("  * ").append(h).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Advice for fallback mode, and notes on degraded rseq mode. */
+    static List<String> hints(RseqStatus s) {
+        List<String> h = new ArrayList<>();
+        boolean linux = s.os() != null && s.os().toLowerCase(java.util.Locale.ROOT).contains("linux");
+        String requestedMode = System.getProperty("rseq4j.mode", "auto").strip();
+        String requestedFence = System.getProperty("rseq4j.fence", "auto").strip();
+        if (!s.rseqMode()) {
+            if ("fallback".equalsIgnoreCase(requestedMode)) {
+                h.add("fallback mode was asked for with -Drseq4j.mode=fallback; leave it out (or use "
+                        + "auto) to get rseq mode where the machine supports it.");
+            } else if (!linux) {
+                h.add("rseq is a Linux feature: on " + s.os() + " rseq4j always runs on atomics "
+                        + "(correct, without the per-CPU speed-up).");
+            } else if (!s.codeGenerator()) {
+                h.add("rseq4j generates critical sections for x86_64 only so far; on " + s.arch()
+                        + " it runs on atomics.");
+            } else if ("absent".equals(s.kernelProbe())) {
+                h.add("the kernel has no rseq system call: run on Linux 4.18 or newer.");
+            } else if ("denied".equals(s.kernelProbe())) {
+                h.add("rseq(2) is blocked (EPERM), usually by a seccomp filter: in a container, use a "
+                        + "runtime/profile that allows rseq (Docker 20.10+ does by default).");
+            } else if ("none".equals(s.registration())) {
+                h.add("the kernel has rseq but rseq4j has no usable registration for this thread "
+                        + "(see the reason above).");
+            }
+            if (!"fallback".equalsIgnoreCase(requestedMode)) {
+                h.add("fallback mode is correct, only slower; if you think rseq should work here, "
+                        + "include `rseq4j doctor --json` in your report.");
+            }
+        } else {
+            if ("affinity".equalsIgnoreCase(requestedFence) && s.membarrierRseq()) {
+                h.add("the affinity fence was asked for with -Drseq4j.fence=affinity although membarrier "
+                        + "RSEQ is available; leave it out for the faster fence.");
+            } else if (!s.membarrierRseq()) {
+                h.add("membarrier RSEQ is unavailable (needs Linux 5.10+): fences use '" + s.fence()
+                        + "', so operations that fence other CPUs are slower.");
+            }
+            if (s.registrationRefusals() > 0) {
+                h.add("the kernel refused to register " + s.registrationRefusals() + " thread(s) for rseq4j ("
+                        + errnoName(s.lastRefusalErrno()) + "): something else in the process registered "
+                        + "them first; those threads run on the fallback path.");
+            }
+            if (s.fallbacks().total() > 0) {
+                h.add(s.fallbacks().total() + " operations took a fallback path in this process.");
+            }
+        }
+        return h;
+    }
+
+    private static String describeFence(String fence) {
+        if (fence == null) {
+            return "?";
+        }
+        return switch (fence) {
+            case "membarrier" -> "membarrier (restarts critical sections on all CPUs)";
+            case "affinity" -> "affinity (the fence for kernels without membarrier RSEQ)";
+            case "none" -> "none";
+            default -> fence;
+        };
+    }
+
+    private static String describeRegistration(String registration) {
+        if (registration == null) {
+            return "?";
+        }
+        return switch (registration) {
+            case "glibc" -> "registered by glibc";
+            case "own" -> "registered by rseq4j";
+            case "none" -> "not registered";
+            default -> registration;
+        };
+    }
+
+    private static String describeStrategy(String strategy) {
+        if (strategy == null) {
+            return "?";
+        }
+        return switch (strategy) {
+            case "glibc" -> "glibc (use glibc's area of each thread)";
+            case "own" -> "own (rseq4j registers an area per thread)";
+            case "none" -> "none";
+            default -> strategy;
+        };
+    }
+
+    static String errnoName(int errno) {
+        return switch (errno) {
+            case 0 -> "none";
+            case 1 -> "EPERM";
+            case 16 -> "EBUSY";
+            case 22 -> "EINVAL";
+            case 38 -> "ENOSYS";
+            default -> "errno " + errno;
+        };
+    }
+
+    private static String yesNo(boolean b) {
+        return b ? "yes" : "no";
+    }
+
+    private static void section(StringBuilder sb, String title) {
+        sb.append('\n').append(title).append('\n');
+    }
+
+    private static void row(StringBuilder sb, String label, String value) {
+        sb.append("  ").append(label);
+        sb.repeat(" ", Math.max(1, LABEL_WIDTH - label.length()));
+        sb.append(value == null ? "?" : value).append('\n');
+    }
+}

@@ -1,0 +1,81 @@
+package io.github.rseq4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IVersionProvider;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.util.Properties;
+
+/**
+ * The {@code rseq4j} command line. Each subcommand is its own class in this package; to add
+ * one, list its class in {@code subcommands} below (one line).
+ */
+@Command(name = "rseq4j",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Restartable sequences (rseq) for the JVM: diagnostics and tools.",
+        subcommands = {
+                HelpCommand.class,
+                DoctorCommand.class,
+        })
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line; tests call {@code execute} on it with their own out/err. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        Charset outCharset = System.out.charset();
+        Charset errCharset = System.err.charset();
+        cl.setOut(new PrintWriter(new OutputStreamWriter(System.out, outCharset), true));
+        cl.setErr(new PrintWriter(new OutputStreamWriter(System.err, errCharset), true));
+        return cl;
+    }
+
+    /** "—" if standard output can show it, else "-". */
+    static String dash() {
+        return System.out.charset().newEncoder().canEncode('\u2014') ? "\u2014" : "-";
+    }
+
+    /** This tool's version, from the build. */
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version", "").trim();
+                if (!v.isEmpty() && !v.startsWith("${")) {
+                    return v;
+                }
+            }
+        } catch (IOException ignored) {
+            // fall through
+        }
+        return "unknown";
+    }
+
+    /** Java version and vendor, e.g. {@code 25.0.3 (Eclipse Adoptium)}. */
+    static String javaVersion() {
+        return Runtime.version() + " (" + System.getProperty("java.vendor", "?") + ")";
+    }
+
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {
+                    "rseq4j " + version(),
+                    "Java " + javaVersion() + ", " + System.getProperty("java.home"),
+                    "OS " + System.getProperty("os.name") + " " + System.getProperty("os.version")
+                            + " " + System.getProperty("os.arch"),
+            };
+        }
+    }
+}

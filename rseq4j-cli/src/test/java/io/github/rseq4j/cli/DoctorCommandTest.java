@@ -1,0 +1,184 @@
+package io.github.rseq4j.cli;
+
+import io.github.rseq4j.RseqStatus;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.RecordComponent;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DoctorCommandTest {
+
+    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. */
+    private static Object[] run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int rc = cl.execute(args);
+        return new Object[] {rc, out.toString(), err.toString()};
+    }
+
+    @Test
+    void jsonHasTheDocumentedKeysAndTypes() {
+        Object[] r = run("doctor", "--json");
+        assertEquals(0, r[0], () -> "stderr: " + r[2]);
+        String text = (String) r[1];
+        assertTrue(text.startsWith("{") && text.endsWith("}\n"), text);
+        Map<?, ?> m = assertInstanceOf(Map.class, MiniJson.parse(text), text);
+
+        for (String k : List.of("kernel_rseq", "node_id", "mm_cid", "membarrier_rseq", "code_generator",
+                "glibc_rseq")) {
+            assertInstanceOf(Boolean.class, m.get(k), k);
+        }
+        for (String k : List.of("feature_size", "rseq_align", "possible_cpus", "glibc_rseq_size",
+                "glibc_rseq_offset", "cpu", "registration_refusals", "last_refusal_errno")) {
+            assertInstanceOf(Long.class, m.get(k), k);
+        }
+        for (String k : List.of("kernel_probe", "registration", "registration_strategy", "fence", "arch",
+                "os", "mode", "mode_reason", "rseq4j_version", "java_version")) {
+            assertInstanceOf(String.class, m.get(k), k);
+        }
+        assertTrue(Set.of("present", "absent", "denied", "unknown").contains(m.get("kernel_probe")), text);
+        assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration")), text);
+        assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration_strategy")), text);
+        assertTrue(Set.of("membarrier", "affinity", "none").contains(m.get("fence")), text);
+        assertTrue(Set.of("rseq", "fallback").contains(m.get("mode")), text);
+
+        List<?> possible = assertInstanceOf(List.class, m.get("possible_cpu_list"));
+        List<?> allowed = assertInstanceOf(List.class, m.get("allowed_cpus"));
+        assertEquals((long) possible.size(), m.get("possible_cpus"));
+        assertNotEquals(0, possible.size());
+        for (Object cpu : possible) {
+            assertInstanceOf(Long.class, cpu);
+        }
+        for (Object cpu : allowed) {
+            assertTrue(possible.contains(cpu), () -> "allowed cpu " + cpu + " not possible: " + text);
+        }
+
+        Map<?, ?> fallbacks = assertInstanceOf(Map.class, m.get("fallbacks"));
+        for (String k : List.of("not_registered", "aborted", "stopped", "portable", "aborts")) {
+            long v = assertInstanceOf(Long.class, fallbacks.get(k), k);
+            assertTrue(v >= 0, k);
+        }
+
+        if ("rseq".equals(m.get("mode"))) {
+            assertEquals(Boolean.TRUE, m.get("kernel_rseq"), text);
+            assertEquals(Boolean.TRUE, m.get("code_generator"), text);
+            assertNotEquals("none", m.get("registration"), text);
+            assertTrue(possible.contains(m.get("cpu")), text);
+        }
+    }
+
+    @Test
+    void reportHasAllGroupsAndAVerdict() {
+        Object[] r = run("doctor");
+        assertEquals(0, r[0], () -> "stderr: " + r[2]);
+        String text = (String) r[1];
+        for (String group : List.of("\nPlatform\n", "\nKernel\n", "\nRegistration\n", "\nCPUs\n", "\nFallbacks")) {
+            assertTrue(text.contains(group), () -> group.strip() + " missing in:\n" + text);
+        }
+        assertTrue(text.lines().anyMatch(l -> l.equals("mode: rseq") || l.startsWith("mode: fallback ")), text);
+    }
+
+    @Test
+    void topLevelHelpListsDoctor() {
+        Object[] r = run("--help");
+        assertEquals(0, r[0]);
+        assertTrue(((String) r[1]).contains("doctor"), (String) r[1]);
+    }
+
+    @Test
+    void versionNamesTheBuild() {
+        Object[] r = run("--version");
+        assertEquals(0, r[0]);
+        assertTrue(((String) r[1]).startsWith("rseq4j "), (String) r[1]);
+        // version.properties is filtered by Maven, so the version is known
+        assertTrue(!((String) r[1]).startsWith("rseq4j unknown"), (String) r[1]);
+    }
+
+    @Test
+    void missingSubcommandIsAUsageError() {
+        Object[] r = run();
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("Usage"), (String) r[2]);
+    }
+
+    /**
+     * A synthetic status; built by component name so that new RseqStatus fields (zero,
+     * false, "none" or empty by default) do not break this test.
+     */
+    private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe) {
+        boolean present = probe.equals("present");
+        Map<String, Object> v = new HashMap<>();
+        v.put("os", os);
+        v.put("arch", arch);
+        v.put("codeGenerator", generator);
+        v.put("kernelRseq", present);
+        v.put("kernelProbe", probe);
+        v.put("featureSize", present ? 20 : 0);
+        v.put("rseqAlign", 32);
+        v.put("possibleCpus", List.of(0, 1, 2, 3, 6));
+        v.put("allowedCpus", List.of(0, 1));
+        v.put("mode", "fallback");
+        v.put("modeReason", "because \"reasons\"");
+        v.put("cpu", 1);
+        v.put("fallbacks", new RseqStatus.FallbackCounts(0, 0, 0, 12, 0));
+        RecordComponent[] components = RseqStatus.class.getRecordComponents();
+        Class<?>[] types = new Class<?>[components.length];
+        Object[] args = new Object[components.length];
+        for (int k = 0; k < components.length; k++) {
+            Class<?> t = components[k].getType();
+            types[k] = t;
+            Object d = t == boolean.class ? Boolean.FALSE
+                    : t == int.class ? (Object) 0
+                    : t == long.class ? (Object) 0L
+                    : t == String.class ? "none"
+                    : t == List.class ? List.of()
+                    : null;
+            args[k] = v.getOrDefault(components[k].getName(), d);
+        }
+        try {
+            return RseqStatus.class.getDeclaredConstructor(types).newInstance(args);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void fallbackReportsExplainWhatToDo() {
+        String denied = DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "denied"));
+        assertTrue(denied.contains("\nmode: fallback " + Main.dash() + " because \"reasons\"\n"), denied);
+        assertTrue(denied.contains("seccomp"), denied);
+        assertTrue(denied.contains("  possible              5 (0-3,6)\n"), denied);
+
+        assertTrue(DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "absent")).contains("4.18"));
+        assertTrue(DoctorCommand.report(fallbackStatus("Linux", "aarch64", false, "present"))
+                .contains("x86_64 only"));
+        assertTrue(DoctorCommand.report(fallbackStatus("Mac OS X", "aarch64", false, "absent"))
+                .contains("Linux feature"));
+    }
+
+    @Test
+    void jsonOfASyntheticStatus() {
+        Map<?, ?> m = (Map<?, ?>) MiniJson.parse(
+                DoctorCommand.toJson(fallbackStatus("Linux", "x86_64", true, "denied")).toPrettyString());
+        assertEquals("fallback", m.get("mode"));
+        assertEquals("because \"reasons\"", m.get("mode_reason"));
+        assertEquals(5L, m.get("possible_cpus"));
+        assertEquals(List.of(0L, 1L, 2L, 3L, 6L), m.get("possible_cpu_list"));
+        assertEquals(List.of(0L, 1L), m.get("allowed_cpus"));
+        assertEquals(12L, ((Map<?, ?>) m.get("fallbacks")).get("portable"));
+    }
+}
