@@ -96,6 +96,7 @@ public final class PerCpuList {
      * Returns how many moved.
      */
     public int migrate(int from, int to, int max) {
+        m.checkOpen();
         m.checkIndex(from);
         m.checkIndex(to);
         if (max < 0) {
@@ -133,6 +134,7 @@ public final class PerCpuList {
      */
     public int drain(int index, java.util.function.Consumer<MemorySegment> sink) {
         Objects.requireNonNull(sink, "sink");
+        m.checkOpen();
         m.stop(index);
         int n = 0;
         try {
@@ -143,6 +145,15 @@ public final class PerCpuList {
             m.start(index);
         }
         return n;
+    }
+
+    /**
+     * Whether slice {@code index}'s list is empty now: an acquire load of its head, no
+     * stop. A hint while other threads push and pop; exact when they do not.
+     */
+    public boolean isEmpty(int index) {
+        m.checkIndex(index);
+        return SliceOps.getAcquire(m, index, head) == 0;
     }
 
     /** Nodes created so far by {@link #newNode()}. */

@@ -1,0 +1,199 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.structures.SlotPool;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A pool of {@code buffers} off-heap buffers of {@code bufferSize} bytes each, with a
+ * per-CPU cache of free buffers: for I/O and serialisation code that would otherwise keep
+ * a buffer per thread, which costs {@code threads x size} with many threads and does not
+ * work at all with millions of virtual threads. Here the memory is bounded by the pool and
+ * the common acquire and release are rseq critical sections on the caller's CPU.
+ *
+ * <pre>{@code
+ * try (PerCpuBufferPool pool = new PerCpuBufferPool(64 * 1024, 256)) {
+ *     MemorySegment buf = pool.acquire();          // null when all 256 are out
+ *     if (buf == null) buf = pool.acquire(Duration.ofMillis(50));
+ *     try {
+ *         int n = fill(buf);
+ *         channel.write(buf.asSlice(0, n).asByteBuffer());
+ *     } finally {
+ *         pool.release(buf);
+ *     }
+ * }                                                // every buffer is invalid from here on
+ * }</pre>
+ *
+ * <p><b>Implementation notes.</b> The buffers are slices of one block allocated from a
+ * shared {@link Arena} when the pool is made (page-aligned; each buffer starts on a
+ * 64-byte boundary so that two holders never share a cache line). Closing the pool closes
+ * the arena, so a buffer used after {@link #close()} throws {@link IllegalStateException}
+ * from the FFM API itself. Free buffers are kept as in {@link PerCpuPool}: a per-CPU
+ * cache (a {@link PerCpuList} of buffer numbers, pushed and popped by critical sections,
+ * with a per-CPU count word to detect a full cache), a shared depot for overflow and
+ * underflow, stealing from the fullest CPU when everything else is empty, and
+ * {@link #rebalance()}. A buffer's number is computed from its address, and each buffer
+ * has a state word changed by a CAS on release, so:
+ * <ul>
+ * <li>releasing a buffer twice throws {@link IllegalStateException};</li>
+ * <li>releasing a segment that is not one of this pool's buffers (another pool's, one made
+ *     elsewhere, a slice of a buffer, a heap segment) throws {@link IllegalArgumentException};
+ *     the check compares the segment's scope with the pool's arena, its address and its
+ *     size;</li>
+ * <li>acquiring or releasing after {@link #close()} throws {@link IllegalStateException}.</li>
+ * </ul>
+ * Buffers are not cleared between uses (they are zero the first time).
+ *
+ * <p><b>Memory ordering.</b> Releasing a buffer happens-before its next acquisition, so
+ * the next holder sees everything the previous holder wrote (and must overwrite what it
+ * relies on).
+ */
+public final class PerCpuBufferPool implements AutoCloseable {
+    private final int bufferSize;
+    private final long stride;
+    private final Arena arena;
+    private final MemorySegment block;
+    private final long base;
+    private final SlotPool slots;
+    private final MemorySegment[] views;
+
+    /**
+     * A pool of {@code buffers} buffers of {@code bufferSize} bytes, with the default
+     * per-CPU cache size. The whole {@code buffers x bufferSize} bytes (rounded up to 64
+     * per buffer) are allocated now.
+     *
+     * @throws IllegalArgumentException when a size is not positive or {@code buffers} is above 2^26
+     */
+    public PerCpuBufferPool(int bufferSize, int buffers) {
+        this(bufferSize, buffers, 0);
+    }
+
+    /**
+     * As {@link #PerCpuBufferPool(int, int)}, with {@code perCpuCapacity} buffers at most
+     * in a CPU's cache before it spills to the shared depot (0 for the default).
+     */
+    public PerCpuBufferPool(int bufferSize, int buffers, int perCpuCapacity) {
+        if (bufferSize <= 0) {
+            throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
+        }
+        this.slots = new SlotPool("PerCpuBufferPool", buffers, perCpuCapacity);
+        this.bufferSize = bufferSize;
+        this.stride = (bufferSize + 63L) & -64L;
+        this.arena = Arena.ofShared();
+        this.block = arena.allocate(stride * buffers, 4096);
+        this.base = block.address();
+        this.views = new MemorySegment[buffers];
+    }
+
+    /** Bytes per buffer. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** Number of buffers. */
+    public int buffers() {
+        return slots.capacity();
+    }
+
+    /** Buffers a CPU's cache may hold before it spills to the depot. */
+    public int perCpuCapacity() {
+        return slots.perCpuLimit();
+    }
+
+    /**
+     * Free buffers: the number of buffers minus those out. Exact when no acquire or release
+     * runs; a pass over the per-buffer state words, so not for hot paths.
+     */
+    public long available() {
+        return slots.available();
+    }
+
+    /**
+     * Takes a free buffer: from the calling CPU's cache (one critical section), else the
+     * depot, else one never used, else another CPU's cache. Returns {@code null} when all
+     * buffers are out. The segment is {@link #bufferSize()} bytes, zero on first use and
+     * as the previous holder left it afterwards.
+     *
+     * @throws IllegalStateException when the pool is closed
+     */
+    public MemorySegment acquire() {
+        int s = slots.acquire();
+        return s < 0 ? null : view(s);
+    }
+
+    /**
+     * As {@link #acquire()}, waiting up to {@code timeout} while every buffer is out
+     * (spinning, yielding, then parking briefly). Returns {@code null} on timeout.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public MemorySegment acquire(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        int s = slots.acquire(timeout);
+        return s < 0 ? null : view(s);
+    }
+
+    /**
+     * Gives a buffer back.
+     *
+     * @throws NullPointerException     when {@code buffer} is null
+     * @throws IllegalArgumentException when it is not a buffer of this pool (exactly as
+     *                                  {@link #acquire()} returned it)
+     * @throws IllegalStateException    when it is not out (released twice), or the pool is closed
+     */
+    public void release(MemorySegment buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        slots.checkOpen();
+        long off = buffer.address() - base;
+        if (!buffer.isNative() || !buffer.scope().equals(arena.scope()) || buffer.byteSize() != bufferSize
+                || off < 0 || off % stride != 0 || off / stride >= slots.capacity()) {
+            throw new IllegalArgumentException("not a buffer of this pool (size " + bufferSize + "): " + buffer);
+        }
+        slots.release((int) (off / stride));
+    }
+
+    /**
+     * Evens out the CPUs' caches (see {@link PerCpuPool#rebalance()}). Returns how many
+     * buffers moved.
+     */
+    public int rebalance() {
+        return slots.rebalance();
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return slots.isClosed();
+    }
+
+    /**
+     * Closes the pool and frees the buffers' memory: later acquires and releases throw
+     * {@link IllegalStateException}, and so does any access to a buffer, out or not.
+     *
+     * @throws IllegalStateException when a buffer is in use by a native call right now
+     *                               (see {@link Arena#close()})
+     */
+    @Override
+    public synchronized void close() {
+        if (!slots.isClosed()) {
+            slots.close();
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return slots.toString();
+    }
+
+    private MemorySegment view(int slot) {
+        MemorySegment v = views[slot];
+        if (v == null) {
+            v = block.asSlice(slot * stride, bufferSize);
+            views[slot] = v;
+        }
+        return v;
+    }
+}

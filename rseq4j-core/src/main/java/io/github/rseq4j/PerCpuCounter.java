@@ -1,0 +1,219 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.structures.CounterSlabs;
+
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.Serial;
+import java.io.Serializable;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
+
+/**
+ * A 64-bit sum kept per CPU: a drop-in replacement for
+ * {@link java.util.concurrent.atomic.LongAdder} whose updates are rseq critical sections
+ * (no atomic instruction, no contention between CPUs), whose {@link #sumThenReset()} is
+ * exact, and which costs 8 bytes per CPU instead of a padded cell per CPU.
+ *
+ * <pre>{@code
+ * static final PerCpuCounter REQUESTS = new PerCpuCounter();
+ *
+ * void onRequest() {
+ *     REQUESTS.increment();                    // one critical section on this CPU
+ * }
+ *
+ * void report() {                              // e.g. once a second
+ *     long perInterval = REQUESTS.sumThenReset(); // exact: nothing lost, nothing counted twice
+ * }
+ * }</pre>
+ *
+ * <p><b>Implementation notes.</b> All counters of the process share slabs of per-CPU
+ * memory (1 MiB per CPU per slab, about 131,000 counters each). A counter is a slab and an
+ * offset: word {@code offset} of slice {@code i} is CPU {@code i}'s part of the sum.
+ * <ul>
+ * <li>{@link #add} is one generated critical section, "load word, add, store word", on the
+ *     slice of the CPU the thread runs on; the operation set is a JIT constant, so the hot
+ *     path is an inlined critical downcall with no allocation, no thread-local lookup and no
+ *     atomic instruction. When the section cannot commit (the thread is not registered, it
+ *     was aborted too often, or the slice is stopped) the add completes on the
+ *     stop-and-fence path, on some slice; in portable mode it always does.</li>
+ * <li>{@link #sum} reads every CPU's word with an acquire load and adds them up. Like
+ *     {@code LongAdder.sum()}, it is not a snapshot: adds that run meanwhile may or may not
+ *     be included.</li>
+ * <li>{@link #sumThenReset} and {@link #reset} take the slices one at a time with the stop
+ *     protocol ({@code SliceMemory.stop}: a CAS on the slice's stopped word, then a
+ *     membarrier fence of its CPU), read and zero the word with plain accesses, and restart
+ *     the slice with a release store. An add either committed to that slice before the
+ *     fence (and is read and cleared) or commits afterwards to a slice it finds running
+ *     (and is read by a later call): every add is counted exactly once. Concurrent adds
+ *     are not blocked; while a slice is stopped they complete on the fallback path. A stop
+ *     affects every counter of the slab for a few microseconds, so reserve
+ *     {@code sumThenReset} for periodic collection rather than hot loops.</li>
+ * <li>Memory: the word is freed by a shared {@link java.lang.ref.Cleaner} once the
+ *     counter is unreachable (its cleaning action holds the slab and the offset, never the
+ *     counter); freeing zeroes every CPU's copy, and the word is then reused by new
+ *     counters. Every method ends with {@link Reference#reachabilityFence} so a counter
+ *     cannot be cleaned while one of its operations runs. Slabs themselves are never
+ *     unmapped.</li>
+ * <li>The Java object holds only the slab and the offset (24 bytes with compressed
+ *     references), plus the cleaner's registration.</li>
+ * </ul>
+ *
+ * <p><b>Memory ordering.</b> An add is atomic with respect to every other operation on
+ * the same slice (rseq makes its plain load and store indivisible on that CPU) and
+ * relaxed with respect to other memory: a sum that includes an add says nothing about
+ * the adding thread's other writes, so do not use a counter to publish data (nor does
+ * {@code LongAdder} promise it). {@code sum} reads each slice with an acquire load;
+ * {@code sumThenReset} reads and clears each slice while it is stopped, which orders it
+ * against every add on that slice.
+ *
+ * <p><b>Serialization.</b> Like {@code LongAdder}, a counter serializes as its current
+ * sum (a serialization proxy); deserializing creates a new counter with that value.
+ *
+ * <p>Works in rseq and portable mode, from platform and virtual threads (a virtual
+ * thread's add runs on the CPU of its carrier at that moment).
+ */
+public final class PerCpuCounter extends Number implements Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final transient SliceMemory slab;
+    private final transient long offset;
+
+    /** A new counter with sum zero. */
+    public PerCpuCounter() {
+        long h = CounterSlabs.allocate();
+        this.slab = CounterSlabs.slab((int) (h >>> 32));
+        this.offset = (int) h;
+        CounterSlabs.CLEANER.register(this, new CounterSlabs.Release(slab, offset));
+    }
+
+    /** Adds {@code x} to the calling CPU's part of the sum. */
+    public void add(long x) {
+        SliceOps.DEFAULT.add(slab, offset, x);
+        Reference.reachabilityFence(this);
+    }
+
+    /** Equivalent to {@code add(1)}. */
+    public void increment() {
+        add(1L);
+    }
+
+    /** Equivalent to {@code add(-1)}. */
+    public void decrement() {
+        add(-1L);
+    }
+
+    /**
+     * The current sum: every CPU's part, read with acquire loads. Not an atomic snapshot:
+     * adds that run concurrently may or may not be included (see the class notes).
+     */
+    public long sum() {
+        MemorySegment w = slab.whole();
+        long s = 0;
+        for (int i = 0, n = slab.slices(); i < n; i++) {
+            s += (long) LONG.getAcquire(w, SliceMemory.at(i, offset));
+        }
+        Reference.reachabilityFence(this);
+        return s;
+    }
+
+    /**
+     * Sets the sum to zero, exactly: every add that completed before this call starts is
+     * discarded, every add that starts after it returns is kept, and each concurrent add
+     * is either discarded or kept, never half of it.
+     */
+    public void reset() {
+        sumThenReset();
+    }
+
+    /**
+     * Returns the sum and sets it to zero, exactly: across any number of calls, every add
+     * is returned by exactly one call or remains in the sum. Stops each CPU's slice in turn
+     * (see the class notes), so it is much slower than {@link #sum()}.
+     */
+    public long sumThenReset() {
+        MemorySegment w = slab.whole();
+        long s = 0;
+        for (int i = 0, n = slab.slices(); i < n; i++) {
+            long at = SliceMemory.at(i, offset);
+            slab.stop(i);
+            try {
+                s += w.get(ValueLayout.JAVA_LONG, at);
+                w.set(ValueLayout.JAVA_LONG, at, 0L);
+            } finally {
+                slab.start(i);
+            }
+        }
+        Reference.reachabilityFence(this);
+        return s;
+    }
+
+    /** Equivalent to {@link #sum()}. */
+    @Override
+    public long longValue() {
+        return sum();
+    }
+
+    /** The {@link #sum()} as an int, after a narrowing primitive conversion. */
+    @Override
+    public int intValue() {
+        return (int) sum();
+    }
+
+    /** The {@link #sum()} as a float, after a widening primitive conversion. */
+    @Override
+    public float floatValue() {
+        return (float) sum();
+    }
+
+    /** The {@link #sum()} as a double, after a widening primitive conversion. */
+    @Override
+    public double doubleValue() {
+        return (double) sum();
+    }
+
+    /** The string of {@link #sum()}. */
+    @Override
+    public String toString() {
+        return Long.toString(sum());
+    }
+
+    // ------------------------------------------------------------------ serialization
+
+    /** Serialized form: the sum at the time of writing. */
+    private static final class SerializationProxy implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        /** The sum. */
+        private final long value;
+
+        SerializationProxy(long value) {
+            this.value = value;
+        }
+
+        /** A new counter holding the serialized sum. */
+        @Serial
+        private Object readResolve() {
+            PerCpuCounter c = new PerCpuCounter();
+            c.add(value);
+            return c;
+        }
+    }
+
+    @Serial
+    private Object writeReplace() {
+        return new SerializationProxy(sum());
+    }
+
+    @Serial
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("PerCpuCounter is deserialized through its serialization proxy");
+    }
+}

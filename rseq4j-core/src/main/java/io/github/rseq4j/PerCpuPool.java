@@ -1,0 +1,342 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.structures.SlotPool;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Supplier;
+
+/**
+ * An object pool of at most {@code capacity} objects with a per-CPU cache of free
+ * objects: the usual acquire and release run as rseq critical sections on the caller's
+ * CPU, with no atomic instruction on the cache and no thread-local state, so the pool
+ * stays small and fast with any number of threads, virtual threads included (where a
+ * thread-local cache would keep objects in every one of thousands of threads).
+ *
+ * <pre>{@code
+ * PerCpuPool<StringBuilder> builders = new PerCpuPool<>(StringBuilder::new, 1024);
+ *
+ * try (PerCpuPool.Lease<StringBuilder> lease = builders.acquire()) {   // null when all 1024 are out
+ *     StringBuilder sb = lease.get();
+ *     sb.setLength(0);
+ *     ...
+ * }                                                                    // back in the pool
+ *
+ * StringBuilder sb = builders.acquireObject(Duration.ofMillis(10));   // or: object form, waiting
+ * try { ... } finally { builders.release(sb); }
+ * }</pre>
+ *
+ * <p><b>Implementation notes.</b> Each object has a slot number. Free slots live in
+ * three places:
+ * <ul>
+ * <li>the per-CPU caches: a {@link PerCpuList} per CPU whose nodes carry slot numbers;
+ *     {@code push} and the ABA-free {@code pop} are critical sections on the caller's CPU;
+ *     a per-CPU count word (a heuristic, see below) detects a full cache;</li>
+ * <li>the depot, an array stack under a lock, shared: a release that overfills its CPU's
+ *     cache moves half a cache's worth there, and an acquire that finds its CPU's cache
+ *     empty takes a batch from it;</li>
+ * <li>slots never used: objects are made by the factory on first use, so a pool that is
+ *     never busy creates few of them.</li>
+ * </ul>
+ * An acquire tries its CPU's cache, then the depot, then a new object, then steals a batch
+ * from the CPU whose cache seems fullest (stopping that CPU's slice, which fences it) and
+ * returns {@code null} when every object is out. {@link #rebalance()} moves cached
+ * objects from the fullest CPU to the emptiest (both slices stopped); run it now and then
+ * (for example from a scheduled executor) when threads acquire on some CPUs and release
+ * on others.
+ *
+ * <p>The per-CPU counts are updated by a critical section of their own after each push
+ * and pop, so a thread migrated in between credits the wrong CPU; they only steer "full"
+ * and the order in which CPUs are stolen from, never correctness ({@code rebalance}
+ * counts every CPU's cache exactly, under stop, and repairs them). Correctness rests on the slot states: an
+ * int per object, set on acquire and changed back with a CAS on release, so an object
+ * released twice (even by two threads at once) gets an {@link IllegalStateException} and
+ * is never cached twice. {@link #release(Object)} finds the slot through an identity
+ * hash table filled when objects are created (no lock, no allocation); {@link Lease}s
+ * carry it.
+ *
+ * <p><b>Memory ordering.</b> Releasing an object happens-before its next acquisition:
+ * a push commits with a release store and the pop that takes the node reads it; the
+ * depot's lock and the stop protocol order the other paths. So a holder's writes to the
+ * object are visible to the next holder.
+ *
+ * <p><b>Memory.</b> Per pool: one per-CPU memory range (1 MiB of address space per CPU;
+ * only the first page of each is touched), a 16-byte node per object, and never unmapped,
+ * so create pools for the long term. {@link #close()} forbids further use; objects are
+ * not closed or otherwise disposed of.
+ *
+ * @param <T> the type of pooled objects
+ */
+public final class PerCpuPool<T> implements AutoCloseable {
+    private final Supplier<? extends T> factory;
+    private final SlotPool slots;
+    private final Object[] objects;
+    /** Identity hash table: entry = slot + 1, 0 = empty; open addressing, never removed. */
+    private final AtomicIntegerArray index;
+    private final int mask;
+
+    /**
+     * A pool of at most {@code capacity} objects made by {@code factory} when first needed,
+     * with the default per-CPU cache size.
+     *
+     * @throws NullPointerException     when {@code factory} is null
+     * @throws IllegalArgumentException when {@code capacity} is not in [1, 2^26]
+     */
+    public PerCpuPool(Supplier<? extends T> factory, int capacity) {
+        this(factory, capacity, 0);
+    }
+
+    /**
+     * As {@link #PerCpuPool(Supplier, int)}, with {@code perCpuCapacity} objects at most
+     * in a CPU's cache before it spills to the shared depot (0 for the default: the
+     * capacity divided by the number of CPUs, between 4 and 256).
+     */
+    public PerCpuPool(Supplier<? extends T> factory, int capacity, int perCpuCapacity) {
+        this.factory = Objects.requireNonNull(factory, "factory");
+        this.slots = new SlotPool("PerCpuPool", capacity, perCpuCapacity);
+        this.objects = new Object[capacity];
+        int size = Integer.highestOneBit(Math.max(2, capacity) * 2 - 1) << 1;
+        this.index = new AtomicIntegerArray(size);
+        this.mask = size - 1;
+    }
+
+    /** The most objects this pool will hold. */
+    public int capacity() {
+        return slots.capacity();
+    }
+
+    /** Objects a CPU's cache may hold before it spills to the depot. */
+    public int perCpuCapacity() {
+        return slots.perCpuLimit();
+    }
+
+    /** Objects created so far. */
+    public int created() {
+        int n = 0;
+        for (int i = 0, u = slots.used(); i < u; i++) {
+            if (objects[i] != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Objects (or slots for objects not yet made) free in the pool: the capacity minus the
+     * objects out. Exact when no acquire or release runs; a pass over the per-object state
+     * words, so not for hot paths.
+     */
+    public long available() {
+        return slots.available();
+    }
+
+    /**
+     * Takes a free object: from the calling CPU's cache (one critical section), else the
+     * depot, else a new one from the factory, else another CPU's cache. Returns
+     * {@code null} when all {@link #capacity()} objects are out.
+     *
+     * @throws IllegalStateException when the pool is closed
+     * @throws RuntimeException      what the factory throws (the slot stays free);
+     *                               {@link NullPointerException} when it returns null
+     */
+    public T acquireObject() {
+        int s = slots.acquire();
+        return s < 0 ? null : object(s);
+    }
+
+    /**
+     * As {@link #acquireObject()}, waiting up to {@code timeout} while every object is out
+     * (spinning, yielding, then parking briefly; no hand-off queue). Returns {@code null}
+     * on timeout.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public T acquireObject(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        int s = slots.acquire(timeout);
+        return s < 0 ? null : object(s);
+    }
+
+    /**
+     * Takes a free object as a {@link Lease}, for try-with-resources; as
+     * {@link #acquireObject()}, {@code null} when all objects are out.
+     */
+    public Lease<T> acquire() {
+        int s = slots.acquire();
+        return s < 0 ? null : new Lease<>(this, s, object(s));
+    }
+
+    /** As {@link #acquire()}, waiting up to {@code timeout}; {@code null} on timeout. */
+    public Lease<T> acquire(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        int s = slots.acquire(timeout);
+        return s < 0 ? null : new Lease<>(this, s, object(s));
+    }
+
+    /**
+     * Gives back an object taken with {@link #acquireObject}: onto the calling CPU's cache
+     * (one critical section and one CAS on the object's state), or the depot when that
+     * cache is full.
+     *
+     * @throws NullPointerException     when {@code object} is null
+     * @throws IllegalArgumentException when it is not an object of this pool
+     * @throws IllegalStateException    when it is not out (released twice), or the pool is closed
+     */
+    public void release(T object) {
+        Objects.requireNonNull(object, "object");
+        slots.checkOpen();
+        int s = slotOf(object);
+        if (s < 0) {
+            throw new IllegalArgumentException("not an object of this pool: " + object.getClass().getName()
+                    + "@" + Integer.toHexString(System.identityHashCode(object)));
+        }
+        slots.release(s);
+    }
+
+    /**
+     * Evens out the CPUs' caches: moves objects from the CPU holding the most to the one
+     * holding the fewest (both slices stopped for the move), and spills caches above the
+     * per-CPU capacity to the depot. Returns how many objects moved. Safe to run
+     * concurrently with everything else.
+     *
+     * @throws IllegalStateException when the pool is closed
+     */
+    public int rebalance() {
+        return slots.rebalance();
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return slots.isClosed();
+    }
+
+    /**
+     * Closes the pool: later acquires and releases throw {@link IllegalStateException}.
+     * Objects are not disposed of.
+     */
+    @Override
+    public void close() {
+        slots.close();
+    }
+
+    @Override
+    public String toString() {
+        return slots.toString();
+    }
+
+    /** The engine, for tests. */
+    SlotPool slotPool() {
+        return slots;
+    }
+
+    // ------------------------------------------------------------------ objects
+
+    @SuppressWarnings("unchecked")
+    private T object(int slot) {
+        Object o = objects[slot];
+        return (T) (o != null ? o : create(slot));
+    }
+
+    /** Makes the object of a slot on its first use; the caller holds the slot. */
+    private Object create(int slot) {
+        T o;
+        try {
+            o = Objects.requireNonNull(factory.get(), "the pool's factory returned null");
+        } catch (RuntimeException | Error e) {
+            slots.release(slot);
+            throw e;
+        }
+        objects[slot] = o;
+        if (!insert(o, slot)) {
+            objects[slot] = null;
+            slots.release(slot);
+            throw new IllegalStateException("the pool's factory returned an object that is already in the pool");
+        }
+        return o;
+    }
+
+    private static int hash(Object o) {
+        int h = System.identityHashCode(o) * 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+
+    /** Adds object -> slot; false when the object is in the table already (under another slot). */
+    private boolean insert(Object o, int slot) {
+        for (int i = hash(o) & mask; ; i = (i + 1) & mask) {
+            int e = index.get(i);
+            if (e == 0) {
+                if (index.compareAndSet(i, 0, slot + 1)) {
+                    return true;
+                }
+                e = index.get(i);
+            }
+            if (objects[e - 1] == o) {
+                return false;
+            }
+        }
+    }
+
+    private int slotOf(Object o) {
+        for (int i = hash(o) & mask; ; i = (i + 1) & mask) {
+            int e = index.get(i);
+            if (e == 0) {
+                return -1;
+            }
+            if (objects[e - 1] == o) {
+                return e - 1;
+            }
+        }
+    }
+
+    /**
+     * One object taken from a {@link PerCpuPool}; {@link #close()} gives it back. Not for
+     * sharing between threads without synchronisation.
+     *
+     * @param <T> the type of the pooled object
+     */
+    public static final class Lease<T> implements AutoCloseable {
+        private final PerCpuPool<T> pool;
+        private final int slot;
+        private T object;
+
+        Lease(PerCpuPool<T> pool, int slot, T object) {
+            this.pool = pool;
+            this.slot = slot;
+            this.object = object;
+        }
+
+        /**
+         * The object.
+         *
+         * @throws IllegalStateException after {@link #close()}
+         */
+        public T get() {
+            T o = object;
+            if (o == null) {
+                throw new IllegalStateException("this lease is closed: the object is back in the pool");
+            }
+            return o;
+        }
+
+        /**
+         * Gives the object back to the pool.
+         *
+         * @throws IllegalStateException when closed already, or the pool is closed
+         */
+        @Override
+        public void close() {
+            if (object == null) {
+                throw new IllegalStateException("this lease is closed already");
+            }
+            pool.slots.checkOpen();
+            object = null;
+            pool.slots.release(slot);
+        }
+
+        @Override
+        public String toString() {
+            return object == null ? "Lease[closed]" : "Lease[" + object + "]";
+        }
+    }
+}
