@@ -25,12 +25,18 @@ import java.util.List;
 public final class Rseq {
     private Rseq() {}
 
-    /** A snapshot of what rseq4j detected and chose, for the calling thread. */
+    /**
+     * A snapshot of what rseq4j detected and chose, for the calling thread. Observing only:
+     * it never registers the thread (an unregistered thread is reported as such).
+     */
     public static RseqStatus status() {
         RseqRuntime rt = Ops.RUNTIME;
         Platform p = rt.platform;
         List<Integer> allowed = p.linux() && Libc.AVAILABLE ? CpuSets.allowed() : List.of();
-        int cpu = p.linux() && Libc.AVAILABLE ? currentCpu() : -1;
+        // Observe, never register: currentCpu() would register an unregistered thread lazily.
+        String registration = ThreadRegistrations.current();
+        int cpu = !(p.linux() && Libc.AVAILABLE) ? -1
+                : rt.rseqMode && !"none".equals(registration) ? currentCpu() : Libc.schedGetcpu();
         return new RseqStatus(
                 System.getProperty("os.name", "unknown"),
                 p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
@@ -44,7 +50,7 @@ public final class Rseq {
                 p.glibc().present(),
                 p.glibc().exportedSize(),
                 p.glibc().offset(),
-                ThreadRegistrations.current(),
+                registration,
                 rt.strategy.word(),
                 p.membarrierRseq(),
                 rt.fences.kind().word(),

@@ -1,10 +1,10 @@
 package io.github.rseq4j;
 
 /**
- * Result codes of the low-level per-CPU operations in {@link PerCpuOps}.
+ * Result codes of the low-level per-CPU operations in {@link PerCpuItem}.
  *
  * <p>Every operation returns a {@code long}: a value {@code >= 0} means it committed (the
- * value is the slice index it ran on, or for {@link PerCpuOps#pop} the popped address);
+ * value is the slice index it ran on, or for {@link PerCpuList#pop} the popped address);
  * a negative value is one of the constants below and means nothing was stored.
  * Codes are plain numbers so that the fast path allocates nothing.
  */
