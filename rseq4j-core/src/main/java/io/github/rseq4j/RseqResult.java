@@ -1,11 +1,11 @@
 package io.github.rseq4j;
 
 /**
- * Result codes of the low-level per-CPU operations in {@link PerCpuItem}.
+ * Result codes of the low-level per-CPU operations ({@link PerCpuItem}, {@link PerCpuRing}).
  *
- * <p>Every operation returns a {@code long}: a value {@code >= 0} means it committed (the
- * value is the slice index it ran on, or for {@link PerCpuList#pop} the popped address);
- * a negative value is one of the constants below and means nothing was stored.
+ * <p>Every such operation returns a {@code long}: a value {@code >= 0} means it committed
+ * (the value is the slice index it ran on); a negative value is one of the constants
+ * below and means nothing was stored.
  * Codes are plain numbers so that the fast path allocates nothing.
  */
 public final class RseqResult {

@@ -23,6 +23,8 @@ import java.util.Properties;
         subcommands = {
                 HelpCommand.class,
                 DoctorCommand.class,
+                StressCommand.class,
+                BenchCommand.class,
         })
 public final class Main {
 
