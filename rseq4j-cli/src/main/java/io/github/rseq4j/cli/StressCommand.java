@@ -1,0 +1,216 @@
+package io.github.rseq4j.cli;
+
+import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.internal.stress.StressConfig;
+import io.github.rseq4j.internal.stress.StressResult;
+import io.github.rseq4j.internal.stress.StressRunner;
+import io.github.rseq4j.internal.stress.StressTest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rseq4j stress}: the kernel's rseq param_test scenarios against rseq4j's per-CPU
+ * operations, with exact checks. The last line printed ends in PASS or FAIL.
+ */
+@Command(name = "stress",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+                "Stress the per-CPU operations and check the results exactly.",
+                "",
+                "N workers each do R operations of one scenario on per-CPU memory:",
+                "  increment   add 1 to a per-CPU counter; the sum must be N x R",
+                "  spinlock    a per-CPU spin lock guards a plain increment; sum N x R",
+                "  list        pop a node of a per-CPU list, push it back; nodes conserved",
+                "  buffer      the same with bounded per-CPU arrays (param_test's buffer)",
+                "  memcpy      producers copy records into per-CPU rings, one consumer",
+                "              drains them: each arrives once, intact, in ring order",
+                "  membarrier  a manager flips the active list and fences; the inactive",
+                "              list must never change after the fence",
+                "  all         every scenario, in both index modes unless --index is given",
+                "",
+                "The last line ends in PASS or FAIL.",
+                "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
+        })
+public final class StressCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--test", paramLabel = "TEST", defaultValue = "all",
+            description = "increment, spinlock, list, buffer, memcpy, membarrier or all (default: ${DEFAULT-VALUE}).")
+    String test;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Workers (default: 6 x available processors).")
+    Integer threads;
+
+    @Option(names = "--reps", paramLabel = "R", defaultValue = "1000",
+            description = "Operations per worker (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--index", paramLabel = "cpu|mmcid",
+            description = "Index per-CPU memory by CPU or by mm_cid (default: cpu; both for --test all).")
+    String index;
+
+    @Option(names = "--delay-point", paramLabel = "P", defaultValue = "0",
+            description = "Inject a busy loop into the generated code: 1 inside every critical section after "
+                    + "the index is read, 2 inside just before the commit, 3 after the commit. Rseq mode only.")
+    int delayPoint;
+
+    @Option(names = "--delay-loops", paramLabel = "L",
+            description = "Iterations of the injected loop (default with --delay-point: 10000).")
+    Long delayLoops;
+
+    @Option(names = "--every", paramLabel = "M", defaultValue = "0",
+            description = "Pause around every M-th operation of each worker (with --yield or --sleep-ms).")
+    int every;
+
+    @Option(names = "--yield", description = "With --every: Thread.yield().")
+    boolean yield;
+
+    @Option(names = "--sleep-ms", paramLabel = "S", description = "With --every: sleep S milliseconds.")
+    Long sleepMs;
+
+    @Option(names = "--virtual", description = "Run the workers as virtual threads.")
+    boolean virtual;
+
+    @Option(names = "--unregistered-every", paramLabel = "M", defaultValue = "0",
+            description = "Every M-th worker acts as unregistered: all its operations take the fallback path.")
+    int unregisteredEvery;
+
+    @Option(names = "--timeout-s", paramLabel = "SECONDS", defaultValue = "120",
+            description = "A run still going after this long fails (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    static final int PASS = 0, FAIL = 1, USAGE = 2;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<StressConfig> runs;
+        try {
+            runs = configs();
+        } catch (IllegalArgumentException e) {
+            err.println("rseq4j stress: " + e.getMessage());
+            err.println("Try 'rseq4j stress --help'.");
+            err.flush();
+            return USAGE;
+        }
+        boolean all = runs.size() > 1;
+        int passed = 0, failed = 0, skipped = 0;
+        long aborts = 0, fallbacks = 0;
+        long t0 = System.nanoTime();
+        for (StressConfig c : runs) {
+            String unsupported = StressRunner.unsupportedReason(c.indexMode());
+            if (unsupported != null) {
+                if (!all) {
+                    err.println("rseq4j stress: " + unsupported);
+                    err.flush();
+                    return USAGE;
+                }
+                out.println("stress " + c.test().word() + " index=" + StressConfig.indexWord(c.indexMode())
+                        + " SKIPPED: " + unsupported);
+                out.flush();
+                skipped++;
+                continue;
+            }
+            StressResult r;
+            try {
+                r = StressRunner.run(c, line -> {
+                    out.println(line);
+                    out.flush();
+                });
+            } catch (RuntimeException | Error e) {
+                out.println("stress " + c.test().word() + " index=" + StressConfig.indexWord(c.indexMode())
+                        + ": FAILED: " + e);
+                e.printStackTrace(err);
+                err.flush();
+                out.println("stress " + c.test().word() + " index=" + StressConfig.indexWord(c.indexMode())
+                        + " threads=" + c.threads() + " reps=" + c.reps() + " error FAIL");
+                out.flush();
+                failed++;
+                continue;
+            }
+            out.println(r.line());
+            out.flush();
+            aborts += r.aborts();
+            fallbacks += r.fallbacks().total();
+            if (r.passed()) {
+                passed++;
+            } else {
+                failed++;
+            }
+        }
+        if (all) {
+            String opts = runs.getFirst().optionWords();
+            out.println("stress all threads=" + runs.getFirst().threads() + " reps=" + runs.getFirst().reps()
+                    + (opts.isEmpty() ? "" : " " + opts) + " runs=" + (passed + failed) + " passed=" + passed
+                    + " failed=" + failed + (skipped > 0 ? " skipped=" + skipped : "") + " aborts=" + aborts
+                    + " fallbacks=" + fallbacks + " elapsed="
+                    + String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - t0) / 1e9) + "s "
+                    + (failed == 0 && passed > 0 ? "PASS" : "FAIL"));
+            out.flush();
+        }
+        return failed == 0 && passed > 0 ? PASS : FAIL;
+    }
+
+    /** The runs the options ask for; IllegalArgumentException with a clear message when they are wrong. */
+    List<StressConfig> configs() {
+        List<StressTest> tests = "all".equalsIgnoreCase(test.strip()) ? List.of(StressTest.values())
+                : List.of(StressTest.parse(test));
+        List<IndexMode> modes;
+        if (index != null) {
+            modes = List.of(StressConfig.parseIndex(index));
+        } else {
+            modes = tests.size() > 1 ? List.of(IndexMode.CPU_ID, IndexMode.CONCURRENCY_ID) : List.of(IndexMode.CPU_ID);
+        }
+        if (every < 0) {
+            throw new IllegalArgumentException("--every must be >= 1: " + every);
+        }
+        if (yield && sleepMs != null) {
+            throw new IllegalArgumentException("--yield and --sleep-ms exclude each other");
+        }
+        if (delayLoops != null && delayPoint == 0) {
+            throw new IllegalArgumentException("--delay-loops needs --delay-point 1, 2 or 3");
+        }
+        if (every == 0 && (yield || sleepMs != null)) {
+            throw new IllegalArgumentException((yield ? "--yield" : "--sleep-ms") + " needs --every M");
+        }
+        if (every != 0 && !yield && sleepMs == null) {
+            throw new IllegalArgumentException("--every " + every + " needs --yield or --sleep-ms S");
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > 86_400) {
+            throw new IllegalArgumentException("--timeout-s must be 1 to 86400: " + timeoutSeconds);
+        }
+        long loops = delayPoint == 0 ? 0 : delayLoops == null ? 10_000 : delayLoops;
+        List<StressConfig> runs = new ArrayList<>();
+        for (IndexMode mode : modes) {
+            for (StressTest t : tests) {
+                StressConfig c = StressConfig.of(t, mode)
+                        .withReps(reps)
+                        .withDelay(delayPoint, loops)
+                        .withVirtualThreads(virtual)
+                        .withUnregisteredEvery(unregisteredEvery)
+                        .withTimeout(Duration.ofSeconds(timeoutSeconds));
+                if (threads != null) {
+                    c = c.withThreads(threads);
+                }
+                if (every != 0) {
+                    c = yield ? c.withYieldEvery(every) : c.withSleepEvery(every, sleepMs);
+                }
+                runs.add(c);
+            }
+        }
+        return runs;
+    }
+}
