@@ -26,11 +26,7 @@ public enum PerCpuOperation implements OperationTemplate {
     COMPARE_AND_STORE(4, 1) {
         @Override
         public void body(CriticalSection cs) {
-            MacroAssembler a = cs.asm();
-            Reg v = cs.temp(0);
-            a.load(v, cs.slice(), cs.arg(1), 0);
-            a.branch(Cond.NE, v, cs.arg(2), cs.compareFailed());
-            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), Ordering.RELAXED);
+            compareAndStore(cs, Ordering.RELAXED);
         }
     },
 
@@ -38,11 +34,7 @@ public enum PerCpuOperation implements OperationTemplate {
     COMPARE_AND_STORE_RELEASE(4, 1) {
         @Override
         public void body(CriticalSection cs) {
-            MacroAssembler a = cs.asm();
-            Reg v = cs.temp(0);
-            a.load(v, cs.slice(), cs.arg(1), 0);
-            a.branch(Cond.NE, v, cs.arg(2), cs.compareFailed());
-            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), Ordering.RELEASE);
+            compareAndStore(cs, Ordering.RELEASE);
         }
     },
 
@@ -111,7 +103,6 @@ public enum PerCpuOperation implements OperationTemplate {
             Reg ring = cs.temp(0), w = cs.temp(1), t = cs.temp(2), i = cs.temp(3), word = cs.temp(4), mask = cs.temp(5);
             Reg src = cs.arg(2), len = cs.arg(3);
             int data = SliceLayout.RING_DATA;
-            int hdr = SliceLayout.RING_RECORD_HEADER;
             a.mov(ring, cs.slice());
             a.add(ring, cs.arg(1));
             a.load(w, ring, null, SliceLayout.RING_WRITE);
@@ -123,10 +114,7 @@ public enum PerCpuOperation implements OperationTemplate {
             a.mov(t, mask);
             a.addImm(t, 1);
             a.sub(t, i);
-            // i = need = (len + 15) & ~7
-            a.mov(i, len);
-            a.addImm(i, hdr + 7);
-            a.andImm(i, -8);
+            recordBytes(a, i, len);
             a.branch(Cond.GT_UNSIGNED, i, t, cs.compareFailed());
             // record header
             a.mov(t, w);
@@ -141,11 +129,7 @@ public enum PerCpuOperation implements OperationTemplate {
             a.addImm(t, 8);
             a.branch(Cond.GT_UNSIGNED, t, len, tail);
             a.load(word, src, i, 0);
-            a.mov(t, w);
-            a.add(t, i);
-            a.addImm(t, hdr);
-            a.and(t, mask);
-            a.add(t, ring);
+            ringAddress(a, t, ring, w, i, mask);
             a.store(t, null, data, word);
             a.addImm(i, 8);
             a.jump(words);
@@ -153,18 +137,12 @@ public enum PerCpuOperation implements OperationTemplate {
             a.bind(tail);
             a.branch(Cond.GE_UNSIGNED, i, len, done);
             a.loadByte(word, src, i, 0);
-            a.mov(t, w);
-            a.add(t, i);
-            a.addImm(t, hdr);
-            a.and(t, mask);
-            a.add(t, ring);
+            ringAddress(a, t, ring, w, i, mask);
             a.storeByte(t, null, data, word);
             a.addImm(i, 1);
             a.jump(tail);
             a.bind(done);
-            a.mov(i, len);
-            a.addImm(i, hdr + 7);
-            a.andImm(i, -8);
+            recordBytes(a, i, len);
             a.add(w, i);
             cs.commit(ring, null, SliceLayout.RING_WRITE, w, Ordering.RELEASE);
         }
@@ -172,6 +150,31 @@ public enum PerCpuOperation implements OperationTemplate {
 
     private final int args;
     private final int temps;
+
+    /** Body of both compare-and-store variants. */
+    private static void compareAndStore(CriticalSection cs, Ordering ordering) {
+        MacroAssembler a = cs.asm();
+        Reg v = cs.temp(0);
+        a.load(v, cs.slice(), cs.arg(1), 0);
+        a.branch(Cond.NE, v, cs.arg(2), cs.compareFailed());
+        cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), ordering);
+    }
+
+    /** dst = bytes a record of {@code len} payload bytes takes: (len + header + 7) &amp; ~7. */
+    private static void recordBytes(MacroAssembler a, Reg dst, Reg len) {
+        a.mov(dst, len);
+        a.addImm(dst, SliceLayout.RING_RECORD_HEADER + 7);
+        a.andImm(dst, -8);
+    }
+
+    /** dst = ring + ((w + header + i) &amp; mask): where payload byte i of the record at w goes (minus RING_DATA). */
+    private static void ringAddress(MacroAssembler a, Reg dst, Reg ring, Reg w, Reg i, Reg mask) {
+        a.mov(dst, w);
+        a.add(dst, i);
+        a.addImm(dst, SliceLayout.RING_RECORD_HEADER);
+        a.and(dst, mask);
+        a.add(dst, ring);
+    }
 
     PerCpuOperation(int args, int temps) {
         this.args = args;

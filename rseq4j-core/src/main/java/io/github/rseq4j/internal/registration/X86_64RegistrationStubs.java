@@ -5,6 +5,7 @@ import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.asm.CodeBuffer;
 import io.github.rseq4j.internal.asm.ExecutableMemory;
 import io.github.rseq4j.internal.asm.Label;
+import io.github.rseq4j.internal.asm.X86Reg;
 import io.github.rseq4j.internal.asm.X86_64Assembler;
 import io.github.rseq4j.internal.os.Libc;
 
@@ -36,9 +37,7 @@ final class X86_64RegistrationStubs {
         a.mov(RBX, RDI); a.mov(RBP, RSI); a.mov(R12, RDX); a.mov(R13, RCX); a.mov(R14, R8);
         Label doRegister = new Label("doRegister"), refused = new Label("refused"), out = new Label("out");
         Label failed = new Label("failed");
-        a.mov(RDI, R13);
-        a.movImm(RAX, getspecific);
-        a.call(RAX);
+        callC(a, getspecific, R13, null);
         a.test(RAX, RAX);
         a.jcc(X86_64Assembler.Cond.E, doRegister);
         a.cmp(RAX, R14);
@@ -49,18 +48,10 @@ final class X86_64RegistrationStubs {
         a.movImm(RAX, 2);
         a.jmp(out);
         a.bind(doRegister);
-        a.mov(RDI, RBX);
-        a.mov(RSI, RBP);
-        a.movImm(RDX, 0);
-        a.mov(R10, R12);
-        a.movImm(RAX, nr);
-        a.syscall();
+        rseqSyscall(a, nr, 0);
         a.test(RAX, RAX);
         a.jcc(X86_64Assembler.Cond.NE, failed);
-        a.mov(RDI, R13);
-        a.mov(RSI, RBX);
-        a.movImm(RAX, setspecific);
-        a.call(RAX);
+        callC(a, setspecific, R13, RBX);
         a.test(RAX, RAX);
         Label keyFailed = new Label("keyFailed");
         a.jcc(X86_64Assembler.Cond.NE, keyFailed);
@@ -68,21 +59,13 @@ final class X86_64RegistrationStubs {
         a.jmp(out);
         // pthread_setspecific failed (ENOMEM): undo the registration, report -ENOMEM.
         a.bind(keyFailed);
-        a.mov(RDI, RBX);
-        a.mov(RSI, RBP);
-        a.movImm(RDX, RseqAbi.FLAG_UNREGISTER);
-        a.mov(R10, R12);
-        a.movImm(RAX, nr);
-        a.syscall();
+        rseqSyscall(a, nr, RseqAbi.FLAG_UNREGISTER);
         a.movImm(RAX, -12);
         a.jmp(out);
         // The kernel refused: remember it through the key so later attempts answer at once.
         a.bind(failed);
         a.mov(RBP, RAX);
-        a.mov(RDI, R13);
-        a.mov(RSI, R14);
-        a.movImm(RAX, setspecific);
-        a.call(RAX);
+        callC(a, setspecific, R13, R14);
         a.mov(RAX, RBP);
         a.bind(out);
         a.pop(R14); a.pop(R13); a.pop(R12); a.pop(RBP); a.pop(RBX);
@@ -95,23 +78,14 @@ final class X86_64RegistrationStubs {
         a.push(RBX); a.push(RBP); a.push(R12); a.push(R13); a.push(R14);
         a.mov(RBX, RDI); a.mov(RBP, RSI); a.mov(R12, RDX); a.mov(R13, RCX);
         Label notOurs = new Label("notOurs"), uout = new Label("uout");
-        a.mov(RDI, R13);
-        a.movImm(RAX, getspecific);
-        a.call(RAX);
+        callC(a, getspecific, R13, null);
         a.cmp(RAX, RBX);
         a.jcc(X86_64Assembler.Cond.NE, notOurs);
-        a.mov(RDI, RBX);
-        a.mov(RSI, RBP);
-        a.movImm(RDX, RseqAbi.FLAG_UNREGISTER);
-        a.mov(R10, R12);
-        a.movImm(RAX, nr);
-        a.syscall();
+        rseqSyscall(a, nr, RseqAbi.FLAG_UNREGISTER);
         a.test(RAX, RAX);
         a.jcc(X86_64Assembler.Cond.NE, uout);
-        a.mov(RDI, R13);
         a.movImm(RSI, 0);
-        a.movImm(RAX, setspecific);
-        a.call(RAX);
+        callC(a, setspecific, R13, null);
         a.movImm(RAX, 0);
         a.jmp(uout);
         a.bind(notOurs);
@@ -144,5 +118,28 @@ final class X86_64RegistrationStubs {
         ExecutableMemory.Block block = ExecutableMemory.install(buf);
         return new RegistrationStubs(block.addressOf(register), block.addressOf(unregister),
                 block.addressOf(destructor));
+    }
+
+    /**
+     * rseq(area = rbx, len = rbp, flags, sig = r12): the result (0 or -errno) in rax;
+     * clobbers rcx and r11 as every system call does.
+     */
+    private static void rseqSyscall(X86_64Assembler a, int nr, int flags) {
+        a.mov(RDI, RBX);
+        a.mov(RSI, RBP);
+        a.movImm(RDX, flags);
+        a.mov(R10, R12);
+        a.movImm(RAX, nr);
+        a.syscall();
+    }
+
+    /** Calls the C function at {@code fn} with rdi = arg0 and, unless null, rsi = arg1. */
+    private static void callC(X86_64Assembler a, long fn, X86Reg arg0, X86Reg arg1) {
+        a.mov(RDI, arg0);
+        if (arg1 != null) {
+            a.mov(RSI, arg1);
+        }
+        a.movImm(RAX, fn);
+        a.call(RAX);
     }
 }

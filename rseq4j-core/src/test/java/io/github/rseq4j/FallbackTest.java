@@ -1,0 +1,279 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.ChildJvm;
+import io.github.rseq4j.internal.Ops;
+import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.internal.os.CpuSets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.github.rseq4j.PerCpuMemoryTest.pinned;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Operations that cannot commit as a critical section still complete, exactly once, on
+ * the stop-and-fence path (or, in portable mode, the per-slice lock path), and are
+ * counted in {@link RseqStatus#fallbacks()}: a stopped slice (the operation goes to
+ * another slice, or waits when every slice is stopped), too many aborts (forced in a child
+ * JVM with {@code -Drseq4j.maxAttempts=1} and a thread that fences all CPUs in a loop),
+ * and portable mode itself. The "not registered" reason is covered by
+ * {@code OwnRegistrationKernelTest}.
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class FallbackTest {
+
+    private static RseqStatus.FallbackCounts counts() {
+        return Rseq.status().fallbacks();
+    }
+
+    @Test
+    void operationsOnAStoppedSliceCompleteOnAnotherSlice() throws Throwable {
+        List<Integer> cpus = CpuSets.allowed();
+        assumeTrue(cpus.size() >= 2, "needs two CPUs: with one, the operation waits (see the next test)");
+        int c = cpus.getFirst();
+        final int adds = 1000;
+        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.allocate(16);
+            PerCpuList list = mem.newList(8);
+            PerCpuRing ring = mem.newRing(1024);
+            PerCpuSpinLock lock = mem.newSpinLock();
+            RseqStatus.FallbackCounts before = counts();
+            mem.stop(c);
+            AtomicLong ops = new AtomicLong();
+            try {
+                pinned(c, () -> {
+                    for (int i = 0; i < adds; i++) {
+                        assertNotEquals(c, item.add(0, 1), "an add on a stopped slice must go elsewhere");
+                    }
+                    ops.addAndGet(adds);
+                    long raw = item.tryAdd(0, 1);
+                    long rawCas = item.tryCompareAndStore(8, 0, 1);
+                    long rawCas2 = item.tryCompare2AndStore(8, 0, 0, 0, 1);
+                    if (Rseq.isRseqMode()) {
+                        assertEquals(RseqResult.STOPPED, raw, "one raw attempt on the stopped slice");
+                        assertEquals(RseqResult.STOPPED, rawCas);
+                        assertEquals(RseqResult.STOPPED, rawCas2);
+                    } else {
+                        assertEquals(RseqResult.NOT_REGISTERED, raw);
+                        assertEquals(RseqResult.NOT_REGISTERED, rawCas);
+                        assertEquals(RseqResult.NOT_REGISTERED, rawCas2);
+                    }
+                    long cas = item.compareAndStore(8, 0, 5);
+                    assertTrue(cas >= 0 && cas != c, "compare-and-store elsewhere: " + cas);
+                    MemorySegment node = list.newNode();
+                    int pushedTo = list.push(node);
+                    assertNotEquals(c, pushedTo);
+                    MemorySegment popped = list.pop();
+                    assertNotNull(popped, "pop also avoids the stopped slice, and finds the node there");
+                    assertEquals(node.address(), popped.address());
+                    long w = ring.write(MemorySegment.ofArray(new byte[10]));
+                    assertTrue(w >= 0 && w != c, "ring write elsewhere: " + w);
+                    int l = lock.lock();
+                    assertNotEquals(c, l);
+                    lock.unlock(l);
+                    ops.addAndGet(5);
+                });
+                assertEquals(0, item.get(c, 0), "the stopped copy did not change");
+                assertEquals(0, item.get(c, 8));
+                assertEquals(0, ring.used(c));
+            } finally {
+                mem.start(c);
+            }
+            assertEquals(adds, item.sum(0), "exact total");
+            assertEquals(5, item.sum(8));
+            RseqStatus.FallbackCounts after = counts();
+            if (Rseq.isRseqMode()) {
+                assertTrue(after.stopped() - before.stopped() >= ops.get(),
+                        "fallbacks().stopped() grew by " + (after.stopped() - before.stopped()) + ", ops " + ops.get());
+            } else {
+                assertTrue(after.portable() - before.portable() >= ops.get(),
+                        "fallbacks().portable() grew by " + (after.portable() - before.portable()));
+            }
+        }
+    }
+
+    @Test
+    void whenEverySliceIsStoppedAnOperationWaitsThenCompletes() throws Exception {
+        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.allocate(8);
+            RseqStatus.FallbackCounts before = counts();
+            for (int i = 0; i < mem.slices(); i++) {
+                mem.stop(i);
+            }
+            AtomicBoolean finished = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread adder = Thread.ofPlatform().start(() -> {
+                try {
+                    item.add(0, 1);
+                    finished.set(true);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            try {
+                Thread.sleep(300);
+                assertFalse(finished.get(), "no slice is free: the add must wait");
+                assertTrue(adder.isAlive());
+                if (Rseq.isRseqMode()) {
+                    assertTrue(counts().stopped() > before.stopped(), "counted as a STOPPED fallback while it waits");
+                }
+                for (int i = 0; i < mem.slices(); i++) {
+                    assertEquals(0, item.get(i, 0), "nothing committed while every slice is stopped");
+                }
+            } finally {
+                for (int i = 0; i < mem.slices(); i++) {
+                    mem.start(i);
+                }
+            }
+            adder.join(10_000);
+            assertTrue(finished.get(), "the add completed once the slices were started: " + failure.get());
+            assertEquals(1, item.sum(0));
+        }
+    }
+
+    @Test
+    void withoutStoppedSlicesOperationsTakeTheirNormalPath() throws Throwable {
+        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.allocate(8);
+            PerCpuList list = mem.newList(8);
+            PerCpuRing ring = mem.newRing(1024);
+            PerCpuSpinLock lock = mem.newSpinLock();
+            int cpu = CpuSets.allowed().getFirst();
+            AtomicReference<RseqStatus.FallbackCounts> before = new AtomicReference<>(), after = new AtomicReference<>();
+            final int rounds = 100;
+            pinned(cpu, () -> {
+                item.add(0, 0); // a first use registers the thread where rseq4j owns registration
+                before.set(counts());
+                for (int i = 0; i < rounds; i++) {
+                    item.add(0, 1);
+                    item.compareAndStore(0, -1, 0); // fails its compare: still one operation
+                    list.push(list.newNode());
+                    assertNotNull(list.pop());
+                    assertEquals(cpu, ring.write(MemorySegment.ofArray(new byte[8])));
+                    lock.unlock(lock.lock());
+                    ring.drain((x, b, l) -> { });
+                }
+                after.set(counts());
+            });
+            assertEquals(rounds, item.sum(0));
+            long portable = after.get().portable() - before.get().portable();
+            long rseqFallbacks = after.get().total() - before.get().total();
+            if (Rseq.isRseqMode()) {
+                assertEquals(0, portable);
+                assertEquals(0, rseqFallbacks, "a registered thread with nothing stopped never falls back");
+            } else {
+                assertEquals(0, rseqFallbacks);
+                assertEquals(6L * rounds, portable, "portable mode: every operation counted once");
+            }
+        }
+    }
+
+    /** Child: adds under -Drseq4j.maxAttempts=1 while a thread fences every CPU in a loop. */
+    public static final class AbortingChild {
+        public static void main(String[] args) throws Exception {
+            RseqStatus s0 = Rseq.status();
+            ChildJvm.emit("mode", s0.mode());
+            ChildJvm.emit("maxAttempts", Ops.RUNTIME.maxAttempts);
+            PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
+            PerCpuItem item = mem.allocate(8);
+            AtomicBoolean done = new AtomicBoolean();
+            Thread fencer = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    Ops.RUNTIME.fences.fenceAll();
+                }
+            });
+            final int threads = 4;
+            long[] counts = new long[threads];
+            List<Thread> ts = new ArrayList<>();
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                ts.add(Thread.ofPlatform().start(() -> {
+                    long n = 0;
+                    while (n < 200_000 || (Rseq.status().fallbacks().aborted() < 100 && System.nanoTime() < deadline)) {
+                        for (int k = 0; k < 1000; k++) {
+                            item.add(0, 1);
+                        }
+                        n += 1000;
+                    }
+                    counts[me] = n;
+                }));
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            done.set(true);
+            fencer.join();
+            long expected = 0;
+            for (long c : counts) {
+                expected += c;
+            }
+            RseqStatus s = Rseq.status();
+            ChildJvm.emit("expected", expected);
+            ChildJvm.emit("sum", item.sum(0));
+            ChildJvm.emit("aborted", s.fallbacks().aborted() - s0.fallbacks().aborted());
+            ChildJvm.emit("aborts", s.fallbacks().aborts() - s0.fallbacks().aborts());
+            ChildJvm.emit("fallbacks", s.fallbacks());
+        }
+    }
+
+    @Test
+    void abortedOperationsCompleteOnTheFallbackPath() {
+        assumeTrue(Platform.get().linux(), "Linux only");
+        ChildJvm.Result r = ChildJvm.run(AbortingChild.class, List.of("-Drseq4j.maxAttempts=1"), Map.of(),
+                Duration.ofSeconds(90)).requireSuccess();
+        System.out.println("maxAttempts=1 child: sum=" + r.value("sum") + " aborted=" + r.value("aborted")
+                + " aborts=" + r.value("aborts") + " " + r.value("fallbacks"));
+        assertEquals("1", r.value("maxAttempts"));
+        assertEquals(r.value("expected"), r.value("sum"), "exact total\n" + r.describe());
+        assumeTrue(r.value("mode").equals("rseq"), "the child has no rseq: nothing can abort");
+        long aborted = Long.parseLong(r.value("aborted")), aborts = Long.parseLong(r.value("aborts"));
+        assertTrue(aborted > 0, "with one attempt, an abort means the ABORTED fallback\n" + r.describe());
+        assertTrue(aborts >= aborted, "each ABORTED fallback follows an abort counted by generated code\n" + r.describe());
+    }
+
+    /** Child: what Rseq.status() does with the given (bad) system properties. */
+    public static final class BadSettingChild {
+        public static void main(String[] args) {
+            try {
+                ChildJvm.emit("mode", Rseq.status().mode());
+            } catch (Throwable t) {
+                Throwable root = t;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                ChildJvm.emit("error", t.getClass().getSimpleName() + ": " + root.getClass().getSimpleName() + ": "
+                        + root.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void badSettingsFailClearly() {
+        ChildJvm.Result mode = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=turbo"), Map.of(),
+                Duration.ofSeconds(60)).requireSuccess();
+        assertTrue(mode.value("error").contains("IllegalArgumentException: -Drseq4j.mode must be auto, rseq or fallback, not 'turbo'"),
+                mode.describe());
+        ChildJvm.Result attempts = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.maxAttempts=0"), Map.of(),
+                Duration.ofSeconds(60)).requireSuccess();
+        assertTrue(attempts.value("error").contains("IllegalArgumentException: -Drseq4j.maxAttempts must be 1 to 1000000: 0"),
+                attempts.describe());
+        ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=FALLBACK"), Map.of(),
+                Duration.ofSeconds(60)).requireSuccess();
+        assertEquals("fallback", forced.value("mode"), "the mode is case-insensitive\n" + forced.describe());
+    }
+}

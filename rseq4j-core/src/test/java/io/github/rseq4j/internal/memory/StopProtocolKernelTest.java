@@ -1,0 +1,168 @@
+package io.github.rseq4j.internal.memory;
+
+import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.PerCpuItem;
+import io.github.rseq4j.PerCpuMemory;
+import io.github.rseq4j.Rseq;
+import io.github.rseq4j.RseqStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The core guarantee of the stop protocol, against the real kernel: once
+ * {@code stop(i)} returns, slice i's copy does not change until {@code start(i)}, while
+ * other threads keep adding (their adds commit elsewhere or take the fallback path),
+ * and every add counts exactly once.
+ *
+ * <p>The stopper also writes the stopped copy (+1000 each time): a critical section that
+ * read the copy before the stop and committed after it would overwrite that write, and
+ * the final total would come up short. The same check runs with the affinity fence in
+ * {@code FencesTest} (child JVM with {@code -Drseq4j.fence=affinity}).
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+public class StopProtocolKernelTest {
+
+    /** What one hammer run saw. */
+    public record Outcome(long rounds, long adds, long stopperAdded, long sum, long minAddsPerThread,
+                          List<String> violations, RseqStatus.FallbackCounts before, RseqStatus.FallbackCounts after) {
+        public long expected() {
+            return adds + stopperAdded;
+        }
+
+        @Override
+        public String toString() {
+            return "rounds=" + rounds + " adds=" + adds + " stopperAdded=" + stopperAdded + " sum=" + sum
+                    + " expected=" + expected() + " minAddsPerThread=" + minAddsPerThread
+                    + " violations=" + violations.size() + (violations.isEmpty() ? "" : " " + violations.subList(0, Math.min(5, violations.size())))
+                    + " stoppedFallbacks=" + (after.stopped() - before.stopped())
+                    + " portable=" + (after.portable() - before.portable()) + " aborts=" + (after.aborts() - before.aborts());
+        }
+    }
+
+    /**
+     * {@code adders} threads add 1 to one word as fast as they can for {@code millis} ms while
+     * the calling thread stops each slice in turn, checks that its copy stays frozen for
+     * about 20 microseconds, adds 1000 to it directly, and restarts it.
+     */
+    public static Outcome hammer(IndexMode mode, int adders, boolean virtualAdders, long millis)
+            throws InterruptedException {
+        PerCpuMemory mem = PerCpuMemory.create(mode);
+        PerCpuItem item = mem.allocate(8);
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicLongArray perThread = new AtomicLongArray(adders);
+        List<Thread> threads = new ArrayList<>();
+        RseqStatus.FallbackCounts before = Rseq.status().fallbacks();
+        for (int t = 0; t < adders; t++) {
+            int me = t;
+            Runnable body = () -> {
+                long n = 0;
+                while (!done.get()) {
+                    item.add(0, 1);
+                    n++;
+                    if (virtualAdders && (n & 63) == 0) {
+                        Thread.yield();
+                    }
+                }
+                perThread.set(me, n);
+            };
+            threads.add(virtualAdders ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body));
+        }
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+        long rounds = 0, stopperAdded = 0;
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        try {
+            while (System.nanoTime() < deadline) {
+                for (int i = 0; i < mem.slices(); i++) {
+                    boolean held;
+                    if ((rounds & 1) == 0) {
+                        mem.stop(i);
+                        held = true;
+                    } else {
+                        held = mem.tryStop(i);
+                    }
+                    if (!held) {
+                        continue;
+                    }
+                    try {
+                        if (!mem.isStopped(i)) {
+                            violations.add("slice " + i + " not stopped after stop()");
+                        }
+                        long v1 = item.get(i, 0);
+                        long until = System.nanoTime() + 20_000;
+                        while (System.nanoTime() < until) {
+                            long v = item.get(i, 0);
+                            if (v != v1) {
+                                violations.add("slice " + i + " changed while stopped: " + v1 + " -> " + v);
+                                break;
+                            }
+                        }
+                        item.setStopped(i, 0, v1 + 1000);
+                        stopperAdded += 1000;
+                        for (int k = 0; k < 200; k++) {
+                            Thread.onSpinWait();
+                        }
+                        long v2 = item.get(i, 0);
+                        if (v2 != v1 + 1000) {
+                            violations.add("slice " + i + " lost the stopper's write: " + (v1 + 1000) + " -> " + v2);
+                        }
+                    } finally {
+                        mem.start(i);
+                    }
+                }
+                rounds++;
+            }
+        } finally {
+            done.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+        long adds = 0, min = Long.MAX_VALUE;
+        for (int t = 0; t < adders; t++) {
+            adds += perThread.get(t);
+            min = Math.min(min, perThread.get(t));
+        }
+        for (int i = 0; i < mem.slices(); i++) {
+            if (mem.isStopped(i)) {
+                violations.add("slice " + i + " left stopped");
+            }
+        }
+        long sum = item.sum(0);
+        mem.close();
+        return new Outcome(rounds, adds, stopperAdded, sum, min, List.copyOf(violations), before, Rseq.status().fallbacks());
+    }
+
+    static void check(Outcome o) {
+        System.out.println("stop protocol: " + o);
+        assertTrue(o.violations().isEmpty(), o.toString());
+        assertEquals(o.expected(), o.sum(), "every add counted exactly once: " + o);
+        assertTrue(o.rounds() > 10, "the stopper made progress: " + o);
+        assertTrue(o.minAddsPerThread() > 0, "every adder made progress: " + o);
+    }
+
+    @Test
+    void stoppedSlicesStayFrozenCpuId() throws Exception {
+        check(hammer(IndexMode.CPU_ID, 4, false, 1500));
+    }
+
+    @Test
+    void stoppedSlicesStayFrozenConcurrencyId() throws Exception {
+        assumeTrue(!Rseq.isRseqMode() || Rseq.status().mmCid(), "mm_cid needs Linux 6.3+");
+        check(hammer(IndexMode.CONCURRENCY_ID, 4, false, 1500));
+    }
+
+    @Test
+    void stoppedSlicesStayFrozenWithVirtualThreadAdders() throws Exception {
+        check(hammer(IndexMode.CPU_ID, 8, true, 1000));
+    }
+}
