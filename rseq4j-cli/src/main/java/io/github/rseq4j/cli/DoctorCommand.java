@@ -1,5 +1,6 @@
 package io.github.rseq4j.cli;
 
+import io.github.rseq4j.Registration;
 import io.github.rseq4j.Rseq;
 import io.github.rseq4j.RseqStatus;
 import picocli.CommandLine.Command;
@@ -33,7 +34,9 @@ public final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RseqStatus status;
-        try {
+        // Report this thread as a user of rseq4j sees it: registered the way rseq4j would
+        // register it (a no-op count under glibc; rseq4j's own registration otherwise).
+        try (Registration ignored = Rseq.register()) {
             status = Rseq.status();
         } catch (RuntimeException | LinkageError e) {
             Throwable root = e;
