@@ -141,15 +141,23 @@ public final class PerCpuCounter extends Number implements Serializable {
     public long sumThenReset() {
         MemorySegment w = slab.whole();
         long s = 0;
-        for (int i = 0, n = slab.slices(); i < n; i++) {
-            long at = SliceMemory.at(i, offset);
-            slab.stop(i);
-            try {
-                s += w.get(ValueLayout.JAVA_LONG, at);
-                w.set(ValueLayout.JAVA_LONG, at, 0L);
-            } finally {
-                slab.start(i);
+        try {
+            for (int i = 0, n = slab.slices(); i < n; i++) {
+                long at = SliceMemory.at(i, offset);
+                slab.stop(i);
+                try {
+                    s += w.get(ValueLayout.JAVA_LONG, at);
+                    w.set(ValueLayout.JAVA_LONG, at, 0L);
+                } finally {
+                    slab.start(i);
+                }
             }
+        } catch (RuntimeException | Error e) {
+            // A slice could not be stopped (its fence failed): give back what was taken.
+            if (s != 0) {
+                add(s);
+            }
+            throw e;
         }
         Reference.reachabilityFence(this);
         return s;

@@ -26,6 +26,16 @@ public final class PerCpuItem {
     private final SliceMemory m;
     private final long offset;
     private final long bytes;
+    private volatile boolean freed;
+    private static final VarHandle FREED;
+
+    static {
+        try {
+            FREED = java.lang.invoke.MethodHandles.lookup().findVarHandle(PerCpuItem.class, "freed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     PerCpuItem(PerCpuMemory memory, long offset) {
         this.memory = memory;
@@ -45,6 +55,9 @@ public final class PerCpuItem {
 
     private long word(long off) {
         m.checkOpen();
+        if (freed) {
+            throw new IllegalStateException("this per-CPU item was freed");
+        }
         if (off < 0 || off > bytes - 8 || (off & 7) != 0) {
             throw new IndexOutOfBoundsException("word offset " + off + " is not an 8-aligned offset in [0, "
                     + (bytes - 8) + "]");
@@ -131,8 +144,17 @@ public final class PerCpuItem {
         return s;
     }
 
-    /** Frees the item in every slice. The caller guarantees nobody uses it any more. */
+    /**
+     * Frees the item in every slice; later use of this handle throws. The caller
+     * guarantees nobody uses it any more (a racing operation can only touch data items:
+     * freed offsets are never reused for words generated code trusts).
+     *
+     * @throws IllegalStateException when it was already freed
+     */
     public void free() {
+        if (!FREED.compareAndSet(this, false, true)) {
+            throw new IllegalStateException("this per-CPU item was already freed");
+        }
         m.free(offset);
     }
 

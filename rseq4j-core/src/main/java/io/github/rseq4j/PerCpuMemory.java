@@ -76,11 +76,15 @@ public final class PerCpuMemory implements AutoCloseable {
      * @throws IllegalStateException    when the slices are full or the memory is closed
      */
     public PerCpuItem allocate(long bytes) {
-        return new PerCpuItem(this, allocateOffset(bytes, 8));
+        return new PerCpuItem(this, checkRoom(slices.allocate(bytes, 8), bytes));
     }
 
+    /** Room for a structure's own words (list heads, rings, locks): never a freed item's offset. */
     long allocateOffset(long bytes, long alignment) {
-        long off = slices.allocate(bytes, alignment);
+        return checkRoom(slices.allocateFresh(bytes, alignment), bytes);
+    }
+
+    private static long checkRoom(long off, long bytes) {
         if (off < 0) {
             throw new IllegalStateException("per-CPU memory full: no room for " + bytes + " more bytes per slice");
         }
@@ -130,6 +134,9 @@ public final class PerCpuMemory implements AutoCloseable {
 
     /**
      * Restarts slice {@code index}, publishing the stopper's writes (release ordering).
+     * Only the caller that stopped the slice may restart it: the stopped word records that
+     * the slice is held, not by whom, so restarting someone else's stop breaks their
+     * exclusive access.
      *
      * @throws IllegalStateException when it is not stopped
      */

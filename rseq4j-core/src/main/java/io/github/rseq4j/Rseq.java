@@ -35,8 +35,7 @@ public final class Rseq {
         List<Integer> allowed = p.linux() && Libc.AVAILABLE ? CpuSets.allowed() : List.of();
         // Observe, never register: currentCpu() would register an unregistered thread lazily.
         String registration = ThreadRegistrations.current();
-        int cpu = !(p.linux() && Libc.AVAILABLE) ? -1
-                : rt.rseqMode && !"none".equals(registration) ? currentCpu() : Libc.schedGetcpu();
+        int cpu = !(p.linux() && Libc.AVAILABLE) ? -1 : observeCpu();
         return new RseqStatus(
                 System.getProperty("os.name", "unknown"),
                 p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
@@ -120,6 +119,22 @@ public final class Rseq {
     }
 
     private enum Field { CPU, NODE, MM_CID }
+
+    /** The CPU from the area when the thread is registered, else sched_getcpu(); never registers. */
+    private static int observeCpu() {
+        if (Ops.RSEQ) {
+            long c;
+            try {
+                c = (long) Ops.READ_CPU.invokeExact();
+            } catch (Throwable t) {
+                throw Ops.rethrow(t);
+            }
+            if (c >= 0) {
+                return (int) c;
+            }
+        }
+        return Libc.schedGetcpu();
+    }
 
     private static long readField(Field f) {
         for (int attempt = 0; attempt < 2; attempt++) {

@@ -138,7 +138,7 @@ class PerCpuMemoryTest {
             });
             assertEquals(99, a.get(cpu, 24));
             a.free();
-            assertThrowsWith(IllegalArgumentException.class, "no item", a::free);
+            assertThrowsWith(IllegalStateException.class, "already freed", a::free);
             PerCpuItem b = mem.allocate(32);
             for (int i = 0; i < mem.slices(); i++) {
                 for (long off = 0; off < 32; off += 8) {

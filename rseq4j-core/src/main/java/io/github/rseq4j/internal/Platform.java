@@ -64,8 +64,12 @@ public record Platform(Arch arch,
         return RseqAbi.fieldUsable(RseqAbi.MM_CID, featureSize);
     }
 
-    /** Number of slices per-CPU memory needs: highest possible CPU + 1. */
+    /**
+     * Number of slices per-CPU memory needs: highest possible CPU + 1, and never less than
+     * the JVM's processor count (a safety margin where the possible list is unreadable).
+     */
     public int sliceCount() {
-        return possibleCpus.getLast() + 1;
+        int highest = possibleCpus.isEmpty() ? 0 : possibleCpus.getLast() + 1;
+        return Math.max(highest, Runtime.getRuntime().availableProcessors());
     }
 }

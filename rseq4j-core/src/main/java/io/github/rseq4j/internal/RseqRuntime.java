@@ -167,7 +167,7 @@ public final class RseqRuntime {
     /** The generator configuration for this process's settings. */
     public GeneratorConfig config(IndexMode mode, int delayPoint, long delayLoops, long abortCounterAddress) {
         return new GeneratorConfig(mode, SliceLayout.STRIDE_SHIFT, maxAttempts, delayPoint, delayLoops,
-                abortCounterAddress);
+                abortCounterAddress, platform.sliceCount());
     }
 
     /** Operations for an index mode, or null in fallback mode (or mm_cid unsupported). */

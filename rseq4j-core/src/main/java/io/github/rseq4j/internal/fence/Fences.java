@@ -117,7 +117,12 @@ public final class Fences {
                     throw new IllegalStateException("sched_setaffinity to CPU " + cpu + " failed, errno " + -r);
                 }
                 // The kernel migrates the caller before sched_setaffinity returns; check it.
-                for (int i = 0; i < 1000 && Libc.schedGetcpu() != cpu; i++) {
+                int spins = 0;
+                while (Libc.schedGetcpu() != cpu) {
+                    if (++spins > 100_000) {
+                        throw new IllegalStateException("affinity fence: still not running on CPU " + cpu
+                                + " after sched_setaffinity");
+                    }
                     Thread.onSpinWait();
                 }
             }

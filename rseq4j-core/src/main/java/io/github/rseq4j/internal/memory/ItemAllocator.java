@@ -22,9 +22,12 @@ final class ItemAllocator {
         this.next = start;
     }
 
-    /** An offset for {@code bytes} (multiple of 8) aligned to {@code alignment}, or -1 when full. */
-    long allocate(long bytes, long alignment) {
-        ArrayDeque<Long> list = free.get(bytes);
+    /**
+     * An offset for {@code bytes} (multiple of 8) aligned to {@code alignment}, or -1 when
+     * full. With {@code reuse} false the offset is fresh: never held by a freed item.
+     */
+    long allocate(long bytes, long alignment, boolean reuse) {
+        ArrayDeque<Long> list = reuse ? free.get(bytes) : null;
         if (list != null) {
             for (var it = list.iterator(); it.hasNext(); ) {
                 long off = it.next();

@@ -47,11 +47,17 @@ public final class NodeArena {
         return n;
     }
 
-    /** Whether {@code address} is the start of a node of this arena. */
+    /** Whether {@code address} is the start of a node this arena has handed out. */
     public boolean isNode(long address) {
+        long handedOut;
+        synchronized (this) {
+            handedOut = cursor;
+        }
         for (long[] c : chunks) {
             if (address >= c[0] && address < c[1]) {
-                return (address - c[0]) % stride == 0 && address + stride <= c[1];
+                boolean inLastChunk = handedOut > c[0] && handedOut <= c[1];
+                return (address - c[0]) % stride == 0 && address + stride <= c[1]
+                        && (!inLastChunk || address < handedOut);
             }
         }
         return false;

@@ -117,9 +117,22 @@ public final class SliceMemory {
     /**
      * Allocates an item of {@code bytes} (rounded up to 8) at {@code alignment} (a power of
      * two, 8 to 4096) in every slice; all copies read as zero. Returns its offset, or -1
-     * when the slices are full.
+     * when the slices are full. The offset may be one a freed item had.
      */
     public long allocate(long bytes, long alignment) {
+        return allocate(bytes, alignment, true);
+    }
+
+    /**
+     * As {@link #allocate(long, long)}, but never at an offset a freed item had: for
+     * words generated code dereferences or trusts (list heads, ring headers), so that a
+     * stale handle to a freed data item can never write into them.
+     */
+    public long allocateFresh(long bytes, long alignment) {
+        return allocate(bytes, alignment, false);
+    }
+
+    private long allocate(long bytes, long alignment, boolean reuse) {
         checkOpen();
         if (bytes <= 0 || bytes > SliceLayout.STRIDE - SliceLayout.HEADER_BYTES) {
             throw new IllegalArgumentException("item size must be 1 to " + (SliceLayout.STRIDE - SliceLayout.HEADER_BYTES)
@@ -130,7 +143,7 @@ public final class SliceMemory {
         }
         long size = (bytes + 7) & -8L;
         synchronized (allocator) {
-            return allocator.allocate(size, alignment);
+            return allocator.allocate(size, alignment, reuse);
         }
     }
 
@@ -188,28 +201,50 @@ public final class SliceMemory {
 
     // ------------------------------------------------------------------ stop protocol
 
-    /** Tries to stop slice {@code index} without waiting; fences on success. */
+    /**
+     * Tries to stop slice {@code index} without waiting; fences on success.
+     *
+     * @throws IllegalStateException when the fence fails (the slice is left running)
+     */
     public boolean tryStop(int index) {
         checkIndex(index);
         if (!LONG.compareAndSet(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L, 1L)) {
             return false;
         }
-        fence(index);
+        fenceOrRollBack(index);
         return true;
     }
 
-    /** Stops slice {@code index}, waiting while another stopper holds it. */
+    /**
+     * Stops slice {@code index}, waiting while another stopper holds it.
+     *
+     * @throws IllegalStateException when the fence fails (the slice is left running)
+     */
     public void stop(int index) {
         checkIndex(index);
         long addr = at(index, SliceLayout.STOPPED_OFFSET);
         for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L); spins++) {
-            if (spins < SPINS_BEFORE_YIELD) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            backOff(spins);
         }
-        fence(index);
+        fenceOrRollBack(index);
+    }
+
+    private static void backOff(int spins) {
+        if (spins < SPINS_BEFORE_YIELD) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /** Fences for a stop just taken; if the fence fails, releases the slice and rethrows. */
+    private void fenceOrRollBack(int index) {
+        try {
+            fence(index);
+        } catch (RuntimeException | Error e) {
+            LONG.setRelease(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L);
+            throw e;
+        }
     }
 
     private void fence(int index) {
@@ -238,23 +273,45 @@ public final class SliceMemory {
         return (long) LONG.getVolatile(whole, at(index, SliceLayout.STOPPED_OFFSET)) != 0L;
     }
 
+    /** How long a fallback operation waits for a free slice before reporting the holders. */
+    private static final long STOP_WAIT_NANOS = 10_000_000_000L;
+
     /**
      * Stops some slice for one operation on the fallback path: the calling CPU's if it is
-     * free, else the first free one, else waits for the calling CPU's. Returns its index.
+     * free, else any free one, trying again with back-off while all are held. Never waits
+     * on one particular slice (the caller may be the holder of some slices itself), and
+     * skips slices it cannot fence. Returns the index.
+     *
+     * @throws IllegalStateException when no slice could be stopped for 10 seconds
      */
     public int stopForOperation() {
         int hint = hint();
-        if (tryStop(hint)) {
-            return hint;
-        }
-        for (int i = 1; i < slices; i++) {
-            int idx = (hint + i) % slices;
-            if (tryStop(idx)) {
-                return idx;
+        RuntimeException lastFenceFailure = null;
+        long deadline = 0;
+        for (int spins = 0; ; spins++) {
+            for (int i = 0; i < slices; i++) {
+                int idx = (hint + i) % slices;
+                try {
+                    if (tryStop(idx)) {
+                        return idx;
+                    }
+                } catch (IllegalStateException e) {
+                    lastFenceFailure = e; // cannot fence that CPU from here: try another slice
+                }
             }
+            if (deadline == 0) {
+                deadline = System.nanoTime() + STOP_WAIT_NANOS;
+            } else if (System.nanoTime() - deadline > 0) {
+                IllegalStateException e = new IllegalStateException("no slice of this per-CPU memory could be stopped"
+                        + " for 10 s: every slice is held (by PerCpuMemory.stop callers, possibly this thread)"
+                        + (lastFenceFailure != null ? " or cannot be fenced from this thread" : ""));
+                if (lastFenceFailure != null) {
+                    e.addSuppressed(lastFenceFailure);
+                }
+                throw e;
+            }
+            backOff(spins);
         }
-        stop(hint);
-        return hint;
     }
 
     /** The slice a fallback operation prefers: the CPU the thread is on, or a thread hash. */

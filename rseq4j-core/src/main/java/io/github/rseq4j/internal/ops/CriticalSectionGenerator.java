@@ -18,6 +18,7 @@ import io.github.rseq4j.internal.memory.SliceLayout;
  * start:                                        --- critical section begins
  *   idx = area.cpu_id;  if idx &lt; 0 return NOT_REGISTERED
  *   [CONCURRENCY_ID] idx = area.mm_cid
+ *   if idx &gt;= slices return STOPPED           (never past the mapping)
  *   (delay point 1)
  *   slice = base + (idx &lt;&lt; strideShift)
  *   if slice.stopped != 0 return STOPPED
@@ -80,6 +81,9 @@ public final class CriticalSectionGenerator {
         if (cfg.indexMode() == IndexMode.CONCURRENCY_ID) {
             a.loadInt32(index, area, RseqAbi.MM_CID);
         }
+        // An index the slices do not cover (a CPU that appeared after start-up) never
+        // reaches memory: report the slice as unavailable and let the fallback pick one.
+        a.branchImm(Cond.GE_UNSIGNED, index, cfg.slices(), stopped);
         delayAt(1, a, cfg, delayScratch);
         a.mov(slice, index);
         a.shlImm(slice, cfg.strideShift());

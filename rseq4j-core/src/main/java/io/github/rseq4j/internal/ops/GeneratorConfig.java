@@ -12,10 +12,15 @@ import io.github.rseq4j.IndexMode;
  *                            2 = inside, just before the commit, 3 = after the commit
  * @param delayLoops          iterations of the injected busy loop
  * @param abortCounterAddress address of a 64-bit counter incremented on every abort, or 0
+ * @param slices              number of slices every per-CPU range has; an index at or above it
+ *                            (a CPU the process did not know about) never reaches memory
  */
 public record GeneratorConfig(IndexMode indexMode, int strideShift, int maxAttempts,
-                              int delayPoint, long delayLoops, long abortCounterAddress) {
+                              int delayPoint, long delayLoops, long abortCounterAddress, int slices) {
     public GeneratorConfig {
+        if (slices < 1) {
+            throw new IllegalArgumentException("slices must be >= 1: " + slices);
+        }
         if (strideShift < 12 || strideShift > 40) {
             throw new IllegalArgumentException("stride shift out of range: " + strideShift);
         }

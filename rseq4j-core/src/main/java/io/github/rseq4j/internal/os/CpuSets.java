@@ -42,17 +42,33 @@ public final class CpuSets {
         return cpus;
     }
 
-    /** Possible CPUs from /sys/devices/system/cpu/possible, or 0..availableProcessors-1. */
+    /**
+     * Possible CPUs from /sys/devices/system/cpu/possible; where that is unreadable or
+     * empty, 0 up to the highest of the processor count and the CPUs this thread may use.
+     */
     public static List<Integer> possible() {
         try {
-            return parseList(Files.readString(Path.of("/sys/devices/system/cpu/possible")));
-        } catch (IOException | IllegalArgumentException e) {
-            List<Integer> l = new ArrayList<>();
-            for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
-                l.add(i);
+            List<Integer> l = parseList(Files.readString(Path.of("/sys/devices/system/cpu/possible")));
+            if (!l.isEmpty()) {
+                return l;
             }
-            return l;
+        } catch (IOException | IllegalArgumentException e) {
+            // fall through
         }
+        int n = Runtime.getRuntime().availableProcessors();
+        try {
+            List<Integer> allowed = allowed();
+            if (!allowed.isEmpty()) {
+                n = Math.max(n, allowed.getLast() + 1);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // no affinity call: the processor count is all there is
+        }
+        List<Integer> l = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            l.add(i);
+        }
+        return l;
     }
 
     /** The CPUs the calling OS thread may run on (sched_getaffinity). */

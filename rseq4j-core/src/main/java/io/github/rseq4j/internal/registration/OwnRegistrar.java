@@ -89,6 +89,12 @@ public final class OwnRegistrar {
         if (r == 0) {
             return Outcome.REGISTERED;
         }
+        if (r == 3) {
+            // Registered but not findable, and unregistering failed: the kernel may write
+            // this area until the thread exits, so it is never released (a 256-byte leak).
+            refusals.incrementAndGet();
+            return Outcome.REFUSED;
+        }
         areas.release(area); // never registered with the kernel
         if (r == 1) {
             return Outcome.ALREADY;

@@ -10,6 +10,8 @@ import io.github.rseq4j.internal.abi.Arch;
  * @param register   {@code long register(area, len, sig, key, refused)}: 0 when the calling
  *                   thread is now registered with {@code area}; 1 when it already was
  *                   (through the key; area unused); 2 when an earlier attempt was refused;
+ *                   3 when the key could not be set and the registration could not be
+ *                   undone either (the area must then never be reused);
  *                   {@code -errno} when the kernel refused (the thread is then marked
  *                   refused through the key, so later calls answer 2 at once)
  * @param unregister {@code long unregister(area, len, sig, key)}: 0 when the calling thread's

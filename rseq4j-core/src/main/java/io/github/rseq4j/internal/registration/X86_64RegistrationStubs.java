@@ -60,7 +60,14 @@ final class X86_64RegistrationStubs {
         // pthread_setspecific failed (ENOMEM): undo the registration, report -ENOMEM.
         a.bind(keyFailed);
         rseqSyscall(a, nr, RseqAbi.FLAG_UNREGISTER);
+        Label stillRegistered = new Label("stillRegistered");
+        a.test(RAX, RAX);
+        a.jcc(X86_64Assembler.Cond.NE, stillRegistered);
         a.movImm(RAX, -12);
+        a.jmp(out);
+        // Could not undo it: the area stays the kernel's; tell Java never to reuse it.
+        a.bind(stillRegistered);
+        a.movImm(RAX, 3);
         a.jmp(out);
         // The kernel refused: remember it through the key so later attempts answer at once.
         a.bind(failed);

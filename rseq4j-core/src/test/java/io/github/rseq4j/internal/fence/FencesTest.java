@@ -141,7 +141,7 @@ class FencesTest {
         assertEquals("affinity", r.value("fence"), r.describe());
         assertEquals("0", r.value("violations"), r.describe());
         assertEquals(r.value("expected"), r.value("sum"), "exact total\n" + r.describe());
-        assertTrue(Long.parseLong(r.value("rounds")) > 10, r.describe());
+        assertTrue(Long.parseLong(r.value("rounds")) > 2, "the stopper made progress\n" + r.describe());
         assertTrue(Long.parseLong(r.value("minAddsPerThread")) > 0, r.describe());
     }
 
