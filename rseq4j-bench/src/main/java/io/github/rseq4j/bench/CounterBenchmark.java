@@ -1,0 +1,123 @@
+package io.github.rseq4j.bench;
+
+import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.PerCpuItem;
+import io.github.rseq4j.PerCpuMemory;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One shared counter, incremented by every benchmark thread: rseq4j's per-CPU add
+ * ({@link PerCpuItem#add}: one rseq critical section through a critical downcall, no
+ * atomic instruction) and {@link PerCpuCounter#increment()} (the same critical section
+ * behind the LongAdder-shaped API), {@code AtomicLong.getAndIncrement()} ({@code lock xadd} on one
+ * shared cache line) and {@code LongAdder.increment()} (CAS on a base, then on padded
+ * per-thread-hash cells once it has seen contention).
+ *
+ * <p>The thread counts are nested subclasses, so one run covers them all and the names
+ * say which is which: {@code CounterBenchmark.T1}, {@code .T2}, {@code .T8} (platform
+ * threads; 8 threads on a 2-core machine means time-slicing, so preemption aborts the
+ * rseq sections now and then), and {@code .Virtual1}, {@code .Virtual2}: the JMH worker
+ * threads are virtual threads ({@code -Djmh.executor=VIRTUAL}, JMH 1.37+). Virtual threads
+ * are not time-sliced: with more of them than carriers (2 here), the ones that got a
+ * carrier run the whole iteration while the rest wait, so JMH's per-thread times would
+ * be meaningless. That is why the virtual variants stop at the carrier count; the CLI
+ * bench ({@code ./rseq4j bench}) measures 8 virtual threads with fixed per-thread work
+ * instead.
+ *
+ * <p>Mode: average time per operation of each thread (JMH's avgt, averaged over threads).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Benchmark)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+public abstract class CounterBenchmark {
+
+    private PerCpuItem item;
+    private PerCpuCounter counter;
+    private AtomicLong atomic;
+    private LongAdder adder;
+
+    @Setup
+    public void setup() {
+        // JMH runs a Scope.Benchmark @Setup on a worker thread: check the virtual variants
+        // really run on virtual threads.
+        if ("VIRTUAL".equals(System.getProperty("jmh.executor")) && !Thread.currentThread().isVirtual()) {
+            throw new IllegalStateException("-Djmh.executor=VIRTUAL given, but the worker is a platform thread");
+        }
+        // Per-CPU memory is never unmapped (another thread might be in a critical section
+        // on it); one small reservation per trial is fine for a benchmark JVM.
+        PerCpuMemory memory = PerCpuMemory.create(IndexMode.CPU_ID);
+        item = memory.allocate(8);
+        counter = new PerCpuCounter();
+        atomic = new AtomicLong();
+        adder = new LongAdder();
+    }
+
+    /** rseq4j: add 1 to the calling CPU's copy; returns the slice index (consumed by JMH). */
+    @Benchmark
+    public int rseqAdd() {
+        return item.add(0, 1);
+    }
+
+    /** rseq4j: {@link PerCpuCounter#increment()}, the LongAdder drop-in (shared slabs). */
+    @Benchmark
+    public void rseqCounter() {
+        counter.increment();
+    }
+
+    @Benchmark
+    public long atomicLong() {
+        return atomic.getAndIncrement();
+    }
+
+    @Benchmark
+    public void longAdder() {
+        adder.increment();
+    }
+
+    /** One platform thread. */
+    @Threads(1)
+    public static class T1 extends CounterBenchmark {
+    }
+
+    /** Two platform threads (one per core here). */
+    @Threads(2)
+    public static class T2 extends CounterBenchmark {
+    }
+
+    /** Eight platform threads (oversubscribed on 2 cores). */
+    @Threads(8)
+    public static class T8 extends CounterBenchmark {
+    }
+
+    /** One virtual thread. */
+    @Threads(1)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+            "-Djmh.executor=VIRTUAL"})
+    public static class Virtual1 extends CounterBenchmark {
+    }
+
+    /** Two virtual threads (as many as carriers, so both always run). */
+    @Threads(2)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+            "-Djmh.executor=VIRTUAL"})
+    public static class Virtual2 extends CounterBenchmark {
+    }
+}

@@ -1,0 +1,482 @@
+package io.github.rseq4j.cli.bench;
+
+import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.PerCpuBufferPool;
+import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.PerCpuItem;
+import io.github.rseq4j.PerCpuList;
+import io.github.rseq4j.PerCpuMemory;
+import io.github.rseq4j.PerCpuPool;
+import io.github.rseq4j.PerCpuRingBuffer;
+import io.github.rseq4j.Rseq;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The cases of {@code rseq4j bench}, by topic. Every workload builds fresh shared state;
+ * every loop is its own lambda, so the JIT compiles each operation's loop separately.
+ */
+public final class Suites {
+    private Suites() {
+    }
+
+    /** Topics, in the order they run and print. */
+    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "memory");
+
+    /** Thread counts of the counter topic. */
+    static final int[] COUNTER_THREADS = {1, 2, 8};
+
+    /** Thread counts of the other throughput topics. */
+    static final int[] SMALL_THREADS = {1, 2};
+
+    /** Record size of the ring topic. */
+    static final int RECORD = 64;
+
+    /** The cases of the throughput topics in {@code topics}, in run order. */
+    public static List<BenchCase> cases(List<String> topics) {
+        List<BenchCase> all = new ArrayList<>();
+        if (topics.contains("counter")) {
+            for (boolean virtual : new boolean[] {false, true}) {
+                for (int t : COUNTER_THREADS) {
+                    all.add(new BenchCase("counter", "counter", "rseq4j add", t, virtual, false, Suites::rseqAdd));
+                    all.add(new BenchCase("counter", "counter", "rseq4j counter", t, virtual, false, Suites::rseqCounter));
+                    all.add(new BenchCase("counter", "counter", "AtomicLong", t, virtual, true, Suites::atomicLong));
+                    all.add(new BenchCase("counter", "counter", "LongAdder", t, virtual, false, Suites::longAdder));
+                    if (!virtual) {
+                        all.add(new BenchCase("counter", "counter", CONTROL, t, false, false, Suites::unsharedAtomic));
+                    }
+                }
+            }
+        }
+        if (topics.contains("cpu")) {
+            for (int t : SMALL_THREADS) {
+                all.add(new BenchCase("cpu", "cpu", "Rseq.currentCpu()", t, false, false, Suites::currentCpu));
+                if (NativeCpu.available()) {
+                    all.add(new BenchCase("cpu", "cpu", "sched_getcpu() critical", t, false, false,
+                            Suites::schedGetcpuCritical));
+                    all.add(new BenchCase("cpu", "cpu", "sched_getcpu()", t, false, true, Suites::schedGetcpu));
+                }
+            }
+        }
+        if (topics.contains("pool")) {
+            for (int t : SMALL_THREADS) {
+                all.add(new BenchCase("pool", "object pool", "PerCpuPool", t, false, false, Suites::perCpuPool));
+                all.add(new BenchCase("pool", "object pool", "PerCpuPool lease", t, false, false,
+                        Suites::perCpuPoolLease));
+                all.add(new BenchCase("pool", "object pool", "PerCpuList pop+push", t, false, false,
+                        Suites::listPool));
+                all.add(new BenchCase("pool", "object pool", "ArrayBlockingQueue pool", t, false, false,
+                        () -> queuePool(new ArrayBlockingQueue<>(POOL_CAPACITY))));
+                all.add(new BenchCase("pool", "object pool", "ConcurrentLinkedQueue pool", t, false, true,
+                        () -> queuePool(new ConcurrentLinkedQueue<>())));
+            }
+            for (int t : SMALL_THREADS) {
+                all.add(new BenchCase("pool", "buffer pool", "PerCpuBufferPool", t, false, false,
+                        Suites::perCpuBufferPool));
+                all.add(new BenchCase("pool", "buffer pool", "ArrayBlockingQueue buffer pool", t, false, false,
+                        () -> bufferQueuePool(new ArrayBlockingQueue<>(POOL_CAPACITY))));
+                all.add(new BenchCase("pool", "buffer pool", "ConcurrentLinkedQueue buffer pool", t, false, true,
+                        () -> bufferQueuePool(new ConcurrentLinkedQueue<>())));
+            }
+        }
+        if (topics.contains("ring")) {
+            for (int t : SMALL_THREADS) {
+                all.add(new BenchCase("ring", "ring write", "PerCpuRingBuffer", t, false, false,
+                        Suites::perCpuRingBufferBursts));
+                all.add(new BenchCase("ring", "ring write", "ConcurrentLinkedQueue", t, false, true,
+                        Suites::queueBursts));
+            }
+        }
+        return all;
+    }
+
+    // ---- counter ------------------------------------------------------------------------
+
+    /** One reservation for every per-CPU item of the bench (per-CPU memory is never unmapped). */
+    private static final class Shared {
+        static final PerCpuMemory MEMORY = PerCpuMemory.create(IndexMode.CPU_ID);
+    }
+
+    static String expect(long actual, long expected) {
+        return actual == expected ? "ok" : "sum " + actual + " != " + expected + " operations";
+    }
+
+    static Workload rseqAdd() {
+        PerCpuItem item = Shared.MEMORY.allocate(8);
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    long s = 0;
+                    for (long i = 0; i < n; i++) {
+                        s += item.add(0, 1);
+                    }
+                    return s;
+                };
+            }
+
+            @Override
+            public String check(long totalOps) {
+                return expect(item.sum(0), totalOps);
+            }
+        };
+    }
+
+    static Workload rseqCounter() {
+        PerCpuCounter counter = new PerCpuCounter();
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    for (long i = 0; i < n; i++) {
+                        counter.increment();
+                    }
+                    return n;
+                };
+            }
+
+            @Override
+            public String check(long totalOps) {
+                return expect(counter.sum(), totalOps);
+            }
+        };
+    }
+
+    static Workload atomicLong() {
+        AtomicLong a = new AtomicLong();
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    long s = 0;
+                    for (long i = 0; i < n; i++) {
+                        s += a.getAndIncrement();
+                    }
+                    return s;
+                };
+            }
+
+            @Override
+            public String check(long totalOps) {
+                return expect(a.get(), totalOps);
+            }
+        };
+    }
+
+    /**
+     * The control row: an AtomicLong per thread, on cache lines of its own. Nothing is
+     * shared, so on a machine that really gives each thread a core its ns/op stays flat
+     * from 1 to 2 threads; when it does not, the other rows' 2-thread figures include that
+     * (other load on the machine, or two vCPUs that share a physical core).
+     */
+    static final String CONTROL = "unshared AtomicLong (control)";
+
+    static Workload unsharedAtomic() {
+        AtomicLongArray words = new AtomicLongArray(16 * 64); // 128 bytes apart, up to 64 threads
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                int at = 16 * (index % 64);
+                return n -> {
+                    long s = 0;
+                    for (long i = 0; i < n; i++) {
+                        s += words.getAndIncrement(at);
+                    }
+                    return s;
+                };
+            }
+
+            @Override
+            public String check(long totalOps) {
+                long sum = 0;
+                for (int i = 0; i < words.length(); i++) {
+                    sum += words.get(i);
+                }
+                return expect(sum, totalOps);
+            }
+        };
+    }
+
+    static Workload longAdder() {
+        LongAdder a = new LongAdder();
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    for (long i = 0; i < n; i++) {
+                        a.increment();
+                    }
+                    return n;
+                };
+            }
+
+            @Override
+            public String check(long totalOps) {
+                return expect(a.sum(), totalOps);
+            }
+        };
+    }
+
+    // ---- cpu ----------------------------------------------------------------------------
+
+    static Workload currentCpu() {
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                s += Rseq.currentCpu();
+            }
+            return s;
+        };
+    }
+
+    static Workload schedGetcpuCritical() {
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                s += NativeCpu.schedGetcpuCritical();
+            }
+            return s;
+        };
+    }
+
+    static Workload schedGetcpu() {
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                s += NativeCpu.schedGetcpu();
+            }
+            return s;
+        };
+    }
+
+    // ---- pool ---------------------------------------------------------------------------
+
+    /** What the object pools hand out: a small mutable object, touched once per use. */
+    static final class Pooled {
+        long uses;
+    }
+
+    /** Objects (buffers) per pool: far more than the threads ever hold, so no pool runs dry. */
+    static final int POOL_CAPACITY = 1024;
+
+    /** Bytes per pooled buffer. */
+    static final int BUFFER_SIZE = 4096;
+
+    /** PerCpuPool, object form: {@code acquireObject()} then {@code release(o)}. */
+    static Workload perCpuPool() {
+        PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                Pooled p = pool.acquireObject();
+                s += ++p.uses;
+                pool.release(p);
+            }
+            return s;
+        };
+    }
+
+    /** PerCpuPool, lease form: try-with-resources on {@code acquire()}. */
+    static Workload perCpuPoolLease() {
+        PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                try (PerCpuPool.Lease<Pooled> lease = pool.acquire()) {
+                    s += ++lease.get().uses;
+                }
+            }
+            return s;
+        };
+    }
+
+    /** PerCpuBufferPool: acquire a 4 KiB off-heap buffer, write a word, release it. */
+    static Workload perCpuBufferPool() {
+        PerCpuBufferPool pool = new PerCpuBufferPool(BUFFER_SIZE, POOL_CAPACITY);
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                MemorySegment b = pool.acquire();
+                long v = b.get(ValueLayout.JAVA_LONG, 0) + 1;
+                b.set(ValueLayout.JAVA_LONG, 0, v);
+                s += v;
+                pool.release(b);
+            }
+            return s;
+        };
+    }
+
+    /**
+     * A buffer pool on a JDK queue: 64 buffers of 4 KiB from one shared arena, taken with
+     * poll and given back with offer (the threads never hold more than one each, so the
+     * queue is never empty).
+     */
+    static Workload bufferQueuePool(Queue<MemorySegment> q) {
+        MemorySegment block = Arena.ofAuto().allocate((long) BUFFER_SIZE * 64, 4096);
+        for (int i = 0; i < 64; i++) {
+            q.offer(block.asSlice((long) i * BUFFER_SIZE, BUFFER_SIZE));
+        }
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                MemorySegment b = q.poll();
+                long v = b.get(ValueLayout.JAVA_LONG, 0) + 1;
+                b.set(ValueLayout.JAVA_LONG, 0, v);
+                s += v;
+                q.offer(b);
+            }
+            return s;
+        };
+    }
+
+    /** A pool on a JDK queue: poll, or make a new object when empty; offer back (drop if full). */
+    static Workload queuePool(Queue<Pooled> q) {
+        for (int i = 0; i < 64; i++) {
+            q.offer(new Pooled());
+        }
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                Pooled p = q.poll();
+                if (p == null) {
+                    p = new Pooled();
+                }
+                s += ++p.uses;
+                q.offer(p);
+            }
+            return s;
+        };
+    }
+
+    /**
+     * The pool primitive rseq4j's pools are made of: pop a node from the calling CPU's list
+     * (a new node when it is empty), write its payload, push it back.
+     */
+    static Workload listPool() {
+        PerCpuList list = Shared.MEMORY.newList(64);
+        return index -> n -> {
+            long s = 0;
+            for (long i = 0; i < n; i++) {
+                MemorySegment node = list.pop();
+                if (node == null) {
+                    node = list.newNode();
+                }
+                long v = node.get(ValueLayout.JAVA_LONG, 0) + 1;
+                node.set(ValueLayout.JAVA_LONG, 0, v);
+                s += v;
+                list.push(node);
+            }
+            return s;
+        };
+    }
+
+    // ---- ring ---------------------------------------------------------------------------
+
+    /** Records per writer per burst: two writers on one CPU still fit its 512 KiB ring. */
+    static final int BURST = 2048;
+
+    /**
+     * Ring write, in bursts: every writer writes {@value #BURST} records, then one of them
+     * drains everything while the others wait, untimed (see {@link Harness}). So the ring
+     * never fills, no consumer competes for the CPU, and the time is the write path alone.
+     */
+    abstract static class Bursts implements Workload {
+        long consumed;
+        final LongAdder fullRetries = new LongAdder();
+
+        @Override
+        public int burst() {
+            return BURST;
+        }
+
+        @Override
+        public String check(long totalOps) {
+            return consumed == totalOps ? "ok" : "consumed " + consumed + " of " + totalOps + " records";
+        }
+
+        @Override
+        public String note() {
+            long f = fullRetries.sum();
+            return f == 0 ? null : f + " writes found the ring full and retried";
+        }
+    }
+
+    static Workload perCpuRingBufferBursts() {
+        PerCpuRingBuffer ring = new PerCpuRingBuffer(PerCpuMemory.sliceBytes() / 2,
+                PerCpuRingBuffer.OverflowPolicy.DROP);
+        return new Bursts() {
+            long bytes;
+
+            @Override
+            public void betweenBursts() {
+                consumed += ring.drain((index, data, length) -> bytes += data[0] + length);
+            }
+
+            @Override
+            public Loop newLoop(int index) {
+                MemorySegment record = MemorySegment.ofArray(new byte[RECORD]);
+                record.fill((byte) index);
+                return n -> {
+                    long full = 0;
+                    for (long i = 0; i < n; i++) {
+                        while (!ring.write(record)) {
+                            // yield now and then: a loop of only critical downcalls and
+                            // spins gets no safepoint poll from C2, and would hold off
+                            // every safepoint (GC) for as long as it spins
+                            if ((++full & 63) == 0) {
+                                Thread.yield();
+                            } else {
+                                Thread.onSpinWait();
+                            }
+                        }
+                    }
+                    if (full != 0) {
+                        fullRetries.add(full);
+                    }
+                    return full;
+                };
+            }
+        };
+    }
+
+    static Workload queueBursts() {
+        ConcurrentLinkedQueue<byte[]> q = new ConcurrentLinkedQueue<>();
+        return new Bursts() {
+            long bytes;
+
+            @Override
+            public void betweenBursts() {
+                for (byte[] b; (b = q.poll()) != null; consumed++) {
+                    bytes += b[0] + b.length;
+                }
+            }
+
+            @Override
+            public Loop newLoop(int index) {
+                byte[] record = new byte[RECORD];
+                java.util.Arrays.fill(record, (byte) index);
+                return n -> {
+                    for (long i = 0; i < n; i++) {
+                        q.offer(record.clone());
+                    }
+                    return n;
+                };
+            }
+        };
+    }
+
+    /** For tests and --only: whether {@code s} names a topic. */
+    public static boolean isTopic(String s) {
+        return TOPICS.contains(s);
+    }
+}
