@@ -52,6 +52,12 @@ public final class PerCpuRing {
      * Appends {@code record} (heap or native, at most {@value #MAX_RECORD} bytes) to the
      * calling CPU's ring. Returns the slice index, or {@link RseqResult#COMPARE_FAILED}
      * when that ring is full.
+     *
+     * <p>When waiting for room, back off ({@code Thread.yield()}, a park) rather than
+     * retrying in a tight loop: a loop made only of critical downcalls may keep the JVM
+     * from reaching a safepoint for a long time (measured here: seconds), stalling every
+     * other thread at the next garbage collection. {@link PerCpuRingBuffer}'s
+     * {@code WAIT} policy backs off this way.
      */
     public long write(MemorySegment record) {
         Objects.requireNonNull(record, "record");
