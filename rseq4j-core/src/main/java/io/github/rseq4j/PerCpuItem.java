@@ -2,6 +2,7 @@ package io.github.rseq4j;
 
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.ops.OperationSet;
 
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -76,7 +77,8 @@ public final class PerCpuItem {
     /** One attempt of the add critical section: the slice index, or a failure code. */
     public long tryAdd(long off, long delta) {
         long w = word(off);
-        return raw() ? SliceOps.rawAdd(set(), m.base(), w, delta) : RseqResult.NOT_REGISTERED;
+        OperationSet s = SliceOps.DEFAULT.set(m);
+        return s != null ? SliceOps.rawAdd(s, m.base(), w, delta) : RseqResult.NOT_REGISTERED;
     }
 
     /**
@@ -95,7 +97,8 @@ public final class PerCpuItem {
     /** One attempt of compare-and-store: index, COMPARE_FAILED, or a failure code. */
     public long tryCompareAndStore(long off, long expect, long newValue) {
         long w = word(off);
-        return raw() ? SliceOps.rawCompareAndStore(set(), m.base(), w, expect, newValue, false) : RseqResult.NOT_REGISTERED;
+        OperationSet s = SliceOps.DEFAULT.set(m);
+        return s != null ? SliceOps.rawCompareAndStore(s, m.base(), w, expect, newValue, false) : RseqResult.NOT_REGISTERED;
     }
 
     /**
@@ -109,7 +112,8 @@ public final class PerCpuItem {
     /** One attempt of {@link #compare2AndStore}: index, COMPARE_FAILED, or a failure code. */
     public long tryCompare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
         long w1 = word(off1), w2 = word(off2);
-        return raw() ? SliceOps.rawCompare2AndStore(set(), m.base(), w1, expect1, w2, expect2, newValue)
+        OperationSet s = SliceOps.DEFAULT.set(m);
+        return s != null ? SliceOps.rawCompare2AndStore(s, m.base(), w1, expect1, w2, expect2, newValue)
                 : RseqResult.NOT_REGISTERED;
     }
 
@@ -156,13 +160,5 @@ public final class PerCpuItem {
             throw new IllegalStateException("this per-CPU item was already freed");
         }
         m.free(offset);
-    }
-
-    private boolean raw() {
-        return SliceOps.DEFAULT.cpuId() != null;
-    }
-
-    private io.github.rseq4j.internal.ops.OperationSet set() {
-        return m.mode() == IndexMode.CPU_ID ? SliceOps.DEFAULT.cpuId() : SliceOps.DEFAULT.concurrencyId();
     }
 }

@@ -37,8 +37,14 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
     /** Reason code for operations run in portable mode. */
     public static final long PORTABLE = Long.MIN_VALUE;
 
-    private OperationSet set(SliceMemory m) {
+    /** The generated operations for {@code m}'s index mode, or null in portable mode. */
+    public OperationSet set(SliceMemory m) {
         return m.mode() == IndexMode.CPU_ID ? cpuId : concurrencyId;
+    }
+
+    /** Whether an operation reached its decision: it committed, or a compare failed. */
+    private static boolean decided(long r) {
+        return r >= 0 || r == RseqResult.COMPARE_FAILED;
     }
 
     private static boolean retryable(long r) {
@@ -50,6 +56,26 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
             Ops.RUNTIME.stats.recordPortable();
         } else {
             Ops.RUNTIME.stats.record(reason);
+        }
+    }
+
+    /** An operation on slice {@code index}, which the caller holds stopped. */
+    @FunctionalInterface
+    private interface OnStoppedSlice {
+        long apply(int index);
+    }
+
+    /**
+     * The fallback path shared by every operation: counts why, stops a slice (the
+     * caller's CPU's if free), runs {@code op} on it with plain accesses, restarts it.
+     */
+    private static long onStoppedSlice(SliceMemory m, long reason, OnStoppedSlice op) {
+        count(reason);
+        int i = m.stopForOperation();
+        try {
+            return op.apply(i);
+        } finally {
+            m.start(i);
         }
     }
 
@@ -78,16 +104,12 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
     }
 
     public static long slowAdd(SliceMemory m, long off, long delta, long reason) {
-        count(reason);
-        int i = m.stopForOperation();
-        try {
+        return onStoppedSlice(m, reason, i -> {
             MemorySegment w = m.whole();
             long a = at(i, off);
             w.set(JAVA_LONG, a, w.get(JAVA_LONG, a) + delta);
             return i;
-        } finally {
-            m.start(i);
-        }
+        });
     }
 
     // ------------------------------------------------------------------ compare-and-store
@@ -97,9 +119,7 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
         OperationSet s = set(m);
         if (s != null) {
             long r = rawCompareAndStore(s, m.base(), off, expect, newValue, release);
-            if (r >= 0 || r == RseqResult.COMPARE_FAILED
-                    || (retryable(r) && ((r = rawCompareAndStore(s, m.base(), off, expect, newValue, release)) >= 0
-                    || r == RseqResult.COMPARE_FAILED))) {
+            if (decided(r) || (retryable(r) && decided(r = rawCompareAndStore(s, m.base(), off, expect, newValue, release)))) {
                 return r;
             }
             return slowCompare2AndStore(m, off, expect, off, expect, newValue, r);
@@ -122,9 +142,7 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
         OperationSet s = set(m);
         if (s != null) {
             long r = rawCompare2AndStore(s, m.base(), off1, e1, off2, e2, newValue);
-            if (r >= 0 || r == RseqResult.COMPARE_FAILED
-                    || (retryable(r) && ((r = rawCompare2AndStore(s, m.base(), off1, e1, off2, e2, newValue)) >= 0
-                    || r == RseqResult.COMPARE_FAILED))) {
+            if (decided(r) || (retryable(r) && decided(r = rawCompare2AndStore(s, m.base(), off1, e1, off2, e2, newValue)))) {
                 return r;
             }
             return slowCompare2AndStore(m, off1, e1, off2, e2, newValue, r);
@@ -142,18 +160,14 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
 
     /** Compare-and-store on a stopped slice (one compare when off1 == off2 and e1 == e2). */
     public static long slowCompare2AndStore(SliceMemory m, long off1, long e1, long off2, long e2, long nv, long reason) {
-        count(reason);
-        int i = m.stopForOperation();
-        try {
+        return onStoppedSlice(m, reason, i -> {
             MemorySegment w = m.whole();
             if (w.get(JAVA_LONG, at(i, off1)) != e1 || w.get(JAVA_LONG, at(i, off2)) != e2) {
                 return RseqResult.COMPARE_FAILED;
             }
             w.set(JAVA_LONG, at(i, off1), nv);
             return i;
-        } finally {
-            m.start(i);
-        }
+        });
     }
 
     // ------------------------------------------------------------------ lists
@@ -180,17 +194,10 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
     }
 
     public static long slowPush(SliceMemory m, long headOff, long node, long nextOff, long reason) {
-        count(reason);
-        int i = m.stopForOperation();
-        try {
-            MemorySegment w = m.whole();
-            long head = w.get(JAVA_LONG, at(i, headOff));
-            MemorySegment.ofAddress(node + nextOff).reinterpret(8).set(JAVA_LONG, 0, head);
-            w.set(JAVA_LONG, at(i, headOff), node);
+        return onStoppedSlice(m, reason, i -> {
+            pushStopped(m, i, headOff, node, nextOff);
             return i;
-        } finally {
-            m.start(i);
-        }
+        });
     }
 
     /** Pops from the caller's slice's list: the node's address, or COMPARE_FAILED when empty. */
@@ -198,9 +205,7 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
         OperationSet s = set(m);
         if (s != null) {
             long r = rawPop(s, m.base(), headOff, nextOff);
-            if (r >= 0 || r == RseqResult.COMPARE_FAILED
-                    || (retryable(r) && ((r = rawPop(s, m.base(), headOff, nextOff)) >= 0
-                    || r == RseqResult.COMPARE_FAILED))) {
+            if (decided(r) || (retryable(r) && decided(r = rawPop(s, m.base(), headOff, nextOff)))) {
                 return r;
             }
             return slowPop(m, headOff, nextOff, r);
@@ -217,13 +222,7 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
     }
 
     public static long slowPop(SliceMemory m, long headOff, long nextOff, long reason) {
-        count(reason);
-        int i = m.stopForOperation();
-        try {
-            return popStopped(m, i, headOff, nextOff);
-        } finally {
-            m.start(i);
-        }
+        return onStoppedSlice(m, reason, i -> popStopped(m, i, headOff, nextOff));
     }
 
     /** Pops from slice {@code i}, which the caller has stopped: address or COMPARE_FAILED. */
@@ -256,9 +255,7 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
         OperationSet s = set(m);
         if (s != null) {
             long r = rawRingWrite(s, m.base(), ringOff, src, len);
-            if (r >= 0 || r == RseqResult.COMPARE_FAILED
-                    || (retryable(r) && ((r = rawRingWrite(s, m.base(), ringOff, src, len)) >= 0
-                    || r == RseqResult.COMPARE_FAILED))) {
+            if (decided(r) || (retryable(r) && decided(r = rawRingWrite(s, m.base(), ringOff, src, len)))) {
                 return r;
             }
             return slowRingWrite(m, ringOff, src, len, r);
@@ -275,13 +272,8 @@ public record SliceOps(OperationSet cpuId, OperationSet concurrencyId) {
     }
 
     public static long slowRingWrite(SliceMemory m, long ringOff, MemorySegment src, long len, long reason) {
-        count(reason);
-        int i = m.stopForOperation();
-        try {
-            return RingFormat.writeStopped(m.whole(), at(i, ringOff), src, len) ? i : RseqResult.COMPARE_FAILED;
-        } finally {
-            m.start(i);
-        }
+        return onStoppedSlice(m, reason,
+                i -> RingFormat.writeStopped(m.whole(), at(i, ringOff), src, len) ? i : RseqResult.COMPARE_FAILED);
     }
 
     /** Reads one 64-bit copy of an item with acquire ordering (for sums and snapshots). */
