@@ -94,7 +94,9 @@ public abstract class RingBufferBenchmark {
             });
         }
 
-        void stopConsumer() throws InterruptedException {
+        /** Every state's consumer stops (and drains what is left) at the end of the trial. */
+        @TearDown(Level.Trial)
+        public void stopConsumer() throws InterruptedException {
             running = false;
             thread.join();
         }
@@ -114,11 +116,6 @@ public abstract class RingBufferBenchmark {
         long drainOnce() {
             return ring.drain((index, bytes, length) -> checksum += bytes[0] + length);
         }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stopConsumer();
-        }
     }
 
     @State(Scope.Benchmark)
@@ -134,11 +131,6 @@ public abstract class RingBufferBenchmark {
         @Override
         long drainOnce() {
             return ring.drain((index, bytes, length) -> checksum += bytes[0] + length);
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stopConsumer();
         }
     }
 
@@ -158,11 +150,6 @@ public abstract class RingBufferBenchmark {
         long drainOnce() {
             return ring.read((msgTypeId, buffer, index, length) -> checksum += buffer.getByte(index) + length);
         }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stopConsumer();
-        }
     }
 
     @State(Scope.Benchmark)
@@ -181,11 +168,6 @@ public abstract class RingBufferBenchmark {
                 checksum += b[0] + b.length;
             }
             return n;
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stopConsumer();
         }
     }
 
