@@ -1,5 +1,7 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.abi.IndexField;
+
 /**
  * Which number picks a thread's slice of per-CPU memory.
  */
@@ -16,5 +18,15 @@ public enum IndexMode {
      * {@link #CPU_ID}, but a process that runs on few CPUs of a large machine touches only
      * the first few slices, so far less memory. Fences for this mode cover every CPU.
      */
-    CONCURRENCY_ID
+    CONCURRENCY_ID;
+
+    /** The rseq field behind this mode. */
+    IndexField field() {
+        return this == CPU_ID ? IndexField.CPU_ID : IndexField.MM_CID;
+    }
+
+    /** The mode whose field is {@code field}. */
+    static IndexMode of(IndexField field) {
+        return field == IndexField.CPU_ID ? CPU_ID : CONCURRENCY_ID;
+    }
 }

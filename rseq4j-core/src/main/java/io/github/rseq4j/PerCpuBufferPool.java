@@ -5,6 +5,7 @@ import io.github.rseq4j.internal.structures.SlotPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
@@ -16,13 +17,13 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (PerCpuBufferPool pool = new PerCpuBufferPool(64 * 1024, 256)) {
- *     MemorySegment buf = pool.acquire();          // null when all 256 are out
- *     if (buf == null) buf = pool.acquire(Duration.ofMillis(50));
- *     try {
- *         int n = fill(buf);
- *         channel.write(buf.asSlice(0, n).asByteBuffer());
- *     } finally {
- *         pool.release(buf);
+ *     try (Lease<MemorySegment> lease = pool.lease(Duration.ofMillis(50))) { // waits while all are out
+ *         MemorySegment buf = lease.get();
+ *         buf.setString(0, "hello", StandardCharsets.UTF_8);
+ *     }                                            // back in the pool
+ *     MemorySegment buf = pool.acquire();          // or: object form; null when all 256 are out
+ *     if (buf != null) {
+ *         try { buf.set(ValueLayout.JAVA_LONG, 0, 42); } finally { pool.release(buf); }
  *     }
  * }                                                // every buffer is invalid from here on
  * }</pre>
@@ -32,7 +33,7 @@ import java.util.Objects;
  * 64-byte boundary so that two holders never share a cache line). Closing the pool closes
  * the arena, so a buffer used after {@link #close()} throws {@link IllegalStateException}
  * from the FFM API itself. Free buffers are kept as in {@link PerCpuPool}: a per-CPU
- * cache (a {@link PerCpuList} of buffer numbers, pushed and popped by critical sections,
+ * cache (a per-CPU list of buffer numbers, pushed and popped by critical sections,
  * with a per-CPU count word to detect a full cache), a shared depot for overflow and
  * underflow, stealing from the fullest CPU when everything else is empty, and
  * {@link #rebalance()}. A buffer's number is computed from its address, and each buffer
@@ -134,6 +135,37 @@ public final class PerCpuBufferPool implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
         return s < 0 ? null : view(s);
+    }
+
+    /**
+     * Takes a free buffer as a {@link Lease}, for try-with-resources.
+     *
+     * @throws NoSuchElementException when all buffers are out (use {@link #lease(Duration)} to wait)
+     * @throws IllegalStateException  when the pool is closed
+     */
+    public Lease<MemorySegment> lease() {
+        int s = slots.acquire();
+        if (s < 0) {
+            throw new NoSuchElementException("PerCpuBufferPool exhausted: all " + buffers()
+                    + " buffers are out; use lease(Duration) to wait for one");
+        }
+        return new Lease<>(slots, s, view(s));
+    }
+
+    /**
+     * As {@link #lease()}, waiting up to {@code timeout} while every buffer is out.
+     *
+     * @throws NoSuchElementException when no buffer became free in time
+     * @throws InterruptedException   when interrupted while waiting
+     */
+    public Lease<MemorySegment> lease(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        int s = slots.acquire(timeout);
+        if (s < 0) {
+            throw new NoSuchElementException("PerCpuBufferPool: no buffer became free within " + timeout
+                    + " (all " + buffers() + " are out)");
+        }
+        return new Lease<>(slots, s, view(s));
     }
 
     /**

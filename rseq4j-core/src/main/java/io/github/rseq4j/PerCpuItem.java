@@ -1,8 +1,8 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
-import io.github.rseq4j.internal.ops.OperationSet;
 
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -76,9 +76,7 @@ public final class PerCpuItem {
 
     /** One attempt of the add critical section: the slice index, or a failure code. */
     public long tryAdd(long off, long delta) {
-        long w = word(off);
-        OperationSet s = SliceOps.DEFAULT.set(m);
-        return s != null ? SliceOps.rawAdd(s, m.base(), w, delta) : RseqResult.NOT_REGISTERED;
+        return SliceOps.DEFAULT.attempt(PerCpuOperation.ADD, m, word(off), delta, 0, 0, 0, null);
     }
 
     /**
@@ -96,9 +94,7 @@ public final class PerCpuItem {
 
     /** One attempt of compare-and-store: index, COMPARE_FAILED, or a failure code. */
     public long tryCompareAndStore(long off, long expect, long newValue) {
-        long w = word(off);
-        OperationSet s = SliceOps.DEFAULT.set(m);
-        return s != null ? SliceOps.rawCompareAndStore(s, m.base(), w, expect, newValue, false) : RseqResult.NOT_REGISTERED;
+        return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE_AND_STORE, m, word(off), expect, newValue, 0, 0, null);
     }
 
     /**
@@ -111,10 +107,8 @@ public final class PerCpuItem {
 
     /** One attempt of {@link #compare2AndStore}: index, COMPARE_FAILED, or a failure code. */
     public long tryCompare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
-        long w1 = word(off1), w2 = word(off2);
-        OperationSet s = SliceOps.DEFAULT.set(m);
-        return s != null ? SliceOps.rawCompare2AndStore(s, m.base(), w1, expect1, w2, expect2, newValue)
-                : RseqResult.NOT_REGISTERED;
+        return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE2_AND_STORE, m, word(off1), expect1, word(off2),
+                expect2, newValue, null);
     }
 
     /** The word at {@code off} in slice {@code index} (acquire load). */
@@ -125,17 +119,22 @@ public final class PerCpuItem {
     }
 
     /**
-     * Sets the word at {@code off} in slice {@code index}, which the caller must have
-     * stopped ({@link PerCpuMemory#stop}).
+     * Sets the word at {@code off} in the slice {@code slice} holds stopped.
      *
-     * @throws IllegalStateException when the slice is not stopped
+     * @throws IllegalStateException    when {@code slice} was closed
+     * @throws IllegalArgumentException when it holds a slice of another memory
      */
-    public void setStopped(int index, long off, long value) {
+    public void setStopped(StoppedSlice slice, long off, long value) {
         long w = word(off);
-        if (!m.isStopped(index)) {
-            throw new IllegalStateException("slice " + index + " must be stopped to write another CPU's copy");
-        }
+        int index = slice.requireHeld(m);
         m.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, w), value);
+    }
+
+    /** The word at {@code off} in the slice {@code slice} holds stopped (a plain load). */
+    public long getStopped(StoppedSlice slice, long off) {
+        long w = word(off);
+        int index = slice.requireHeld(m);
+        return m.whole().get(ValueLayout.JAVA_LONG, SliceMemory.at(index, w));
     }
 
     /** The sum of the word at {@code off} over all slices (not a snapshot: see the counter). */

@@ -1,7 +1,9 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.memory.SliceLayout;
+import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.memory.SliceMemory;
+
+import java.util.Optional;
 
 /**
  * Per-CPU memory: one slice per index (CPU or concurrency id), and items that exist at the
@@ -24,18 +26,21 @@ import io.github.rseq4j.internal.memory.SliceMemory;
  *
  * <p><b>Stopping a slice.</b> {@link #stop(int)} gives the caller a slice to itself: it
  * marks the slice stopped and fences its CPU (membarrier RSEQ), after which no critical
- * section commits to it until {@link #start(int)}. Drains, migrations and exact snapshots
- * use it; so does every operation that cannot complete as a critical section.
+ * section commits to it until the returned {@link StoppedSlice} is closed. Drains,
+ * migrations and exact snapshots use it; so does every operation that cannot complete as
+ * a critical section.
  *
- * <p><b>Lifetime.</b> {@link #close()} forbids further use. The memory is never returned
- * to the operating system, because another thread might still be inside a critical
- * section on it; create long-lived instances.
+ * <p><b>Lifetime.</b> {@link #close()} forbids further use.
+ *
+ * @implNote The reservation is not returned to the operating system on close, because
+ * another thread might still be inside a critical section on it; create long-lived
+ * instances.
  */
 public final class PerCpuMemory implements AutoCloseable {
     final SliceMemory slices;
 
     private PerCpuMemory(IndexMode mode) {
-        this.slices = new SliceMemory(mode);
+        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field());
     }
 
     /**
@@ -50,7 +55,7 @@ public final class PerCpuMemory implements AutoCloseable {
 
     /** How slices are chosen. */
     public IndexMode indexMode() {
-        return slices.mode();
+        return IndexMode.of(slices.mode());
     }
 
     /** Number of slices: highest possible CPU + 1. */
@@ -117,31 +122,27 @@ public final class PerCpuMemory implements AutoCloseable {
 
     /**
      * Stops slice {@code index}, waiting while another stopper holds it; on return no
-     * critical section can commit to it, and earlier commits are visible.
+     * critical section can commit to it, and earlier commits are visible. Close the
+     * returned handle to restart the slice.
      *
      * @throws IndexOutOfBoundsException for a bad index
+     * @throws IllegalStateException     when the memory is closed, or the slice's CPU
+     *                                   cannot be fenced from this thread
      */
-    public void stop(int index) {
+    public StoppedSlice stop(int index) {
         slices.checkOpen();
         slices.stop(index);
-    }
-
-    /** Stops slice {@code index} if nobody else holds it; true when the caller now does. */
-    public boolean tryStop(int index) {
-        slices.checkOpen();
-        return slices.tryStop(index);
+        return new StoppedSlice(this, index);
     }
 
     /**
-     * Restarts slice {@code index}, publishing the stopper's writes (release ordering).
-     * Only the caller that stopped the slice may restart it: the stopped word records that
-     * the slice is held, not by whom, so restarting someone else's stop breaks their
-     * exclusive access.
+     * Stops slice {@code index} if nobody else holds it.
      *
-     * @throws IllegalStateException when it is not stopped
+     * @return the handle when the caller now holds the slice, empty when another stopper does
      */
-    public void start(int index) {
-        slices.start(index);
+    public Optional<StoppedSlice> tryStop(int index) {
+        slices.checkOpen();
+        return slices.tryStop(index) ? Optional.of(new StoppedSlice(this, index)) : Optional.empty();
     }
 
     /** Whether slice {@code index} is stopped. */
@@ -149,7 +150,7 @@ public final class PerCpuMemory implements AutoCloseable {
         return slices.isStopped(index);
     }
 
-    /** Forbids further use. The reservation stays mapped (see the class notes). */
+    /** Forbids further use. */
     @Override
     public void close() {
         slices.close();

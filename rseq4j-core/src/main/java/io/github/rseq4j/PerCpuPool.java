@@ -3,6 +3,7 @@ package io.github.rseq4j;
 import io.github.rseq4j.internal.structures.SlotPool;
 
 import java.time.Duration;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Supplier;
@@ -17,14 +18,16 @@ import java.util.function.Supplier;
  * <pre>{@code
  * PerCpuPool<StringBuilder> builders = new PerCpuPool<>(StringBuilder::new, 1024);
  *
- * try (PerCpuPool.Lease<StringBuilder> lease = builders.acquire()) {   // null when all 1024 are out
+ * try (Lease<StringBuilder> lease = builders.lease(Duration.ofMillis(10))) { // waits while all are out
  *     StringBuilder sb = lease.get();
  *     sb.setLength(0);
- *     ...
- * }                                                                    // back in the pool
+ *     sb.append("hello");
+ * }                                                                          // back in the pool
  *
- * StringBuilder sb = builders.acquireObject(Duration.ofMillis(10));   // or: object form, waiting
- * try { ... } finally { builders.release(sb); }
+ * StringBuilder sb = builders.acquire();   // or: object form; null when all 1024 are out
+ * if (sb != null) {
+ *     try { sb.setLength(0); } finally { builders.release(sb); }
+ * }
  * }</pre>
  *
  * <p><b>Implementation notes.</b> Each object has a slot number. Free slots live in
@@ -140,42 +143,55 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @throws RuntimeException      what the factory throws (the slot stays free);
      *                               {@link NullPointerException} when it returns null
      */
-    public T acquireObject() {
+    public T acquire() {
         int s = slots.acquire();
         return s < 0 ? null : object(s);
     }
 
     /**
-     * As {@link #acquireObject()}, waiting up to {@code timeout} while every object is out
-     * (spinning, yielding, then parking briefly; no hand-off queue). Returns {@code null}
-     * on timeout.
+     * As {@link #acquire()}, waiting up to {@code timeout} while every object is out.
+     * Returns {@code null} on timeout.
      *
      * @throws InterruptedException when interrupted while waiting
      */
-    public T acquireObject(Duration timeout) throws InterruptedException {
+    public T acquire(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
         return s < 0 ? null : object(s);
     }
 
     /**
-     * Takes a free object as a {@link Lease}, for try-with-resources; as
-     * {@link #acquireObject()}, {@code null} when all objects are out.
+     * Takes a free object as a {@link Lease}, for try-with-resources.
+     *
+     * @throws NoSuchElementException when all objects are out (use {@link #lease(Duration)} to wait)
      */
-    public Lease<T> acquire() {
+    public Lease<T> lease() {
         int s = slots.acquire();
-        return s < 0 ? null : new Lease<>(this, s, object(s));
-    }
-
-    /** As {@link #acquire()}, waiting up to {@code timeout}; {@code null} on timeout. */
-    public Lease<T> acquire(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        int s = slots.acquire(timeout);
-        return s < 0 ? null : new Lease<>(this, s, object(s));
+        if (s < 0) {
+            throw new NoSuchElementException("PerCpuPool exhausted: all " + capacity()
+                    + " objects are out; use lease(Duration) to wait for one");
+        }
+        return new Lease<>(slots, s, object(s));
     }
 
     /**
-     * Gives back an object taken with {@link #acquireObject}: onto the calling CPU's cache
+     * As {@link #lease()}, waiting up to {@code timeout} while every object is out.
+     *
+     * @throws NoSuchElementException when no object became free in time
+     * @throws InterruptedException   when interrupted while waiting
+     */
+    public Lease<T> lease(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        int s = slots.acquire(timeout);
+        if (s < 0) {
+            throw new NoSuchElementException("PerCpuPool: no object became free within " + timeout
+                    + " (all " + capacity() + " are out)");
+        }
+        return new Lease<>(slots, s, object(s));
+    }
+
+    /**
+     * Gives back an object taken with {@link #acquire}: onto the calling CPU's cache
      * (one critical section and one CAS on the object's state), or the depot when that
      * cache is full.
      *
@@ -286,57 +302,6 @@ public final class PerCpuPool<T> implements AutoCloseable {
             if (objects[e - 1] == o) {
                 return e - 1;
             }
-        }
-    }
-
-    /**
-     * One object taken from a {@link PerCpuPool}; {@link #close()} gives it back. Not for
-     * sharing between threads without synchronisation.
-     *
-     * @param <T> the type of the pooled object
-     */
-    public static final class Lease<T> implements AutoCloseable {
-        private final PerCpuPool<T> pool;
-        private final int slot;
-        private T object;
-
-        Lease(PerCpuPool<T> pool, int slot, T object) {
-            this.pool = pool;
-            this.slot = slot;
-            this.object = object;
-        }
-
-        /**
-         * The object.
-         *
-         * @throws IllegalStateException after {@link #close()}
-         */
-        public T get() {
-            T o = object;
-            if (o == null) {
-                throw new IllegalStateException("this lease is closed: the object is back in the pool");
-            }
-            return o;
-        }
-
-        /**
-         * Gives the object back to the pool.
-         *
-         * @throws IllegalStateException when closed already, or the pool is closed
-         */
-        @Override
-        public void close() {
-            if (object == null) {
-                throw new IllegalStateException("this lease is closed already");
-            }
-            pool.slots.checkOpen();
-            object = null;
-            pool.slots.release(slot);
-        }
-
-        @Override
-        public String toString() {
-            return object == null ? "Lease[closed]" : "Lease[" + object + "]";
         }
     }
 }

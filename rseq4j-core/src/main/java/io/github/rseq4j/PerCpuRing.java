@@ -1,7 +1,7 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.memory.RingFormat;
-import io.github.rseq4j.internal.memory.SliceLayout;
+import io.github.rseq4j.internal.abi.RingFormat;
+import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 
@@ -24,6 +24,8 @@ public final class PerCpuRing {
     private final SliceMemory m;
     private final long ring;
     private final long capacity;
+    /** The reader's copy buffer (guarded by this). */
+    private byte[] drainBuffer;
 
     PerCpuRing(PerCpuMemory memory, long capacity) {
         if (capacity < 256 || capacity > SliceLayout.STRIDE / 2 || Long.bitCount(capacity) != 1) {
@@ -50,8 +52,8 @@ public final class PerCpuRing {
 
     /**
      * Appends {@code record} (heap or native, at most {@value #MAX_RECORD} bytes) to the
-     * calling CPU's ring. Returns the slice index, or {@link RseqResult#COMPARE_FAILED}
-     * when that ring is full.
+     * calling CPU's ring. Returns the slice index, or {@link RseqResult#FULL} when that
+     * ring has no room.
      *
      * <p>When waiting for room, back off ({@code Thread.yield()}, a park) rather than
      * retrying in a tight loop: a loop made only of critical downcalls may keep the JVM
@@ -67,31 +69,38 @@ public final class PerCpuRing {
                     + Math.min(MAX_RECORD, capacity - 8) + ")");
         }
         m.checkOpen();
-        return SliceOps.DEFAULT.ringWrite(m, ring, record, len);
+        return SliceOps.DEFAULT.ringWrite(m, ring, readable(record), len);
     }
 
-    /** Receives records read from the rings. */
-    @FunctionalInterface
-    public interface RecordHandler {
-        /** One record from slice {@code index}; {@code bytes} is only valid during the call. */
-        void onRecord(int index, byte[] bytes, int length);
+    /**
+     * A source generated code may read: heap and native segments as they are; a
+     * memory-mapped segment copied through Java first, because a load from a file page
+     * that has gone (a truncated file) faults, which Java turns into an exception but
+     * generated code cannot.
+     */
+    static MemorySegment readable(MemorySegment record) {
+        return record.isMapped() ? MemorySegment.ofArray(record.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)) : record;
     }
 
     /**
      * Reads every record committed so far, ring by ring (in commit order within a ring),
-     * and frees their space. One reader at a time (callers are serialised). Returns how
-     * many records were read.
+     * and frees their space. One reader at a time (callers are serialised). A record is
+     * delivered once: when {@code handler} throws, the records already handed to it
+     * (including the one it threw on) are gone from the ring, the rest stay for the next
+     * drain. Returns how many records were delivered.
+     *
+     * @param <X> what the handler may throw (checked exceptions such as {@code IOException} included)
      */
-    public synchronized long drain(RecordHandler handler) {
+    public synchronized <X extends Exception> long drain(RecordHandler<X> handler) throws X {
         Objects.requireNonNull(handler, "handler");
-        byte[] buf = new byte[MAX_RECORD];
+        if (drainBuffer == null) {
+            drainBuffer = new byte[MAX_RECORD];
+        }
+        byte[] buf = drainBuffer;
         long n = 0;
         for (int i = 0; i < m.slices(); i++) {
             int index = i;
-            n += RingFormat.drain(m.whole(), SliceMemory.at(i, ring), (data, pos, mask, len) -> {
-                RingFormat.copyOut(data, pos, mask, len, buf, 0);
-                handler.onRecord(index, buf, (int) len);
-            });
+            n += RingFormat.drain(m.whole(), SliceMemory.at(i, ring), buf, (b, len) -> handler.onRecord(index, b, len));
         }
         return n;
     }

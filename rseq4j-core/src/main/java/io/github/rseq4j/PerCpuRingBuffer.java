@@ -18,7 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  * events.write(("user " + id + " logged in").getBytes(UTF_8));   // false (and counted) when full
  *
  * // one consumer thread, periodically:
- * events.drain((cpu, bytes, length) -> out.write(bytes, 0, length));
+ * events.drain((cpu, bytes, length) -> out.write(bytes, 0, length));   // may throw IOException
  * long lost = events.dropped();
  * }</pre>
  *
@@ -206,7 +206,7 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      *
      * @throws NullPointerException when {@code handler} is null
      */
-    public long drain(PerCpuRing.RecordHandler handler) {
+    public <X extends Exception> long drain(RecordHandler<X> handler) throws X {
         return ring.drain(handler);
     }
 

@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.registration.ThreadRegistrations;
+import io.github.rseq4j.internal.runtime.JitConstants;
+
 
 /**
  * A counted use of the calling thread's rseq registration, from {@link Rseq#register()}.
@@ -15,20 +16,20 @@ import io.github.rseq4j.internal.registration.ThreadRegistrations;
  */
 public final class Registration implements AutoCloseable {
     private final Thread owner;
-    private final String kind;
+    private final RegistrationKind kind;
     private boolean closed;
 
-    Registration(Thread owner, String kind) {
+    Registration(Thread owner, RegistrationKind kind) {
         this.owner = owner;
         this.kind = kind;
     }
 
     /**
-     * Who registered the thread when this registration was opened: {@code glibc},
-     * {@code own}, or {@code none} (fallback mode, or the kernel refused; operations on
-     * this thread then take the fallback path).
+     * Who registered the thread when this registration was opened; {@link RegistrationKind#NONE}
+     * in portable mode, or when the kernel refused (operations on this thread then take
+     * the fallback path).
      */
-    public String kind() {
+    public RegistrationKind kind() {
         return kind;
     }
 
@@ -53,7 +54,7 @@ public final class Registration implements AutoCloseable {
             throw new IllegalStateException("this Registration is already closed");
         }
         closed = true;
-        ThreadRegistrations.release();
+        JitConstants.RUNTIME.registrations().release();
     }
 
     @Override

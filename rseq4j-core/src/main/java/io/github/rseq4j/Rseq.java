@@ -1,11 +1,13 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.Platform;
-import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.codegen.AreaReaders;
 import io.github.rseq4j.internal.os.CpuSets;
 import io.github.rseq4j.internal.os.Libc;
+import io.github.rseq4j.internal.os.Platform;
 import io.github.rseq4j.internal.registration.ThreadRegistrations;
+import io.github.rseq4j.internal.runtime.FallbackStats;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RseqRuntime;
 
 import java.util.List;
 
@@ -30,43 +32,39 @@ public final class Rseq {
      * it never registers the thread (an unregistered thread is reported as such).
      */
     public static RseqStatus status() {
-        RseqRuntime rt = Ops.RUNTIME;
-        Platform p = rt.platform;
-        List<Integer> allowed = p.linux() && Libc.AVAILABLE ? CpuSets.allowed() : List.of();
+        RseqRuntime rt = JitConstants.RUNTIME;
+        Platform p = rt.platform();
+        boolean native_ = p.linux() && Libc.AVAILABLE;
+        List<Integer> allowed = native_ ? CpuSets.allowed() : List.of();
         // Observe, never register: currentCpu() would register an unregistered thread lazily.
-        String registration = ThreadRegistrations.current();
-        int cpu = !(p.linux() && Libc.AVAILABLE) ? -1 : observeCpu();
+        RegistrationKind registration = kind(rt.registrations().current());
+        int cpu = native_ ? observeCpu() : -1;
+        FallbackStats st = rt.stats();
         return new RseqStatus(
+                rt.rseqMode() ? RseqStatus.Mode.RSEQ : RseqStatus.Mode.FALLBACK,
+                rt.modeReason(),
                 System.getProperty("os.name", "unknown"),
                 p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
-                p.arch().hasCodeGenerator(),
-                rt.kernelRseq(),
-                rt.probeWord(),
-                p.featureSize(),
-                p.rseqAlign(),
-                p.nodeIdUsable(),
-                p.mmCidUsable(),
-                p.glibc().present(),
-                p.glibc().exportedSize(),
-                p.glibc().offset(),
-                registration,
-                rt.strategy.word(),
-                p.membarrierRseq(),
-                rt.fences.kind().word(),
+                rt.hasCodeGenerator(),
+                new RseqStatus.Kernel(rt.kernelRseq(), RseqStatus.KernelProbe.valueOf(p.probe().name()), p.featureSize(),
+                        p.rseqAlign(), p.nodeIdUsable(), p.mmCidUsable(), p.membarrierRseq()),
+                new RseqStatus.Glibc(p.glibc().present(), p.glibc().exportedSize(), p.glibc().offset()),
+                RegistrationKind.valueOf(rt.strategy().name()),
+                RseqStatus.FenceKind.valueOf(rt.fences().kind().name()),
                 p.possibleCpus(),
-                allowed,
-                rt.rseqMode ? "rseq" : "fallback",
-                rt.modeReason,
-                cpu,
-                new RseqStatus.FallbackCounts(rt.stats.notRegistered(), rt.stats.aborted(), rt.stats.stopped(),
-                        rt.stats.portable(), rt.aborts()),
-                rt.own == null ? 0 : rt.own.refusals(),
-                rt.own == null ? 0 : rt.own.lastRefusalErrno());
+                new RseqStatus.ThreadState(registration, cpu, allowed),
+                new RseqStatus.Fallbacks(st.notRegistered(), st.aborted(), st.stopped(), st.portable(), rt.aborts()),
+                new RseqStatus.Refusals(rt.registrations().refusals(), rt.registrations().lastRefusalErrno()),
+                rt.settings().problems());
+    }
+
+    private static RegistrationKind kind(ThreadRegistrations.Kind k) {
+        return RegistrationKind.valueOf(k.name());
     }
 
     /** Whether per-CPU operations run as rseq critical sections in this process. */
     public static boolean isRseqMode() {
-        return Ops.RSEQ;
+        return JitConstants.RSEQ;
     }
 
     /**
@@ -75,7 +73,7 @@ public final class Rseq {
      * registration the first call registers the thread.
      */
     public static int currentCpu() {
-        if (Ops.RSEQ) {
+        if (JitConstants.RSEQ) {
             long c = readField(Field.CPU);
             if (c >= 0) {
                 return (int) c;
@@ -91,7 +89,7 @@ public final class Rseq {
      *                                       thread has no rseq registration
      */
     public static int currentNumaNode() {
-        requireField(Ops.RUNTIME.platform.nodeIdUsable(), "node_id", "6.3");
+        requireField(JitConstants.RUNTIME.platform().nodeIdUsable(), "node_id", "6.3");
         return (int) requireRegistered(readField(Field.NODE), "node_id");
     }
 
@@ -103,7 +101,7 @@ public final class Rseq {
      *                                       thread has no rseq registration
      */
     public static int currentConcurrencyId() {
-        requireField(Ops.RUNTIME.platform.mmCidUsable(), "mm_cid", "6.3");
+        requireField(JitConstants.RUNTIME.platform().mmCidUsable(), "mm_cid", "6.3");
         return (int) requireRegistered(readField(Field.MM_CID), "mm_cid");
     }
 
@@ -114,7 +112,7 @@ public final class Rseq {
      * @see Registration
      */
     public static Registration register() {
-        String kind = ThreadRegistrations.acquire();
+        RegistrationKind kind = kind(JitConstants.RUNTIME.registrations().acquire());
         return new Registration(Thread.currentThread(), kind);
     }
 
@@ -122,13 +120,8 @@ public final class Rseq {
 
     /** The CPU from the area when the thread is registered, else sched_getcpu(); never registers. */
     private static int observeCpu() {
-        if (Ops.RSEQ) {
-            long c;
-            try {
-                c = (long) Ops.READ_CPU.invokeExact();
-            } catch (Throwable t) {
-                throw Ops.rethrow(t);
-            }
+        if (JitConstants.RSEQ) {
+            long c = JitConstants.READERS.readCpu();
             if (c >= 0) {
                 return (int) c;
             }
@@ -138,17 +131,13 @@ public final class Rseq {
 
     private static long readField(Field f) {
         for (int attempt = 0; attempt < 2; attempt++) {
-            long v;
-            try {
-                v = switch (f) {
-                    case CPU -> (long) Ops.READ_CPU.invokeExact();
-                    case NODE -> (long) Ops.READ_NODE.invokeExact();
-                    case MM_CID -> (long) Ops.READ_MM_CID.invokeExact();
-                };
-            } catch (Throwable t) {
-                throw Ops.rethrow(t);
-            }
-            if (v >= 0 || attempt == 1 || !ThreadRegistrations.ensureRegistered()) {
+            AreaReaders r = JitConstants.READERS;
+            long v = switch (f) {
+                case CPU -> r.readCpu();
+                case NODE -> r.readNode();
+                case MM_CID -> r.readMmCid();
+            };
+            if (v >= 0 || attempt == 1 || !JitConstants.RUNTIME.registrations().ensureRegistered()) {
                 return v;
             }
         }
@@ -156,13 +145,13 @@ public final class Rseq {
     }
 
     private static void requireField(boolean usable, String field, String kernel) {
-        if (!Ops.RSEQ) {
+        if (!JitConstants.RSEQ) {
             throw new UnsupportedOperationException(field + " is read from the rseq area, and rseq4j is in fallback mode: "
-                    + Ops.RUNTIME.modeReason);
+                    + JitConstants.RUNTIME.modeReason());
         }
         if (!usable) {
             throw new UnsupportedOperationException(field + " needs Linux " + kernel
-                    + "+ (this kernel's rseq feature size is " + Ops.RUNTIME.platform.featureSize() + ")");
+                    + "+ (this kernel's rseq feature size is " + JitConstants.RUNTIME.platform().featureSize() + ")");
         }
     }
 

@@ -1,5 +1,7 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.abi.OpResult;
+
 /**
  * Result codes of the low-level per-CPU operations ({@link PerCpuItem}, {@link PerCpuRing}).
  *
@@ -12,39 +14,45 @@ public final class RseqResult {
     private RseqResult() {}
 
     /**
-     * A compare failed: the expected value was not there, the list was empty, or the ring
-     * had no room. The operation ran to its decision on one slice and changed nothing.
+     * A compare failed: the expected value was not there. The operation ran to its
+     * decision on one slice and changed nothing.
      */
-    public static final long COMPARE_FAILED = -1;
+    public static final long COMPARE_FAILED = OpResult.COMPARE_FAILED;
 
     /**
      * The critical section was aborted (preemption, migration, signal, fence) more times
      * in a row than the retry bound allows. Nothing was stored; retrying later is safe.
      */
-    public static final long ABORTED = -2;
+    public static final long ABORTED = OpResult.ABORTED;
 
     /** The slice was stopped ({@link PerCpuMemory#stop}); nothing was stored. */
-    public static final long STOPPED = -3;
+    public static final long STOPPED = OpResult.STOPPED;
 
     /** The calling thread has no rseq registration; nothing was stored. */
-    public static final long NOT_REGISTERED = -4;
+    public static final long NOT_REGISTERED = OpResult.NOT_REGISTERED;
+
+    /** The calling CPU's list was empty: nothing was popped (a decision, like COMPARE_FAILED). */
+    public static final long EMPTY = OpResult.EMPTY;
+
+    /** The calling CPU's ring had no room for the record: nothing was written (a decision). */
+    public static final long FULL = OpResult.FULL;
 
     /** Whether {@code result} reports a committed operation. */
     public static boolean isSuccess(long result) {
         return result >= 0;
     }
 
+    /**
+     * Whether {@code result} is a decision: a commit, or a failure that says the state of
+     * the slice did not allow the operation (COMPARE_FAILED, EMPTY, FULL). The others
+     * (ABORTED, STOPPED, NOT_REGISTERED) say nothing about the data; retrying is safe.
+     */
+    public static boolean isDecided(long result) {
+        return OpResult.decided(result);
+    }
+
     /** A short word for a result code, for messages and logs. */
     public static String describe(long result) {
-        if (result >= 0) {
-            return "success(" + result + ")";
-        }
-        return switch ((int) result) {
-            case -1 -> "compare-failed";
-            case -2 -> "aborted";
-            case -3 -> "stopped";
-            case -4 -> "not-registered";
-            default -> "unknown(" + result + ")";
-        };
+        return OpResult.describe(result);
     }
 }

@@ -1,8 +1,8 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.ChildJvm;
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.testsupport.ChildJvm;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.os.Platform;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.os.CpuSets;
 import io.github.rseq4j.internal.os.Libc;
@@ -62,8 +62,8 @@ class CurrentCpuTest {
                             assertEquals(cpu, Libc.schedGetcpu(), "sched_getcpu() while pinned to " + cpu);
                         }
                         RseqStatus s = Rseq.status();
-                        assertEquals(cpu, s.cpu());
-                        assertEquals(List.of(cpu), s.allowedCpus());
+                        assertEquals(cpu, s.thread().cpu());
+                        assertEquals(List.of(cpu), s.thread().allowedCpus());
                         if (Rseq.isRseqMode()) {
                             MemorySegment area = area();
                             assertEquals(cpu, area.get(ValueLayout.JAVA_INT, RseqAbi.CPU_ID_START), "cpu_id_start");
@@ -107,7 +107,7 @@ class CurrentCpuTest {
     private static MemorySegment area() {
         long a;
         try {
-            a = (long) Ops.READ_AREA.invokeExact();
+            a = JitConstants.READERS.readArea();
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -196,7 +196,7 @@ class CurrentCpuTest {
                 concat(ChildJvm.parentModeFlags(), List.of("-Djdk.virtualThreadScheduler.parallelism=1",
                         "-Djdk.virtualThreadScheduler.maxPoolSize=1")),
                 Map.of(), Duration.ofSeconds(60)).requireSuccess();
-        assertEquals(Rseq.status().mode(), r.value("mode"), "the child runs in this execution's mode");
+        assertEquals(Rseq.status().mode().name(), r.value("mode"), "the child runs in this execution's mode");
         assertEquals(1, r.value("carriers").split(",").length, "premise: one carrier\n" + r.describe());
         List<String> pinned = r.values("pinned");
         assertEquals(CpuSets.allowed().size(), pinned.size(), r.describe());
@@ -209,13 +209,13 @@ class CurrentCpuTest {
     /** Child under GLIBC_TUNABLES=glibc.pthread.rseq=0: status, then (pinned CPU, currentCpu, sched_getcpu) triples. */
     public static final class TunableChild {
         public static void main(String[] args) {
-            ChildJvm.emit("registrationBeforeUse", Rseq.status().registration());
+            ChildJvm.emit("registrationBeforeUse", Rseq.status().thread().registration());
             Rseq.currentCpu();
             RseqStatus s = Rseq.status();
             ChildJvm.emit("mode", s.mode());
             ChildJvm.emit("strategy", s.registrationStrategy());
-            ChildJvm.emit("registration", s.registration());
-            ChildJvm.emit("glibcRseqSize", s.glibcRseqSize());
+            ChildJvm.emit("registration", s.thread().registration());
+            ChildJvm.emit("glibcRseqSize", s.glibc().rseqSize());
             ChildJvm.emit("platformCanDoRseq", RseqTest.platformCanDoRseq());
             List<Integer> allowed = CpuSets.allowed();
             try {
@@ -238,14 +238,14 @@ class CurrentCpuTest {
         assumeTrue(Platform.get().linux(), "Linux only");
         ChildJvm.Result r = ChildJvm.run(TunableChild.class, List.of(),
                 ChildJvm.env("GLIBC_TUNABLES", ChildJvm.GLIBC_RSEQ_OFF), Duration.ofSeconds(60)).requireSuccess();
-        assertNotEquals("glibc", r.value("strategy"), r.describe());
-        assertNotEquals("glibc", r.value("registration"), r.describe());
+        assertNotEquals("GLIBC", r.value("strategy"), r.describe());
+        assertNotEquals("GLIBC", r.value("registration"), r.describe());
         assertEquals("0", r.value("glibcRseqSize"), "glibc did not register\n" + r.describe());
         if (Boolean.parseBoolean(r.value("platformCanDoRseq"))) {
-            assertEquals("rseq", r.value("mode"), r.describe());
-            assertEquals("own", r.value("strategy"));
-            assertEquals("none", r.value("registrationBeforeUse"), "status() does not register");
-            assertEquals("own", r.value("registration"), "the first currentCpu() registered the thread");
+            assertEquals("RSEQ", r.value("mode"), r.describe());
+            assertEquals("OWN", r.value("strategy"));
+            assertEquals("NONE", r.value("registrationBeforeUse"), "status() does not register");
+            assertEquals("OWN", r.value("registration"), "the first currentCpu() registered the thread");
         }
         List<String> triples = r.values("triple");
         assertEquals(20 * CpuSets.allowed().size(), triples.size(), r.describe());

@@ -168,25 +168,30 @@ class PerCpuMemoryTest {
             PerCpuItem item = mem.allocate(8);
             int cpu = allowed().getFirst();
             assertFalse(mem.isStopped(cpu));
-            mem.stop(cpu);
+            StoppedSlice held = mem.stop(cpu);
             assertTrue(mem.isStopped(cpu));
-            assertFalse(mem.tryStop(cpu), "a stopped slice cannot be stopped again");
-            item.setStopped(cpu, 0, 77);
+            assertEquals(cpu, held.index());
+            assertTrue(mem.tryStop(cpu).isEmpty(), "a stopped slice cannot be stopped again");
+            item.setStopped(held, 0, 77);
+            assertEquals(77, item.getStopped(held, 0));
             assertEquals(77, item.get(cpu, 0));
             AtomicBoolean stopped = new AtomicBoolean();
             Thread other = Thread.ofPlatform().start(() -> {
-                mem.stop(cpu); // waits for our start()
-                stopped.set(true);
-                mem.start(cpu);
+                try (StoppedSlice s = mem.stop(cpu)) { // waits for our close()
+                    stopped.set(true);
+                }
             });
             Thread.sleep(100);
             assertFalse(stopped.get(), "a second stopper waits");
-            mem.start(cpu);
+            held.close();
+            assertFalse(held.isOpen());
+            assertThrowsWith(IllegalStateException.class, "closed", () -> item.setStopped(held, 0, 1));
+            assertThrowsWith(IllegalStateException.class, "already closed", held::close);
             other.join(10_000);
-            assertTrue(stopped.get(), "and gets the slice once it is started");
+            assertTrue(stopped.get(), "and gets the slice once it is restarted");
             assertFalse(mem.isStopped(cpu));
-            assertTrue(mem.tryStop(cpu));
-            mem.start(cpu);
+            StoppedSlice again = mem.tryStop(cpu).orElseThrow();
+            again.close();
             pinned(cpu, () -> assertEquals(cpu, item.add(0, 1)));
             assertEquals(78, item.sum(0));
         }
@@ -195,7 +200,7 @@ class PerCpuMemoryTest {
     @ParameterizedTest
     @EnumSource(IndexMode.class)
     void concurrentAddsAreExact(IndexMode mode) throws Exception {
-        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().mmCid(), "mm_cid needs Linux 6.3+");
+        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
             PerCpuItem item = mem.allocate(16);
             List<Thread> ts = new ArrayList<>();
@@ -269,11 +274,11 @@ class PerCpuMemoryTest {
                     pushed.add(n.address());
                 }
             });
-            mem.stop(c);
-            MemorySegment top = list.popStopped(c);
-            assertEquals(pushed.getLast(), top.address());
-            list.pushStopped(c, top);
-            mem.start(c);
+            try (StoppedSlice s = mem.stop(c)) {
+                MemorySegment top = list.popStopped(s);
+                assertEquals(pushed.getLast(), top.address());
+                list.pushStopped(s, top);
+            }
             assertEquals(0, list.migrate(c, c, 5), "same slice");
             assertEquals(0, list.migrate(c, d, 0), "max 0");
             assertEquals(3, list.migrate(c, d, 3));
@@ -296,7 +301,7 @@ class PerCpuMemoryTest {
     @ParameterizedTest
     @EnumSource(IndexMode.class)
     void migrationAndDrainWhileThreadsPushAndPop(IndexMode mode) throws Exception {
-        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().mmCid(), "mm_cid needs Linux 6.3+");
+        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         final int nodes = 4096, workers = 5;
         try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
             PerCpuList list = mem.newList(16);
@@ -437,7 +442,7 @@ class PerCpuMemoryTest {
             pinned(cpu, () -> {
                 assertEquals(cpu, ring.write(MemorySegment.ofArray(c)));
                 assertEquals(4096, ring.used(cpu));
-                assertEquals(RseqResult.COMPARE_FAILED, ring.write(MemorySegment.ofArray(new byte[1])), "full");
+                assertEquals(RseqResult.FULL, ring.write(MemorySegment.ofArray(new byte[1])), "full");
             });
             assertEquals(1, ring.drain((i, bytes, l) -> assertArrayEquals(c, java.util.Arrays.copyOf(bytes, l))));
         }
@@ -453,7 +458,7 @@ class PerCpuMemoryTest {
                 assertEquals(cpu, ring.write(rec));
                 assertEquals(cpu, ring.write(rec));
                 assertEquals(224, ring.used(cpu));
-                assertEquals(RseqResult.COMPARE_FAILED, ring.write(rec), "no room for a third 112-byte record");
+                assertEquals(RseqResult.FULL, ring.write(rec), "no room for a third 112-byte record");
                 assertEquals(224, ring.used(cpu), "a refused write stores nothing");
                 assertEquals(cpu, ring.write(MemorySegment.ofArray(pattern(24, 6))), "32 bytes still fit");
                 assertEquals(3, ring.drain((i, b, l) -> { }));
@@ -464,7 +469,7 @@ class PerCpuMemoryTest {
                 for (int round = 0; round < 2000; round++) {
                     byte[] r = pattern(rnd.nextInt(121), round);
                     long res = ring.write(MemorySegment.ofArray(r));
-                    if (res == RseqResult.COMPARE_FAILED) {
+                    if (res == RseqResult.FULL) {
                         ring.drain((i, b, l) -> actual.add(java.util.Arrays.copyOf(b, l)));
                         res = ring.write(MemorySegment.ofArray(r));
                     }
@@ -483,7 +488,7 @@ class PerCpuMemoryTest {
     @ParameterizedTest
     @EnumSource(IndexMode.class)
     void concurrentWritersAndAReaderLoseNothing(IndexMode mode) throws Exception {
-        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().mmCid(), "mm_cid needs Linux 6.3+");
+        assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         final int writers = 4, perWriter = 5000;
         try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
             PerCpuRing ring = mem.newRing(4096);
@@ -494,7 +499,7 @@ class PerCpuMemoryTest {
                 java.util.Arrays.fill(lastSeq[w], -1);
             }
             List<String> problems = new ArrayList<>();
-            PerCpuRing.RecordHandler handler = (index, bytes, length) -> {
+            RecordHandler<RuntimeException> handler = (index, bytes, length) -> {
                 ByteBuffer bb = ByteBuffer.wrap(bytes, 0, length);
                 int w = bb.getInt(), seq = bb.getInt();
                 long check = bb.getLong();
@@ -521,7 +526,7 @@ class PerCpuMemoryTest {
                     for (int seq = 0; seq < perWriter; seq++) {
                         bb.clear();
                         bb.putInt(me).putInt(seq).putLong(((long) me << 32 ^ seq) * 0x9E3779B97F4A7C15L);
-                        while (ring.write(MemorySegment.ofArray(rec)) == RseqResult.COMPARE_FAILED) {
+                        while (ring.write(MemorySegment.ofArray(rec)) == RseqResult.FULL) {
                             full.incrementAndGet();
                             Thread.yield();
                         }
@@ -624,23 +629,25 @@ class PerCpuMemoryTest {
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.tryCompare2AndStore(0, 0, off, 0, 1));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.get(0, off));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.sum(off));
-                assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.setStopped(0, off, 1));
+                try (StoppedSlice s = mem.stop(0)) {
+                    assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.setStopped(s, off, 1));
+                }
             }
             for (int idx : new int[]{-1, n, n + 1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
                 String frag = "slice index " + idx;
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.get(idx, 0));
-                assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.setStopped(idx, 0, 1));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.stop(idx));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.tryStop(idx));
-                assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.start(idx));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.isStopped(idx));
             }
-            assertThrowsWith(IllegalStateException.class, "not stopped", () -> mem.start(0));
-            assertThrowsWith(IllegalStateException.class, "must be stopped", () -> item.setStopped(0, 0, 1));
+            try (PerCpuMemory other = PerCpuMemory.create(IndexMode.CPU_ID); StoppedSlice foreign = other.stop(0)) {
+                assertThrowsWith(IllegalArgumentException.class, "another PerCpuMemory", () -> item.setStopped(foreign, 0, 1));
+            }
             assertEquals(0, item.get(0, 0), "nothing written");
-            mem.stop(0);
-            mem.start(0);
-            assertThrowsWith(IllegalStateException.class, "not stopped", () -> mem.start(0));
+            StoppedSlice once = mem.stop(0);
+            once.close();
+            assertThrowsWith(IllegalStateException.class, "closed", () -> item.setStopped(once, 0, 1));
+            assertThrowsWith(IllegalStateException.class, "already closed", once::close);
             for (int i = 0; i < n; i++) {
                 assertFalse(mem.isStopped(i), "no bad call left a slice stopped");
             }
@@ -672,27 +679,26 @@ class PerCpuMemoryTest {
                     MemorySegment.ofAddress(0x10000).reinterpret(16));
             for (MemorySegment f : foreign) {
                 assertThrowsWith(IllegalArgumentException.class, "not a node of this list", () -> list.push(f));
-                mem.stop(0);
-                try {
-                    assertThrowsWith(IllegalArgumentException.class, "not a node of this list", () -> list.pushStopped(0, f));
-                } finally {
-                    mem.start(0);
+                try (StoppedSlice s = mem.stop(0)) {
+                    assertThrowsWith(IllegalArgumentException.class, "not a node of this list", () -> list.pushStopped(s, f));
                 }
             }
             assertThrowsWith(NullPointerException.class, "node", () -> list.push(null));
-            assertThrowsWith(NullPointerException.class, "node", () -> list.pushStopped(0, null));
+            try (StoppedSlice s = mem.stop(0)) {
+                assertThrowsWith(NullPointerException.class, "node", () -> list.pushStopped(s, null));
+            }
             for (int idx : new int[]{-1, n, Integer.MIN_VALUE}) {
                 String frag = "slice index " + idx;
-                assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> list.popStopped(idx));
-                assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> list.pushStopped(idx, node));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> list.migrate(idx, 0, 1));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> list.migrate(0, idx, 1));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> list.drain(idx, s -> { }));
             }
             assertThrowsWith(IllegalArgumentException.class, "max", () -> list.migrate(0, n - 1, -1));
             assertThrowsWith(NullPointerException.class, "sink", () -> list.drain(0, (Consumer<MemorySegment>) null));
-            assertThrowsWith(IllegalStateException.class, "must be stopped", () -> list.popStopped(0));
-            assertThrowsWith(IllegalStateException.class, "must be stopped", () -> list.pushStopped(0, node));
+            StoppedSlice closedSlice = mem.stop(0);
+            closedSlice.close();
+            assertThrowsWith(IllegalStateException.class, "closed", () -> list.popStopped(closedSlice));
+            assertThrowsWith(IllegalStateException.class, "closed", () -> list.pushStopped(closedSlice, node));
             for (int i = 0; i < n; i++) {
                 assertFalse(mem.isStopped(i), "no bad call left a slice stopped");
                 assertEquals(0, list.drain(i, s -> { }), "no bad call pushed anything");
@@ -751,7 +757,7 @@ class PerCpuMemoryTest {
             assertTrue(ring.write(MemorySegment.ofArray(new byte[8])) >= 0);
             held[0] = lock.lock();
         });
-        mem.stop(cpu);
+        StoppedSlice stoppedBeforeClose = mem.stop(cpu);
         mem.close();
         mem.close(); // idempotent
         String closed = "closed";
@@ -761,7 +767,7 @@ class PerCpuMemoryTest {
                 () -> item.add(0, 1), () -> item.tryAdd(0, 1), () -> item.compareAndStore(0, 1, 2),
                 () -> item.compareAndStoreRelease(0, 1, 2), () -> item.tryCompareAndStore(0, 1, 2),
                 () -> item.compare2AndStore(0, 1, 0, 1, 2), () -> item.tryCompare2AndStore(0, 1, 0, 1, 2),
-                () -> item.get(0, 0), () -> item.sum(0), () -> item.setStopped(cpu, 0, 5),
+                () -> item.get(0, 0), () -> item.sum(0), () -> item.setStopped(stoppedBeforeClose, 0, 5),
                 list::newNode, () -> list.push(node), list::pop, () -> list.drain(0, s -> { }),
                 () -> list.migrate(0, mem.slices() - 1, 1),
                 () -> ring.write(MemorySegment.ofArray(new byte[8])), lock::lock);
@@ -770,7 +776,7 @@ class PerCpuMemoryTest {
             assertTrue(e.getMessage().contains(closed), e.getMessage());
         }
         // What finishes earlier work still works: restart a slice, release a lock, read what was written.
-        mem.start(cpu);
+        stoppedBeforeClose.close();
         assertFalse(mem.isStopped(cpu));
         lock.unlock(held[0]);
         assertFalse(lock.isLocked(held[0]));

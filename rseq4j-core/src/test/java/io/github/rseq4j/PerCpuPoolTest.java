@@ -60,12 +60,12 @@ class PerCpuPoolTest {
                     Item it;
                     if (k == 0) {           // wait only while holding nothing (no hold-and-wait deadlock)
                         try {
-                            it = pool.acquireObject(Duration.ofSeconds(20));
+                            it = pool.acquire(Duration.ofSeconds(20));
                         } catch (InterruptedException e) {
                             throw new AssertionError(e);
                         }
                         assertNotNull(it, "no object within 20 s");
-                    } else if ((it = pool.acquireObject()) == null) {
+                    } else if ((it = pool.acquire()) == null) {
                         break;
                     }
                     if (!it.inUse.compareAndSet(false, true)) {
@@ -88,7 +88,7 @@ class PerCpuPoolTest {
                 }
                 held.clear();
                 if ((r & 7) == 0) {
-                    try (PerCpuPool.Lease<Item> lease = pool.acquire(Duration.ofSeconds(20))) {
+                    try (Lease<Item> lease = pool.lease(Duration.ofSeconds(20))) {
                         assertNotNull(lease);
                         Item it = lease.get();
                         if (!it.inUse.compareAndSet(false, true)) {
@@ -115,13 +115,13 @@ class PerCpuPoolTest {
         Set<Item> all = Collections.newSetFromMap(new IdentityHashMap<>());
         long totalUses = 0;
         for (int i = 0; i < capacity; i++) {
-            Item it = pool.acquireObject();
+            Item it = pool.acquire();
             assertNotNull(it, "object " + i + " of " + capacity);
             assertTrue(all.add(it), "handed out twice: " + it.id);
             assertFalse(it.inUse.get());
             totalUses += it.uses;
         }
-        assertNull(pool.acquireObject(), "more than capacity objects");
+        assertNull(pool.acquire(), "more than capacity objects");
         assertNull(pool.acquire());
         assertEquals(capacity, made.get());
         assertEquals(capacity, pool.created());
@@ -140,14 +140,14 @@ class PerCpuPoolTest {
     @Test
     void exhaustionAndTimeouts() throws Exception {
         PerCpuPool<Item> pool = new PerCpuPool<>(() -> new Item(0), 3);
-        Item a = pool.acquireObject(), b = pool.acquireObject(), c = pool.acquireObject();
+        Item a = pool.acquire(), b = pool.acquire(), c = pool.acquire();
         assertNotNull(a);
         assertNotNull(b);
         assertNotNull(c);
         assertEquals(3, Set.of(System.identityHashCode(a), System.identityHashCode(b), System.identityHashCode(c)).size());
-        assertNull(pool.acquireObject());
+        assertNull(pool.acquire());
         long t0 = System.nanoTime();
-        assertNull(pool.acquireObject(Duration.ofMillis(50)));
+        assertNull(pool.acquire(Duration.ofMillis(50)));
         assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(45));
         Thread releaser = Thread.ofVirtual().start(() -> {
             try {
@@ -157,10 +157,10 @@ class PerCpuPoolTest {
             }
             pool.release(b);
         });
-        assertSame(b, pool.acquireObject(Duration.ofSeconds(10)));
+        assertSame(b, pool.acquire(Duration.ofSeconds(10)));
         releaser.join();
         Thread.currentThread().interrupt();
-        assertThrows(InterruptedException.class, () -> pool.acquireObject(Duration.ofSeconds(10)));
+        assertThrows(InterruptedException.class, () -> pool.acquire(Duration.ofSeconds(10)));
         assertFalse(Thread.interrupted());
         pool.release(a);
         pool.release(b);
@@ -171,17 +171,20 @@ class PerCpuPoolTest {
     @Test
     void leases() {
         PerCpuPool<StringBuilder> pool = new PerCpuPool<>(StringBuilder::new, 2);
-        PerCpuPool.Lease<StringBuilder> lease;
-        try (PerCpuPool.Lease<StringBuilder> l = pool.acquire()) {
+        Lease<StringBuilder> lease;
+        try (Lease<StringBuilder> l = pool.lease()) {
             lease = l;
             l.get().append("x");
             assertTrue(l.toString().contains("x"));
         }
         assertThrows(IllegalStateException.class, lease::close, "double close");
         assertThrows(IllegalStateException.class, lease::get, "get after close");
-        try (PerCpuPool.Lease<StringBuilder> l1 = pool.acquire(); PerCpuPool.Lease<StringBuilder> l2 = pool.acquire()) {
+        try (Lease<StringBuilder> l1 = pool.lease(); Lease<StringBuilder> l2 = pool.lease()) {
             assertNotSame(l1.get(), l2.get());
             assertNull(pool.acquire());
+            java.util.NoSuchElementException none = assertThrows(java.util.NoSuchElementException.class, pool::lease);
+            assertTrue(none.getMessage().contains("exhausted"), none.getMessage());
+            assertThrows(java.util.NoSuchElementException.class, () -> pool.lease(Duration.ofMillis(20)));
             // The stale lease must not release the object someone else holds now.
             assertThrows(IllegalStateException.class, lease::close);
         }
@@ -197,8 +200,8 @@ class PerCpuPoolTest {
 
         PerCpuPool<Object> pool = new PerCpuPool<>(Object::new, 4);
         PerCpuPool<Object> other = new PerCpuPool<>(Object::new, 4);
-        Object o = pool.acquireObject();
-        Object p = other.acquireObject();
+        Object o = pool.acquire();
+        Object p = other.acquire();
         assertThrows(NullPointerException.class, () -> pool.release(null));
         assertThrows(IllegalArgumentException.class, () -> pool.release(p), "release to the wrong pool");
         assertThrows(IllegalArgumentException.class, () -> pool.release(new Object()), "not a pool object");
@@ -208,10 +211,10 @@ class PerCpuPoolTest {
         assertEquals(4, pool.available());
         other.release(p);
 
-        Object q = pool.acquireObject();
+        Object q = pool.acquire();
         pool.close();
         assertTrue(pool.isClosed());
-        assertThrows(IllegalStateException.class, pool::acquireObject);
+        assertThrows(IllegalStateException.class, pool::acquire);
         assertThrows(IllegalStateException.class, pool::acquire);
         assertThrows(IllegalStateException.class, () -> pool.release(q));
         assertThrows(IllegalStateException.class, pool::rebalance);
@@ -222,7 +225,7 @@ class PerCpuPoolTest {
     void concurrentDoubleReleaseHasExactlyOneWinner() throws Exception {
         PerCpuPool<Object> pool = new PerCpuPool<>(Object::new, 16);
         for (int round = 0; round < 200; round++) {
-            Object o = pool.acquireObject();
+            Object o = pool.acquire();
             AtomicInteger ok = new AtomicInteger(), refused = new AtomicInteger();
             runThreads(2, false, id -> {
                 try {
@@ -238,9 +241,9 @@ class PerCpuPoolTest {
         assertEquals(16, pool.available());
         Set<Object> all = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < 16; i++) {
-            assertTrue(all.add(pool.acquireObject()));
+            assertTrue(all.add(pool.acquire()));
         }
-        assertNull(pool.acquireObject());
+        assertNull(pool.acquire());
     }
 
     @Test
@@ -253,18 +256,18 @@ class PerCpuPoolTest {
             }
             return n == 2 ? null : new Object();
         }, 2);
-        assertThrows(IllegalStateException.class, pool::acquireObject);
-        assertThrows(NullPointerException.class, pool::acquireObject);
-        Object a = pool.acquireObject(), b = pool.acquireObject();
+        assertThrows(IllegalStateException.class, pool::acquire);
+        assertThrows(NullPointerException.class, pool::acquire);
+        Object a = pool.acquire(), b = pool.acquire();
         assertNotNull(a);
         assertNotNull(b);
         assertNotSame(a, b);
-        assertNull(pool.acquireObject());
+        assertNull(pool.acquire());
 
         Object shared = new Object();
         PerCpuPool<Object> same = new PerCpuPool<>(() -> shared, 2);
-        assertSame(shared, same.acquireObject());
-        assertThrows(IllegalStateException.class, same::acquireObject, "the factory returned an object already pooled");
+        assertSame(shared, same.acquire());
+        assertThrows(IllegalStateException.class, same::acquire, "the factory returned an object already pooled");
         same.release(shared);
     }
 
@@ -276,7 +279,7 @@ class PerCpuPoolTest {
         // One thread takes and gives back everything: the caches fill where it ran.
         List<Object> all = new ArrayList<>();
         for (int i = 0; i < capacity; i++) {
-            all.add(pool.acquireObject());
+            all.add(pool.acquire());
         }
         for (Object o : all) {
             pool.release(o);
@@ -298,8 +301,8 @@ class PerCpuPoolTest {
         assertTrue(max - min <= 1, "after rebalance: max " + max + ", min " + min);
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < capacity; i++) {
-            assertTrue(seen.add(pool.acquireObject()));
+            assertTrue(seen.add(pool.acquire()));
         }
-        assertNull(pool.acquireObject());
+        assertNull(pool.acquire());
     }
 }

@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.PerCpuRingBuffer.OverflowPolicy;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,7 +34,7 @@ class PerCpuRingBufferTest {
     }
 
     /** Consumer-side checks: each record once, well formed, in order per writer within each ring. */
-    static final class Checker implements PerCpuRing.RecordHandler {
+    static final class Checker implements RecordHandler<RuntimeException> {
         final BitSet[] seen;
         final int[][] last;           // [ring][writer]: last sequence number seen
         long records;

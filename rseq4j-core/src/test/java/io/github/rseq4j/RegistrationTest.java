@@ -1,7 +1,9 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.registration.RegistrationStrategy;
+
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RseqRuntime;
 import io.github.rseq4j.internal.registration.ThreadRegistrations;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,58 +28,63 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RegistrationTest {
 
-    private static final RseqRuntime RT = Ops.RUNTIME;
+    private static final RseqRuntime RT = JitConstants.RUNTIME;
+
+    /** Who registered the calling thread, as rseq4j's registration layer sees it. */
+    private static RegistrationKind current() {
+        return RegistrationKind.valueOf(RT.registrations().current().name());
+    }
 
     /** The kind a registered thread reports in this process. */
-    private static String registeredKind() {
-        if (!RT.rseqMode) {
-            return RT.platform.glibc().registered() ? "glibc" : "none";
+    private static RegistrationKind registeredKind() {
+        if (!RT.rseqMode()) {
+            return RT.platform().glibc().registered() ? RegistrationKind.GLIBC : RegistrationKind.NONE;
         }
-        return RT.strategy.word();
+        return RegistrationKind.valueOf(RT.strategy().name());
     }
 
     private static boolean own() {
-        return RT.rseqMode && RT.strategy == RseqRuntime.Strategy.OWN;
+        return RT.rseqMode() && RT.strategy() == RegistrationStrategy.OWN;
     }
 
     @Test
     void nestedRegistrationsOnAFreshPlatformThread() throws Throwable {
         onPlatformThread(() -> {
-            String kind = registeredKind();
-            String before = own() ? "none" : kind;
-            assertEquals(before, ThreadRegistrations.current(), "a fresh thread");
-            assertEquals(before, Rseq.status().registration(), "status() observes without registering");
-            assertEquals(before, ThreadRegistrations.current(), "still, after status()");
-            assertEquals(0, ThreadRegistrations.users());
+            RegistrationKind kind = registeredKind();
+            RegistrationKind before = own() ? RegistrationKind.NONE : kind;
+            assertEquals(before, current(), "a fresh thread");
+            assertEquals(before, Rseq.status().thread().registration(), "status() observes without registering");
+            assertEquals(before, current(), "still, after status()");
+            assertEquals(0, RT.registrations().users());
 
             Registration outer = Rseq.register();
             assertEquals(kind, outer.kind());
             assertSame(Thread.currentThread(), outer.owner());
-            assertEquals(kind, ThreadRegistrations.current());
-            assertEquals(1, ThreadRegistrations.users());
+            assertEquals(kind, current());
+            assertEquals(1, RT.registrations().users());
 
             Registration inner = Rseq.register();
             assertEquals(kind, inner.kind());
-            assertEquals(2, ThreadRegistrations.users());
+            assertEquals(2, RT.registrations().users());
 
             inner.close();
-            assertEquals(kind, ThreadRegistrations.current(), "an outer registration is still open");
-            assertEquals(kind, Rseq.status().registration());
-            assertEquals(1, ThreadRegistrations.users());
+            assertEquals(kind, current(), "an outer registration is still open");
+            assertEquals(kind, Rseq.status().thread().registration());
+            assertEquals(1, RT.registrations().users());
             assertTrue(inner.toString().contains("closed"), inner.toString());
 
             outer.close();
-            assertEquals(0, ThreadRegistrations.users());
+            assertEquals(0, RT.registrations().users());
             // rseq4j unregisters only what it registered: under glibc the thread stays registered.
-            assertEquals(before, Rseq.status().registration(), "right after the last close");
-            assertEquals(before, ThreadRegistrations.current());
+            assertEquals(before, Rseq.status().thread().registration(), "right after the last close");
+            assertEquals(before, current());
 
             // Open and close again: the same again (a thread can be registered twice in its life).
             try (Registration again = Rseq.register()) {
                 assertEquals(kind, again.kind());
-                assertEquals(kind, Rseq.status().registration());
+                assertEquals(kind, Rseq.status().thread().registration());
             }
-            assertEquals(before, Rseq.status().registration());
+            assertEquals(before, Rseq.status().thread().registration());
         });
     }
 
@@ -87,12 +94,12 @@ class RegistrationTest {
             PerCpuItem item = mem.allocate(8);
             onPlatformThread(() -> {
                 item.add(0, 1); // registers lazily where rseq4j owns registration, for good
-                String kind = registeredKind();
-                assertEquals(kind, Rseq.status().registration());
+                RegistrationKind kind = registeredKind();
+                assertEquals(kind, Rseq.status().thread().registration());
                 try (Registration r = Rseq.register()) {
                     assertEquals(kind, r.kind());
                 }
-                assertEquals(kind, Rseq.status().registration(), "close() must not undo a lazy registration");
+                assertEquals(kind, Rseq.status().thread().registration(), "close() must not undo a lazy registration");
                 item.add(0, 1);
             });
             assertEquals(2, item.sum(0));
@@ -116,13 +123,13 @@ class RegistrationTest {
             t.join();
             assertTrue(other.get() instanceof IllegalStateException, "close on another thread: " + other.get());
             assertTrue(other.get().getMessage().contains("thread that opened it"), other.get().getMessage());
-            assertEquals(1, ThreadRegistrations.users(), "the failed close did not count");
-            assertEquals(registeredKind(), ThreadRegistrations.current(), "nor unregister");
+            assertEquals(1, RT.registrations().users(), "the failed close did not count");
+            assertEquals(registeredKind(), current(), "nor unregister");
             r.close();
-            assertEquals(0, ThreadRegistrations.users());
+            assertEquals(0, RT.registrations().users());
             IllegalStateException twice = assertThrows(IllegalStateException.class, r::close);
             assertTrue(twice.getMessage().contains("already closed"), twice.getMessage());
-            assertEquals(0, ThreadRegistrations.users(), "a second close does not count either");
+            assertEquals(0, RT.registrations().users(), "a second close does not count either");
         });
         // The owner is gone: closing from here is still the wrong thread.
         assertThrows(IllegalStateException.class, ref.get()::close);
@@ -131,9 +138,9 @@ class RegistrationTest {
     @Test
     void releaseWithoutRegisterIsRefused() throws Throwable {
         onPlatformThread(() -> {
-            IllegalStateException e = assertThrows(IllegalStateException.class, ThreadRegistrations::release);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> RT.registrations().release());
             assertTrue(e.getMessage().contains("no rseq4j registration is open"), e.getMessage());
-            assertEquals(0, ThreadRegistrations.users());
+            assertEquals(0, RT.registrations().users());
         });
     }
 
@@ -144,7 +151,7 @@ class RegistrationTest {
             try {
                 Registration r = Rseq.register();
                 assertEquals(registeredKind(), r.kind());
-                assertEquals(1, ThreadRegistrations.users());
+                assertEquals(1, RT.registrations().users());
                 AtomicReference<Throwable> other = new AtomicReference<>();
                 Thread.ofVirtual().start(() -> {
                     try {
@@ -155,7 +162,7 @@ class RegistrationTest {
                 }).join();
                 assertTrue(other.get() instanceof IllegalStateException, String.valueOf(other.get()));
                 r.close();
-                assertEquals(0, ThreadRegistrations.users());
+                assertEquals(0, RT.registrations().users());
                 assertThrows(IllegalStateException.class, r::close);
                 // The carrier stays registered (carriers are shared): the next use needs nothing new.
                 assertTrue(Rseq.currentCpu() >= 0);

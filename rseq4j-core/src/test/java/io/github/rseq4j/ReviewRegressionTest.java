@@ -1,7 +1,7 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.ChildJvm;
-import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.testsupport.ChildJvm;
+import io.github.rseq4j.internal.os.Platform;
 import io.github.rseq4j.internal.os.CpuSets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,9 +45,9 @@ class ReviewRegressionTest {
             PerCpuList list = mem.newList(8);
             PerCpuItem z = mem.allocate(8);   // this one does reuse the freed offset
             for (int i = 0; i < mem.slices(); i++) {
-                mem.stop(i);
-                z.setStopped(i, 0, 0x1000);   // junk that would crash a pop if it were a head
-                mem.start(i);
+                try (StoppedSlice s = mem.stop(i)) {
+                    z.setStopped(s, 0, 0x1000);   // junk that would crash a pop if it were a head
+                }
             }
             assertNull(list.pop(), "the list is empty; its head is not the freed item's word");
             MemorySegment n = list.newNode();
@@ -98,19 +98,18 @@ class ReviewRegressionTest {
             assumeTrue(mem.slices() >= 2, "needs 2 slices");
             PerCpuItem item = mem.allocate(8);
             int mine = 0;
-            mem.stop(mine);                              // held by this thread
+            StoppedSlice held = mem.stop(mine);          // held by this thread
             Thread other = Thread.ofPlatform().start(() -> {
+                List<StoppedSlice> others = new java.util.ArrayList<>();
                 for (int i = 1; i < mem.slices(); i++) {
-                    mem.stop(i);
+                    others.add(mem.stop(i));
                 }
                 try {
                     Thread.sleep(300);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                for (int i = 1; i < mem.slices(); i++) {
-                    mem.start(i);
-                }
+                others.forEach(StoppedSlice::close);
             });
             Thread.sleep(100);
             List<Integer> allowed = CpuSets.allowed();
@@ -119,7 +118,7 @@ class ReviewRegressionTest {
                 item.add(0, 1);                         // must complete on a slice freed by the other thread
             } finally {
                 CpuSets.setAffinity(allowed);
-                mem.start(mine);
+                held.close();
             }
             other.join();
             assertEquals(1, item.sum(0));

@@ -1,7 +1,7 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.os.Platform;
 import io.github.rseq4j.internal.os.CpuSets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +49,7 @@ class RseqTest {
     static boolean platformCanDoRseq() {
         Platform p = Platform.get();
         return p.linux() && p.probe() == io.github.rseq4j.internal.os.KernelRseq.Probe.PRESENT
-                && p.arch().hasCodeGenerator();
+                && io.github.rseq4j.internal.arch.Backends.forArch(p.arch()).isPresent();
     }
 
     /** The status a fresh platform thread sees (the test thread may have been registered by other tests). */
@@ -64,28 +64,29 @@ class RseqTest {
     void theExecutionRunsInTheModeItAskedFor() {
         RseqStatus s = Rseq.status();
         assertEquals(s.rseqMode(), Rseq.isRseqMode());
-        assertEquals(s.rseqMode(), "rseq".equals(s.mode()));
+        assertEquals(s.rseqMode(), s.mode() == RseqStatus.Mode.RSEQ);
         if ("fallback".equals(EXPECT_MODE)) {
-            assertEquals("fallback", s.mode(), s.toString());
+            assertEquals(RseqStatus.Mode.FALLBACK, s.mode(), s.toString());
             assertTrue(s.modeReason().contains("forced"), "reason should say the mode was forced: " + s.modeReason());
-            assertEquals("none", s.registrationStrategy());
-            assertEquals("none", s.fence());
+            assertEquals(RegistrationKind.NONE, s.registrationStrategy());
+            assertEquals(RseqStatus.FenceKind.NONE, s.fence());
             assertFalse(Rseq.isRseqMode());
             return;
         }
         if (!platformCanDoRseq()) {
-            assertEquals("fallback", s.mode(), "no rseq on this platform: " + s);
+            assertEquals(RseqStatus.Mode.FALLBACK, s.mode(), "no rseq on this platform: " + s);
             assumeTrue(false, "rseq is not available here (" + s.modeReason() + "): only the fallback mode could be checked");
         }
-        assertEquals("rseq", s.mode(), s.toString());
-        String expected = EXPECT_REGISTRATION != null ? EXPECT_REGISTRATION
-                : Platform.get().glibc().registered() ? "glibc" : "own";
+        assertEquals(RseqStatus.Mode.RSEQ, s.mode(), s.toString());
+        RegistrationKind expected = EXPECT_REGISTRATION != null
+                ? RegistrationKind.valueOf(EXPECT_REGISTRATION.toUpperCase(java.util.Locale.ROOT))
+                : Platform.get().glibc().registered() ? RegistrationKind.GLIBC : RegistrationKind.OWN;
         assertEquals(expected, s.registrationStrategy(), s.toString());
-        if ("own".equals(expected)) {
-            assertEquals(0, s.glibcRseqSize(), "glibc must not have registered threads: " + s);
+        if (expected == RegistrationKind.OWN) {
+            assertEquals(0, s.glibc().rseqSize(), "glibc must not have registered threads: " + s);
             assertTrue(s.modeReason().contains("registers threads itself"), s.modeReason());
         } else {
-            assertTrue(s.glibcRseqSize() > 0, s.toString());
+            assertTrue(s.glibc().rseqSize() > 0, s.toString());
             assertTrue(s.modeReason().contains("glibc registered every thread"), s.modeReason());
         }
     }
@@ -96,8 +97,8 @@ class RseqTest {
         assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"), "Linux only");
         assertEquals("Linux", s.os());
         assertEquals(CpuSets.parseList(Files.readString(Path.of("/sys/devices/system/cpu/possible"))), s.possibleCpus());
-        assertEquals(CpuSets.allowed(), s.allowedCpus(), "a fresh thread inherits this thread's affinity");
-        assertTrue(s.allowedCpus().contains(s.cpu()), "cpu " + s.cpu() + " not in " + s.allowedCpus());
+        assertEquals(CpuSets.allowed(), s.thread().allowedCpus(), "a fresh thread inherits this thread's affinity");
+        assertTrue(s.thread().allowedCpus().contains(s.thread().cpu()), "cpu " + s.thread().cpu() + " not in " + s.thread().allowedCpus());
         String arch = System.getProperty("os.arch");
         if (arch.equals("amd64") || arch.equals("x86_64")) {
             assertEquals("x86_64", s.arch());
@@ -105,37 +106,37 @@ class RseqTest {
         }
         int[] kernel = kernelVersion();
         if (atLeast(kernel, 4, 18)) {
-            assertEquals("present", s.kernelProbe(), "Linux " + kernel[0] + "." + kernel[1] + " has rseq");
-            assertTrue(s.kernelRseq());
+            assertEquals(RseqStatus.KernelProbe.PRESENT, s.kernel().probe(), "Linux " + kernel[0] + "." + kernel[1] + " has rseq");
+            assertTrue(s.kernel().rseq());
         }
         // Fields the kernel fills in: machine-specific, checked where the kernel is new enough.
         if (atLeast(kernel, 6, 3)) {
-            assertTrue(s.featureSize() >= 28, "Linux 6.3+ reports node_id and mm_cid: feature size " + s.featureSize());
+            assertTrue(s.kernel().featureSize() >= 28, "Linux 6.3+ reports node_id and mm_cid: feature size " + s.kernel().featureSize());
         }
-        assumeTrue(s.featureSize() >= 28, "feature size " + s.featureSize() + " < 28: kernel older than this machine's");
-        assertTrue(s.nodeId());
-        assertTrue(s.mmCid());
-        assertEquals(32, s.rseqAlign());
+        assumeTrue(s.kernel().featureSize() >= 28, "feature size " + s.kernel().featureSize() + " < 28: kernel older than this machine's");
+        assertTrue(s.kernel().nodeId());
+        assertTrue(s.kernel().mmCid());
+        assertEquals(32, s.kernel().align());
         if (kernel[0] == 6 && kernel[1] == 18) {
-            assertEquals(28, s.featureSize(), "Linux 6.18 has feature size 28");
+            assertEquals(28, s.kernel().featureSize(), "Linux 6.18 has feature size 28");
         }
         assumeTrue(atLeast(kernel, 5, 10), "membarrier RSEQ needs Linux 5.10");
-        assertTrue(s.membarrierRseq(), s.toString());
-        if ("fallback".equals(s.mode())) {
-            assertEquals("none", s.fence());
-            assertEquals("none", s.registrationStrategy());
-            assertEquals(s.glibcRseqSize() > 0 ? "glibc" : "none", s.registration(),
+        assertTrue(s.kernel().membarrierRseq(), s.toString());
+        if (s.mode() == RseqStatus.Mode.FALLBACK) {
+            assertEquals(RseqStatus.FenceKind.NONE, s.fence());
+            assertEquals(RegistrationKind.NONE, s.registrationStrategy());
+            assertEquals(s.glibc().rseqSize() > 0 ? RegistrationKind.GLIBC : RegistrationKind.NONE, s.thread().registration(),
                     "fallback mode still reports glibc's registration");
             assertEquals(0, s.fallbacks().total(), "no rseq fallbacks without rseq: " + s.fallbacks());
             assertEquals(0, s.fallbacks().aborts());
         } else {
-            String wantFence = "affinity".equals(System.getProperty("rseq4j.fence")) ? "affinity" : "membarrier";
+            RseqStatus.FenceKind wantFence = "affinity".equals(System.getProperty("rseq4j.fence")) ? RseqStatus.FenceKind.AFFINITY : RseqStatus.FenceKind.MEMBARRIER;
             assertEquals(wantFence, s.fence());
-            if (s.registrationStrategy().equals("glibc")) {
-                assertEquals("glibc", s.registration(), "glibc registers every thread");
-                assertNotEquals(0, s.glibcRseqOffset(), "the area is never at the thread pointer itself");
+            if (s.registrationStrategy() == RegistrationKind.GLIBC) {
+                assertEquals(RegistrationKind.GLIBC, s.thread().registration(), "glibc registers every thread");
+                assertNotEquals(0, s.glibc().rseqOffset(), "the area is never at the thread pointer itself");
             } else {
-                assertEquals("none", s.registration(), "a fresh thread is not registered until it uses rseq4j");
+                assertEquals(RegistrationKind.NONE, s.thread().registration(), "a fresh thread is not registered until it uses rseq4j");
             }
         }
     }
@@ -150,16 +151,16 @@ class RseqTest {
         });
         t.join();
         RseqStatus s = ref.get();
-        String want = s.rseqMode() ? s.registrationStrategy() : (s.glibcRseqSize() > 0 ? "glibc" : "none");
-        assertEquals(want, s.registration(), s.toString());
+        RegistrationKind want = s.rseqMode() ? s.registrationStrategy() : (s.glibc().rseqSize() > 0 ? RegistrationKind.GLIBC : RegistrationKind.NONE);
+        assertEquals(want, s.thread().registration(), s.toString());
         assertTrue(cpu.get() >= 0 && s.possibleCpus().contains(cpu.get()), "cpu " + cpu.get());
     }
 
     @Test
     void fallbackCountsAddUp() {
-        RseqStatus.FallbackCounts c = new RseqStatus.FallbackCounts(1, 20, 300, 4000, 50000);
+        RseqStatus.Fallbacks c = new RseqStatus.Fallbacks(1, 20, 300, 4000, 50000);
         assertEquals(321, c.total());
-        RseqStatus.FallbackCounts now = Rseq.status().fallbacks();
+        RseqStatus.Fallbacks now = Rseq.status().fallbacks();
         assertTrue(now.notRegistered() >= 0 && now.aborted() >= 0 && now.stopped() >= 0 && now.portable() >= 0
                 && now.aborts() >= 0, now.toString());
         assertEquals(now.notRegistered() + now.aborted() + now.stopped(), now.total());
@@ -170,7 +171,7 @@ class RseqTest {
         RseqStatus s = Rseq.status();
         List<Integer> possible = s.possibleCpus();
         org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> possible.add(1));
-        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> s.allowedCpus().clear());
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> s.thread().allowedCpus().clear());
     }
 
     @Test
@@ -193,10 +194,10 @@ class RseqTest {
     @Test
     void runtimeStateMatchesStatus() {
         RseqStatus s = Rseq.status();
-        assertEquals(Ops.RUNTIME.strategy.word(), s.registrationStrategy());
-        assertEquals(Ops.RUNTIME.fences.kind().word(), s.fence());
-        assertEquals(Ops.RSEQ, s.rseqMode());
-        assertEquals(Ops.RSEQ, Ops.CPU_ID != null);
+        assertEquals(RegistrationKind.valueOf(JitConstants.RUNTIME.strategy().name()), s.registrationStrategy());
+        assertEquals(RseqStatus.FenceKind.valueOf(JitConstants.RUNTIME.fences().kind().name()), s.fence());
+        assertEquals(JitConstants.RSEQ, s.rseqMode());
+        assertEquals(JitConstants.RSEQ, JitConstants.CPU_ID != null);
     }
 
     /** major, minor of os.version ("6.18.44-..." gives 6, 18); 0, 0 when unreadable. */

@@ -1,6 +1,6 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.registration.ThreadRegistrations;
+import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.ThreadFactory;
@@ -15,17 +15,17 @@ class RseqThreadsTest {
     /** What registration a thread from a registering factory has when its task starts. */
     @Test
     void threadsAreRegisteredBeforeTheirTaskRuns() throws Exception {
-        AtomicReference<String> seen = new AtomicReference<>();
+        AtomicReference<RegistrationKind> seen = new AtomicReference<>();
         AtomicInteger users = new AtomicInteger(-1);
         ThreadFactory f = RseqThreads.registering(Thread.ofPlatform().name("registered-", 0));
         Thread t = f.newThread(() -> {
-            seen.set(Rseq.status().registration());
-            users.set(ThreadRegistrations.users());
+            seen.set(Rseq.status().thread().registration());
+            users.set(JitConstants.RUNTIME.registrations().users());
         });
         t.start();
         t.join();
         RseqStatus st = Rseq.status();
-        String expected = st.rseqMode() ? st.registrationStrategy() : (st.glibcRseqSize() > 0 ? "glibc" : "none");
+        RegistrationKind expected = st.rseqMode() ? st.registrationStrategy() : (st.glibc().rseqSize() > 0 ? RegistrationKind.GLIBC : RegistrationKind.NONE);
         assertEquals(expected, seen.get(), "registration seen by the task");
         assertEquals(1, users.get(), "the factory holds one registration while the task runs");
     }
@@ -35,7 +35,7 @@ class RseqThreadsTest {
         AtomicInteger usersAfter = new AtomicInteger(-1);
         ThreadFactory f = RseqThreads.registering(task -> new Thread(() -> {
             task.run();
-            usersAfter.set(ThreadRegistrations.users());
+            usersAfter.set(JitConstants.RUNTIME.registrations().users());
         }));
         Thread t = f.newThread(() -> { });
         t.start();

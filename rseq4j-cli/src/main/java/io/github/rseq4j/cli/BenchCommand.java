@@ -102,7 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         RseqStatus status0 = Rseq.status();
         loadBefore = loadAverage();
-        err.printf("rseq4j bench: mode %s, %d CPUs, topics %s%s%n", status0.mode(),
+        err.printf("rseq4j bench: mode %s, %d CPUs, topics %s%s%n", DoctorCommand.word(status0.mode()),
                 Runtime.getRuntime().availableProcessors(), String.join(",", topics), quick ? " (quick)" : "");
         err.flush();
 
@@ -212,7 +212,7 @@ public final class BenchCommand implements Callable<Integer> {
                 failures[i] = e.toString();
             }
         }
-        RseqStatus.FallbackCounts[] start = new RseqStatus.FallbackCounts[1];
+        RseqStatus.Fallbacks[] start = new RseqStatus.Fallbacks[1];
         Harness.Listener listener = new Harness.Listener() {
             @Override
             public void before(int index) {
@@ -221,7 +221,7 @@ public final class BenchCommand implements Callable<Integer> {
 
             @Override
             public void after(int index) {
-                RseqStatus.FallbackCounts f = Rseq.status().fallbacks();
+                RseqStatus.Fallbacks f = Rseq.status().fallbacks();
                 int i = liveIndex.get(index);
                 fallbacks[i] += f.total() + f.portable() - start[0].total() - start[0].portable();
                 aborts[i] += f.aborts() - start[0].aborts();
@@ -308,7 +308,7 @@ public final class BenchCommand implements Callable<Integer> {
         s.append("rseq4j bench ").append(d).append(' ');
         Map<String, String> m = machine(status);
         s.append(m.get("cpu")).append(", ").append(m.get("os")).append(", Java ").append(m.get("java"))
-                .append(", mode: ").append(status.mode()).append('\n');
+                .append(", mode: ").append(DoctorCommand.word(status.mode())).append('\n');
         s.append("load average (1, 5, 15 min): ").append(loadBefore).append(" at start, ").append(loadAfter)
                 .append(" at end\n");
         s.append(wrap(DEFINITION, 100)).append('\n');
@@ -432,7 +432,7 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("java", Runtime.version() + " (" + System.getProperty("java.vm.name", "?") + ", "
                 + System.getProperty("java.vendor", "?") + ")");
         m.put("rseq4j", Main.version());
-        m.put("mode", st.mode() + " " + Main.dash() + " " + st.modeReason());
+        m.put("mode", DoctorCommand.word(st.mode()) + " " + Main.dash() + " " + st.modeReason());
         m.put("registration", st.registrationStrategy() + ", fence: " + st.fence());
         m.put("load average", "start " + loadBefore + ", end " + loadAfter + " (1, 5, 15 min; other work on the"
                 + " machine skews results)");
@@ -448,11 +448,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static List<String> footer(RseqStatus st) {
-        RseqStatus.FallbackCounts f = st.fallbacks();
+        RseqStatus.Fallbacks f = st.fallbacks();
         return List.of(String.format(Locale.ROOT,
                 "fallbacks (whole run): not registered %d, aborted %d, stopped %d, portable %d; aborts retried %d",
                 f.notRegistered(), f.aborted(), f.stopped(), f.portable(), f.aborts()),
-                "mode: " + st.mode() + " (" + st.modeReason() + ")");
+                "mode: " + DoctorCommand.word(st.mode()) + " (" + st.modeReason() + ")");
     }
 
     static String cpuModel() {
@@ -517,7 +517,7 @@ public final class BenchCommand implements Callable<Integer> {
                     .put("detail", m.detail())
                     .put("check", m.check()));
         }
-        RseqStatus.FallbackCounts f = st.fallbacks();
+        RseqStatus.Fallbacks f = st.fallbacks();
         Map<String, String> mach = machine(st);
         return Json.object()
                 .put("results", rows)
@@ -531,7 +531,7 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("arch", st.arch())
                         .put("java", mach.get("java"))
                         .put("rseq4j_version", Main.version())
-                        .put("mode", st.mode())
+                        .put("mode", DoctorCommand.word(st.mode()))
                         .put("mode_reason", st.modeReason())
                         .put("registration", st.registrationStrategy())
                         .put("load_average_start", loadBefore)
@@ -543,7 +543,7 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("run_ms", settings.runNanos() / 1e6)
                         .put("runs", settings.runs())
                         .put("quick", quick))
-                .put("mode", st.mode())
+                .put("mode", DoctorCommand.word(st.mode()))
                 .put("fallbacks", Json.object()
                         .put("not_registered", f.notRegistered())
                         .put("aborted", f.aborted())

@@ -1,6 +1,7 @@
 package io.github.rseq4j.cli;
 
 import io.github.rseq4j.Registration;
+import io.github.rseq4j.RegistrationKind;
 import io.github.rseq4j.Rseq;
 import io.github.rseq4j.RseqStatus;
 import picocli.CommandLine.Command;
@@ -64,40 +65,49 @@ public final class DoctorCommand implements Callable<Integer> {
 
     /** The status as a JSON object; key names are part of the CLI's interface. */
     static Json.Obj toJson(RseqStatus s) {
-        RseqStatus.FallbackCounts f = s.fallbacks();
+        RseqStatus.Fallbacks f = s.fallbacks();
+        RseqStatus.Kernel k = s.kernel();
+        RseqStatus.Glibc g = s.glibc();
+        RseqStatus.ThreadState t = s.thread();
         return Json.object()
-                .put("mode", s.mode())
+                .put("mode", word(s.mode()))
                 .put("mode_reason", s.modeReason())
                 .put("rseq4j_version", Main.version())
                 .put("java_version", Runtime.version().toString())
                 .put("os", s.os())
                 .put("arch", s.arch())
                 .put("code_generator", s.codeGenerator())
-                .put("kernel_rseq", s.kernelRseq())
-                .put("kernel_probe", s.kernelProbe())
-                .put("feature_size", s.featureSize())
-                .put("rseq_align", s.rseqAlign())
-                .put("node_id", s.nodeId())
-                .put("mm_cid", s.mmCid())
-                .put("membarrier_rseq", s.membarrierRseq())
-                .put("fence", s.fence())
-                .put("glibc_rseq", s.glibcRseq())
-                .put("glibc_rseq_size", s.glibcRseqSize())
-                .put("glibc_rseq_offset", s.glibcRseqOffset())
-                .put("registration", s.registration())
-                .put("registration_strategy", s.registrationStrategy())
-                .put("registration_refusals", s.registrationRefusals())
-                .put("last_refusal_errno", s.lastRefusalErrno())
+                .put("kernel_rseq", k.rseq())
+                .put("kernel_probe", word(k.probe()))
+                .put("feature_size", k.featureSize())
+                .put("rseq_align", k.align())
+                .put("node_id", k.nodeId())
+                .put("mm_cid", k.mmCid())
+                .put("membarrier_rseq", k.membarrierRseq())
+                .put("fence", word(s.fence()))
+                .put("glibc_rseq", g.exportsRseq())
+                .put("glibc_rseq_size", g.rseqSize())
+                .put("glibc_rseq_offset", g.rseqOffset())
+                .put("registration", word(t.registration()))
+                .put("registration_strategy", word(s.registrationStrategy()))
+                .put("registration_refusals", s.refusals().count())
+                .put("last_refusal_errno", s.refusals().lastErrno())
                 .put("possible_cpus", s.possibleCpus().size())
                 .put("possible_cpu_list", s.possibleCpus())
-                .put("allowed_cpus", s.allowedCpus())
-                .put("cpu", s.cpu())
+                .put("allowed_cpus", t.allowedCpus())
+                .put("cpu", t.cpu())
+                .put("setting_problems", s.settingProblems())
                 .put("fallbacks", Json.object()
                         .put("not_registered", f.notRegistered())
                         .put("aborted", f.aborted())
                         .put("stopped", f.stopped())
                         .put("portable", f.portable())
                         .put("aborts", f.aborts()));
+    }
+
+    /** An enum constant as the lower-case word the CLI prints. */
+    static String word(Enum<?> e) {
+        return e.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     // ---- text report ---------------------------------------------------------------------
@@ -118,33 +128,43 @@ public final class DoctorCommand implements Callable<Integer> {
                 : "no (none for " + s.arch() + " yet)");
 
         section(sb, "Kernel");
-        row(sb, "rseq system call", yesNo(s.kernelRseq()) + " (probe: " + s.kernelProbe() + ")");
-        row(sb, "feature size", s.featureSize() + " bytes (AT_RSEQ_FEATURE_SIZE)");
-        row(sb, "area alignment", s.rseqAlign() + " bytes (AT_RSEQ_ALIGN)");
-        row(sb, "node_id", yesNo(s.nodeId()));
-        row(sb, "mm_cid", yesNo(s.mmCid()));
-        row(sb, "membarrier RSEQ", yesNo(s.membarrierRseq())
-                + (s.membarrierRseq() ? " (MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)" : ""));
+        RseqStatus.Kernel k = s.kernel();
+        row(sb, "rseq system call", yesNo(k.rseq()) + " (probe: " + word(k.probe()) + ")");
+        row(sb, "feature size", k.featureSize() + " bytes (AT_RSEQ_FEATURE_SIZE)");
+        row(sb, "area alignment", k.align() + " bytes (AT_RSEQ_ALIGN)");
+        row(sb, "node_id", yesNo(k.nodeId()));
+        row(sb, "mm_cid", yesNo(k.mmCid()));
+        row(sb, "membarrier RSEQ", yesNo(k.membarrierRseq())
+                + (k.membarrierRseq() ? " (MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)" : ""));
         row(sb, "fence", describeFence(s.fence()));
 
         section(sb, "Registration");
-        row(sb, "glibc rseq symbols", !s.glibcRseq()
+        RseqStatus.Glibc g = s.glibc();
+        row(sb, "glibc rseq symbols", !g.exportsRseq()
                 ? "no (needs glibc 2.35+)"
-                : s.glibcRseqSize() == 0
+                : g.rseqSize() == 0
                 ? "yes, but glibc did not register (__rseq_size=0)"
-                : "yes (__rseq_size=" + s.glibcRseqSize() + ", __rseq_offset=" + s.glibcRseqOffset() + ")");
-        row(sb, "this thread", describeRegistration(s.registration()));
+                : "yes (__rseq_size=" + g.rseqSize() + ", __rseq_offset=" + g.rseqOffset() + ")");
+        row(sb, "this thread", describeRegistration(s.thread().registration()));
         row(sb, "strategy", describeStrategy(s.registrationStrategy()));
-        row(sb, "refused threads", s.registrationRefusals() == 0 ? "0"
-                : s.registrationRefusals() + " (last: " + errnoName(s.lastRefusalErrno())
+        row(sb, "refused threads", s.refusals().count() == 0 ? "0"
+                : s.refusals().count() + " (last: " + errnoName(s.refusals().lastErrno())
                   + "; those threads use the fallback path)");
 
         section(sb, "CPUs");
         row(sb, "possible", s.possibleCpus().size() + " (" + CpuRanges.format(s.possibleCpus()) + ")");
-        row(sb, "allowed", s.allowedCpus().size() + " (" + CpuRanges.format(s.allowedCpus()) + ")");
-        row(sb, "ran on", s.cpu() >= 0 ? "cpu " + s.cpu() : "unknown (" + s.cpu() + ")");
+        row(sb, "allowed", s.thread().allowedCpus().size() + " (" + CpuRanges.format(s.thread().allowedCpus()) + ")");
+        int cpu = s.thread().cpu();
+        row(sb, "ran on", cpu >= 0 ? "cpu " + cpu : "unknown (" + cpu + ")");
 
-        RseqStatus.FallbackCounts f = s.fallbacks();
+        if (!s.settingProblems().isEmpty()) {
+            section(sb, "Settings");
+            for (String problem : s.settingProblems()) {
+                row(sb, "ignored", problem);
+            }
+        }
+
+        RseqStatus.Fallbacks f = s.fallbacks();
         section(sb, "Fallbacks (operations so far in this process)");
         row(sb, "not registered", Long.toString(f.notRegistered()));
         row(sb, "aborted", Long.toString(f.aborted()));
@@ -184,12 +204,12 @@ public final class DoctorCommand implements Callable<Integer> {
             } else if (!s.codeGenerator()) {
                 h.add("rseq4j generates critical sections for x86_64 only so far; on " + s.arch()
                         + " it runs on atomics.");
-            } else if ("absent".equals(s.kernelProbe())) {
+            } else if (s.kernel().probe() == RseqStatus.KernelProbe.ABSENT) {
                 h.add("the kernel has no rseq system call: run on Linux 4.18 or newer.");
-            } else if ("denied".equals(s.kernelProbe())) {
+            } else if (s.kernel().probe() == RseqStatus.KernelProbe.DENIED) {
                 h.add("rseq(2) is blocked (EPERM), usually by a seccomp filter: in a container, use a "
                         + "runtime/profile that allows rseq (Docker 20.10+ does by default).");
-            } else if ("none".equals(s.registration())) {
+            } else if (s.thread().registration() == RegistrationKind.NONE) {
                 h.add("the kernel has rseq but rseq4j has no usable registration for this thread "
                         + "(see the reason above).");
             }
@@ -198,16 +218,16 @@ public final class DoctorCommand implements Callable<Integer> {
                         + "include `rseq4j doctor --json` in your report.");
             }
         } else {
-            if ("affinity".equalsIgnoreCase(requestedFence) && s.membarrierRseq()) {
+            if ("affinity".equalsIgnoreCase(requestedFence) && s.kernel().membarrierRseq()) {
                 h.add("the affinity fence was asked for with -Drseq4j.fence=affinity although membarrier "
                         + "RSEQ is available; leave it out for the faster fence.");
-            } else if (!s.membarrierRseq()) {
-                h.add("membarrier RSEQ is unavailable (needs Linux 5.10+): fences use '" + s.fence()
+            } else if (!s.kernel().membarrierRseq()) {
+                h.add("membarrier RSEQ is unavailable (needs Linux 5.10+): fences use '" + word(s.fence())
                         + "', so operations that fence other CPUs are slower.");
             }
-            if (s.registrationRefusals() > 0) {
-                h.add("the kernel refused to register " + s.registrationRefusals() + " thread(s) for rseq4j ("
-                        + errnoName(s.lastRefusalErrno()) + "): something else in the process registered "
+            if (s.refusals().count() > 0) {
+                h.add("the kernel refused to register " + s.refusals().count() + " thread(s) for rseq4j ("
+                        + errnoName(s.refusals().lastErrno()) + "): something else in the process registered "
                         + "them first; those threads run on the fallback path.");
             }
             if (s.fallbacks().total() > 0) {
@@ -217,39 +237,27 @@ public final class DoctorCommand implements Callable<Integer> {
         return h;
     }
 
-    private static String describeFence(String fence) {
-        if (fence == null) {
-            return "?";
-        }
+    private static String describeFence(RseqStatus.FenceKind fence) {
         return switch (fence) {
-            case "membarrier" -> "membarrier (restarts critical sections on all CPUs)";
-            case "affinity" -> "affinity (the fence for kernels without membarrier RSEQ)";
-            case "none" -> "none";
-            default -> fence;
+            case MEMBARRIER -> "membarrier (restarts critical sections on all CPUs)";
+            case AFFINITY -> "affinity (the fence for kernels without membarrier RSEQ)";
+            case NONE -> "none";
         };
     }
 
-    private static String describeRegistration(String registration) {
-        if (registration == null) {
-            return "?";
-        }
+    private static String describeRegistration(RegistrationKind registration) {
         return switch (registration) {
-            case "glibc" -> "registered by glibc";
-            case "own" -> "registered by rseq4j";
-            case "none" -> "not registered";
-            default -> registration;
+            case GLIBC -> "registered by glibc";
+            case OWN -> "registered by rseq4j";
+            case NONE -> "not registered";
         };
     }
 
-    private static String describeStrategy(String strategy) {
-        if (strategy == null) {
-            return "?";
-        }
+    private static String describeStrategy(RegistrationKind strategy) {
         return switch (strategy) {
-            case "glibc" -> "glibc (use glibc's area of each thread)";
-            case "own" -> "own (rseq4j registers an area per thread)";
-            case "none" -> "none";
-            default -> strategy;
+            case GLIBC -> "glibc (use glibc's area of each thread)";
+            case OWN -> "own (rseq4j registers an area per thread)";
+            case NONE -> "none";
         };
     }
 

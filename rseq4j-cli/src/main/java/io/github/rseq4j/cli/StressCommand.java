@@ -1,10 +1,10 @@
 package io.github.rseq4j.cli;
 
 import io.github.rseq4j.IndexMode;
-import io.github.rseq4j.internal.stress.StressConfig;
-import io.github.rseq4j.internal.stress.StressResult;
-import io.github.rseq4j.internal.stress.StressRunner;
-import io.github.rseq4j.internal.stress.StressTest;
+import io.github.rseq4j.stress.StressConfig;
+import io.github.rseq4j.stress.StressResult;
+import io.github.rseq4j.stress.StressRunner;
+import io.github.rseq4j.stress.StressTest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

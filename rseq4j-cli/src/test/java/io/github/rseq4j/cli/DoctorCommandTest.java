@@ -134,7 +134,7 @@ class DoctorCommandTest {
         v.put("mode", "fallback");
         v.put("modeReason", "because \"reasons\"");
         v.put("cpu", 1);
-        v.put("fallbacks", new RseqStatus.FallbackCounts(0, 0, 0, 12, 0));
+        v.put("fallbacks", new RseqStatus.Fallbacks(0, 0, 0, 12, 0));
         RecordComponent[] components = RseqStatus.class.getRecordComponents();
         Class<?>[] types = new Class<?>[components.length];
         Object[] args = new Object[components.length];
@@ -174,7 +174,7 @@ class DoctorCommandTest {
     void jsonOfASyntheticStatus() {
         Map<?, ?> m = (Map<?, ?>) MiniJson.parse(
                 DoctorCommand.toJson(fallbackStatus("Linux", "x86_64", true, "denied")).toPrettyString());
-        assertEquals("fallback", m.get("mode"));
+        assertEquals(RseqStatus.Mode.FALLBACK, m.get("mode"));
         assertEquals("because \"reasons\"", m.get("mode_reason"));
         assertEquals(5L, m.get("possible_cpus"));
         assertEquals(List.of(0L, 1L, 2L, 3L, 6L), m.get("possible_cpu_list"));

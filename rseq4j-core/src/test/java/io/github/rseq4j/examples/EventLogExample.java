@@ -1,5 +1,7 @@
 package io.github.rseq4j.examples;
 
+import io.github.rseq4j.RecordHandler;
+
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuRing;
 import io.github.rseq4j.PerCpuRingBuffer;
@@ -99,7 +101,7 @@ public final class EventLogExample {
     }
 
     /** Turns records into lines: {@code cpu=<ring> <event>}. */
-    private static final class LineWriter implements PerCpuRing.RecordHandler {
+    private static final class LineWriter implements RecordHandler<RuntimeException> {
         private final OutputStream out;
         private final long[] lines;
         private IOException failure;

@@ -6,6 +6,7 @@ import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuItem;
 import io.github.rseq4j.PerCpuList;
 import io.github.rseq4j.PerCpuMemory;
+import io.github.rseq4j.Lease;
 import io.github.rseq4j.PerCpuPool;
 import io.github.rseq4j.PerCpuRingBuffer;
 import io.github.rseq4j.Rseq;
@@ -272,13 +273,13 @@ public final class Suites {
     /** Bytes per pooled buffer. */
     static final int BUFFER_SIZE = 4096;
 
-    /** PerCpuPool, object form: {@code acquireObject()} then {@code release(o)}. */
+    /** PerCpuPool, object form: {@code acquire()} then {@code release(o)}. */
     static Workload perCpuPool() {
         PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
         return index -> n -> {
             long s = 0;
             for (long i = 0; i < n; i++) {
-                Pooled p = pool.acquireObject();
+                Pooled p = pool.acquire();
                 s += ++p.uses;
                 pool.release(p);
             }
@@ -286,13 +287,13 @@ public final class Suites {
         };
     }
 
-    /** PerCpuPool, lease form: try-with-resources on {@code acquire()}. */
+    /** PerCpuPool, lease form: try-with-resources on {@code lease()}. */
     static Workload perCpuPoolLease() {
         PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
         return index -> n -> {
             long s = 0;
             for (long i = 0; i < n; i++) {
-                try (PerCpuPool.Lease<Pooled> lease = pool.acquire()) {
+                try (Lease<Pooled> lease = pool.lease()) {
                     s += ++lease.get().uses;
                 }
             }

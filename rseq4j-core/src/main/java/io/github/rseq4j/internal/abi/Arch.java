@@ -4,28 +4,27 @@ import java.util.Locale;
 
 /**
  * The processor architectures rseq4j knows about, with the per-architecture ABI facts
- * it needs: system call numbers and the rseq abort signature.
+ * it needs: system call numbers and the rseq abort signature. Which architectures
+ * rseq4j generates code for is decided in one place, {@code internal.arch.Backends}.
  */
 public enum Arch {
-    /** x86-64: rseq4j generates code for it. */
-    X86_64("x86_64", 334, 324, 0x53053053, true),
-    /** aarch64: ABI known, code generator not written yet (operations fall back). */
-    AARCH64("aarch64", 293, 283, 0xd428bc00, false),
+    /** x86-64. */
+    X86_64("x86_64", 334, 324, 0x53053053),
+    /** aarch64. */
+    AARCH64("aarch64", 293, 283, 0xd428bc00),
     /** Anything else: no rseq support in rseq4j. */
-    OTHER("other", -1, -1, 0, false);
+    OTHER("other", -1, -1, 0);
 
     private final String displayName;
     private final int rseqSyscall;
     private final int membarrierSyscall;
     private final int signature;
-    private final boolean codeGenerator;
 
-    Arch(String displayName, int rseqSyscall, int membarrierSyscall, int signature, boolean codeGenerator) {
+    Arch(String displayName, int rseqSyscall, int membarrierSyscall, int signature) {
         this.displayName = displayName;
         this.rseqSyscall = rseqSyscall;
         this.membarrierSyscall = membarrierSyscall;
         this.signature = signature;
-        this.codeGenerator = codeGenerator;
     }
 
     /** The architecture this JVM runs on, from {@code os.arch}. */
@@ -49,7 +48,4 @@ public enum Arch {
 
     /** The 32-bit signature that must precede every abort handler. */
     public int signature() { return signature; }
-
-    /** Whether rseq4j can generate critical sections for this architecture. */
-    public boolean hasCodeGenerator() { return codeGenerator; }
 }

@@ -1,8 +1,10 @@
 package io.github.rseq4j.internal.memory;
 
-import io.github.rseq4j.IndexMode;
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.abi.SliceLayout;
+
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RseqRuntime;
 import io.github.rseq4j.internal.os.Libc;
 
 import java.lang.foreign.MemorySegment;
@@ -24,7 +26,7 @@ import java.lang.invoke.VarHandle;
  *     critical section on it); {@link #close()} only forbids further use.</li>
  * <li>Stop protocol: the first word of a slice is its stopped word. {@link #stop(int)}
  *     takes it from 0 to 1 with a CAS (so stoppers exclude each other), then fences: the
- *     index's CPU for {@link IndexMode#CPU_ID}, every CPU for {@link IndexMode#CONCURRENCY_ID}
+ *     index's CPU for {@link IndexField#CPU_ID}, every CPU for {@link IndexField#MM_CID}
  *     (an mm_cid can run anywhere). A critical section that read the word as 0 before the
  *     CAS is either finished, and its store is visible after the fence, or aborted by the
  *     fence (or by the preemption that took it off its CPU), and every section that starts
@@ -39,31 +41,31 @@ public final class SliceMemory {
     /** Spins before a waiting stopper starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
 
-    private final IndexMode mode;
+    private final IndexField mode;
     private final int slices;
     private final long base;
     private final MemorySegment whole;
     private final ItemAllocator allocator;
     private volatile boolean closed;
 
-    public SliceMemory(IndexMode mode) {
+    public SliceMemory(IndexField mode) {
         if (mode == null) {
             throw new NullPointerException("index mode");
         }
-        RseqRuntime rt = Ops.RUNTIME;
-        if (rt.rseqMode && mode == IndexMode.CONCURRENCY_ID && !rt.platform.mmCidUsable()) {
+        RseqRuntime rt = JitConstants.RUNTIME;
+        if (rt.rseqMode() && mode == IndexField.MM_CID && !rt.platform().mmCidUsable()) {
             throw new UnsupportedOperationException("IndexMode.CONCURRENCY_ID needs mm_cid (Linux 6.3+); this kernel's"
-                    + " rseq feature size is " + rt.platform.featureSize() + ". Use IndexMode.CPU_ID.");
+                    + " rseq feature size is " + rt.platform().featureSize() + ". Use IndexMode.CPU_ID.");
         }
         this.mode = mode;
-        this.slices = rt.platform.sliceCount();
+        this.slices = rt.platform().sliceCount();
         long bytes = (long) slices << SliceLayout.STRIDE_SHIFT;
         this.base = Libc.mmapAnonymous(bytes, Libc.PROT_READ | Libc.PROT_WRITE, true);
         this.whole = MemorySegment.ofAddress(base).reinterpret(bytes);
         this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, SliceLayout.STRIDE);
     }
 
-    public IndexMode mode() {
+    public IndexField mode() {
         return mode;
     }
 
@@ -248,11 +250,11 @@ public final class SliceMemory {
     }
 
     private void fence(int index) {
-        if (Ops.RSEQ) {
-            if (mode == IndexMode.CPU_ID) {
-                Ops.RUNTIME.fences.fence(index);
+        if (JitConstants.RSEQ) {
+            if (mode == IndexField.CPU_ID) {
+                JitConstants.RUNTIME.fences().fence(index);
             } else {
-                Ops.RUNTIME.fences.fenceAll();
+                JitConstants.RUNTIME.fences().fenceAll();
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.github.rseq4j.internal.registration;
 
+import io.github.rseq4j.internal.abi.AreaSlotLayout;
+
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.os.Libc;
 
@@ -26,13 +28,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class OwnAreas {
     /** Bytes per slot (also its alignment). */
-    public static final int SLOT_BYTES = 256;
+    public static final int SLOT_BYTES = AreaSlotLayout.SLOT_BYTES;
     /** Largest kernel area a slot holds. */
-    public static final int MAX_AREA_BYTES = 192;
-    /** Offset of the state word in a slot. */
-    public static final int STATE_OFFSET = 192;
-    public static final long STATE_FREE = 0;
-    public static final long STATE_IN_USE = 1;
+    public static final int MAX_AREA_BYTES = AreaSlotLayout.MAX_AREA_BYTES;
+    private static final int STATE_OFFSET = AreaSlotLayout.STATE_OFFSET;
+    private static final long STATE_FREE = AreaSlotLayout.STATE_FREE;
+    private static final long STATE_IN_USE = AreaSlotLayout.STATE_IN_USE;
 
     private static final int SLAB_BYTES = 64 * 1024;
     private static final int SLOTS_PER_SLAB = SLAB_BYTES / SLOT_BYTES;

@@ -1,5 +1,10 @@
 package io.github.rseq4j.internal.registration;
 
+import io.github.rseq4j.internal.asm.Backend;
+
+import io.github.rseq4j.internal.asm.AreaLocation;
+import io.github.rseq4j.internal.asm.RegistrationStubs;
+
 import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.os.Libc;
@@ -47,11 +52,11 @@ public final class OwnRegistrar {
     private volatile int lastRefusalErrno;
     private final AtomicLong refusals = new AtomicLong();
 
-    public OwnRegistrar(Arch arch, int featureSize, int rseqAlign) {
-        this.arch = arch;
+    public OwnRegistrar(Backend backend, int featureSize, int rseqAlign) {
+        this.arch = backend.arch();
         this.areaLength = areaLength(featureSize, rseqAlign);
         this.refusedArea = areas.permanentRefusedArea();
-        RegistrationStubs stubs = RegistrationStubs.generate(arch, areaLength, refusedArea);
+        RegistrationStubs stubs = backend.registrationStubs(areaLength, refusedArea);
         this.key = Libc.pthreadKeyCreate(MemorySegment.ofAddress(stubs.destructor()));
         Linker linker = Linker.nativeLinker();
         this.register = linker.downcallHandle(MemorySegment.ofAddress(stubs.register()),

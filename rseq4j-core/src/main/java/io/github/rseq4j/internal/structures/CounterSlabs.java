@@ -1,7 +1,7 @@
 package io.github.rseq4j.internal.structures;
 
-import io.github.rseq4j.IndexMode;
-import io.github.rseq4j.internal.memory.SliceLayout;
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.memory.SliceMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * The process-wide slabs behind {@code PerCpuCounter}: per-CPU memory ranges
- * ({@link SliceMemory} in {@link IndexMode#CPU_ID} mode) packed with 8-byte counter
+ * ({@link SliceMemory} in {@link IndexField#CPU_ID} mode) packed with 8-byte counter
  * words, and the reclamation of a counter's word once the counter is unreachable.
  *
  * <p>Implementation notes. A slab's slice is {@link SliceLayout#STRIDE} bytes, so one slab
@@ -46,7 +46,7 @@ public final class CounterSlabs {
 
     /** One slab: its memory, which words are taken, and the references that watch them. */
     private static final class Slab {
-        final SliceMemory memory = new SliceMemory(IndexMode.CPU_ID);
+        final SliceMemory memory = new SliceMemory(IndexField.CPU_ID);
         final long[] used = new long[(COUNTERS_PER_SLAB + 63) / 64];
         final CounterRef[] refs = new CounterRef[COUNTERS_PER_SLAB];
         int live;

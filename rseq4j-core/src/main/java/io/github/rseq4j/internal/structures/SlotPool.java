@@ -1,11 +1,11 @@
 package io.github.rseq4j.internal.structures;
 
-import io.github.rseq4j.IndexMode;
-import io.github.rseq4j.PerCpuItem;
-import io.github.rseq4j.PerCpuList;
-import io.github.rseq4j.PerCpuMemory;
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.memory.SliceList;
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
 
-import java.lang.foreign.MemorySegment;
+
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Arrays;
@@ -21,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Implementation notes.
  * <ul>
- * <li>Per-CPU cache: a {@link PerCpuList} (rseq push and ABA-free pop on the caller's CPU,
+ * <li>Per-CPU cache: a {@link SliceList} (rseq push and ABA-free pop on the caller's CPU,
  *     no atomic instruction) of nodes whose 8-byte payload is the slot number. Each slot
  *     has one node, made the first time the slot is released, so a slot is in at most one
  *     place at a time.</li>
@@ -66,10 +66,11 @@ public final class SlotPool {
     private final int capacity;
     private final int perCpuLimit;
     private final int batch;
-    private final PerCpuMemory memory;
-    private final PerCpuList cache;
-    private final PerCpuItem counts;
-    private final MemorySegment[] nodes;
+    private final SliceMemory memory;
+    private final SliceList cache;
+    /** Offset of the per-CPU count word. */
+    private final long counts;
+    private final long[] nodes;
     private final Object nodeLock = new Object();
     private final AtomicIntegerArray state;
     private final AtomicInteger fresh = new AtomicInteger();
@@ -93,12 +94,12 @@ public final class SlotPool {
         }
         this.owner = owner;
         this.capacity = capacity;
-        this.memory = PerCpuMemory.create(IndexMode.CPU_ID);
+        this.memory = new SliceMemory(IndexField.CPU_ID);
         this.perCpuLimit = perCpuLimit > 0 ? perCpuLimit : defaultPerCpuLimit(capacity, memory.slices());
         this.batch = Math.max(1, this.perCpuLimit / 2);
-        this.cache = memory.newList(8);
-        this.counts = memory.allocate(8);
-        this.nodes = new MemorySegment[capacity];
+        this.cache = new SliceList(memory, SliceOps.DEFAULT, 8);
+        this.counts = memory.allocateFresh(8, 8);
+        this.nodes = new long[capacity];
         this.state = new AtomicIntegerArray(capacity);
         this.depot = new int[capacity];
     }
@@ -152,10 +153,10 @@ public final class SlotPool {
      */
     public int acquire() {
         checkOpen();
-        MemorySegment n = cache.pop();
-        if (n != null) {
-            counts.add(0, -1);
-            return take((int) n.get(ValueLayout.JAVA_LONG, 0));
+        long n = cache.pop();
+        if (n >= 0) {
+            addCount(-1);
+            return take((int) SliceList.payloadWord(n));
         }
         return acquireSlow();
     }
@@ -250,7 +251,7 @@ public final class SlotPool {
         long[] c = new long[slices];
         Integer[] order = new Integer[slices];
         for (int i = 0; i < slices; i++) {
-            c[i] = counts.get(i, 0);
+            c[i] = count(i);
             order[i] = i;
         }
         Arrays.sort(order, (a, b) -> Long.compare(c[b], c[a]));
@@ -291,7 +292,7 @@ public final class SlotPool {
             throw new IllegalStateException(owner + ": released twice (or never acquired)");
         }
         int cpu = pushLocal(slot);
-        if (counts.get(cpu, 0) > perCpuLimit) {
+        if (count(cpu) > perCpuLimit) {
             spill(cpu);
         }
     }
@@ -299,23 +300,38 @@ public final class SlotPool {
     /** Pushes a free slot's node on the caller's CPU and counts it; returns the slice. */
     private int pushLocal(int slot) {
         int cpu = cache.push(node(slot));
-        counts.add(0, 1);
+        addCount(1);
         return cpu;
     }
 
-    private MemorySegment node(int slot) {
-        MemorySegment n = nodes[slot];
-        if (n == null) {
+    private long node(int slot) {
+        long n = nodes[slot];
+        if (n == 0) {
             synchronized (nodeLock) {
                 n = nodes[slot];
-                if (n == null) {
+                if (n == 0) {
                     n = cache.newNode();
-                    n.set(ValueLayout.JAVA_LONG, 0, slot);
+                    SliceList.setPayloadWord(n, slot);
                     nodes[slot] = n;
                 }
             }
         }
         return n;
+    }
+
+    /** Adds {@code delta} to the calling CPU's count word. */
+    private void addCount(long delta) {
+        SliceOps.DEFAULT.add(memory, counts, delta);
+    }
+
+    /** Slice {@code index}'s count word (acquire load). */
+    private long count(int index) {
+        return SliceOps.getAcquire(memory, index, counts);
+    }
+
+    /** Sets slice {@code index}'s count word; the caller holds the slice stopped. */
+    private void setCountStopped(int index, long value) {
+        memory.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, counts), value);
     }
 
     /**
@@ -326,9 +342,9 @@ public final class SlotPool {
     private void spill(int full) {
         int[] got = new int[batch];
         int k = 0;
-        for (MemorySegment n; k < batch && (n = cache.pop()) != null; ) {
-            counts.add(0, -1);
-            got[k++] = (int) n.get(ValueLayout.JAVA_LONG, 0);
+        for (long n; k < batch && (n = cache.pop()) >= 0; ) {
+            addCount(-1);
+            got[k++] = (int) SliceList.payloadWord(n);
         }
         toDepot(got, 0, k);
         if (k < batch) {
@@ -347,9 +363,9 @@ public final class SlotPool {
      * the count.
      */
     private int recountStopped(int index) {
-        MemorySegment[] popped = new MemorySegment[16];
+        long[] popped = new long[16];
         int n = 0;
-        for (MemorySegment node; (node = cache.popStopped(index)) != null; n++) {
+        for (long node; (node = cache.popStopped(index)) >= 0; n++) {
             if (n == popped.length) {
                 popped = Arrays.copyOf(popped, n * 2);
             }
@@ -358,7 +374,7 @@ public final class SlotPool {
         for (int i = n - 1; i >= 0; i--) {
             cache.pushStopped(index, popped[i]);
         }
-        counts.setStopped(index, 0, n);
+        setCountStopped(index, n);
         return n;
     }
 
@@ -423,11 +439,11 @@ public final class SlotPool {
     private int[] popStoppedSlots(int index, int max) {
         int[] got = new int[max];
         int k = 0;
-        for (MemorySegment n; k < max && (n = cache.popStopped(index)) != null; ) {
-            got[k++] = (int) n.get(ValueLayout.JAVA_LONG, 0);
+        for (long n; k < max && (n = cache.popStopped(index)) >= 0; ) {
+            got[k++] = (int) SliceList.payloadWord(n);
         }
         if (k > 0) {
-            counts.setStopped(index, 0, counts.get(index, 0) - k);
+            setCountStopped(index, count(index) - k);
         }
         return k == max ? got : Arrays.copyOf(got, k);
     }
@@ -440,11 +456,11 @@ public final class SlotPool {
             memory.stop(second);
             try {
                 int k = 0;
-                for (MemorySegment node; k < n && (node = cache.popStopped(from)) != null; k++) {
+                for (long node; k < n && (node = cache.popStopped(from)) >= 0; k++) {
                     cache.pushStopped(to, node);
                 }
-                counts.setStopped(from, 0, counts.get(from, 0) - k);
-                counts.setStopped(to, 0, counts.get(to, 0) + k);
+                setCountStopped(from, count(from) - k);
+                setCountStopped(to, count(to) + k);
                 return k;
             } finally {
                 memory.start(second);
@@ -480,7 +496,8 @@ public final class SlotPool {
 
     /** The per-CPU count of slice {@code index} (a heuristic; see the class notes). */
     public long cached(int index) {
-        return counts.get(index, 0);
+        memory.checkIndex(index);
+        return count(index);
     }
 
     public int slices() {

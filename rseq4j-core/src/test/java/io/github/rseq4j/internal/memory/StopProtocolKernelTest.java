@@ -1,5 +1,7 @@
 package io.github.rseq4j.internal.memory;
 
+import io.github.rseq4j.StoppedSlice;
+
 import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.PerCpuItem;
 import io.github.rseq4j.PerCpuMemory;
@@ -34,7 +36,7 @@ public class StopProtocolKernelTest {
 
     /** What one hammer run saw. */
     public record Outcome(long rounds, long adds, long stopperAdded, long sum, long minAddsPerThread,
-                          List<String> violations, RseqStatus.FallbackCounts before, RseqStatus.FallbackCounts after) {
+                          List<String> violations, RseqStatus.Fallbacks before, RseqStatus.Fallbacks after) {
         public long expected() {
             return adds + stopperAdded;
         }
@@ -61,7 +63,7 @@ public class StopProtocolKernelTest {
         AtomicBoolean done = new AtomicBoolean();
         AtomicLongArray perThread = new AtomicLongArray(adders);
         List<Thread> threads = new ArrayList<>();
-        RseqStatus.FallbackCounts before = Rseq.status().fallbacks();
+        RseqStatus.Fallbacks before = Rseq.status().fallbacks();
         for (int t = 0; t < adders; t++) {
             int me = t;
             Runnable body = () -> {
@@ -83,14 +85,13 @@ public class StopProtocolKernelTest {
         try {
             while (System.nanoTime() < deadline) {
                 for (int i = 0; i < mem.slices(); i++) {
-                    boolean held;
+                    StoppedSlice held;
                     if ((rounds & 1) == 0) {
-                        mem.stop(i);
-                        held = true;
+                        held = mem.stop(i);
                     } else {
-                        held = mem.tryStop(i);
+                        held = mem.tryStop(i).orElse(null);
                     }
-                    if (!held) {
+                    if (held == null) {
                         continue;
                     }
                     try {
@@ -106,7 +107,7 @@ public class StopProtocolKernelTest {
                                 break;
                             }
                         }
-                        item.setStopped(i, 0, v1 + 1000);
+                        item.setStopped(held, 0, v1 + 1000);
                         stopperAdded += 1000;
                         for (int k = 0; k < 200; k++) {
                             Thread.onSpinWait();
@@ -116,7 +117,7 @@ public class StopProtocolKernelTest {
                             violations.add("slice " + i + " lost the stopper's write: " + (v1 + 1000) + " -> " + v2);
                         }
                     } finally {
-                        mem.start(i);
+                        held.close();
                     }
                 }
                 rounds++;
@@ -157,7 +158,7 @@ public class StopProtocolKernelTest {
 
     @Test
     void stoppedSlicesStayFrozenConcurrencyId() throws Exception {
-        assumeTrue(!Rseq.isRseqMode() || Rseq.status().mmCid(), "mm_cid needs Linux 6.3+");
+        assumeTrue(!Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         check(hammer(IndexMode.CONCURRENCY_ID, 4, false, 1500));
     }
 

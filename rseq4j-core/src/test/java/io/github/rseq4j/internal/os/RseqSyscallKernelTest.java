@@ -1,7 +1,6 @@
 package io.github.rseq4j.internal.os;
 
-import io.github.rseq4j.internal.ChildJvm;
-import io.github.rseq4j.internal.Platform;
+import io.github.rseq4j.testsupport.ChildJvm;
 import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import org.junit.jupiter.api.Test;

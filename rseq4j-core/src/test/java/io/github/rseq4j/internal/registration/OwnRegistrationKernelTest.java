@@ -1,13 +1,17 @@
 package io.github.rseq4j.internal.registration;
 
+import io.github.rseq4j.RegistrationKind;
+
+import io.github.rseq4j.internal.registration.RegistrationStrategy;
+
 import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.PerCpuItem;
 import io.github.rseq4j.PerCpuMemory;
 import io.github.rseq4j.Registration;
 import io.github.rseq4j.Rseq;
 import io.github.rseq4j.RseqResult;
-import io.github.rseq4j.internal.Ops;
-import io.github.rseq4j.internal.RseqRuntime;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RseqRuntime;
 import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.os.CpuSets;
@@ -43,21 +47,21 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class OwnRegistrationKernelTest {
 
-    private static final RseqRuntime RT = Ops.RUNTIME;
+    private static final RseqRuntime RT = JitConstants.RUNTIME;
 
     private static void assumeOwn() {
-        assumeTrue(RT.rseqMode && RT.strategy == RseqRuntime.Strategy.OWN,
-                "needs rseq4j's own registration (strategy is " + RT.strategy.word() + ", mode "
-                        + (RT.rseqMode ? "rseq" : "fallback") + "); the own-registration execution"
+        assumeTrue(RT.rseqMode() && RT.strategy() == RegistrationStrategy.OWN,
+                "needs rseq4j's own registration (strategy is " + RT.strategy() + ", mode "
+                        + (RT.rseqMode() ? "rseq" : "fallback") + "); the own-registration execution"
                         + " (GLIBC_TUNABLES=glibc.pthread.rseq=0) runs it");
     }
 
     /** Live own areas once threads that are exiting have run their destructors. */
     private static int settledLiveAreas() throws InterruptedException {
-        int last = ThreadRegistrations.liveOwnAreas();
+        int last = RT.registrations().liveOwnAreas();
         for (int i = 0; i < 100; i++) {
             Thread.sleep(20);
-            int now = ThreadRegistrations.liveOwnAreas();
+            int now = RT.registrations().liveOwnAreas();
             if (now == last && i >= 5) {
                 return now;
             }
@@ -77,7 +81,7 @@ class OwnRegistrationKernelTest {
             AtomicBoolean done = new AtomicBoolean();
             Thread monitor = Thread.ofPlatform().start(() -> {
                 while (!done.get()) {
-                    maxLive.accumulateAndGet(ThreadRegistrations.liveOwnAreas(), Math::max);
+                    maxLive.accumulateAndGet(RT.registrations().liveOwnAreas(), Math::max);
                     Thread.onSpinWait();
                 }
             });
@@ -90,9 +94,9 @@ class OwnRegistrationKernelTest {
                             for (int k = 0; k < addsEach; k++) {
                                 item.add(0, 1);
                             }
-                            String reg = ThreadRegistrations.current();
-                            if (!reg.equals("own")) {
-                                bad.add(reg);
+                            ThreadRegistrations.Kind reg = RT.registrations().current();
+                            if (reg != ThreadRegistrations.Kind.OWN) {
+                                bad.add(reg.name());
                             }
                         });
                     }
@@ -127,14 +131,14 @@ class OwnRegistrationKernelTest {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             int[] seen = new int[3];
             Thread t = Thread.ofPlatform().start(() -> {
-                seen[0] = ThreadRegistrations.liveOwnAreas();
+                seen[0] = RT.registrations().liveOwnAreas();
                 try (Registration r = Rseq.register()) {
-                    assertEquals("own", r.kind());
-                    seen[1] = ThreadRegistrations.liveOwnAreas();
+                    assertEquals(RegistrationKind.OWN, r.kind());
+                    seen[1] = RT.registrations().liveOwnAreas();
                 } catch (Throwable e) {
                     failure.set(e);
                 }
-                seen[2] = ThreadRegistrations.liveOwnAreas();
+                seen[2] = RT.registrations().liveOwnAreas();
             });
             t.join();
             if (failure.get() != null) {
@@ -161,9 +165,9 @@ class OwnRegistrationKernelTest {
             }
             assertEquals(100_000, item.sum(0));
         }
-        if (RT.own != null) {
+        if (RT.strategy() == RegistrationStrategy.OWN) {
             // Virtual threads register their carriers, which are few and long-lived.
-            int live = ThreadRegistrations.liveOwnAreas();
+            int live = RT.registrations().liveOwnAreas();
             assertTrue(live <= baseline + 64, "live own areas " + live + " after 100,000 virtual threads (baseline "
                     + baseline + ")");
         }
@@ -172,7 +176,7 @@ class OwnRegistrationKernelTest {
     @Test
     void aThreadSomeoneElseRegisteredTakesTheFallbackPath() throws Exception {
         assumeOwn();
-        Arch arch = RT.platform.arch();
+        Arch arch = RT.platform().arch();
         int sig = arch.signature();
         // Never freed: the kernel may write it until it is unregistered below.
         MemorySegment foreign = Arena.global().allocate(RseqAbi.MIN_AREA_SIZE, RseqAbi.MIN_AREA_SIZE);
@@ -183,7 +187,7 @@ class OwnRegistrationKernelTest {
         try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
             PerCpuItem item = mem.allocate(8);
             long notRegisteredBefore = Rseq.status().fallbacks().notRegistered();
-            long refusalsBefore = Rseq.status().registrationRefusals();
+            long refusalsBefore = Rseq.status().refusals().count();
             Thread t = Thread.ofPlatform().start(() -> {
                 List<Integer> allowed = CpuSets.allowed();
                 int cpu = allowed.getLast();
@@ -193,16 +197,16 @@ class OwnRegistrationKernelTest {
                     reg = KernelRseq.rseq(arch, foreign.address(), RseqAbi.MIN_AREA_SIZE, 0, sig);
                     assertEquals(0, reg, "registering the foreign area");
                     assertEquals(cpu, foreign.get(ValueLayout.JAVA_INT, RseqAbi.CPU_ID), "the kernel updates it");
-                    assertEquals("none", ThreadRegistrations.current(), "not rseq4j's registration");
+                    assertEquals(ThreadRegistrations.Kind.NONE, RT.registrations().current(), "not rseq4j's registration");
 
                     for (int i = 0; i < adds; i++) {
                         indices.add((long) item.add(0, 1));
                     }
-                    assertEquals(RseqAbi.EINVAL, RT.own.lastRefusalErrno(), "the kernel refused a second area");
+                    assertEquals(RseqAbi.EINVAL, RT.registrations().lastRefusalErrno(), "the kernel refused a second area");
                     assertEquals(RseqResult.NOT_REGISTERED, item.tryAdd(0, 1), "a raw attempt reports it");
                     assertEquals(cpu, Rseq.currentCpu(), "currentCpu() falls back to sched_getcpu()");
                     try (Registration r = Rseq.register()) {
-                        assertEquals("none", r.kind());
+                        assertEquals(RegistrationKind.NONE, r.kind());
                     }
                     assertEquals(cpu, foreign.get(ValueLayout.JAVA_INT, RseqAbi.CPU_ID), "foreign area untouched");
                 } catch (Throwable e) {
@@ -226,8 +230,8 @@ class OwnRegistrationKernelTest {
             assertEquals(adds, indices.size());
             long delta = Rseq.status().fallbacks().notRegistered() - notRegisteredBefore;
             assertTrue(delta >= adds, "fallbacks().notRegistered() grew by " + delta + ", expected >= " + adds);
-            assertEquals(1, Rseq.status().registrationRefusals() - refusalsBefore, "one refused thread");
-            assertEquals(RseqAbi.EINVAL, Rseq.status().lastRefusalErrno());
+            assertEquals(1, Rseq.status().refusals().count() - refusalsBefore, "one refused thread");
+            assertEquals(RseqAbi.EINVAL, Rseq.status().refusals().lastErrno());
             assertEquals(RseqAbi.CPU_ID_UNINITIALIZED, foreign.get(ValueLayout.JAVA_INT, RseqAbi.CPU_ID),
                     "unregistered: the kernel reset cpu_id");
         }

@@ -1,0 +1,101 @@
+package io.github.rseq4j.internal.abi;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static io.github.rseq4j.internal.abi.SliceLayout.*;
+
+/**
+ * The byte-ring format shared by the generated ring write, its fallback and the reader.
+ *
+ * <p>A ring item is {@code RING_DATA + capacity} bytes: write position, read position,
+ * capacity - 1, then the data. Positions only grow; a byte at position p lives at
+ * {@code p & (capacity - 1)}. A record is an 8-byte length followed by the payload
+ * padded to 8, so no 8-byte word straddles the end. Writers (one slice, one CPU at a
+ * time) fill free space and publish with a release store of the write position; the single
+ * reader reads up to an acquire load of it and frees space with a release store of the
+ * read position.
+ */
+public final class RingFormat {
+    private RingFormat() {}
+
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    /** Bytes a record of {@code len} payload bytes takes. */
+    public static long recordBytes(long len) {
+        return (len + RING_RECORD_HEADER + 7) & -8L;
+    }
+
+    /** Initialises the ring at {@code at} in {@code w} (all positions 0). */
+    public static void init(MemorySegment w, long at, long capacity) {
+        LONG.setVolatile(w, at + RING_WRITE, 0L);
+        LONG.setVolatile(w, at + RING_READ, 0L);
+        LONG.setVolatile(w, at + RING_MASK, capacity - 1);
+    }
+
+    /** Appends a record to a ring the caller owns exclusively; false when it has no room. */
+    public static boolean writeStopped(MemorySegment w, long at, MemorySegment src, long len) {
+        long wp = w.get(ValueLayout.JAVA_LONG, at + RING_WRITE);
+        long rp = (long) LONG.getAcquire(w, at + RING_READ);
+        long mask = w.get(ValueLayout.JAVA_LONG, at + RING_MASK);
+        long need = recordBytes(len);
+        if (need > mask + 1 - (wp - rp)) {
+            return false;
+        }
+        long data = at + RING_DATA;
+        w.set(ValueLayout.JAVA_LONG, data + (wp & mask), len);
+        long p = wp + RING_RECORD_HEADER;
+        for (long i = 0; i < len; i++) {
+            w.set(ValueLayout.JAVA_BYTE, data + ((p + i) & mask), src.get(ValueLayout.JAVA_BYTE, i));
+        }
+        LONG.setRelease(w, at + RING_WRITE, wp + need);
+        return true;
+    }
+
+    /** Receives records read from a ring, copied out. */
+    @FunctionalInterface
+    public interface RecordSink<X extends Exception> {
+        /** One record: its {@code len} bytes are {@code buf[0, len)}, valid only during the call. */
+        void accept(byte[] buf, int len) throws X;
+    }
+
+    /**
+     * Reads every committed record of one ring in order: copies each into {@code buf}
+     * (at least {@code MAX_RECORD} bytes), frees its space with a release store of the
+     * read position, then hands the copy to {@code sink}. So a record is delivered at
+     * most once even when {@code sink} throws (the records after it stay in the ring).
+     * Single reader per ring. Returns how many records were delivered.
+     */
+    public static <X extends Exception> long drain(MemorySegment w, long at, byte[] buf, RecordSink<X> sink) throws X {
+        long rp = w.get(ValueLayout.JAVA_LONG, at + RING_READ);
+        long wp = (long) LONG.getAcquire(w, at + RING_WRITE);
+        long mask = w.get(ValueLayout.JAVA_LONG, at + RING_MASK);
+        MemorySegment data = w.asSlice(at + RING_DATA, mask + 1);
+        long n = 0;
+        while (rp < wp) {
+            long len = data.get(ValueLayout.JAVA_LONG, rp & mask);
+            copyOut(data, rp + RING_RECORD_HEADER, mask, len, buf, 0);
+            rp += recordBytes(len);
+            LONG.setRelease(w, at + RING_READ, rp);
+            n++;
+            sink.accept(buf, (int) len);
+        }
+        return n;
+    }
+
+    /** Copies a record's payload out of ring data into {@code dst}. */
+    public static void copyOut(MemorySegment ringData, long position, long mask, long len, byte[] dst, int dstOff) {
+        long start = position & mask;
+        long first = Math.min(len, mask + 1 - start);
+        MemorySegment.copy(ringData, ValueLayout.JAVA_BYTE, start, dst, dstOff, (int) first);
+        if (first < len) {
+            MemorySegment.copy(ringData, ValueLayout.JAVA_BYTE, 0, dst, dstOff + (int) first, (int) (len - first));
+        }
+    }
+
+    /** Committed bytes not yet read. */
+    public static long used(MemorySegment w, long at) {
+        return (long) LONG.getAcquire(w, at + RING_WRITE) - (long) LONG.getAcquire(w, at + RING_READ);
+    }
+}

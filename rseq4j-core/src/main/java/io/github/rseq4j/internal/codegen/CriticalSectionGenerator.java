@@ -1,0 +1,210 @@
+package io.github.rseq4j.internal.codegen;
+
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.abi.OpResult;
+
+import io.github.rseq4j.internal.asm.Cond;
+import io.github.rseq4j.internal.asm.MacroAssembler;
+import io.github.rseq4j.internal.asm.Ordering;
+import io.github.rseq4j.internal.asm.Reg;
+
+import io.github.rseq4j.internal.abi.RseqAbi;
+import io.github.rseq4j.internal.asm.Label;
+import io.github.rseq4j.internal.abi.SliceLayout;
+
+/**
+ * Wraps an {@link OperationTemplate} body in the skeleton every rseq operation shares.
+ *
+ * <p>Implementation notes. The emitted function is:
+ * <pre>
+ *   area = locate the thread's rseq area        (or return NOT_REGISTERED)
+ *   attempts = 0
+ * restart:
+ *   area.rseq_cs = &amp;descriptor                 (arm)
+ * start:                                        --- critical section begins
+ *   idx = area.cpu_id;  if idx &lt; 0 return NOT_REGISTERED
+ *   [CONCURRENCY_ID] idx = area.mm_cid
+ *   if idx &gt;= slices return STOPPED           (never past the mapping)
+ *   (delay point 1)
+ *   slice = base + (idx &lt;&lt; strideShift)
+ *   if slice.stopped != 0 return STOPPED
+ *   body ...                                    (may exit with a decided failure)
+ *   (delay point 2)
+ *   committing store                            --- last instruction of the section
+ * postCommit:
+ *   (delay point 3)
+ *   return idx (or the body's result)
+ *   signature
+ * abort:                                        the kernel resumes here
+ *   abortCounter++ (atomic, slow path only)
+ *   if ++attempts &lt; maxAttempts goto restart
+ *   return ABORTED
+ *   descriptor: {0, 0, start, postCommit - start, abort}
+ * </pre>
+ * Everything between {@code start} and the commit only reads shared memory or writes
+ * memory private to the caller, so it is safe to redo after an abort. The index is read
+ * inside the section, so a preempted, migrated or signalled thread can never commit to a
+ * slice that is not its own. Exits before the commit leave the section by jumping out
+ * of the range, which the kernel ignores. The stopped check is what the stop-and-fence
+ * protocol relies on: a stopper sets the word, then a membarrier(RSEQ) fence aborts any
+ * section that had already read it as 0.
+ */
+public final class CriticalSectionGenerator {
+    private CriticalSectionGenerator() {}
+
+    private static final int FIXED_TEMPS = 4; // area, slice, index, attempts
+
+    /**
+     * Emits {@code template} into {@code a}; returns the label of the function's entry.
+     */
+    public static Label emit(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
+        Label entry = a.label(template.name());
+        a.bind(entry);
+        int delayTemps = cfg.delays() ? 1 : 0;
+        a.enter(template.args(), FIXED_TEMPS + template.temps() + delayTemps);
+        Reg area = a.temp(0);
+        Reg slice = a.temp(1);
+        Reg index = a.temp(2);
+        Reg attempts = a.temp(3);
+        Reg delayScratch = delayTemps == 1 ? a.temp(FIXED_TEMPS + template.temps()) : null;
+
+        Label notRegistered = a.label("notRegistered");
+        Label stopped = a.label("stopped");
+        Label restart = a.label("restart");
+        Label start = a.label("start");
+        Label postCommit = a.label("postCommit");
+        Label abort = a.label("abort");
+        Label descriptor = a.label("descriptor");
+
+        a.locateArea(area, notRegistered);
+        a.movImm(attempts, 0);
+        a.bind(restart);
+        a.armCriticalSection(area, descriptor, index);
+        a.bind(start);
+        a.loadInt32(index, area, RseqAbi.CPU_ID);
+        a.branchImm(Cond.LT, index, 0, notRegistered);
+        if (cfg.indexField() == IndexField.MM_CID) {
+            a.loadInt32(index, area, RseqAbi.MM_CID);
+        }
+        // An index the slices do not cover (a CPU that appeared after start-up) never
+        // reaches memory: report the slice as unavailable and let the fallback pick one.
+        a.branchImm(Cond.GE_UNSIGNED, index, cfg.slices(), stopped);
+        delayAt(1, a, cfg, delayScratch);
+        a.mov(slice, index);
+        a.shlImm(slice, cfg.strideShift());
+        a.add(slice, a.arg(0));
+        a.branchIfMemNonZero(slice, SliceLayout.STOPPED_OFFSET, stopped);
+
+        Body body = new Body(a, template, slice, index, cfg, delayScratch, postCommit);
+        template.body(body);
+        if (!body.committed) {
+            throw new IllegalStateException(template.name() + ": body emitted no commit");
+        }
+        delayAt(3, a, cfg, delayScratch);
+        a.returnReg(body.result == null ? index : body.result);
+
+        a.bind(notRegistered);
+        a.returnImm(OpResult.NOT_REGISTERED);
+        a.bind(stopped);
+        a.returnImm(OpResult.STOPPED);
+        for (var f : body.failures.entrySet()) {
+            a.bind(f.getValue());
+            a.returnImm(f.getKey());
+        }
+
+        a.abortSignature();
+        a.bind(abort);
+        if (cfg.abortCounterAddress() != 0) {
+            a.atomicIncrement(cfg.abortCounterAddress(), index);
+        }
+        a.addImm(attempts, 1);
+        a.branchImm(Cond.LT, attempts, cfg.maxAttempts(), restart);
+        a.returnImm(OpResult.ABORTED);
+
+        a.descriptor(descriptor, start, postCommit, abort);
+        return entry;
+    }
+
+    private static void delayAt(int point, MacroAssembler a, GeneratorConfig cfg, Reg scratch) {
+        if (cfg.delays() && cfg.delayPoint() == point) {
+            a.delay(cfg.delayLoops(), scratch);
+        }
+    }
+
+    private static final class Body implements CriticalSection {
+        private final MacroAssembler a;
+        private final OperationTemplate template;
+        private final Reg slice;
+        private final Reg index;
+        /** Decided-failure exits the body asked for, by result code, in first-use order. */
+        final java.util.Map<Long, Label> failures = new java.util.LinkedHashMap<>();
+        private final GeneratorConfig cfg;
+        private final Reg delayScratch;
+        private final Label postCommit;
+        boolean committed;
+        Reg result;
+
+        Body(MacroAssembler a, OperationTemplate template, Reg slice, Reg index,
+             GeneratorConfig cfg, Reg delayScratch, Label postCommit) {
+            this.a = a;
+            this.template = template;
+            this.slice = slice;
+            this.index = index;
+            this.cfg = cfg;
+            this.delayScratch = delayScratch;
+            this.postCommit = postCommit;
+        }
+
+        @Override
+        public MacroAssembler asm() {
+            return a;
+        }
+
+        @Override
+        public Reg arg(int i) {
+            return a.arg(i);
+        }
+
+        @Override
+        public Reg temp(int i) {
+            if (i < 0 || i >= template.temps()) {
+                throw new IllegalArgumentException(template.name() + " declared " + template.temps() + " temps");
+            }
+            return a.temp(FIXED_TEMPS + i);
+        }
+
+        @Override
+        public Reg slice() {
+            return slice;
+        }
+
+        @Override
+        public Reg index() {
+            return index;
+        }
+
+        @Override
+        public Label fail(long code) {
+            if (OpResult.decided(code) && code < 0) {
+                return failures.computeIfAbsent(code, c -> a.label("fail" + c));
+            }
+            throw new IllegalArgumentException(template.name() + ": not a decided failure: " + OpResult.describe(code));
+        }
+
+        @Override
+        public void commit(Reg base, Reg idx, int disp, Reg src, Ordering ordering) {
+            if (committed) {
+                throw new IllegalStateException(template.name() + ": a critical section commits once");
+            }
+            delayAt(2, a, cfg, delayScratch);
+            a.storeOrdered(base, idx, disp, src, ordering);
+            a.bind(postCommit);
+            committed = true;
+        }
+
+        @Override
+        public void result(Reg value) {
+            result = value;
+        }
+    }
+}

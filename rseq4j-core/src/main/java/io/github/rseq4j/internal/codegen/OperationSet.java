@@ -1,0 +1,79 @@
+package io.github.rseq4j.internal.codegen;
+
+import io.github.rseq4j.internal.asm.AreaLocation;
+import io.github.rseq4j.internal.asm.Backend;
+import io.github.rseq4j.internal.asm.Label;
+import io.github.rseq4j.internal.asm.MacroAssembler;
+import io.github.rseq4j.internal.os.ExecutableMemory;
+
+import io.github.rseq4j.internal.os.Rethrow;
+
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every {@link PerCpuOperation}, generated for one {@link GeneratorConfig}, installed and
+ * bound as critical downcalls with one uniform Java signature.
+ *
+ * <p>Implementation notes. A record whose {@code handles} list comes from
+ * {@link List#of}: a {@code static final} instance's record components and the
+ * immutable list's elements are constants to the JIT, so {@link #invoke} with a constant
+ * operation compiles to the operation's downcall alone. Each native function is adapted
+ * once, at generation, to {@code (long base, long a1..a5, MemorySegment src) -> long} with
+ * {@link MethodHandles#permuteArguments} (unused arguments dropped), so that Java code
+ * calls every operation the same way and adding an operation changes no Java caller.
+ *
+ * @param config      how the operations were generated
+ * @param handles     the adapted handles, indexed by {@link PerCpuOperation#ordinal()}
+ * @param codeAddress where the code was installed (never unmapped)
+ */
+public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, long codeAddress) {
+
+    /** The uniform Java type of every operation's handle. */
+    public static final MethodType UNIFORM = MethodType.methodType(long.class,
+            long.class, long.class, long.class, long.class, long.class, long.class, MemorySegment.class);
+
+    public OperationSet {
+        handles = List.copyOf(handles);
+        if (handles.size() != PerCpuOperation.values().length) {
+            throw new IllegalArgumentException("one handle per operation expected");
+        }
+    }
+
+    /** Generates, installs and binds every operation for {@code config}. */
+    public static OperationSet generate(Backend backend, AreaLocation location, GeneratorConfig config) {
+        MacroAssembler a = backend.newAssembler(location);
+        Map<PerCpuOperation, Label> entries = new EnumMap<>(PerCpuOperation.class);
+        for (PerCpuOperation op : PerCpuOperation.values()) {
+            entries.put(op, CriticalSectionGenerator.emit(a, op, config));
+        }
+        ExecutableMemory.Block block = ExecutableMemory.install(a.buffer());
+        Linker linker = Linker.nativeLinker();
+        List<MethodHandle> handles = new ArrayList<>();
+        for (PerCpuOperation op : PerCpuOperation.values()) {
+            MethodHandle nativeHandle = linker.downcallHandle(block.entry(entries.get(op)), op.descriptor(),
+                    Linker.Option.critical(op.hasSource()));
+            handles.add(MethodHandles.permuteArguments(nativeHandle, UNIFORM, op.uniformReorder()));
+        }
+        return new OperationSet(config, handles, block.address());
+    }
+
+    /**
+     * One attempt of {@code op}'s critical section: an {@code OpResult} code.
+     * Arguments as in {@link PerCpuOperation}'s uniform signature; validated by the caller.
+     */
+    public long invoke(PerCpuOperation op, long base, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
+        try {
+            return (long) handles.get(op.ordinal()).invokeExact(base, a1, a2, a3, a4, a5, src);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+}

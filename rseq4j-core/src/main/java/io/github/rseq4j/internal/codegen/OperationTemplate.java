@@ -1,0 +1,26 @@
+package io.github.rseq4j.internal.codegen;
+
+/**
+ * One rseq operation, written once against {@link MacroAssembler} and instantiated by
+ * {@link CriticalSectionGenerator} for every architecture, index mode and delay setting.
+ *
+ * <p>Argument 0 of every operation is the base address of a per-CPU memory range; the
+ * generator turns it into {@link CriticalSection#slice()}, the calling CPU's (or
+ * concurrency id's) slice, after checking the slice's stopped word. The body then runs
+ * inside the critical section and must end with exactly one
+ * {@link CriticalSection#commit committing store}.
+ */
+public interface OperationTemplate {
+
+    /** Name used for the generated function (diagnostics only). */
+    String name();
+
+    /** Number of arguments, including argument 0 (the memory base); at most 6. */
+    int args();
+
+    /** Number of temporaries the body needs. */
+    int temps();
+
+    /** Emits the body. */
+    void body(CriticalSection cs);
+}

@@ -1,0 +1,355 @@
+package io.github.rseq4j.internal.codegen;
+
+import io.github.rseq4j.internal.abi.OpResult;
+import io.github.rseq4j.internal.abi.RingFormat;
+import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.asm.Cond;
+import io.github.rseq4j.internal.asm.Label;
+import io.github.rseq4j.internal.asm.MacroAssembler;
+import io.github.rseq4j.internal.asm.Ordering;
+import io.github.rseq4j.internal.asm.Reg;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The per-CPU operations. Each constant is the whole definition of one operation, in one
+ * place: its {@linkplain #body template} (architecture- and index-mode-neutral, wrapped by
+ * {@link CriticalSectionGenerator}), its {@linkplain #params native signature}, and its
+ * {@linkplain #onStoppedSlice Java twin}: what the operation does on a slice the caller
+ * holds stopped, which is how every operation completes when its critical section cannot
+ * commit, and how portable mode runs it. Adding an operation is adding a constant; the
+ * differential test checks each template against its twin.
+ *
+ * <p>Arguments: argument 0 is always the base address of a per-CPU memory range; the
+ * others are given in each constant's comment. Offsets are byte offsets inside the slice.
+ * In Java every operation is called with one uniform signature,
+ * {@code (long base, long a1 .. a5, MemorySegment src) -> long} ({@link OperationSet#invoke}),
+ * where {@code a1..} are the operation's {@code long} arguments in order and {@code src}
+ * its source segment, if it has one; unused arguments are ignored.
+ *
+ * <p>Results are {@link OpResult} codes: {@code >= 0} committed (the slice index, or what
+ * the operation returns instead); decided failures say why nothing was stored.
+ */
+public enum PerCpuOperation implements OperationTemplate {
+
+    /** add(base, off, delta): *v += delta. Returns the index. */
+    ADD(1, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg v = cs.temp(0);
+            a.load(v, cs.slice(), cs.arg(1), 0);
+            a.add(v, cs.arg(2));
+            cs.commit(cs.slice(), cs.arg(1), 0, v, Ordering.RELAXED);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off, long delta, long a3, long a4, long a5,
+                                   MemorySegment src) {
+            long at = at(index, off);
+            w.set(JAVA_LONG, at, w.get(JAVA_LONG, at) + delta);
+            return index;
+        }
+    },
+
+    /** compareAndStore(base, off, expect, newValue): if *v != expect fail; *v = newValue. */
+    COMPARE_AND_STORE(1, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            compareAndStore(cs, Ordering.RELAXED);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off, long expect, long newValue, long a4, long a5,
+                                   MemorySegment src) {
+            return compareAndStoreStopped(w, index, off, expect, newValue);
+        }
+    },
+
+    /** The same with a release commit. */
+    COMPARE_AND_STORE_RELEASE(1, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            compareAndStore(cs, Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off, long expect, long newValue, long a4, long a5,
+                                   MemorySegment src) {
+            return compareAndStoreStopped(w, index, off, expect, newValue);
+        }
+    },
+
+    /**
+     * compare2AndStore(base, off1, expect1, off2, expect2, newValue):
+     * if *v1 != expect1 or *v2 != expect2 fail; *v1 = newValue.
+     */
+    COMPARE2_AND_STORE(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg v = cs.temp(0);
+            a.load(v, cs.slice(), cs.arg(1), 0);
+            a.branch(Cond.NE, v, cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
+            a.load(v, cs.slice(), cs.arg(3), 0);
+            a.branch(Cond.NE, v, cs.arg(4), cs.fail(OpResult.COMPARE_FAILED));
+            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(5), Ordering.RELAXED);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off1, long e1, long off2, long e2, long newValue,
+                                   MemorySegment src) {
+            if (w.get(JAVA_LONG, at(index, off1)) != e1 || w.get(JAVA_LONG, at(index, off2)) != e2) {
+                return OpResult.COMPARE_FAILED;
+            }
+            w.set(JAVA_LONG, at(index, off1), newValue);
+            return index;
+        }
+    },
+
+    /**
+     * push(base, headOff, node, nextOff): node.next = *head (a speculative store to the
+     * caller's private node), then *head = node with release ordering (publishes the node's
+     * contents to whoever pops it). Returns the index.
+     */
+    PUSH(1, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg head = cs.temp(0);
+            a.load(head, cs.slice(), cs.arg(1), 0);
+            a.store(cs.arg(2), cs.arg(3), 0, head);
+            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(2), Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long headOff, long node, long nextOff, long a4, long a5,
+                                   MemorySegment src) {
+            long head = w.get(JAVA_LONG, at(index, headOff));
+            word(node + nextOff).set(JAVA_LONG, 0, head);
+            w.set(JAVA_LONG, at(index, headOff), node);
+            return index;
+        }
+    },
+
+    /**
+     * pop(base, headOff, nextOff): h = *head; if h == 0 fail with EMPTY; *head = h.next.
+     * Returns the popped address. ABA-free: no other thread can run on this slice between
+     * the load of h and the commit.
+     */
+    POP(2, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg head = cs.temp(0);
+            Reg next = cs.temp(1);
+            a.load(head, cs.slice(), cs.arg(1), 0);
+            a.branchImm(Cond.EQ, head, 0, cs.fail(OpResult.EMPTY));
+            a.load(next, head, cs.arg(2), 0);
+            cs.commit(cs.slice(), cs.arg(1), 0, next, Ordering.RELAXED);
+            cs.result(head);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long headOff, long nextOff, long a3, long a4, long a5,
+                                   MemorySegment src) {
+            long head = w.get(JAVA_LONG, at(index, headOff));
+            if (head == 0) {
+                return OpResult.EMPTY;
+            }
+            w.set(JAVA_LONG, at(index, headOff), word(head + nextOff).get(JAVA_LONG, 0));
+            return head;
+        }
+    },
+
+    /**
+     * ringWrite(base, ringOff, src, len): appends one record (8-byte length, then len
+     * bytes, padded to 8) to the ring at ringOff, or fails with FULL when it has no room.
+     * The copy goes to free space only, so it is safe to redo; the commit publishes the
+     * new write position with release ordering. {@code src} is a segment the caller has
+     * checked can be read without faulting (heap, or native memory rseq4j owns).
+     */
+    RING_WRITE(6, Param.LONG, Param.SOURCE, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg ring = cs.temp(0), w = cs.temp(1), t = cs.temp(2), i = cs.temp(3), word = cs.temp(4), mask = cs.temp(5);
+            Reg src = cs.arg(2), len = cs.arg(3);
+            int data = SliceLayout.RING_DATA;
+            a.mov(ring, cs.slice());
+            a.add(ring, cs.arg(1));
+            a.load(w, ring, null, SliceLayout.RING_WRITE);
+            a.load(t, ring, null, SliceLayout.RING_READ);
+            a.load(mask, ring, null, SliceLayout.RING_MASK);
+            // i = used = w - r; t = free = capacity - used
+            a.mov(i, w);
+            a.sub(i, t);
+            a.mov(t, mask);
+            a.addImm(t, 1);
+            a.sub(t, i);
+            recordBytes(a, i, len);
+            a.branch(Cond.GT_UNSIGNED, i, t, cs.fail(OpResult.FULL));
+            // record header
+            a.mov(t, w);
+            a.and(t, mask);
+            a.add(t, ring);
+            a.store(t, null, data, len);
+            // whole words
+            Label words = a.label("words"), tail = a.label("tail"), done = a.label("done");
+            a.movImm(i, 0);
+            a.bind(words);
+            a.mov(t, i);
+            a.addImm(t, 8);
+            a.branch(Cond.GT_UNSIGNED, t, len, tail);
+            a.load(word, src, i, 0);
+            ringAddress(a, t, ring, w, i, mask);
+            a.store(t, null, data, word);
+            a.addImm(i, 8);
+            a.jump(words);
+            // remaining bytes
+            a.bind(tail);
+            a.branch(Cond.GE_UNSIGNED, i, len, done);
+            a.loadByte(word, src, i, 0);
+            ringAddress(a, t, ring, w, i, mask);
+            a.storeByte(t, null, data, word);
+            a.addImm(i, 1);
+            a.jump(tail);
+            a.bind(done);
+            recordBytes(a, i, len);
+            a.add(w, i);
+            cs.commit(ring, null, SliceLayout.RING_WRITE, w, Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long ringOff, long len, long a3, long a4, long a5,
+                                   MemorySegment src) {
+            return RingFormat.writeStopped(w, at(index, ringOff), src, len) ? index : OpResult.FULL;
+        }
+    };
+
+    /** Kinds of native parameters after the memory base. */
+    public enum Param {
+        /** A 64-bit integer: an offset, a value, an address rseq4j owns. */
+        LONG,
+        /** A source segment, heap or native, passed as an address (at most one per operation). */
+        SOURCE
+    }
+
+    /** Java's calling convention for every operation; see the class notes. */
+    public static final int UNIFORM_LONG_ARGS = 5;
+
+    private final int temps;
+    private final List<Param> params;
+
+    PerCpuOperation(int temps, Param... params) {
+        this.temps = temps;
+        this.params = List.of(params);
+        if (params.length > UNIFORM_LONG_ARGS) {
+            throw new IllegalArgumentException(name() + ": at most " + UNIFORM_LONG_ARGS + " arguments after the base");
+        }
+    }
+
+    /**
+     * The operation on slice {@code index} of the range {@code w}, which the caller holds
+     * stopped (or, in portable mode, locked): the same effect and result as the generated
+     * critical section, with plain loads and stores. Arguments as in the uniform signature.
+     */
+    public abstract long onStoppedSlice(MemorySegment w, int index, long a1, long a2, long a3, long a4, long a5,
+                                        MemorySegment src);
+
+    /** The native parameters after the memory base, in order. */
+    public List<Param> params() {
+        return params;
+    }
+
+    /** Whether the operation takes a source segment (and so needs heap access in its downcall). */
+    public boolean hasSource() {
+        return params.contains(Param.SOURCE);
+    }
+
+    /** The native signature: {@code long f(long base, params...)}. */
+    public FunctionDescriptor descriptor() {
+        List<MemoryLayout> args = new ArrayList<>();
+        args.add(JAVA_LONG);
+        for (Param p : params) {
+            args.add(p == Param.SOURCE ? ADDRESS : JAVA_LONG);
+        }
+        return FunctionDescriptor.of(JAVA_LONG, args.toArray(MemoryLayout[]::new));
+    }
+
+    /**
+     * Where each native argument comes from in the uniform Java signature
+     * {@code (base, a1..a5, src)}: base is 0, a1..a5 are 1..5, src is 6.
+     */
+    int[] uniformReorder() {
+        int[] reorder = new int[params.size() + 1];
+        int nextLong = 1;
+        for (int i = 0; i < params.size(); i++) {
+            reorder[i + 1] = params.get(i) == Param.SOURCE ? UNIFORM_LONG_ARGS + 1 : nextLong++;
+        }
+        return reorder;
+    }
+
+    @Override
+    public int args() {
+        return params.size() + 1;
+    }
+
+    @Override
+    public int temps() {
+        return temps;
+    }
+
+    // ------------------------------------------------------------------ shared pieces
+
+    /** Byte offset in the whole range of {@code off} in slice {@code index}. */
+    private static long at(int index, long off) {
+        return ((long) index << SliceLayout.STRIDE_SHIFT) + off;
+    }
+
+    /** The 8-byte word at an address rseq4j owns (a list node's link). */
+    private static MemorySegment word(long address) {
+        return MemorySegment.ofAddress(address).reinterpret(8);
+    }
+
+    /** Body of both compare-and-store variants. */
+    private static void compareAndStore(CriticalSection cs, Ordering ordering) {
+        MacroAssembler a = cs.asm();
+        Reg v = cs.temp(0);
+        a.load(v, cs.slice(), cs.arg(1), 0);
+        a.branch(Cond.NE, v, cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
+        cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), ordering);
+    }
+
+    private static long compareAndStoreStopped(MemorySegment w, int index, long off, long expect, long newValue) {
+        long at = at(index, off);
+        if (w.get(JAVA_LONG, at) != expect) {
+            return OpResult.COMPARE_FAILED;
+        }
+        w.set(JAVA_LONG, at, newValue);
+        return index;
+    }
+
+    /** dst = bytes a record of {@code len} payload bytes takes: (len + header + 7) &amp; ~7. */
+    private static void recordBytes(MacroAssembler a, Reg dst, Reg len) {
+        a.mov(dst, len);
+        a.addImm(dst, SliceLayout.RING_RECORD_HEADER + 7);
+        a.andImm(dst, -8);
+    }
+
+    /** dst = ring + ((w + header + i) &amp; mask): where payload byte i of the record at w goes (minus RING_DATA). */
+    private static void ringAddress(MacroAssembler a, Reg dst, Reg ring, Reg w, Reg i, Reg mask) {
+        a.mov(dst, w);
+        a.add(dst, i);
+        a.addImm(dst, SliceLayout.RING_RECORD_HEADER);
+        a.and(dst, mask);
+        a.add(dst, ring);
+    }
+}

@@ -1,0 +1,157 @@
+package io.github.rseq4j.internal.memory;
+
+import io.github.rseq4j.internal.abi.OpResult;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import java.util.function.LongConsumer;
+
+/**
+ * A per-CPU LIFO list (a stack per slice) of {@link NodeArena} nodes: the engine behind
+ * {@code PerCpuList} and the pools' per-CPU caches. Nodes are addresses; the head of each
+ * slice's list is a word of the {@link SliceMemory} allocated fresh (never a freed item's
+ * offset), so nothing a user does with a stale data item can write into it.
+ *
+ * <p>Local operations ({@link #push}, {@link #pop}) are the generated PUSH and POP on the
+ * caller's slice; remote ones ({@code *Stopped}, {@link #migrate}, {@link #drain}) run on
+ * slices held with the stop protocol. Callers validate nodes ({@link #nodeOf}).
+ */
+public final class SliceList {
+    private final SliceMemory m;
+    private final SliceOps ops;
+    private final long head;
+    private final long payloadBytes;
+    private final NodeArena nodes;
+
+    public SliceList(SliceMemory m, SliceOps ops, long payloadBytes) {
+        this.m = m;
+        this.ops = ops;
+        this.nodes = new NodeArena(payloadBytes);
+        this.payloadBytes = payloadBytes;
+        long h = m.allocateFresh(8, 8);
+        if (h < 0) {
+            throw new IllegalStateException("per-CPU memory full: no room for a list head");
+        }
+        this.head = h;
+    }
+
+    public SliceMemory memory() {
+        return m;
+    }
+
+    public long payloadBytes() {
+        return payloadBytes;
+    }
+
+    /** A new zeroed node, in no list. */
+    public long newNode() {
+        return nodes.allocate();
+    }
+
+    /** The payload of {@code node}. */
+    public MemorySegment payload(long node) {
+        return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(payloadBytes);
+    }
+
+    /** The first payload word of {@code node}. */
+    public static long payloadWord(long node) {
+        return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    /** Sets the first payload word of {@code node}. */
+    public static void setPayloadWord(long node, long value) {
+        MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, value);
+    }
+
+    /**
+     * The node whose payload {@code payload} is.
+     *
+     * @throws IllegalArgumentException when it is not a payload this list handed out
+     */
+    public long nodeOf(MemorySegment payload) {
+        Objects.requireNonNull(payload, "node");
+        long n = payload.address() - NodeArena.PAYLOAD_OFFSET;
+        if (payload.isMapped() || !payload.isNative() || payload.byteSize() != payloadBytes || !nodes.isNode(n)) {
+            throw new IllegalArgumentException("not a node of this list (use newNode() or a popped node): " + payload);
+        }
+        return n;
+    }
+
+    /** Pushes {@code node} on the caller's slice; returns the slice index. */
+    public int push(long node) {
+        return (int) ops.push(m, head, node, NodeArena.NEXT_OFFSET);
+    }
+
+    /** Pops from the caller's slice: a node, or {@link OpResult#EMPTY}. */
+    public long pop() {
+        return ops.pop(m, head, NodeArena.NEXT_OFFSET);
+    }
+
+    /** Pops from slice {@code index}, which the caller holds stopped: a node, or EMPTY. */
+    public long popStopped(int index) {
+        return SliceOps.popStopped(m, index, head, NodeArena.NEXT_OFFSET);
+    }
+
+    /** Pushes on slice {@code index}, which the caller holds stopped. */
+    public void pushStopped(int index, long node) {
+        SliceOps.pushStopped(m, index, head, node, NodeArena.NEXT_OFFSET);
+    }
+
+    /** Whether slice {@code index}'s list is empty now (acquire load of its head; a hint under concurrency). */
+    public boolean isEmpty(int index) {
+        m.checkIndex(index);
+        return SliceOps.getAcquire(m, index, head) == 0;
+    }
+
+    /**
+     * Moves up to {@code max} nodes from slice {@code from} to slice {@code to}: both are
+     * stopped for the move (lower index first, so two movers cannot deadlock). Returns
+     * how many moved.
+     */
+    public int migrate(int from, int to, int max) {
+        m.checkIndex(from);
+        m.checkIndex(to);
+        if (max < 0) {
+            throw new IllegalArgumentException("max must be >= 0: " + max);
+        }
+        if (from == to || max == 0) {
+            return 0;
+        }
+        int first = Math.min(from, to), second = Math.max(from, to);
+        m.stop(first);
+        try {
+            m.stop(second);
+            try {
+                int moved = 0;
+                for (long n; moved < max && (n = popStopped(from)) >= 0; moved++) {
+                    pushStopped(to, n);
+                }
+                return moved;
+            } finally {
+                m.start(second);
+            }
+        } finally {
+            m.start(first);
+        }
+    }
+
+    /** Removes every node of slice {@code index} (stopping it meanwhile), handing each to {@code sink}. */
+    public int drain(int index, LongConsumer sink) {
+        m.stop(index);
+        int n = 0;
+        try {
+            for (long r; (r = popStopped(index)) >= 0; n++) {
+                sink.accept(r);
+            }
+        } finally {
+            m.start(index);
+        }
+        return n;
+    }
+
+    /** Nodes created so far. */
+    public long nodesCreated() {
+        return nodes.count();
+    }
+}

@@ -1,0 +1,47 @@
+package io.github.rseq4j.internal.os;
+
+import io.github.rseq4j.internal.asm.CodeBuffer;
+import io.github.rseq4j.internal.asm.Label;
+
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Places finished machine code in memory the processor may execute.
+ *
+ * <p>Implementation notes. Each installation maps fresh anonymous pages read+write, copies
+ * the linked code in, then turns the pages read+execute with {@code mprotect}: no page is
+ * ever writable and executable at once. Pages are never unmapped: a thread may hold a
+ * pointer to a generated function or to an {@code rseq_cs} descriptor in its rseq area
+ * (the kernel reads it at the next preemption), and there is no cheap way to know that
+ * no thread does. Code is generated a handful of times per process, so this leaks nothing
+ * that grows.
+ */
+public final class ExecutableMemory {
+    private ExecutableMemory() {}
+
+    private static final long PAGE = 4096;
+
+    /** A placed code block: its address and size. */
+    public record Block(long address, long size) {
+        /** Absolute address of a label inside the block. */
+        public long addressOf(Label label) {
+            return address + label.position();
+        }
+
+        /** A zero-length segment at the label, for {@code Linker.downcallHandle}. */
+        public MemorySegment entry(Label label) {
+            return MemorySegment.ofAddress(addressOf(label));
+        }
+    }
+
+    /** Links {@code code} for a fresh mapping, writes it there, and makes it read+execute. */
+    public static Block install(CodeBuffer code) {
+        long size = Math.max(PAGE, (code.position() + PAGE - 1) & -PAGE);
+        long address = Libc.mmapAnonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, false);
+        byte[] bytes = code.link(address);
+        MemorySegment.ofAddress(address).reinterpret(size).copyFrom(MemorySegment.ofArray(bytes));
+        Libc.mprotect(address, size, Libc.PROT_READ | Libc.PROT_EXEC);
+        return new Block(address, size);
+    }
+}

@@ -1,0 +1,208 @@
+package io.github.rseq4j.internal.runtime;
+
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.arch.Backends;
+import io.github.rseq4j.internal.asm.AreaLocation;
+import io.github.rseq4j.internal.asm.Backend;
+import io.github.rseq4j.internal.codegen.AreaReaders;
+import io.github.rseq4j.internal.codegen.GeneratorConfig;
+import io.github.rseq4j.internal.codegen.OperationSet;
+import io.github.rseq4j.internal.os.Fences;
+import io.github.rseq4j.internal.os.KernelRseq;
+import io.github.rseq4j.internal.os.Libc;
+import io.github.rseq4j.internal.os.Platform;
+import io.github.rseq4j.internal.registration.OwnRegistrar;
+import io.github.rseq4j.internal.registration.RegistrationStrategy;
+import io.github.rseq4j.internal.registration.ThreadRegistrations;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * The composition root: the process-wide decisions of rseq4j, made once, and the parts
+ * built from them. It detects the platform, validates the settings, picks the back end,
+ * sets up registration (glibc's or rseq4j's own), generates the area readers and the
+ * operations for each index field, and chooses the fence; each part gets what it needs
+ * through its constructor. Any failure to set up generated code leaves the process in
+ * portable mode, with the reason in {@link #modeReason()}.
+ *
+ * <p>Hot paths do not call this class: they read {@link JitConstants}, whose
+ * {@code static final} fields the JIT folds.
+ */
+public final class RseqRuntime {
+
+    private final Platform platform;
+    private final Settings settings;
+    private final Optional<Backend> backend;
+    private final boolean rseqMode;
+    private final String modeReason;
+    private final RegistrationStrategy strategy;
+    private final OwnRegistrar own;
+    private final AreaLocation location;
+    private final ThreadRegistrations registrations;
+    private final AreaReaders readers;
+    private final Fences fences;
+    private final FallbackStats stats = new FallbackStats();
+    /** Address of the 64-bit abort counter generated code increments (0 in portable mode). */
+    private final long abortCounter;
+    private final OperationSet cpuIdOps;
+    private final OperationSet mmCidOps;
+
+    /** Builds the runtime for {@code platform} and {@code settings}. */
+    public RseqRuntime(Platform platform, Settings settings) {
+        this.platform = platform;
+        this.settings = settings;
+        this.backend = Backends.forArch(platform.arch());
+        String why = settings.mode() == Settings.Mode.FALLBACK
+                ? "forced by -D" + Settings.MODE + "=fallback" : unavailableReason(platform, backend);
+        RegistrationStrategy strat = RegistrationStrategy.NONE;
+        OwnRegistrar ownReg = null;
+        AreaLocation loc = null;
+        AreaReaders rd = null;
+        OperationSet cpuOps = null, cidOps = null;
+        long counter = 0;
+        if (why == null) {
+            Backend b = backend.orElseThrow();
+            try {
+                if (platform.glibc().registered()) {
+                    strat = RegistrationStrategy.GLIBC;
+                    loc = new AreaLocation.ThreadPointerOffset(platform.glibc().offset());
+                } else {
+                    strat = RegistrationStrategy.OWN;
+                    ownReg = new OwnRegistrar(b, platform.featureSize(), platform.rseqAlign());
+                    loc = ownReg.location();
+                }
+                counter = Libc.mmapAnonymous(4096, Libc.PROT_READ | Libc.PROT_WRITE, false);
+                cpuOps = OperationSet.generate(b, loc, config(IndexField.CPU_ID, 0, 0, counter));
+                if (platform.mmCidUsable()) {
+                    cidOps = OperationSet.generate(b, loc, config(IndexField.MM_CID, 0, 0, counter));
+                }
+                rd = AreaReaders.generate(b, loc);
+                why = strat == RegistrationStrategy.GLIBC
+                        ? "kernel rseq present, glibc registered every thread, code generated for "
+                        + platform.arch().displayName()
+                        : "kernel rseq present, glibc did not register: rseq4j registers threads itself, code generated for "
+                        + platform.arch().displayName();
+            } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+                why = "setting up rseq failed (" + e + "); using the portable mode";
+                strat = RegistrationStrategy.NONE;
+                ownReg = null;
+                loc = null;
+                rd = null;
+                cpuOps = null;
+                cidOps = null;
+            }
+        }
+        this.rseqMode = cpuOps != null;
+        this.modeReason = why;
+        this.strategy = strat;
+        this.own = ownReg;
+        this.location = loc;
+        this.readers = rd;
+        this.abortCounter = rseqMode ? counter : 0;
+        this.cpuIdOps = cpuOps;
+        this.mmCidOps = cidOps;
+        this.registrations = new ThreadRegistrations(strat, platform.glibc().registered(), ownReg, rd);
+        this.fences = new Fences(platform, rseqMode, settings.fence() == Settings.FenceChoice.AFFINITY);
+    }
+
+    /** Why rseq mode is impossible here, or null when it is possible. */
+    private static String unavailableReason(Platform p, Optional<Backend> backend) {
+        if (!p.linux()) {
+            return "not Linux: rseq is a Linux system call";
+        }
+        return switch (p.probe()) {
+            case ABSENT -> "the kernel has no rseq system call (ENOSYS; Linux 4.18+ has it)";
+            case DENIED -> "rseq is denied (EPERM): a seccomp filter or container policy blocks it";
+            case UNKNOWN -> "the rseq probe gave an unexpected answer";
+            case PRESENT -> backend.isPresent() ? null
+                    : "rseq4j cannot generate code for " + p.arch().displayName() + " yet";
+        };
+    }
+
+    /** The generator configuration for this process's settings. */
+    public GeneratorConfig config(IndexField field, int delayPoint, long delayLoops, long abortCounterAddress) {
+        return new GeneratorConfig(field, SliceLayout.STRIDE_SHIFT, settings.maxAttempts(), delayPoint, delayLoops,
+                abortCounterAddress, platform.sliceCount());
+    }
+
+    /**
+     * Generates a separate set of operations with an injected delay loop (for the stress
+     * harness), counting aborts in this process's counter.
+     *
+     * @throws IllegalStateException in portable mode
+     */
+    public OperationSet generateWithDelay(IndexField field, int delayPoint, long delayLoops) {
+        if (!rseqMode) {
+            throw new IllegalStateException("delay loops exist only in rseq mode: " + modeReason);
+        }
+        return OperationSet.generate(backend.orElseThrow(), location, config(field, delayPoint, delayLoops, abortCounter));
+    }
+
+    public Platform platform() {
+        return platform;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Whether rseq4j generates code for this machine's architecture. */
+    public boolean hasCodeGenerator() {
+        return backend.isPresent();
+    }
+
+    public boolean rseqMode() {
+        return rseqMode;
+    }
+
+    /** In words, why rseq or portable mode. */
+    public String modeReason() {
+        return modeReason;
+    }
+
+    public RegistrationStrategy strategy() {
+        return strategy;
+    }
+
+    public ThreadRegistrations registrations() {
+        return registrations;
+    }
+
+    /** The area readers, or null in portable mode. */
+    public AreaReaders readers() {
+        return readers;
+    }
+
+    public Fences fences() {
+        return fences;
+    }
+
+    public FallbackStats stats() {
+        return stats;
+    }
+
+    public int maxAttempts() {
+        return settings.maxAttempts();
+    }
+
+    /** Operations for an index field, or null in portable mode (or mm_cid unsupported). */
+    public OperationSet operations(IndexField field) {
+        return field == IndexField.CPU_ID ? cpuIdOps : mmCidOps;
+    }
+
+    /** Aborts counted by generated code so far. */
+    public long aborts() {
+        if (abortCounter == 0) {
+            return 0;
+        }
+        return MemorySegment.ofAddress(abortCounter).reinterpret(8).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    /** Whether the kernel has the rseq system call. */
+    public boolean kernelRseq() {
+        return platform.probe() == KernelRseq.Probe.PRESENT;
+    }
+}

@@ -1,0 +1,40 @@
+package io.github.rseq4j.stress;
+
+/** Every operation adds 1 to a per-CPU counter; the counters must sum to threads x reps. */
+final class IncrementScenario extends Scenario {
+    private long counter;
+
+    IncrementScenario(Run run) {
+        super(run);
+    }
+
+    @Override
+    void setUp() {
+        counter = allocate(8, 8);
+    }
+
+    @Override
+    long expected() {
+        return (long) run.config.threads() * run.config.reps();
+    }
+
+    @Override
+    void operate(Worker w, int rep) {
+        w.pauseIfDue(rep);
+        long r = w.add(counter, 1);
+        if (r < 0 || r >= m.slices()) {
+            throw run.abort("worker " + w.index + ": add returned " + r + " (it always completes on a slice)");
+        }
+    }
+
+    @Override
+    Verdict verify() {
+        long s = 0;
+        for (int i = 0; i < m.slices(); i++) {
+            s += get(i, counter);
+        }
+        return Verdict.builder()
+                .check(s == expected(), "counter sum " + s + " != " + expected())
+                .build(s);
+    }
+}

@@ -1,0 +1,105 @@
+package io.github.rseq4j.stress;
+
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * What the threads of one stress run share: the configuration, the memory and the
+ * operations, the deadline, the failure list and progress counts.
+ */
+final class Run {
+    final StressConfig config;
+    final SliceMemory memory;
+    /** The operations of this run (with delay loops when the run has them). */
+    final SliceOps ops;
+    /** Whether operations run as rseq critical sections in this process. */
+    final boolean rseq;
+    /** Nanos per iteration of an injected delay loop, or 0 when the run has no delay. */
+    final double delayNanos;
+    /** Operations completed per worker (lazy writes by the owner, read for progress). */
+    final AtomicLongArray done;
+    private final long deadline;
+    private final List<String> failures = new ArrayList<>();
+    private volatile boolean failed;
+    private volatile boolean workersDone;
+    /** Counted down by the background loop once it is ready for the workers to start. */
+    final CountDownLatch backgroundReady = new CountDownLatch(1);
+
+    Run(StressConfig config, SliceMemory memory, SliceOps ops, boolean rseq, double delayNanos, long deadline) {
+        this.config = config;
+        this.memory = memory;
+        this.ops = ops;
+        this.rseq = rseq;
+        this.delayNanos = delayNanos;
+        this.deadline = deadline;
+        this.done = new AtomicLongArray(config.threads());
+    }
+
+    /** Throws {@link StressAbort} when the run has failed or its deadline passed. */
+    void check() {
+        if (failed || System.nanoTime() - deadline > 0) {
+            throw StressAbort.INSTANCE;
+        }
+    }
+
+    /** Whether the run has failed or its deadline passed: loops should end. */
+    boolean stopping() {
+        return failed || System.nanoTime() - deadline > 0;
+    }
+
+    boolean timedOut() {
+        return System.nanoTime() - deadline > 0;
+    }
+
+    long deadline() {
+        return deadline;
+    }
+
+    /** Records a failure; every loop of the run then stops. */
+    void fail(String problem) {
+        synchronized (failures) {
+            if (failures.size() < 20) {
+                failures.add(problem);
+            }
+        }
+        failed = true;
+    }
+
+    /** Fails the run with {@code problem} and unwinds the calling loop. */
+    RuntimeException abort(String problem) {
+        fail(problem);
+        return StressAbort.INSTANCE;
+    }
+
+    List<String> failures() {
+        synchronized (failures) {
+            return List.copyOf(failures);
+        }
+    }
+
+    boolean failed() {
+        return failed;
+    }
+
+    void markWorkersDone() {
+        workersDone = true;
+    }
+
+    /** Whether every worker has ended (the background loop then finishes its work). */
+    boolean workersDone() {
+        return workersDone;
+    }
+
+    long operationsDone() {
+        long s = 0;
+        for (int i = 0; i < done.length(); i++) {
+            s += done.get(i);
+        }
+        return s;
+    }
+}

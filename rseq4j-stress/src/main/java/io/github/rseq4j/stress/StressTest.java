@@ -1,0 +1,47 @@
+package io.github.rseq4j.stress;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The stress scenarios, named as on the command line. */
+public enum StressTest {
+    /** Every operation adds 1 to a per-CPU counter. */
+    INCREMENT,
+    /** A per-CPU spin lock guards a non-atomic increment of a per-CPU counter. */
+    SPINLOCK,
+    /** Pop and push back nodes of per-CPU lists; nodes are conserved. */
+    LIST,
+    /** Pop and push back nodes of bounded per-CPU array buffers; nodes are conserved. */
+    BUFFER,
+    /** Producers copy records into per-CPU rings while one consumer drains them. */
+    MEMCPY,
+    /** A manager flips an active-list selector and fences; the inactive list must not change. */
+    MEMBARRIER;
+
+    /** The command-line word ({@code increment}, ...). */
+    public String word() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The scenario named {@code word} (case-insensitive).
+     *
+     * @throws IllegalArgumentException naming the valid words
+     */
+    public static StressTest parse(String word) {
+        if (word != null) {
+            for (StressTest t : values()) {
+                if (t.word().equalsIgnoreCase(word.strip())) {
+                    return t;
+                }
+            }
+        }
+        throw new IllegalArgumentException("unknown stress test '" + word + "': use one of " + words());
+    }
+
+    /** The valid words, separated by '|'. */
+    public static String words() {
+        return Arrays.stream(values()).map(StressTest::word).collect(Collectors.joining("|"));
+    }
+}
