@@ -72,6 +72,42 @@ class BenchCommandTest {
         Map<?, ?> atomic = results.stream().map(x -> (Map<?, ?>) x)
                 .filter(x -> "AtomicLong".equals(x.get("name"))).findFirst().orElseThrow();
         assertEquals(1.0, number(atomic.get("ratio")), 1e-9);
+        // each rseq4j row against the fastest alternative: AtomicLong or LongAdder, never the control row
+        assertEquals("alternative", atomic.get("kind"));
+        for (Object x : results) {
+            Map<?, ?> row = (Map<?, ?>) x;
+            if ("rseq4j".equals(row.get("kind"))) {
+                assertTrue(List.of("win", "loss", "same").contains(row.get("verdict")), row::toString);
+                assertTrue(number(row.get("ratio_vs_best")) > 0, row::toString);
+                assertInstanceOf(String.class, row.get("vs_best"));
+                if ("counter".equals(row.get("topic"))) {
+                    String best = String.valueOf(row.get("best_alternative")).replace(" (virtual)", "");
+                    assertTrue(List.of("AtomicLong", "LongAdder").contains(best), row::toString);
+                }
+            }
+        }
+        assertInstanceOf(Map.class, root.get("summary"));
+    }
+
+    @Test
+    void ringTopicHasAgronaAsAnAlternativeWithItsCountChecked() {
+        Object[] r = run("bench", "--quick", "--json", "--only", "ring", "--runs", "1");
+        assertEquals(0, r[0], () -> "stdout: " + r[1] + "\nstderr: " + r[2]);
+        Map<?, ?> root = assertInstanceOf(Map.class, MiniJson.parse((String) r[1]));
+        List<?> results = assertInstanceOf(List.class, root.get("results"));
+        for (long threads : new long[] {1, 2}) {
+            for (String name : List.of("PerCpuRingBuffer", "Agrona ManyToOneRingBuffer", "ConcurrentLinkedQueue")) {
+                Map<?, ?> row = results.stream().map(x -> (Map<?, ?>) x)
+                        .filter(x -> name.equals(x.get("name")) && Long.valueOf(threads).equals(x.get("threads")))
+                        .findFirst().orElseThrow(() -> new AssertionError("no row " + name + " x" + threads));
+                assertEquals("ok", row.get("check"), name + " x" + threads + ": records lost");
+                assertEquals(name.equals("PerCpuRingBuffer") ? "rseq4j" : "alternative", row.get("kind"));
+                if (name.equals("PerCpuRingBuffer")) {
+                    assertTrue(List.of("Agrona ManyToOneRingBuffer", "ConcurrentLinkedQueue")
+                            .contains(row.get("best_alternative")), row::toString);
+                }
+            }
+        }
     }
 
     @Test
@@ -81,8 +117,9 @@ class BenchCommandTest {
                 "--html", file.toString());
         assertEquals(0, r[0], () -> "stdout: " + r[1] + "\nstderr: " + r[2]);
         String table = (String) r[1];
-        assertTrue(table.contains("rseq4j add") && table.contains("vs base") && table.contains("bytes per counter"),
-                table);
+        // "vs base" (a bare time ratio) became "vs best alternative" (in words)
+        assertTrue(table.contains("rseq4j add") && table.contains("vs best alternative")
+                && table.contains("bytes per counter") && table.contains("summary"), table);
         assertTrue(Files.exists(file));
         String html = Files.readString(file);
         assertTrue(html.startsWith("<!DOCTYPE html>"), html);

@@ -1,7 +1,6 @@
 package io.github.rseq4j.cli.bench;
 
 import io.github.rseq4j.PerCpuCounter;
-import io.github.rseq4j.Rseq;
 
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
@@ -75,13 +74,23 @@ public final class MemorySuite {
      * @param classes                  the histogram breakdown, largest first
      * @param detail                   a line of explanation (cells per LongAdder, ...)
      * @param check                    "ok" when every counter's sum was right
+     * @param kind                     rseq4j's counter or an alternative
+     * @param vsBest                   total bytes against the alternative with the fewest (see
+     *                                 {@link Comparisons#compareMemory}), or null
      */
     public record MemoryResult(String name, int counters, int overlappedPerThread, double retainedHeapPerCounter,
                                double histogramHeapPerCounter, double nativePerCounter, double totalPerCounter,
-                               List<ClassShare> classes, String detail, String check) {
+                               List<ClassShare> classes, String detail, String check, RowKind kind,
+                               Comparison vsBest) {
+
+        /** This row with its comparison. */
+        public MemoryResult withComparison(Comparison c) {
+            return new MemoryResult(name, counters, overlappedPerThread, retainedHeapPerCounter,
+                    histogramHeapPerCounter, nativePerCounter, totalPerCounter, classes, detail, check, kind, c);
+        }
     }
 
-    private record Kind(String name, Supplier<Object> factory, Hit hit, ToLongFunction<Object> sum,
+    private record Kind(String name, RowKind rowKind, Supplier<Object> factory, Hit hit, ToLongFunction<Object> sum,
                         long nativeBytes) {
     }
 
@@ -91,23 +100,27 @@ public final class MemorySuite {
         void hit(Object counter, int times);
     }
 
-    /** Runs the test for AtomicLong (reference), LongAdder and PerCpuCounter. */
-    public static List<MemoryResult> run(int counters, int overlapped) {
-        int slices = 1 + Rseq.status().possibleCpus().stream().mapToInt(Integer::intValue).max().orElse(0);
+    /**
+     * Runs the test for AtomicLong, LongAdder (the alternatives) and PerCpuCounter.
+     *
+     * @param slices per-CPU slices of rseq4j's memory: highest possible CPU + 1 (see
+     *               {@link MachineFacts#slices()})
+     */
+    public static List<MemoryResult> run(int counters, int overlapped, int slices) {
         List<Kind> kinds = List.of(
-                new Kind("AtomicLong", AtomicLong::new, (c, k) -> {
+                new Kind("AtomicLong", RowKind.ALTERNATIVE, AtomicLong::new, (c, k) -> {
                     AtomicLong a = (AtomicLong) c;
                     for (int i = 0; i < k; i++) {
                         a.getAndIncrement();
                     }
                 }, c -> ((AtomicLong) c).get(), 0),
-                new Kind("LongAdder", LongAdder::new, (c, k) -> {
+                new Kind("LongAdder", RowKind.ALTERNATIVE, LongAdder::new, (c, k) -> {
                     LongAdder a = (LongAdder) c;
                     for (int i = 0; i < k; i++) {
                         a.increment();
                     }
                 }, c -> ((LongAdder) c).sum(), 0),
-                new Kind("rseq4j counter", PerCpuCounter::new, (c, k) -> {
+                new Kind("rseq4j counter", RowKind.RSEQ4J, PerCpuCounter::new, (c, k) -> {
                     PerCpuCounter a = (PerCpuCounter) c;
                     for (int i = 0; i < k; i++) {
                         a.increment();
@@ -176,7 +189,7 @@ public final class MemorySuite {
         }
         return new MemoryResult(kind.name, n, overlapped, retained, histBytes, kind.nativeBytes,
                 retained + kind.nativeBytes, classes, detail,
-                bad == 0 ? "ok" : bad + " counters had a wrong sum");
+                bad == 0 ? "ok" : bad + " counters had a wrong sum", kind.rowKind, null);
     }
 
     private static ClassShare find(List<ClassShare> classes, String name) {

@@ -10,10 +10,15 @@ import io.github.rseq4j.Lease;
 import io.github.rseq4j.PerCpuPool;
 import io.github.rseq4j.PerCpuRingBuffer;
 import io.github.rseq4j.Rseq;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -26,6 +31,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The cases of {@code rseq4j bench}, by topic. Every workload builds fresh shared state;
  * every loop is its own lambda, so the JIT compiles each operation's loop separately.
+ * Every case says what it is ({@link RowKind}): an rseq4j operation, an alternative from
+ * the JDK or a library (the report compares each rseq4j row with the fastest of these), or
+ * a control row. One alternative per group is also marked as its fixed reference, for the
+ * JSON {@code baseline} and {@code ratio} fields only.
  */
 public final class Suites {
     private Suites() {
@@ -49,53 +58,56 @@ public final class Suites {
         if (topics.contains("counter")) {
             for (boolean virtual : new boolean[] {false, true}) {
                 for (int t : COUNTER_THREADS) {
-                    all.add(new BenchCase("counter", "counter", "rseq4j add", t, virtual, false, Suites::rseqAdd));
-                    all.add(new BenchCase("counter", "counter", "rseq4j counter", t, virtual, false, Suites::rseqCounter));
-                    all.add(new BenchCase("counter", "counter", "AtomicLong", t, virtual, true, Suites::atomicLong));
-                    all.add(new BenchCase("counter", "counter", "LongAdder", t, virtual, false, Suites::longAdder));
+                    all.add(BenchCase.rseq4j("counter", "counter", "rseq4j add", t, virtual, Suites::rseqAdd));
+                    all.add(BenchCase.rseq4j("counter", "counter", "rseq4j counter", t, virtual,
+                            Suites::rseqCounter));
+                    all.add(BenchCase.alternative("counter", "counter", "AtomicLong", t, virtual, Suites::atomicLong)
+                            .asReference());
+                    all.add(BenchCase.alternative("counter", "counter", "LongAdder", t, virtual, Suites::longAdder));
                     if (!virtual) {
-                        all.add(new BenchCase("counter", "counter", CONTROL, t, false, false, Suites::unsharedAtomic));
+                        all.add(BenchCase.control("counter", "counter", CONTROL, t, false, Suites::unsharedAtomic));
                     }
                 }
             }
         }
         if (topics.contains("cpu")) {
             for (int t : SMALL_THREADS) {
-                all.add(new BenchCase("cpu", "cpu", "Rseq.currentCpu()", t, false, false, Suites::currentCpu));
+                all.add(BenchCase.rseq4j("cpu", "cpu", "Rseq.currentCpu()", t, false, Suites::currentCpu));
                 if (NativeCpu.available()) {
-                    all.add(new BenchCase("cpu", "cpu", "sched_getcpu() critical", t, false, false,
+                    all.add(BenchCase.alternative("cpu", "cpu", "sched_getcpu() critical", t, false,
                             Suites::schedGetcpuCritical));
-                    all.add(new BenchCase("cpu", "cpu", "sched_getcpu()", t, false, true, Suites::schedGetcpu));
+                    all.add(BenchCase.alternative("cpu", "cpu", "sched_getcpu()", t, false, Suites::schedGetcpu)
+                            .asReference());
                 }
             }
         }
         if (topics.contains("pool")) {
             for (int t : SMALL_THREADS) {
-                all.add(new BenchCase("pool", "object pool", "PerCpuPool", t, false, false, Suites::perCpuPool));
-                all.add(new BenchCase("pool", "object pool", "PerCpuPool lease", t, false, false,
+                all.add(BenchCase.rseq4j("pool", "object pool", "PerCpuPool", t, false, Suites::perCpuPool));
+                all.add(BenchCase.rseq4j("pool", "object pool", "PerCpuPool lease", t, false,
                         Suites::perCpuPoolLease));
-                all.add(new BenchCase("pool", "object pool", "PerCpuList pop+push", t, false, false,
-                        Suites::listPool));
-                all.add(new BenchCase("pool", "object pool", "ArrayBlockingQueue pool", t, false, false,
+                all.add(BenchCase.rseq4j("pool", "object pool", "PerCpuList pop+push", t, false, Suites::listPool));
+                all.add(BenchCase.alternative("pool", "object pool", "ArrayBlockingQueue pool", t, false,
                         () -> queuePool(new ArrayBlockingQueue<>(POOL_CAPACITY))));
-                all.add(new BenchCase("pool", "object pool", "ConcurrentLinkedQueue pool", t, false, true,
-                        () -> queuePool(new ConcurrentLinkedQueue<>())));
+                all.add(BenchCase.alternative("pool", "object pool", "ConcurrentLinkedQueue pool", t, false,
+                        () -> queuePool(new ConcurrentLinkedQueue<>())).asReference());
             }
             for (int t : SMALL_THREADS) {
-                all.add(new BenchCase("pool", "buffer pool", "PerCpuBufferPool", t, false, false,
+                all.add(BenchCase.rseq4j("pool", "buffer pool", "PerCpuBufferPool", t, false,
                         Suites::perCpuBufferPool));
-                all.add(new BenchCase("pool", "buffer pool", "ArrayBlockingQueue buffer pool", t, false, false,
+                all.add(BenchCase.alternative("pool", "buffer pool", "ArrayBlockingQueue buffer pool", t, false,
                         () -> bufferQueuePool(new ArrayBlockingQueue<>(POOL_CAPACITY))));
-                all.add(new BenchCase("pool", "buffer pool", "ConcurrentLinkedQueue buffer pool", t, false, true,
-                        () -> bufferQueuePool(new ConcurrentLinkedQueue<>())));
+                all.add(BenchCase.alternative("pool", "buffer pool", "ConcurrentLinkedQueue buffer pool", t, false,
+                        () -> bufferQueuePool(new ConcurrentLinkedQueue<>())).asReference());
             }
         }
         if (topics.contains("ring")) {
             for (int t : SMALL_THREADS) {
-                all.add(new BenchCase("ring", "ring write", "PerCpuRingBuffer", t, false, false,
+                all.add(BenchCase.rseq4j("ring", "ring write", "PerCpuRingBuffer", t, false,
                         Suites::perCpuRingBufferBursts));
-                all.add(new BenchCase("ring", "ring write", "ConcurrentLinkedQueue", t, false, true,
-                        Suites::queueBursts));
+                all.add(BenchCase.alternative("ring", "ring write", AGRONA, t, false, Suites::agronaBursts));
+                all.add(BenchCase.alternative("ring", "ring write", "ConcurrentLinkedQueue", t, false,
+                        Suites::queueBursts).asReference());
             }
         }
         return all;
@@ -434,6 +446,71 @@ public final class Suites {
                             // yield now and then: a loop of only critical downcalls and
                             // spins gets no safepoint poll from C2, and would hold off
                             // every safepoint (GC) for as long as it spins
+                            if ((++full & 63) == 0) {
+                                Thread.yield();
+                            } else {
+                                Thread.onSpinWait();
+                            }
+                        }
+                    }
+                    if (full != 0) {
+                        fullRetries.add(full);
+                    }
+                    return full;
+                };
+            }
+        };
+    }
+
+    /** The Agrona row's name. */
+    static final String AGRONA = "Agrona ManyToOneRingBuffer";
+
+    /**
+     * Agrona's ring: 1 MiB, i.e. the total capacity the per-CPU rings have on 2 CPUs (as in
+     * rseq4j-bench's RingBufferBenchmark); a burst of 2 writers is 2 x 2,048 x 72 bytes
+     * (8-byte header + 64), about 288 KiB.
+     */
+    static final int AGRONA_CAPACITY = 1 << 20;
+
+    /** The message type of the Agrona row's records (any positive value). */
+    static final int AGRONA_MSG_TYPE = 1;
+
+    /**
+     * Agrona's {@link ManyToOneRingBuffer} (a CAS on a shared tail) over a direct buffer:
+     * writers write the same 64-byte record as the other rows; between bursts, worker 0
+     * drains it, as the other rows' consumer does. Agrona 2.x needs
+     * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} (the rseq4j.jar
+     * manifest and the tests give it); without it this row fails and says so.
+     */
+    static Workload agronaBursts() {
+        if (!Object.class.getModule().isExported("jdk.internal.misc", Suites.class.getModule())) {
+            throw new IllegalStateException("Agrona 2.x needs the JVM option --add-exports "
+                    + "java.base/jdk.internal.misc=ALL-UNNAMED (run the rseq4j.jar with java -jar: its manifest "
+                    + "has it)");
+        }
+        ManyToOneRingBuffer ring = new ManyToOneRingBuffer(new UnsafeBuffer(
+                ByteBuffer.allocateDirect(AGRONA_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH)));
+        return new Bursts() {
+            long bytes;
+
+            @Override
+            public void betweenBursts() {
+                // read() stops at the end of the buffer: read on until nothing is left
+                MessageHandler handler = (msgTypeId, buffer, index, length) -> bytes += buffer.getByte(index) + length;
+                for (int n; (n = ring.read(handler)) > 0; ) {
+                    consumed += n;
+                }
+            }
+
+            @Override
+            public Loop newLoop(int index) {
+                UnsafeBuffer record = new UnsafeBuffer(new byte[RECORD]);
+                record.setMemory(0, RECORD, (byte) index);
+                return n -> {
+                    long full = 0;
+                    for (long i = 0; i < n; i++) {
+                        while (!ring.write(AGRONA_MSG_TYPE, record, 0, RECORD)) {
+                            // as the PerCpuRingBuffer row: spin, and yield now and then
                             if ((++full & 63) == 0) {
                                 Thread.yield();
                             } else {
