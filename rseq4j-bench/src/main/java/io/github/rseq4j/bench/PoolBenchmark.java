@@ -1,6 +1,7 @@
 package io.github.rseq4j.bench;
 
 import io.github.rseq4j.PerCpuBufferPool;
+import io.github.rseq4j.Lease;
 import io.github.rseq4j.PerCpuPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -106,7 +107,7 @@ public abstract class PoolBenchmark {
 
     @Benchmark
     public long perCpuPool(Objects s) {
-        Pooled p = s.perCpu.acquireObject();
+        Pooled p = s.perCpu.acquire();
         long v = ++p.uses;
         s.perCpu.release(p);
         return v;
@@ -114,7 +115,7 @@ public abstract class PoolBenchmark {
 
     @Benchmark
     public long perCpuPoolLease(Objects s) {
-        try (PerCpuPool.Lease<Pooled> lease = s.perCpu.acquire()) {
+        try (Lease<Pooled> lease = s.perCpu.lease()) {
             return ++lease.get().uses;
         }
     }

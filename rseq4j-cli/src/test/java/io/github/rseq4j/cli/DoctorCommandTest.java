@@ -1,5 +1,6 @@
 package io.github.rseq4j.cli;
 
+import io.github.rseq4j.RegistrationKind;
 import io.github.rseq4j.RseqStatus;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -115,45 +116,18 @@ class DoctorCommandTest {
         assertTrue(((String) r[2]).contains("Usage"), (String) r[2]);
     }
 
-    /**
-     * A synthetic status; built by component name so that new RseqStatus fields (zero,
-     * false, "none" or empty by default) do not break this test.
-     */
+    /** A synthetic portable-mode status for {@code os}/{@code arch} and a kernel probe answer. */
     private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe) {
-        boolean present = probe.equals("present");
-        Map<String, Object> v = new HashMap<>();
-        v.put("os", os);
-        v.put("arch", arch);
-        v.put("codeGenerator", generator);
-        v.put("kernelRseq", present);
-        v.put("kernelProbe", probe);
-        v.put("featureSize", present ? 20 : 0);
-        v.put("rseqAlign", 32);
-        v.put("possibleCpus", List.of(0, 1, 2, 3, 6));
-        v.put("allowedCpus", List.of(0, 1));
-        v.put("mode", "fallback");
-        v.put("modeReason", "because \"reasons\"");
-        v.put("cpu", 1);
-        v.put("fallbacks", new RseqStatus.Fallbacks(0, 0, 0, 12, 0));
-        RecordComponent[] components = RseqStatus.class.getRecordComponents();
-        Class<?>[] types = new Class<?>[components.length];
-        Object[] args = new Object[components.length];
-        for (int k = 0; k < components.length; k++) {
-            Class<?> t = components[k].getType();
-            types[k] = t;
-            Object d = t == boolean.class ? Boolean.FALSE
-                    : t == int.class ? (Object) 0
-                    : t == long.class ? (Object) 0L
-                    : t == String.class ? "none"
-                    : t == List.class ? List.of()
-                    : null;
-            args[k] = v.getOrDefault(components[k].getName(), d);
-        }
-        try {
-            return RseqStatus.class.getDeclaredConstructor(types).newInstance(args);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        RseqStatus.KernelProbe p = RseqStatus.KernelProbe.valueOf(probe.toUpperCase(java.util.Locale.ROOT));
+        boolean present = p == RseqStatus.KernelProbe.PRESENT;
+        return new RseqStatus(RseqStatus.Mode.FALLBACK, "because \"reasons\"", os, arch, generator,
+                new RseqStatus.Kernel(present, p, present ? 20 : 0, 32, false, false, false),
+                new RseqStatus.Glibc(false, 0, 0),
+                RegistrationKind.NONE, RseqStatus.FenceKind.NONE, List.of(0, 1, 2, 3, 6),
+                new RseqStatus.ThreadState(RegistrationKind.NONE, 1, List.of(0, 1)),
+                new RseqStatus.Fallbacks(0, 0, 0, 12, 0),
+                new RseqStatus.Refusals(0, 0),
+                List.of());
     }
 
     @Test
@@ -174,7 +148,7 @@ class DoctorCommandTest {
     void jsonOfASyntheticStatus() {
         Map<?, ?> m = (Map<?, ?>) MiniJson.parse(
                 DoctorCommand.toJson(fallbackStatus("Linux", "x86_64", true, "denied")).toPrettyString());
-        assertEquals(RseqStatus.Mode.FALLBACK, m.get("mode"));
+        assertEquals("fallback", m.get("mode"));
         assertEquals("because \"reasons\"", m.get("mode_reason"));
         assertEquals(5L, m.get("possible_cpus"));
         assertEquals(List.of(0L, 1L, 2L, 3L, 6L), m.get("possible_cpu_list"));

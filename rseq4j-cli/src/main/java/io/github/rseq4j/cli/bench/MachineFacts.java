@@ -3,6 +3,7 @@ package io.github.rseq4j.cli.bench;
 import io.github.rseq4j.Rseq;
 import io.github.rseq4j.RseqStatus;
 
+import java.util.Locale;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +69,7 @@ public record MachineFacts(String cpuModel, int availableProcessors, int possibl
 
     /** An enum constant as the lower-case word reports print. */
     private static String word(Enum<?> e) {
-        return e.name().toLowerCase(java.util.Locale.ROOT);
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     /** The fallback counters now (cheap enough to read around every phase of a measurement). */

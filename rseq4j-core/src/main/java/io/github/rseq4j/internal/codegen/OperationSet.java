@@ -4,7 +4,7 @@ import io.github.rseq4j.internal.asm.AreaLocation;
 import io.github.rseq4j.internal.asm.Backend;
 import io.github.rseq4j.internal.asm.Label;
 import io.github.rseq4j.internal.asm.MacroAssembler;
-import io.github.rseq4j.internal.os.ExecutableMemory;
+import io.github.rseq4j.internal.asm.ExecutableMemory;
 
 import io.github.rseq4j.internal.os.Rethrow;
 

@@ -136,7 +136,7 @@ class FencesTest {
                 Duration.ofSeconds(90)).requireSuccess();
         System.out.println("affinity-fence child: " + r.value("outcome"));
         assumeTrue(r.value("mode").equals("RSEQ"), "the child has no rseq: nothing to fence\n" + r.describe());
-        assertEquals("affinity", r.value("fence"), r.describe());
+        assertEquals("AFFINITY", r.value("fence"), r.describe());
         assertEquals("0", r.value("violations"), r.describe());
         assertEquals(r.value("expected"), r.value("sum"), "exact total\n" + r.describe());
         assertTrue(Long.parseLong(r.value("rounds")) > 2, "the stopper made progress\n" + r.describe());

@@ -6,7 +6,7 @@ import io.github.rseq4j.internal.abi.AreaSlotLayout;
 import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.asm.CodeBuffer;
-import io.github.rseq4j.internal.os.ExecutableMemory;
+import io.github.rseq4j.internal.asm.ExecutableMemory;
 import io.github.rseq4j.internal.asm.Label;
 import io.github.rseq4j.internal.os.Libc;
 

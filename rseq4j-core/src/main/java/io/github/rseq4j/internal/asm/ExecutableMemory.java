@@ -1,8 +1,6 @@
-package io.github.rseq4j.internal.os;
+package io.github.rseq4j.internal.asm;
 
-import io.github.rseq4j.internal.asm.CodeBuffer;
-import io.github.rseq4j.internal.asm.Label;
-
+import io.github.rseq4j.internal.os.Libc;
 
 import java.lang.foreign.MemorySegment;
 
