@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.internal.codegen.AreaReaders;
+import io.github.rseq4j.internal.memory.AbortBudget;
 import io.github.rseq4j.internal.os.CpuSets;
 import io.github.rseq4j.internal.os.Libc;
 import io.github.rseq4j.internal.os.Platform;
@@ -53,7 +54,8 @@ public final class Rseq {
                 RseqStatus.FenceKind.valueOf(rt.fences().kind().name()),
                 p.possibleCpus(),
                 new RseqStatus.ThreadState(registration, cpu, allowed),
-                new RseqStatus.Fallbacks(st.notRegistered(), st.aborted(), st.stopped(), st.portable(), rt.aborts()),
+                new RseqStatus.Fallbacks(st.notRegistered(), st.aborted(), st.stopped(), st.portable(), rt.aborts(),
+                        AbortBudget.cuts(), AbortBudget.restores()),
                 new RseqStatus.Refusals(rt.registrations().refusals(), rt.registrations().lastRefusalErrno()),
                 rt.settings().problems());
     }

@@ -128,8 +128,13 @@ public record RseqStatus(Mode mode,
      * @param stopped       the slice was stopped by someone else
      * @param portable      operations run in portable mode (no rseq at all)
      * @param aborts        critical-section aborts seen by generated code (each retried)
+     * @param budgetCuts    times a thread whose operation exhausted its attempts was cut to one
+     *                      attempt per operation (so that an abort storm costs one aborted attempt
+     *                      per operation); it gets the full budget back after its sections commit again
+     * @param budgetRestores times a cut thread got its full budget back
      */
-    public record Fallbacks(long notRegistered, long aborted, long stopped, long portable, long aborts) {
+    public record Fallbacks(long notRegistered, long aborted, long stopped, long portable, long aborts,
+                            long budgetCuts, long budgetRestores) {
         /** Total operations that took a fallback path in rseq mode. */
         public long total() {
             return notRegistered + aborted + stopped;

@@ -158,7 +158,7 @@ class RseqTest {
 
     @Test
     void fallbackCountsAddUp() {
-        RseqStatus.Fallbacks c = new RseqStatus.Fallbacks(1, 20, 300, 4000, 50000);
+        RseqStatus.Fallbacks c = new RseqStatus.Fallbacks(1, 20, 300, 4000, 50000, 6, 7);
         assertEquals(321, c.total());
         RseqStatus.Fallbacks now = Rseq.status().fallbacks();
         assertTrue(now.notRegistered() >= 0 && now.aborted() >= 0 && now.stopped() >= 0 && now.portable() >= 0

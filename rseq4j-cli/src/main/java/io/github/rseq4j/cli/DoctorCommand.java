@@ -102,7 +102,9 @@ public final class DoctorCommand implements Callable<Integer> {
                         .put("aborted", f.aborted())
                         .put("stopped", f.stopped())
                         .put("portable", f.portable())
-                        .put("aborts", f.aborts()));
+                        .put("aborts", f.aborts())
+                        .put("attempt_budget_cuts", f.budgetCuts())
+                        .put("attempt_budget_restores", f.budgetRestores()));
     }
 
     /** An enum constant as the lower-case word the CLI prints. */
@@ -171,6 +173,8 @@ public final class DoctorCommand implements Callable<Integer> {
         row(sb, "stopped", Long.toString(f.stopped()));
         row(sb, "portable", Long.toString(f.portable()));
         row(sb, "aborts (retried)", Long.toString(f.aborts()));
+        row(sb, "budget cuts", f.budgetCuts() + " (threads cut to one attempt per operation after exhausting "
+                + "rseq4j.maxAttempts; " + f.budgetRestores() + " restored)");
 
         sb.append('\n');
         if (s.rseqMode()) {

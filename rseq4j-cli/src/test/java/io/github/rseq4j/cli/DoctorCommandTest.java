@@ -125,7 +125,7 @@ class DoctorCommandTest {
                 new RseqStatus.Glibc(false, 0, 0),
                 RegistrationKind.NONE, RseqStatus.FenceKind.NONE, List.of(0, 1, 2, 3, 6),
                 new RseqStatus.ThreadState(RegistrationKind.NONE, 1, List.of(0, 1)),
-                new RseqStatus.Fallbacks(0, 0, 0, 12, 0),
+                new RseqStatus.Fallbacks(0, 0, 0, 12, 0, 0, 0),
                 new RseqStatus.Refusals(0, 0),
                 List.of());
     }

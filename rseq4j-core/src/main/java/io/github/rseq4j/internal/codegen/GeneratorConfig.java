@@ -35,6 +35,11 @@ public record GeneratorConfig(IndexField indexField, int strideShift, int maxAtt
         }
     }
 
+    /** The same configuration with another attempt budget. */
+    public GeneratorConfig withMaxAttempts(int attempts) {
+        return new GeneratorConfig(indexField, strideShift, attempts, delayPoint, delayLoops, abortCounterAddress, slices);
+    }
+
     /** Number of delay points operations have. */
     public static final int DELAY_POINTS = 3;
 

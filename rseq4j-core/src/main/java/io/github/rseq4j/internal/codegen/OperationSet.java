@@ -30,11 +30,17 @@ import java.util.Map;
  * {@link MethodHandles#permuteArguments} (unused arguments dropped), so that Java code
  * calls every operation the same way and adding an operation changes no Java caller.
  *
+ * <p>Each operation is generated twice: with the configured attempt budget
+ * ({@link #invoke}), and with a budget of one attempt ({@link #invokeOnce}) for threads
+ * whose sections keep outliving their time slice (see {@code memory.AbortBudget}).
+ *
  * @param config      how the operations were generated
  * @param handles     the adapted handles, indexed by {@link PerCpuOperation#ordinal()}
+ * @param onceHandles the same operations with a budget of one attempt
  * @param codeAddress where the code was installed (never unmapped)
  */
-public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, long codeAddress) {
+public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, List<MethodHandle> onceHandles,
+                           long codeAddress) {
 
     /** The uniform Java type of every operation's handle. */
     public static final MethodType UNIFORM = MethodType.methodType(long.class,
@@ -42,7 +48,8 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, l
 
     public OperationSet {
         handles = List.copyOf(handles);
-        if (handles.size() != PerCpuOperation.values().length) {
+        onceHandles = List.copyOf(onceHandles);
+        if (handles.size() != PerCpuOperation.values().length || onceHandles.size() != handles.size()) {
             throw new IllegalArgumentException("one handle per operation expected");
         }
     }
@@ -50,11 +57,18 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, l
     /** Generates, installs and binds every operation for {@code config}. */
     public static OperationSet generate(Backend backend, AreaLocation location, GeneratorConfig config) {
         MacroAssembler a = backend.newAssembler(location);
+        GeneratorConfig once = config.withMaxAttempts(1);
         Map<PerCpuOperation, Label> entries = new EnumMap<>(PerCpuOperation.class);
+        Map<PerCpuOperation, Label> onceEntries = new EnumMap<>(PerCpuOperation.class);
         for (PerCpuOperation op : PerCpuOperation.values()) {
             entries.put(op, CriticalSectionGenerator.emit(a, op, config));
+            onceEntries.put(op, config.maxAttempts() == 1 ? entries.get(op) : CriticalSectionGenerator.emit(a, op, once));
         }
         ExecutableMemory.Block block = ExecutableMemory.install(a.buffer());
+        return new OperationSet(config, bind(block, entries), bind(block, onceEntries), block.address());
+    }
+
+    private static List<MethodHandle> bind(ExecutableMemory.Block block, Map<PerCpuOperation, Label> entries) {
         Linker linker = Linker.nativeLinker();
         List<MethodHandle> handles = new ArrayList<>();
         for (PerCpuOperation op : PerCpuOperation.values()) {
@@ -62,7 +76,7 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, l
                     Linker.Option.critical(op.hasSource()));
             handles.add(MethodHandles.permuteArguments(nativeHandle, UNIFORM, op.uniformReorder()));
         }
-        return new OperationSet(config, handles, block.address());
+        return handles;
     }
 
     /**
@@ -72,6 +86,15 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, l
     public long invoke(PerCpuOperation op, long base, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         try {
             return (long) handles.get(op.ordinal()).invokeExact(base, a1, a2, a3, a4, a5, src);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /** As {@link #invoke}, with a budget of one attempt: ABORTED after the first abort. */
+    public long invokeOnce(PerCpuOperation op, long base, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
+        try {
+            return (long) onceHandles.get(op.ordinal()).invokeExact(base, a1, a2, a3, a4, a5, src);
         } catch (Throwable t) {
             throw Rethrow.unchecked(t);
         }

@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.codegen;
 
+import io.github.rseq4j.internal.abi.BoundedStackLayout;
 import io.github.rseq4j.internal.abi.OpResult;
 import io.github.rseq4j.internal.abi.RingFormat;
 import io.github.rseq4j.internal.abi.SliceLayout;
@@ -170,6 +171,70 @@ public enum PerCpuOperation implements OperationTemplate {
     },
 
     /**
+     * boundedPush(base, stackOff, value, capacity): if count == capacity fail with FULL;
+     * entries[count] = value (a speculative store to free space), then count + 1 is the
+     * commit, with release ordering. Returns the index. One section decides fullness and
+     * publishes the value, so a pool's release is one downcall.
+     */
+    BOUNDED_PUSH(2, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg count = cs.temp(0), at = cs.temp(1);
+            a.load(count, cs.slice(), cs.arg(1), BoundedStackLayout.COUNT);
+            a.branch(Cond.GE_UNSIGNED, count, cs.arg(3), cs.fail(OpResult.FULL));
+            entryOffset(a, at, count, cs.arg(1));
+            a.store(cs.slice(), at, BoundedStackLayout.ENTRIES, cs.arg(2));
+            a.addImm(count, 1);
+            cs.commit(cs.slice(), cs.arg(1), BoundedStackLayout.COUNT, count, Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off, long value, long capacity, long a4, long a5,
+                                   MemorySegment src) {
+            long at = at(index, off);
+            long count = w.get(JAVA_LONG, at + BoundedStackLayout.COUNT);
+            if (Long.compareUnsigned(count, capacity) >= 0) {
+                return OpResult.FULL;
+            }
+            w.set(JAVA_LONG, at + BoundedStackLayout.ENTRIES + 8 * count, value);
+            w.set(JAVA_LONG, at + BoundedStackLayout.COUNT, count + 1);
+            return index;
+        }
+    },
+
+    /**
+     * boundedPop(base, stackOff): if count == 0 fail with EMPTY; count - 1 is the commit.
+     * Returns entries[count - 1] (values are non-negative). Reads only before the commit.
+     */
+    BOUNDED_POP(3, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg count = cs.temp(0), at = cs.temp(1), value = cs.temp(2);
+            a.load(count, cs.slice(), cs.arg(1), BoundedStackLayout.COUNT);
+            a.branchImm(Cond.EQ, count, 0, cs.fail(OpResult.EMPTY));
+            a.addImm(count, -1);
+            entryOffset(a, at, count, cs.arg(1));
+            a.load(value, cs.slice(), at, BoundedStackLayout.ENTRIES);
+            cs.commit(cs.slice(), cs.arg(1), BoundedStackLayout.COUNT, count, Ordering.RELAXED);
+            cs.result(value);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long off, long a2, long a3, long a4, long a5,
+                                   MemorySegment src) {
+            long at = at(index, off);
+            long count = w.get(JAVA_LONG, at + BoundedStackLayout.COUNT);
+            if (count == 0) {
+                return OpResult.EMPTY;
+            }
+            w.set(JAVA_LONG, at + BoundedStackLayout.COUNT, count - 1);
+            return w.get(JAVA_LONG, at + BoundedStackLayout.ENTRIES + 8 * (count - 1));
+        }
+    },
+
+    /**
      * ringWrite(base, ringOff, src, len): appends one record (8-byte length, then len
      * bytes, padded to 8) to the ring at ringOff, or fails with FULL when it has no room.
      * The copy goes to free space only, so it is safe to redo; the commit publishes the
@@ -317,6 +382,13 @@ public enum PerCpuOperation implements OperationTemplate {
     /** The 8-byte word at an address rseq4j owns (a list node's link). */
     private static MemorySegment word(long address) {
         return MemorySegment.ofAddress(address).reinterpret(8);
+    }
+
+    /** dst = stackOff + 8 * i: where entry i of a bounded stack lies (minus ENTRIES), relative to the slice. */
+    private static void entryOffset(MacroAssembler a, Reg dst, Reg i, Reg stackOff) {
+        a.mov(dst, i);
+        a.shlImm(dst, 3);
+        a.add(dst, stackOff);
     }
 
     /** Body of both compare-and-store variants. */

@@ -75,6 +75,12 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
         if (s == null) {
             return onStoppedSlice(op, m, fallbackReason, a1, a2, a3, a4, a5, src);
         }
+        if (AbortBudget.anyCut()) {
+            AbortBudget.Cut cut = AbortBudget.current();
+            if (cut != null) {
+                return runCut(cut, op, s, m, a1, a2, a3, a4, a5, src);
+            }
+        }
         long r = s.invoke(op, m.base(), a1, a2, a3, a4, a5, src);
         if (OpResult.decided(r)) {
             return r;
@@ -84,6 +90,30 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
             if (OpResult.decided(r)) {
                 return r;
             }
+        }
+        if (r == OpResult.ABORTED) {
+            AbortBudget.exhausted();
+        }
+        return onStoppedSlice(op, m, r, a1, a2, a3, a4, a5, src);
+    }
+
+    /** {@link #run} for a thread whose attempt budget is cut to one (see {@link AbortBudget}). */
+    private static long runCut(AbortBudget.Cut cut, PerCpuOperation op, OperationSet s, SliceMemory m,
+                               long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
+        long r = s.invokeOnce(op, m.base(), a1, a2, a3, a4, a5, src);
+        if (OpResult.decided(r)) {
+            AbortBudget.decided(cut);
+            return r;
+        }
+        if (r == OpResult.NOT_REGISTERED && JitConstants.RUNTIME.registrations().ensureRegistered()) {
+            r = s.invokeOnce(op, m.base(), a1, a2, a3, a4, a5, src);
+            if (OpResult.decided(r)) {
+                AbortBudget.decided(cut);
+                return r;
+            }
+        }
+        if (r == OpResult.ABORTED) {
+            AbortBudget.abortedAgain(cut);
         }
         return onStoppedSlice(op, m, r, a1, a2, a3, a4, a5, src);
     }

@@ -1,57 +1,61 @@
 package io.github.rseq4j.internal.structures;
 
+import io.github.rseq4j.internal.abi.BoundedStackLayout;
 import io.github.rseq4j.internal.abi.IndexField;
-import io.github.rseq4j.internal.memory.SliceList;
+import io.github.rseq4j.internal.abi.OpResult;
+import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 
-
-import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The engine of {@code PerCpuPool} and {@code PerCpuBufferPool}: a pool of slot numbers
- * {@code 0 <= slot < capacity} with a per-CPU cache, a shared depot, and lazy first use.
- * What a slot stands for (an object, a buffer) is the caller's business.
+ * {@code 0 <= slot < capacity} with a per-CPU cache, a shared depot, lazy first use and
+ * a FIFO hand-off to waiters. What a slot stands for (an object, a buffer) is the
+ * caller's business.
  *
  * <p>Implementation notes.
  * <ul>
- * <li>Per-CPU cache: a {@link SliceList} (rseq push and ABA-free pop on the caller's CPU,
- *     no atomic instruction) of nodes whose 8-byte payload is the slot number. Each slot
- *     has one node, made the first time the slot is released, so a slot is in at most one
- *     place at a time.</li>
- * <li>Per-CPU count: a word per CPU in the same per-CPU memory, +1 after a push and -1
- *     after a pop (each a critical section of its own, on the CPU the thread is on at that
- *     moment). The two are not one critical section, so a thread migrated between them
- *     moves one unit of count to the wrong CPU: the counts are a heuristic for "this CPU's
- *     cache is full" and for choosing where to steal from, never trusted for correctness.
- *     Drift is repaired where it matters: {@link #rebalance()} counts every slice exactly
- *     (under stop), and a spill that finds fewer nodes than the count claimed recounts its
- *     slice. Whether a slice is empty is read from its list head, never from its count.</li>
+ * <li>Per-CPU cache: a bounded stack per CPU ({@link BoundedStackLayout}: a count word and
+ *     {@code perCpuLimit} entries) in per-CPU memory, as tcmalloc's per-CPU slabs. An
+ *     acquire is one critical section ({@link PerCpuOperation#BOUNDED_POP}: fail when
+ *     empty, else take the top entry and commit count - 1) and a release is one
+ *     ({@link PerCpuOperation#BOUNDED_PUSH}: fail when full, else write the entry into free
+ *     space and commit count + 1). Fullness and emptiness are decided inside the section,
+ *     so the counts are exact and nothing else is counted on the fast path.</li>
  * <li>Depot: an array stack of slot numbers under a lock. A release that finds its CPU's
- *     count above the per-CPU limit moves half a cache's worth from its CPU to the depot;
- *     an acquire that finds its CPU's cache empty takes a batch from the depot (one for the
- *     caller, the rest pushed on its CPU). Then slots never used yet; then stealing: the
- *     non-empty slice with the highest count is stopped ({@code PerCpuMemory.stop}, which
- *     fences its CPU), a batch is popped from it with plain accesses, and it is restarted.
- *     Slices whose list head reads empty are not stopped, so polling an exhausted pool
- *     costs no fences.</li>
- * <li>State: one int per slot, {@link #IN_USE} or {@link #FREE}. A release changes it
- *     with a CAS, so a slot released twice (even by two threads at once) is reported, and
- *     its node is never pushed twice. An acquire sets it with a release store: the slot
- *     came from a pop, the depot or the fresh counter, which already give it to one
- *     thread only.</li>
+ *     cache full moves half a cache's worth (a batch) from the caller's CPU to the depot,
+ *     then pushes; an acquire that finds its CPU's cache empty takes a batch from the
+ *     depot (one for the caller, the rest pushed on its CPU). Then slots never used yet;
+ *     then stealing: the fullest other CPU's slice is stopped ({@link SliceMemory#stop},
+ *     which fences its CPU), a batch is popped there with the operation's Java twin, and
+ *     it is restarted. Slices whose count reads zero are not stopped, so polling an
+ *     exhausted pool costs no fences.</li>
+ * <li>State: one int per slot, {@link #IN_USE} or {@link #FREE}. An acquire sets it with a
+ *     release store (the slot came from a pop, the depot or the fresh counter, which give
+ *     it to one thread only); a release changes it back with a CAS, so a slot released
+ *     twice, even by two threads at the same instant, is reported and never cached twice.
+ *     That CAS is the one atomic instruction of the fast path: uncontended (the word is
+ *     the holder's), it costs about as much as one more critical section would, and it is
+ *     what makes a racing double release detectable at all.</li>
+ * <li>Waiters: {@link #acquire(Duration)} that finds nothing enqueues itself (FIFO) and
+ *     parks. A release reads the waiter count (one volatile load) and, when someone waits,
+ *     hands its slot to the longest waiter instead of caching it, so released objects go to
+ *     waiters in arrival order. The fast path never touches the queue.</li>
  * </ul>
  *
- * <p>Memory ordering: a push commits with a release store and a pop reads the pushed
- * node, so what the releasing thread wrote to a slot's object happens-before the next
- * acquirer's use on the rseq path; the depot's lock and the stop protocol give the same
- * on the other paths.
+ * <p>Memory ordering: a push commits with a release store of the count and a pop reads
+ * the count and the entry in the same critical section, so what the releasing thread wrote
+ * to a slot's object happens-before the next acquirer's use on the rseq path; the depot's
+ * lock, the stop protocol and the hand-off's CAS give the same on the other paths.
  */
 public final class SlotPool {
     /** Slot state: in a cache, in the depot, or never used. */
@@ -61,29 +65,49 @@ public final class SlotPool {
 
     /** Largest capacity. */
     public static final int MAX_CAPACITY = 1 << 26;
+    /** Largest per-CPU cache (its stack must fit in a slice; larger requests are clamped). */
+    public static final int MAX_PER_CPU = 1 << 16;
+
+    private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final long NO_SLOT = -1, CANCELLED = -2;
+    private static final VarHandle WAITER_SLOT;
+
+    static {
+        try {
+            WAITER_SLOT = MethodHandles.lookup().findVarHandle(Waiter.class, "slot", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A thread waiting in {@link #acquire(Duration)}; {@code slot} is set once, by a releaser or by the waiter's cancel. */
+    private static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        volatile long slot = NO_SLOT;
+    }
 
     private final String owner;
     private final int capacity;
     private final int perCpuLimit;
     private final int batch;
     private final SliceMemory memory;
-    private final SliceList cache;
-    /** Offset of the per-CPU count word. */
-    private final long counts;
-    private final long[] nodes;
-    private final Object nodeLock = new Object();
-    private final AtomicIntegerArray state;
+    private final SliceOps ops = SliceOps.DEFAULT;
+    /** Offset of the per-CPU bounded stack. */
+    private final long stack;
+    private final int[] state;
     private final AtomicInteger fresh = new AtomicInteger();
     private final ReentrantLock depotLock = new ReentrantLock();
     private final int[] depot;
     private int depotSize;
+    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger waiting = new AtomicInteger();
     private volatile boolean closed;
 
     /**
      * @param owner        names the pool in exception messages
      * @param capacity     number of slots
      * @param perCpuLimit  slots a CPU's cache may hold before it spills to the depot; 0 for
-     *                     the default
+     *                     the default; clamped to the capacity and to {@link #MAX_PER_CPU}
      */
     public SlotPool(String owner, int capacity, int perCpuLimit) {
         if (capacity <= 0 || capacity > MAX_CAPACITY) {
@@ -95,12 +119,15 @@ public final class SlotPool {
         this.owner = owner;
         this.capacity = capacity;
         this.memory = new SliceMemory(IndexField.CPU_ID);
-        this.perCpuLimit = perCpuLimit > 0 ? perCpuLimit : defaultPerCpuLimit(capacity, memory.slices());
+        int limit = perCpuLimit > 0 ? perCpuLimit : defaultPerCpuLimit(capacity, memory.slices());
+        this.perCpuLimit = Math.min(Math.min(limit, capacity), MAX_PER_CPU);
         this.batch = Math.max(1, this.perCpuLimit / 2);
-        this.cache = new SliceList(memory, SliceOps.DEFAULT, 8);
-        this.counts = memory.allocateFresh(8, 8);
-        this.nodes = new long[capacity];
-        this.state = new AtomicIntegerArray(capacity);
+        long off = memory.allocateFresh(BoundedStackLayout.bytes(this.perCpuLimit), 64);
+        if (off < 0) {
+            throw new IllegalStateException("no room for a per-CPU cache of " + this.perCpuLimit + " slots");
+        }
+        this.stack = off;
+        this.state = new int[capacity];
         this.depot = new int[capacity];
     }
 
@@ -132,70 +159,121 @@ public final class SlotPool {
         }
     }
 
-    /** Forbids further use. */
+    /** Forbids further use; waiters give up. */
     public void close() {
         closed = true;
         memory.close();
+        for (Waiter w : waiters) {
+            LockSupport.unpark(w.thread);
+        }
     }
 
     /** Whether {@code slot} is handed out now. */
     public boolean inUse(int slot) {
-        return state.get(slot) == IN_USE;
+        return (int) STATE.getAcquire(state, slot) == IN_USE;
     }
 
     // ------------------------------------------------------------------ acquire
 
     /**
-     * Takes a free slot for the caller, in this order: the calling CPU's cache, the depot,
-     * a slot never used before, another CPU's cache. Returns the slot, or -1 when none was
-     * found (under concurrent releases an acquire may miss a slot being released at the
-     * same moment).
+     * Takes a free slot for the caller, in this order: the calling CPU's cache (one
+     * critical section), the depot, a slot never used before, another CPU's cache. Returns
+     * the slot, or -1 when none was found (under concurrent releases an acquire may miss a
+     * slot being released at the same moment).
      */
     public int acquire() {
         checkOpen();
-        long n = cache.pop();
-        if (n >= 0) {
-            addCount(-1);
-            return take((int) SliceList.payloadWord(n));
+        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
+        if (r >= 0) {
+            return take((int) r);
         }
         return acquireSlow();
     }
 
     /**
-     * As {@link #acquire()}, waiting up to {@code timeout} for a slot (spinning briefly,
-     * then yielding, then parking for growing intervals up to a millisecond). Returns -1
-     * on timeout.
+     * As {@link #acquire()}, waiting up to {@code timeout} for a slot: in a FIFO queue that
+     * releases serve first. Returns -1 on timeout. A timeout too long to represent in
+     * nanoseconds waits without limit.
+     *
+     * @throws InterruptedException when interrupted while waiting
      */
     public int acquire(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
         int s = acquire();
-        if (s >= 0 || nanos <= 0) {
+        if (s >= 0 || !timeout.isPositive()) {
             return s;
         }
-        long deadline = System.nanoTime() + nanos;
-        for (int round = 0; ; round++) {
+        long nanos = saturatedNanos(timeout);
+        long start = System.nanoTime();
+        Waiter w = new Waiter();
+        waiters.add(w);
+        waiting.incrementAndGet();
+        // A release between the failed acquire and the enqueue cached its slot: look again.
+        s = acquireQuietly();
+        if (s >= 0) {
+            return cancelOr(w, s);
+        }
+        while (true) {
+            long got = w.slot;
+            if (got >= 0) {
+                return take((int) got);
+            }
+            if (closed) {
+                int mine = cancelOr(w, -1);
+                if (mine >= 0) {
+                    return mine;
+                }
+                checkOpen();
+            }
             if (Thread.interrupted()) {
+                int mine = cancelOr(w, -1);
+                if (mine >= 0) {
+                    release(mine);
+                }
                 throw new InterruptedException();
             }
-            long left = deadline - System.nanoTime();
+            long left = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : nanos - (System.nanoTime() - start);
             if (left <= 0) {
-                return -1;
+                return cancelOr(w, -1);
             }
-            if (round < 16) {
-                Thread.onSpinWait();
-            } else if (round < 32) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(Math.min(left, 1_000L << Math.min(10, round - 32)));
+            LockSupport.parkNanos(this, left);
+        }
+    }
+
+    /**
+     * Withdraws waiter {@code w}. If a releaser handed it a slot meanwhile, that slot is
+     * the caller's too: keep {@code mine} if there is one and give the handed slot back, or
+     * take the handed slot. Returns the slot the caller now holds, or -1.
+     */
+    private int cancelOr(Waiter w, int mine) {
+        if (WAITER_SLOT.compareAndSet(w, NO_SLOT, CANCELLED)) {
+            if (waiters.remove(w)) {
+                waiting.decrementAndGet();
             }
-            if ((s = acquire()) >= 0) {
-                return s;
-            }
+            return mine;
+        }
+        int handed = take((int) w.slot);
+        if (mine < 0) {
+            return handed;
+        }
+        release(handed);
+        return mine;
+    }
+
+    /** An acquire that reports a closed pool as "nothing" (for the waiting path). */
+    private int acquireQuietly() {
+        return closed ? -1 : acquire();
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 
     private int take(int slot) {
-        state.setRelease(slot, IN_USE);
+        STATE.setRelease(state, slot, IN_USE);
         return slot;
     }
 
@@ -234,17 +312,20 @@ public final class SlotPool {
         } finally {
             depotLock.unlock();
         }
-        for (int i = 1; i < got.length; i++) {
-            pushLocal(got[i]);
+        int i = 1;
+        for (; i < got.length; i++) {
+            if (push(got[i]) < 0) {
+                break; // the CPU's cache filled up meanwhile
+            }
         }
+        toDepot(got, i, got.length);
         return take(got[0]);
     }
 
     /**
-     * Steals a batch from the slice that seems fullest (then from the others): one slot
-     * for the caller, the rest to the depot. Slices whose list head is empty are skipped
-     * without stopping them, so an exhausted pool costs no fences. -1 when every slice is
-     * empty.
+     * Steals a batch from the slice that holds the most (then from the others): one slot
+     * for the caller, the rest to the depot. Empty slices are skipped without stopping
+     * them, so an exhausted pool costs no fences. -1 when every slice is empty.
      */
     private int steal() {
         int slices = memory.slices();
@@ -256,8 +337,8 @@ public final class SlotPool {
         }
         Arrays.sort(order, (a, b) -> Long.compare(c[b], c[a]));
         for (int i : order) {
-            if (cache.isEmpty(i)) {
-                continue;
+            if (c[i] == 0) {
+                break;
             }
             int[] got = popStopped(i, batch);
             if (got.length > 0) {
@@ -268,114 +349,86 @@ public final class SlotPool {
         return -1;
     }
 
-    /** Stops slice {@code index}, pops up to {@code max} slots with plain accesses, restarts it. */
+    /** Stops slice {@code index}, pops up to {@code max} slots with its twin, restarts it. */
     private int[] popStopped(int index, int max) {
         memory.stop(index);
         try {
-            return popStoppedSlots(index, max);
+            return popHeld(index, max);
         } finally {
             memory.start(index);
         }
     }
 
+    /** Pops up to {@code max} slots from slice {@code index}, which the caller holds stopped. */
+    private int[] popHeld(int index, int max) {
+        int[] got = new int[Math.min(max, perCpuLimit)];
+        int k = 0;
+        for (long r; k < got.length
+                && (r = SliceOps.onHeldSlice(PerCpuOperation.BOUNDED_POP, memory, index, stack, 0, 0, 0, 0, null)) >= 0; ) {
+            got[k++] = (int) r;
+        }
+        return k == got.length ? got : Arrays.copyOf(got, k);
+    }
+
     // ------------------------------------------------------------------ release
 
     /**
-     * Gives {@code slot} back.
+     * Gives {@code slot} back: to the longest waiter if someone waits, else onto the
+     * calling CPU's cache (one critical section), spilling a batch to the depot first when
+     * that cache is full.
      *
      * @throws IllegalStateException when it is not handed out (released twice), or the
      *                               pool is closed
+     * @throws IndexOutOfBoundsException for a slot outside the pool
      */
     public void release(int slot) {
         checkOpen();
-        if (!state.compareAndSet(slot, IN_USE, FREE)) {
+        if (!STATE.compareAndSet(state, slot, IN_USE, FREE)) {
             throw new IllegalStateException(owner + ": released twice (or never acquired)");
         }
-        int cpu = pushLocal(slot);
-        if (count(cpu) > perCpuLimit) {
-            spill(cpu);
+        if (waiting.get() > 0 && handOff(slot)) {
+            return;
+        }
+        if (push(slot) < 0) {
+            spillThenPush(slot);
         }
     }
 
-    /** Pushes a free slot's node on the caller's CPU and counts it; returns the slice. */
-    private int pushLocal(int slot) {
-        int cpu = cache.push(node(slot));
-        addCount(1);
-        return cpu;
-    }
-
-    private long node(int slot) {
-        long n = nodes[slot];
-        if (n == 0) {
-            synchronized (nodeLock) {
-                n = nodes[slot];
-                if (n == 0) {
-                    n = cache.newNode();
-                    SliceList.setPayloadWord(n, slot);
-                    nodes[slot] = n;
-                }
+    /** Hands {@code slot} to the longest waiter; false when none takes it. */
+    private boolean handOff(int slot) {
+        for (Waiter w; (w = waiters.poll()) != null; ) {
+            waiting.decrementAndGet();
+            if (WAITER_SLOT.compareAndSet(w, NO_SLOT, (long) slot)) {
+                LockSupport.unpark(w.thread);
+                return true;
             }
         }
-        return n;
+        return false;
     }
 
-    /** Adds {@code delta} to the calling CPU's count word. */
-    private void addCount(long delta) {
-        SliceOps.DEFAULT.add(memory, counts, delta);
-    }
-
-    /** Slice {@code index}'s count word (acquire load). */
-    private long count(int index) {
-        return SliceOps.getAcquire(memory, index, counts);
-    }
-
-    /** Sets slice {@code index}'s count word; the caller holds the slice stopped. */
-    private void setCountStopped(int index, long value) {
-        memory.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, counts), value);
+    /** One critical section: pushes {@code slot} on the caller's CPU; its index, or FULL. */
+    private long push(int slot) {
+        return ops.run(PerCpuOperation.BOUNDED_PUSH, memory, stack, slot, perCpuLimit, 0, 0, null);
     }
 
     /**
-     * Moves a batch from the caller's CPU to the depot. Called when slice {@code full}
-     * counts more than the limit; if its list turns out shorter than a batch, the count
-     * had drifted (see the class notes), and the slice is recounted.
+     * The caller's CPU's cache was full: moves a batch from the CPU the thread is on now to
+     * the depot (each pop one critical section), then pushes; bounded, and the depot
+     * always takes {@code slot} in the end.
      */
-    private void spill(int full) {
+    private void spillThenPush(int slot) {
         int[] got = new int[batch];
-        int k = 0;
-        for (long n; k < batch && (n = cache.pop()) >= 0; ) {
-            addCount(-1);
-            got[k++] = (int) SliceList.payloadWord(n);
-        }
-        toDepot(got, 0, k);
-        if (k < batch) {
-            memory.stop(full);
-            try {
-                recountStopped(full);
-            } finally {
-                memory.start(full);
+        for (int round = 0; round < 4; round++) {
+            int k = 0;
+            for (long r; k < batch && (r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null)) >= 0; ) {
+                got[k++] = (int) r;
+            }
+            toDepot(got, 0, k);
+            if (push(slot) >= 0) {
+                return;
             }
         }
-    }
-
-    /**
-     * Counts slice {@code index}'s list exactly (the caller has stopped it): pops every
-     * node and pushes them back in the same order, then sets the slice's count. Returns
-     * the count.
-     */
-    private int recountStopped(int index) {
-        long[] popped = new long[16];
-        int n = 0;
-        for (long node; (node = cache.popStopped(index)) >= 0; n++) {
-            if (n == popped.length) {
-                popped = Arrays.copyOf(popped, n * 2);
-            }
-            popped[n] = node;
-        }
-        for (int i = n - 1; i >= 0; i--) {
-            cache.pushStopped(index, popped[i]);
-        }
-        setCountStopped(index, n);
-        return n;
+        toDepot(new int[]{slot}, 0, 1);
     }
 
     private void toDepot(int[] slots, int from, int to) {
@@ -394,39 +447,25 @@ public final class SlotPool {
     // ------------------------------------------------------------------ balance
 
     /**
-     * Evens out the per-CPU caches. First each slice in turn is stopped, counted exactly
-     * (which also repairs its count word) and trimmed to the per-CPU limit, the excess
-     * going to the depot; then the fullest slice gives half the difference to the
+     * Evens out the per-CPU caches: the fullest slice gives half the difference to the
      * emptiest, the second fullest to the second emptiest, and so on (each pair stopped
-     * together, lower index first). Returns how many slots moved (to the depot or between
-     * slices).
+     * together, lower index first), and slices holding more than half a cache give the
+     * excess to the depot when the depot is empty. Returns how many slots moved.
      */
     public int rebalance() {
         checkOpen();
         int slices = memory.slices();
-        long[] exact = new long[slices];
-        int moved = 0;
-        for (int i = 0; i < slices; i++) {
-            int[] excess;
-            memory.stop(i);
-            try {
-                int n = recountStopped(i);
-                excess = n > perCpuLimit ? popStoppedSlots(i, n - perCpuLimit) : new int[0];
-                exact[i] = n - excess.length;
-            } finally {
-                memory.start(i);
-            }
-            toDepot(excess, 0, excess.length);
-            moved += excess.length;
-        }
+        long[] counts = new long[slices];
         Integer[] order = new Integer[slices];
         for (int i = 0; i < slices; i++) {
+            counts[i] = count(i);
             order[i] = i;
         }
-        Arrays.sort(order, (a, b) -> Long.compare(exact[b], exact[a]));
+        Arrays.sort(order, (a, b) -> Long.compare(counts[b], counts[a]));
+        int moved = 0;
         for (int k = 0; k < slices / 2; k++) {
             int hi = order[k], lo = order[slices - 1 - k];
-            long diff = exact[hi] - exact[lo];
+            long diff = counts[hi] - counts[lo];
             if (diff < 2) {
                 break;
             }
@@ -435,20 +474,7 @@ public final class SlotPool {
         return moved;
     }
 
-    /** Pops up to {@code max} slots from slice {@code index}, which the caller has stopped, adjusting its count. */
-    private int[] popStoppedSlots(int index, int max) {
-        int[] got = new int[max];
-        int k = 0;
-        for (long n; k < max && (n = cache.popStopped(index)) >= 0; ) {
-            got[k++] = (int) SliceList.payloadWord(n);
-        }
-        if (k > 0) {
-            setCountStopped(index, count(index) - k);
-        }
-        return k == max ? got : Arrays.copyOf(got, k);
-    }
-
-    /** Moves up to {@code n} nodes from slice {@code from} to slice {@code to}, both stopped meanwhile. */
+    /** Moves up to {@code n} slots from slice {@code from} to slice {@code to}, both stopped meanwhile. */
     private int move(int from, int to, int n) {
         int first = Math.min(from, to), second = Math.max(from, to);
         memory.stop(first);
@@ -456,11 +482,14 @@ public final class SlotPool {
             memory.stop(second);
             try {
                 int k = 0;
-                for (long node; k < n && (node = cache.popStopped(from)) >= 0; k++) {
-                    cache.pushStopped(to, node);
+                for (long r; k < n
+                        && (r = SliceOps.onHeldSlice(PerCpuOperation.BOUNDED_POP, memory, from, stack, 0, 0, 0, 0, null)) >= 0; ) {
+                    if (SliceOps.onHeldSlice(PerCpuOperation.BOUNDED_PUSH, memory, to, stack, r, perCpuLimit, 0, 0, null) < 0) {
+                        SliceOps.onHeldSlice(PerCpuOperation.BOUNDED_PUSH, memory, from, stack, r, perCpuLimit, 0, 0, null);
+                        break;
+                    }
+                    k++;
                 }
-                setCountStopped(from, count(from) - k);
-                setCountStopped(to, count(to) + k);
                 return k;
             } finally {
                 memory.start(second);
@@ -477,7 +506,7 @@ public final class SlotPool {
     public long available() {
         long out = 0;
         for (int i = 0, u = used(); i < u; i++) {
-            if (state.get(i) == IN_USE) {
+            if ((int) STATE.getAcquire(state, i) == IN_USE) {
                 out++;
             }
         }
@@ -494,10 +523,19 @@ public final class SlotPool {
         }
     }
 
-    /** The per-CPU count of slice {@code index} (a heuristic; see the class notes). */
+    /** Slots cached on slice {@code index} now (exact: the count the critical sections maintain). */
     public long cached(int index) {
         memory.checkIndex(index);
         return count(index);
+    }
+
+    /** Threads waiting in {@link #acquire(Duration)} now. */
+    public int waiters() {
+        return waiting.get();
+    }
+
+    private long count(int index) {
+        return SliceOps.getAcquire(memory, index, stack + BoundedStackLayout.COUNT);
     }
 
     public int slices() {
