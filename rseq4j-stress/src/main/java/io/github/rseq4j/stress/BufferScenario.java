@@ -164,8 +164,8 @@ final class BufferScenario extends Scenario {
         }
         long ops = sum(pops) + sum(empty);
         v.detail("pops", sum(pops)).detail("empty", sum(empty)).detail("retries", sum(retries));
-        census.report(v);
-        v.check(ops == (long) run.config.threads() * run.config.reps(),
+        census.report(v, run.unwound());
+        v.check(run.unwound() || ops == (long) run.config.threads() * run.config.reps(),
                 "operations " + ops + " != threads x reps " + (long) run.config.threads() * run.config.reps());
         return v.build(census.distinct());
     }

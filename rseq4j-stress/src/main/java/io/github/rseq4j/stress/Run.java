@@ -27,6 +27,8 @@ final class Run {
     private final List<String> failures = new ArrayList<>();
     private volatile boolean failed;
     private volatile boolean workersDone;
+    /** Set when a thread of the run ended early (failure or deadline), possibly holding work in flight. */
+    private volatile boolean unwound;
     /** Counted down by the background loop once it is ready for the workers to start. */
     final CountDownLatch backgroundReady = new CountDownLatch(1);
 
@@ -84,6 +86,19 @@ final class Run {
 
     boolean failed() {
         return failed;
+    }
+
+    /** A thread of the run ended before finishing its work. */
+    void markUnwound() {
+        unwound = true;
+    }
+
+    /**
+     * Whether some thread ended before finishing its work: then what it held (a popped
+     * node, a half-done push) is in flight, and conservation cannot be checked.
+     */
+    boolean unwound() {
+        return unwound || failed;
     }
 
     void markWorkersDone() {

@@ -268,6 +268,7 @@ public final class StressRunner {
                 body.run();
             } catch (StressAbort e) {
                 // the run failed or timed out; the reason is recorded already (or below)
+                run.markUnwound();
             } catch (Throwable t) {
                 run.fail(who + ": " + t);
             }

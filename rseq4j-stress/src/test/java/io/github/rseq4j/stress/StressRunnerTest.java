@@ -188,6 +188,23 @@ class StressRunnerTest {
         assertTrue(seconds < 4, "took " + seconds + " s");
     }
 
+    /** After a timeout, nodes that workers still hold are in flight, never "lost". */
+    @Test
+    void aTimedOutRunDoesNotCallNodesInFlightLost() {
+        StressConfig c = StressConfig.of(StressTest.BUFFER, IndexMode.CPU_ID).withThreads(4).withReps(50)
+                .withSleepEvery(1, 150).withTimeout(Duration.ofSeconds(1));
+        List<String> log = new ArrayList<>();
+        StressResult r = run(c, log);
+        assertFalse(r.passed(), () -> explain(r, log));
+        assertTrue(r.failures().getFirst().startsWith("timeout after 1 s: "), () -> explain(r, log));
+        for (String f : r.failures()) {
+            assertFalse(f.contains("lost"), () -> "a timed-out run reported a loss: " + explain(r, log));
+            assertFalse(f.contains("operations ") && f.contains("!= threads x reps"), () -> explain(r, log));
+        }
+        assertTrue(r.details().contains("not checked ("), () -> explain(r, log));
+        assertTrue(r.details().contains("operations in flight)"), () -> explain(r, log));
+    }
+
     @Test
     void configRejectsBadValuesClearly() {
         StressConfig c = StressConfig.of(StressTest.INCREMENT, IndexMode.CPU_ID);
