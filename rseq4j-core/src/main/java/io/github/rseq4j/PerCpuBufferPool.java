@@ -80,12 +80,25 @@ public final class PerCpuBufferPool implements AutoCloseable {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
         }
-        this.slots = new SlotPool("PerCpuBufferPool", buffers, perCpuCapacity);
+        if (buffers <= 0 || buffers > SlotPool.MAX_CAPACITY) {
+            throw new IllegalArgumentException("buffers must be 1 to " + SlotPool.MAX_CAPACITY + ": " + buffers);
+        }
+        if (perCpuCapacity < 0) {
+            throw new IllegalArgumentException("per-CPU capacity must be >= 1 (or 0 for the default): " + perCpuCapacity);
+        }
         this.bufferSize = bufferSize;
         this.stride = (bufferSize + 63L) & -64L;
-        this.arena = Arena.ofShared();
-        this.block = arena.allocate(stride * buffers, 4096);
+        // The buffers first: if that allocation fails, nothing else has been reserved.
+        Arena a = Arena.ofShared();
+        try {
+            this.block = a.allocate(stride * buffers, 4096);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            a.close();
+            throw e;
+        }
+        this.arena = a;
         this.base = block.address();
+        this.slots = new SlotPool("PerCpuBufferPool", buffers, perCpuCapacity);
         this.views = new MemorySegment[buffers];
     }
 
@@ -203,16 +216,32 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * Closes the pool and frees the buffers' memory: later acquires and releases throw
      * {@link IllegalStateException}, and so does any access to a buffer, out or not.
+     * When a buffer is inside a native call right now, the memory cannot be freed yet: the
+     * pool is closed for acquire and release all the same, this call throws, and a later
+     * {@code close()} tries again to free the memory (until one succeeds).
      *
      * @throws IllegalStateException when a buffer is in use by a native call right now
-     *                               (see {@link Arena#close()})
+     *                               (see {@link Arena#close()}); call {@code close()} again
+     *                               after that call returns
      */
     @Override
     public synchronized void close() {
         if (!slots.isClosed()) {
             slots.close();
-            arena.close();
         }
+        if (arena.scope().isAlive()) {
+            try {
+                arena.close();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("PerCpuBufferPool: its buffers' memory is not freed yet because a buffer"
+                        + " is in use by a native call; call close() again after that call returns", e);
+            }
+        }
+    }
+
+    /** Whether the buffers' memory has been freed (a {@link #close()} succeeded). */
+    public boolean isMemoryFreed() {
+        return !arena.scope().isAlive();
     }
 
     @Override

@@ -102,13 +102,22 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         if (maxWait.isNegative()) {
             throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
         }
-        this.maxWaitNanos = maxWait.toNanos() == Long.MAX_VALUE ? Long.MAX_VALUE / 2 : maxWait.toNanos();
+        this.maxWaitNanos = saturatedNanos(maxWait);
         this.memory = PerCpuMemory.create(IndexMode.CPU_ID);
         try {
             this.ring = memory.newRing(capacityPerCpu);
         } catch (RuntimeException e) {
             memory.close();
             throw e;
+        }
+    }
+
+    /** {@code d} in nanoseconds, saturated: a wait too long to count in nanoseconds has no limit. */
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 
@@ -189,7 +198,7 @@ public final class PerCpuRingBuffer implements AutoCloseable {
             if (ring.write(record) >= 0) {
                 return true;
             }
-            if (System.nanoTime() - start > maxWaitNanos) {
+            if (maxWaitNanos != Long.MAX_VALUE && System.nanoTime() - start > maxWaitNanos) {
                 throw new IllegalStateException("PerCpuRingBuffer: the calling CPU's ring (" + ring.capacity()
                         + " bytes) had no room for a " + record.byteSize() + "-byte record for "
                         + Duration.ofNanos(maxWaitNanos) + "; is a consumer draining it?");

@@ -20,6 +20,13 @@ public final class ExecutableMemory {
 
     private static final long PAGE = 4096;
 
+    /**
+     * Fault injection for tests: {@code -Drseq4j.internal.failCodeMapping=true} makes every
+     * installation fail as an exhausted address space does, so that tests can check that a
+     * failed set-up leaves rseq4j in portable mode. Not a user setting.
+     */
+    private static final boolean FAIL_FOR_TEST = Boolean.getBoolean("rseq4j.internal.failCodeMapping");
+
     /** A placed code block: its address and size. */
     public record Block(long address, long size) {
         /** Absolute address of a label inside the block. */
@@ -36,6 +43,9 @@ public final class ExecutableMemory {
     /** Links {@code code} for a fresh mapping, writes it there, and makes it read+execute. */
     public static Block install(CodeBuffer code) {
         long size = Math.max(PAGE, (code.position() + PAGE - 1) & -PAGE);
+        if (FAIL_FOR_TEST) {
+            throw new OutOfMemoryError("mmap(" + size + " bytes) failed: ENOMEM (simulated by -Drseq4j.internal.failCodeMapping)");
+        }
         long address = Libc.mmapAnonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, false);
         byte[] bytes = code.link(address);
         MemorySegment.ofAddress(address).reinterpret(size).copyFrom(MemorySegment.ofArray(bytes));

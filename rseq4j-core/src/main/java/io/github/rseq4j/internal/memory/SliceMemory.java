@@ -38,6 +38,7 @@ import java.lang.invoke.VarHandle;
  */
 public final class SliceMemory {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final java.util.concurrent.atomic.AtomicLong RESERVED = new java.util.concurrent.atomic.AtomicLong();
     /** Spins before a waiting stopper starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
 
@@ -61,8 +62,14 @@ public final class SliceMemory {
         this.slices = rt.platform().sliceCount();
         long bytes = (long) slices << SliceLayout.STRIDE_SHIFT;
         this.base = Libc.mmapAnonymous(bytes, Libc.PROT_READ | Libc.PROT_WRITE, true);
+        RESERVED.addAndGet(bytes);
         this.whole = MemorySegment.ofAddress(base).reinterpret(bytes);
         this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, SliceLayout.STRIDE);
+    }
+
+    /** Bytes of address space reserved by all per-CPU memory ranges of this process so far. */
+    public static long reservedBytes() {
+        return RESERVED.get();
     }
 
     public IndexField mode() {
