@@ -33,7 +33,7 @@ import java.util.Objects;
  * 64-byte boundary so that two holders never share a cache line). Closing the pool closes
  * the arena, so a buffer used after {@link #close()} throws {@link IllegalStateException}
  * from the FFM API itself. Free buffers are kept as in {@link PerCpuPool}: a per-CPU
- * cache (a per-CPU list of buffer numbers, pushed and popped by critical sections,
+ * cache (a bounded per-CPU stack of buffer numbers, pushed and popped by critical sections,
  * with a per-CPU count word to detect a full cache), a shared depot for overflow and
  * underflow, stealing from the fullest CPU when everything else is empty, and
  * {@link #rebalance()}. A buffer's number is computed from its address, and each buffer

@@ -30,12 +30,15 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  *
- * <p><b>Implementation notes.</b> Each object has a slot number. Free slots live in
- * three places:
+ * <p>Waiting ({@link #acquire(Duration)}, {@link #lease(Duration)}) is fair: while some
+ * thread waits, each release hands its object to the longest waiter.
+ *
+ * @implNote Each object has a slot number. Free slots live in three places:
  * <ul>
- * <li>the per-CPU caches: a {@link PerCpuList} per CPU whose nodes carry slot numbers;
- *     {@code push} and the ABA-free {@code pop} are critical sections on the caller's CPU;
- *     a per-CPU count word (a heuristic, see below) detects a full cache;</li>
+ * <li>the per-CPU caches: a bounded stack of slot numbers per CPU; an acquire is one
+ *     critical section on the caller's CPU (take the top entry, or report the cache
+ *     empty) and a release is one (add an entry, or report the cache full), so no count
+ *     is kept outside the sections and no atomic instruction touches the cache;</li>
  * <li>the depot, an array stack under a lock, shared: a release that overfills its CPU's
  *     cache moves half a cache's worth there, and an acquire that finds its CPU's cache
  *     empty takes a batch from it;</li>
@@ -49,24 +52,20 @@ import java.util.function.Supplier;
  * (for example from a scheduled executor) when threads acquire on some CPUs and release
  * on others.
  *
- * <p>The per-CPU counts are updated by a critical section of their own after each push
- * and pop, so a thread migrated in between credits the wrong CPU; they only steer "full"
- * and the order in which CPUs are stolen from, never correctness ({@code rebalance}
- * counts every CPU's cache exactly, under stop, and repairs them). Correctness rests on the slot states: an
- * int per object, set on acquire and changed back with a CAS on release, so an object
- * released twice (even by two threads at once) gets an {@link IllegalStateException} and
- * is never cached twice. {@link #release(Object)} finds the slot through an identity
- * hash table filled when objects are created (no lock, no allocation); {@link Lease}s
- * carry it.
+ * Double releases are caught by a state per object, set on acquire and changed back
+ * with a CAS on release, so an object released twice (even by two threads at once) gets
+ * an {@link IllegalStateException} and is never cached twice. {@link #release(Object)}
+ * finds the slot through an identity hash table filled when objects are created (no
+ * lock, no allocation); {@link Lease}s carry it.
  *
  * <p><b>Memory ordering.</b> Releasing an object happens-before its next acquisition:
- * a push commits with a release store and the pop that takes the node reads it; the
- * depot's lock and the stop protocol order the other paths. So a holder's writes to the
+ * a release commits with a release store and the acquire that takes the slot reads it;
+ * the depot's lock, the hand-off and the stop protocol order the other paths. So a holder's writes to the
  * object are visible to the next holder.
  *
- * <p><b>Memory.</b> Per pool: one per-CPU memory range (1 MiB of address space per CPU;
- * only the first page of each is touched), a 16-byte node per object, and never unmapped,
- * so create pools for the long term. {@link #close()} forbids further use; objects are
+ * <p><b>Memory.</b> Per pool: one per-CPU memory range (address space per CPU; only the
+ * pages of the cache are touched) and an int and an array entry per object; the range is
+ * not returned to the system, so create pools for the long term. {@link #close()} forbids further use; objects are
  * not closed or otherwise disposed of.
  *
  * @param <T> the type of pooled objects

@@ -25,9 +25,11 @@ public final class Registration implements AutoCloseable {
     }
 
     /**
-     * Who registered the thread when this registration was opened; {@link RegistrationKind#NONE}
-     * in portable mode, or when the kernel refused (operations on this thread then take
-     * the fallback path).
+     * Who registered the thread when this registration was opened: {@link RegistrationKind#GLIBC}
+     * where glibc registers every thread (even in portable mode, where rseq4j does not use
+     * it), {@link RegistrationKind#OWN} where rseq4j did, {@link RegistrationKind#NONE}
+     * when nobody did (portable mode without glibc's registration, or the kernel refused:
+     * operations on this thread then take the fallback path).
      */
     public RegistrationKind kind() {
         return kind;

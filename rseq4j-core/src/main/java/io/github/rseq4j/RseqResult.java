@@ -31,7 +31,10 @@ public final class RseqResult {
     /** The calling thread has no rseq registration; nothing was stored. */
     public static final long NOT_REGISTERED = OpResult.NOT_REGISTERED;
 
-    /** The calling CPU's list was empty: nothing was popped (a decision, like COMPARE_FAILED). */
+    /**
+     * A per-CPU list or cache was empty: nothing was taken (a decision, like
+     * COMPARE_FAILED). {@link PerCpuList#pop()} reports it as {@code null}.
+     */
     public static final long EMPTY = OpResult.EMPTY;
 
     /** The calling CPU's ring had no room for the record: nothing was written (a decision). */

@@ -45,13 +45,8 @@ public final class DoctorCommand implements Callable<Integer> {
                 root = root.getCause();
             }
             PrintWriter err = spec.commandLine().getErr();
-            if (root instanceof IllegalArgumentException) {
-                // a bad -Drseq4j.* setting: the message says it all
-                err.println("rseq4j doctor: " + root.getMessage());
-            } else {
-                err.println("rseq4j doctor: could not read the rseq status: " + root);
-                e.printStackTrace(err);
-            }
+            err.println("rseq4j doctor: could not read the rseq status: " + root);
+            e.printStackTrace(err);
             err.flush();
             return 1;
         }

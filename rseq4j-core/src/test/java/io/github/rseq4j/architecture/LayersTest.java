@@ -32,8 +32,8 @@ class LayersTest {
     /** Bottom to top. */
     static final List<String> STACK = List.of(
             ROOT + ".internal.abi",           // layouts and constants shared with generated code
-            ROOT + ".internal.os",            // system calls, libc, platform detection, fences, executable memory
-            ROOT + ".internal.asm",           // the architecture-neutral machine-code model (MacroAssembler, Backend)
+            ROOT + ".internal.os",            // system calls, libc, platform detection, fences
+            ROOT + ".internal.asm",           // the architecture-neutral machine-code model (MacroAssembler, Backend), executable memory
             ROOT + ".internal.arch.x86_64",   // one folder per architecture
             ROOT + ".internal.arch",          // the one switch from architecture to back end
             ROOT + ".internal.codegen",       // operation templates, critical-section skeleton, Java twins

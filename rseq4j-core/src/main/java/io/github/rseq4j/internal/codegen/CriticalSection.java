@@ -20,7 +20,7 @@ public interface CriticalSection {
     /** Body temporary {@code i}. */
     Reg temp(int i);
 
-    /** Address of the current slice: base + (index << strideShift). */
+    /** Address of the current slice: base + (index &lt;&lt; strideShift). */
     Reg slice();
 
     /** The index (cpu_id or mm_cid) the section runs on. */

@@ -1,5 +1,7 @@
 package io.github.rseq4j.internal.codegen;
 
+import io.github.rseq4j.internal.asm.MacroAssembler;
+
 /**
  * One rseq operation, written once against {@link MacroAssembler} and instantiated by
  * {@link CriticalSectionGenerator} for every architecture, index mode and delay setting.
