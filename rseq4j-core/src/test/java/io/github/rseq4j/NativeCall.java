@@ -22,12 +22,15 @@ final class NativeCall {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("write"),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle GETTID = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("gettid"),
+            FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("close"),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     /**
      * Blocks in {@code read(pipe, segment, 1)} until {@code finish} counts down; counts
-     * {@code inCall} down just before entering the call (and the call is entered at once).
+     * {@code inCall} down once the thread is blocked inside the system call (seen in
+     * {@code /proc/self/task/TID/syscall}: read is system call 0 on x86-64, 63 on aarch64).
      */
     static void holdDuring(MemorySegment segment, CountDownLatch inCall, CountDownLatch finish) {
         try (Arena arena = Arena.ofConfined()) {
@@ -36,8 +39,15 @@ final class NativeCall {
                 throw new IllegalStateException("pipe failed");
             }
             int r = fds.getAtIndex(JAVA_INT, 0), w = fds.getAtIndex(JAVA_INT, 1);
+            int tid = (int) GETTID.invokeExact();
+            java.nio.file.Path syscall = java.nio.file.Path.of("/proc/self/task/" + tid + "/syscall");
+            String readNr = "aarch64".equals(System.getProperty("os.arch")) ? "63 " : "0 ";
             Thread releaser = Thread.ofPlatform().start(() -> {
                 try {
+                    while (!java.nio.file.Files.readString(syscall).startsWith(readNr)) {
+                        Thread.sleep(1);
+                    }
+                    inCall.countDown();
                     finish.await();
                     MemorySegment one = Arena.global().allocate(1);
                     long n = (long) WRITE.invokeExact(w, one, 1L);
@@ -48,7 +58,6 @@ final class NativeCall {
                     throw new AssertionError(t);
                 }
             });
-            inCall.countDown();
             long n = (long) READ.invokeExact(r, segment, 1L);
             releaser.join();
             int c1 = (int) CLOSE.invokeExact(r), c2 = (int) CLOSE.invokeExact(w);

@@ -2,7 +2,6 @@ package io.github.rseq4j.internal.memory;
 
 import io.github.rseq4j.internal.os.Libc;
 
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Fixed-size list nodes in native memory that is never unmapped, so a node address that
@@ -21,8 +20,10 @@ public final class NodeArena {
     public static final long PAYLOAD_OFFSET = 8;
 
     private final long stride;
-    private final CopyOnWriteArrayList<long[]> chunks = new CopyOnWriteArrayList<>();
-    private long cursor;
+    /** Mapped chunks as {start, end} pairs, oldest first; replaced (never changed) when one is added. */
+    private volatile long[][] chunks = new long[0][];
+    /** Next free node (written under the lock, read without it). */
+    private volatile long cursor;
     private long limit;
     private long count;
 
@@ -37,7 +38,9 @@ public final class NodeArena {
     public synchronized long allocate() {
         if (cursor + stride > limit) {
             long base = Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
-            chunks.add(new long[]{base, base + CHUNK_BYTES});
+            long[][] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
+            grown[grown.length - 1] = new long[]{base, base + CHUNK_BYTES};
+            chunks = grown;
             cursor = base;
             limit = base + CHUNK_BYTES / stride * stride;
         }
@@ -49,11 +52,10 @@ public final class NodeArena {
 
     /** Whether {@code address} is the start of a node this arena has handed out. */
     public boolean isNode(long address) {
-        long handedOut;
-        synchronized (this) {
-            handedOut = cursor;
-        }
-        for (long[] c : chunks) {
+        long[][] all = chunks;       // read before the cursor: a cursor never points into a chunk not yet listed
+        long handedOut = cursor;
+        for (int k = all.length - 1; k >= 0; k--) {  // the newest chunk first: most nodes are there
+            long[] c = all[k];
             if (address >= c[0] && address < c[1]) {
                 boolean inLastChunk = handedOut > c[0] && handedOut <= c[1];
                 return (address - c[0]) % stride == 0 && address + stride <= c[1]
