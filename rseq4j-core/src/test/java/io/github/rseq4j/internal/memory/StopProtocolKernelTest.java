@@ -56,6 +56,15 @@ public class StopProtocolKernelTest {
      * the calling thread stops each slice in turn, checks that its copy stays frozen for
      * about 20 microseconds, adds 1000 to it directly, and restarts it.
      */
+    private static boolean allProgressed(AtomicLongArray perThread, long[] atStart) {
+        for (int t = 0; t < atStart.length; t++) {
+            if (perThread.get(t) <= atStart[t] + 64) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static Outcome hammer(IndexMode mode, int adders, boolean virtualAdders, long millis)
             throws InterruptedException {
         PerCpuMemory mem = PerCpuMemory.create(mode);
@@ -71,8 +80,14 @@ public class StopProtocolKernelTest {
                 while (!done.get()) {
                     item.add(0, 1);
                     n++;
-                    if (virtualAdders && (n & 63) == 0) {
-                        Thread.yield();
+                    if ((n & 63) == 0) {
+                        perThread.lazySet(me, n);
+                        if (virtualAdders) {
+                            // A timed park, not Thread.yield(): two carriers whose virtual
+                            // threads only yield can keep re-running them while the other
+                            // virtual threads wait in the scheduler's queue.
+                            java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+                        }
                     }
                 }
                 perThread.set(me, n);
@@ -81,9 +96,16 @@ public class StopProtocolKernelTest {
         }
         ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         long rounds = 0, stopperAdded = 0;
-        long deadline = System.nanoTime() + millis * 1_000_000;
+        // The window: at least `millis`, and until every adder has made progress inside it
+        // (a loaded machine may leave a thread unscheduled for a while), at most 20 s.
+        long start = System.nanoTime();
+        long deadline = start + millis * 1_000_000, cap = start + 20_000_000_000L;
+        long[] atStart = new long[adders];
+        for (int t = 0; t < adders; t++) {
+            atStart[t] = perThread.get(t);
+        }
         try {
-            while (System.nanoTime() < deadline) {
+            while (System.nanoTime() < deadline || (!allProgressed(perThread, atStart) && System.nanoTime() < cap)) {
                 for (int i = 0; i < mem.slices(); i++) {
                     StoppedSlice held;
                     if ((rounds & 1) == 0) {
