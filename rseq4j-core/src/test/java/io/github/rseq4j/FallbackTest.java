@@ -12,7 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -141,6 +144,62 @@ class FallbackTest {
             adder.join(10_000);
             assertTrue(finished.get(), "the add completed once the slices were started: " + failure.get());
             assertEquals(1, item.sum(0));
+        }
+    }
+
+    /**
+     * The thread holds its own CPU's slice stopped and another thread holds every other
+     * slice: the fallback must not wait for the slice of the CPU it runs on (its own thread
+     * holds it, so that wait would never end) but take the first slice the other thread frees.
+     */
+    @Test
+    void aFallbackNeverWaitsOnASliceItsOwnThreadHolds() throws Throwable {
+        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+            assumeTrue(mem.slices() >= 2, "needs 2 slices");
+            int mine = CpuSets.allowed().getFirst();
+            assumeTrue(mine < mem.slices(), "CPU " + mine + " has no slice");
+            PerCpuItem item = mem.allocate(8);
+            CountDownLatch othersHeld = new CountDownLatch(1);
+            CountDownLatch mineHeld = new CountDownLatch(1);
+            AtomicBoolean othersReleased = new AtomicBoolean();
+            AtomicReference<Throwable> holderFailure = new AtomicReference<>();
+            Thread holder = Thread.ofPlatform().start(() -> {
+                List<StoppedSlice> others = new ArrayList<>();
+                try {
+                    for (int i = 0; i < mem.slices(); i++) {
+                        if (i != mine) {
+                            others.add(mem.stop(i));
+                        }
+                    }
+                    othersHeld.countDown();
+                    mineHeld.await();
+                    Thread.sleep(300);          // the add below must wait for this
+                    othersReleased.set(true);
+                } catch (Throwable e) {
+                    holderFailure.set(e);
+                } finally {
+                    others.forEach(StoppedSlice::close);
+                }
+            });
+            assertTrue(othersHeld.await(30, TimeUnit.SECONDS), "the holder stopped the other slices");
+            AtomicInteger went = new AtomicInteger(-1);
+            pinned(mine, () -> {
+                try (StoppedSlice held = mem.stop(mine)) {   // held by this thread
+                    mineHeld.countDown();
+                    went.set(item.add(0, 1));                  // lands on the slice we hold, were it not for the fallback
+                    assertTrue(othersReleased.get(), "the add completed only once another slice was free");
+                    assertEquals(0, item.getStopped(held, 0), "nothing was added to the slice this thread holds");
+                }
+            });
+            holder.join();
+            assertEquals(null, holderFailure.get());
+            assertNotEquals(mine, went.get());
+            assertTrue(went.get() >= 0 && went.get() < mem.slices(), "slice " + went.get());
+            assertEquals(1, item.get(went.get(), 0));
+            assertEquals(1, item.sum(0));
+            for (int i = 0; i < mem.slices(); i++) {
+                assertFalse(mem.isStopped(i), "slice " + i + " left stopped");
+            }
         }
     }
 

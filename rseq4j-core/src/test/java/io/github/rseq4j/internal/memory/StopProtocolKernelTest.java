@@ -3,15 +3,21 @@ package io.github.rseq4j.internal.memory;
 import io.github.rseq4j.StoppedSlice;
 
 import io.github.rseq4j.IndexMode;
+import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuItem;
 import io.github.rseq4j.PerCpuMemory;
 import io.github.rseq4j.Rseq;
 import io.github.rseq4j.RseqStatus;
+import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.internal.os.Platform;
+import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -187,5 +193,68 @@ public class StopProtocolKernelTest {
     @Test
     void stoppedSlicesStayFrozenWithVirtualThreadAdders() throws Exception {
         check(hammer(IndexMode.CPU_ID, 8, true, 1000));
+    }
+
+    /**
+     * Child under {@code -Drseq4j.fence=affinity}, pinned to one CPU: it cannot move to the
+     * other CPUs, so fencing their slices fails. Reports what a {@code sumThenReset} that
+     * meets such a failure leaves behind.
+     */
+    public static final class FenceFailureChild {
+        public static void main(String[] args) {
+            List<Integer> allowed = CpuSets.allowed();
+            int home = allowed.getFirst();
+            ChildJvm.emit("pinned", CpuSets.setAffinity(List.of(home)) == 0);
+            ChildJvm.emit("fence", Rseq.status().fence().name());
+            PerCpuCounter c = new PerCpuCounter();
+            for (int i = 0; i < 1000; i++) {
+                c.increment();
+            }
+            String thrown = "none";
+            try {
+                c.sumThenReset();
+            } catch (IllegalStateException e) {
+                thrown = "IllegalStateException";
+            }
+            ChildJvm.emit("thrown", thrown);
+            ChildJvm.emit("sumAfter", c.sum());
+            PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
+            int unreachable = -1;
+            for (int i = 0; i < mem.slices() && unreachable < 0; i++) {
+                if (i != home) {
+                    unreachable = i;
+                }
+            }
+            String stopThrown = "none";
+            try {
+                mem.stop(unreachable).close();
+            } catch (IllegalStateException e) {
+                stopThrown = "IllegalStateException";
+            }
+            ChildJvm.emit("stopThrown", stopThrown);
+            ChildJvm.emit("stoppedAfterFailedFence", mem.isStopped(unreachable));
+            c.increment();                         // must not hang on a slice left stopped
+            ChildJvm.emit("sumAfterAdd", c.sum());
+        }
+    }
+
+    /**
+     * A stop whose fence fails (an affinity fence to a CPU the thread may not run on) rolls
+     * the stop back: the slice is running again and the exception reaches the caller; and
+     * a {@code sumThenReset} interrupted that way gives back what it had already taken.
+     */
+    @Test
+    void aStopWhoseFenceFailsIsRolledBackAndSumThenResetLosesNothing() {
+        assumeTrue(Platform.get().linux() && Platform.get().possibleCpus().size() >= 2, "needs Linux and 2+ CPUs");
+        ChildJvm.Result r = ChildJvm.run(FenceFailureChild.class, List.of("-Drseq4j.fence=affinity"), Map.of(),
+                Duration.ofSeconds(60)).requireSuccess();
+        assumeTrue(!"NONE".equals(r.value("fence")), "no fences in the child (no rseq)\n" + r.describe());
+        assertEquals("AFFINITY", r.value("fence"), r.describe());
+        assertEquals("true", r.value("pinned"), r.describe());
+        assertEquals("IllegalStateException", r.value("thrown"), r.describe());
+        assertEquals("1000", r.value("sumAfter"), "a failed sumThenReset gives back what it took\n" + r.describe());
+        assertEquals("IllegalStateException", r.value("stopThrown"), r.describe());
+        assertEquals("false", r.value("stoppedAfterFailedFence"), "the failed stop was rolled back\n" + r.describe());
+        assertEquals("1001", r.value("sumAfterAdd"), r.describe());
     }
 }

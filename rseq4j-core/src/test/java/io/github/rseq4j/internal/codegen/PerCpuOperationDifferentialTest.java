@@ -1,0 +1,381 @@
+package io.github.rseq4j.internal.codegen;
+
+import io.github.rseq4j.internal.abi.IndexField;
+import io.github.rseq4j.internal.abi.OpResult;
+import io.github.rseq4j.internal.abi.RingFormat;
+import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.memory.NodeArena;
+import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Each generated operation against its Java twin ({@link PerCpuOperation#onStoppedSlice}):
+ * two {@link SliceMemory}s (and two {@link NodeArena}s) are put in the same random state,
+ * the generated critical section runs on one ({@link OperationSet#invoke}, on a thread
+ * pinned to one CPU, so its slice is known) and the twin on the other, on that slice; then
+ * the results must be equal (popped nodes compared by their place in each arena) and so
+ * must the memory: the slice's words, list head, ring header and data, every node's two
+ * words, and the other slices (left untouched). States cover compares that hold and fail,
+ * empty and non-empty lists, rings from empty to full with records wrapping across the end,
+ * and stopped slices, where the generated operation must answer STOPPED and change nothing.
+ * Fixed seed, rseq mode only.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class PerCpuOperationDifferentialTest {
+
+    private static final long SEED = 0x5EED_0F_2026L;
+    private static final int ITERATIONS = 1000;
+    private static final int WORDS = 8;
+    private static final int NODES = 16;
+    private static final long CAPACITY = 256;
+
+    /** One memory, its arena and where the test's items are; the same offsets in both. */
+    private record Side(SliceMemory m, long[] nodes, MemorySegment nodeWords, long words, long head, long ring) {
+        static Side create() {
+            SliceMemory m = new SliceMemory(IndexField.CPU_ID);
+            long words = m.allocate(8L * WORDS, 8);
+            long head = m.allocateFresh(8, 8);
+            long ring = m.allocateFresh(SliceLayout.RING_DATA + CAPACITY, 64);
+            NodeArena arena = new NodeArena(8);
+            long[] nodes = new long[NODES];
+            for (int k = 0; k < NODES; k++) {
+                nodes[k] = arena.allocate();
+                assertEquals(nodes[0] + k * arena.stride(), nodes[k], "nodes of one chunk, in order");
+            }
+            assertEquals(16, arena.stride(), "link word and one payload word");
+            return new Side(m, nodes, MemorySegment.ofAddress(nodes[0]).reinterpret(NODES * 16L), words, head, ring);
+        }
+
+        /** The node index of an address, -1 for 0. */
+        int nodeIndex(long address) {
+            if (address == 0) {
+                return -1;
+            }
+            long k = (address - nodes[0]) / 16;
+            if (k < 0 || k >= NODES || nodes[(int) k] != address) {
+                fail("not a node address: 0x" + Long.toHexString(address));
+            }
+            return (int) k;
+        }
+
+        long node(int k) {
+            return k < 0 ? 0 : nodes[k];
+        }
+
+        long at(int cpu, long off) {
+            return SliceMemory.at(cpu, off);
+        }
+    }
+
+    /**
+     * A slice state, independent of where the memory is: node links are node indexes (-1 for
+     * none); the list runs through word {@code linkWord} of its nodes (-1 when read back).
+     */
+    private record State(long stopped, long[] words, int head, int[][] links, int linkWord, long[] ringHeader,
+                         byte[] ringData) {}
+
+    private static Side gen, twin;
+    private static int cpu;
+
+    @BeforeAll
+    static void memories() {
+        if (!JitConstants.RSEQ) {
+            return;     // each test reports itself skipped
+        }
+        gen = Side.create();
+        twin = Side.create();
+        assertEquals(gen.words(), twin.words());
+        assertEquals(gen.head(), twin.head());
+        assertEquals(gen.ring(), twin.ring());
+        cpu = CpuSets.allowed().getFirst();
+    }
+
+    // ---------------------------------------------------------------- random states
+
+    private static State randomState(Random rnd, boolean stopped) {
+        long[] words = new long[WORDS];
+        for (int i = 0; i < WORDS; i++) {
+            words[i] = rnd.nextInt(4) == 0 ? rnd.nextInt(5) - 2 : rnd.nextLong();
+        }
+        // A list of 0..6 distinct nodes; every other node word holds 0 or some node (stale links).
+        List<Integer> order = new ArrayList<>();
+        for (int k = 0; k < NODES; k++) {
+            order.add(k);
+        }
+        Collections.shuffle(order, rnd);
+        int length = rnd.nextInt(3) == 0 ? 0 : 1 + rnd.nextInt(6);
+        int[][] links = new int[NODES][2];
+        for (int k = 0; k < NODES; k++) {
+            links[k][0] = rnd.nextInt(3) == 0 ? -1 : rnd.nextInt(NODES);
+            links[k][1] = rnd.nextInt(3) == 0 ? -1 : rnd.nextInt(NODES);
+        }
+        // The chain goes through word 0 or word 1 of each node: which one is the op's nextOff.
+        int linkWord = rnd.nextInt(2);
+        for (int i = 0; i < length; i++) {
+            links[order.get(i)][linkWord] = i + 1 < length ? order.get(i + 1) : -1;
+        }
+        int head = length == 0 ? -1 : order.getFirst();
+        // Ring: positions beyond the capacity (so records wrap), often nearly or exactly full.
+        long read = 8L * rnd.nextInt((int) (10 * CAPACITY / 8));
+        long used = switch (rnd.nextInt(4)) {
+            case 0 -> CAPACITY;
+            case 1 -> CAPACITY - 8L * rnd.nextInt(4);
+            default -> 8L * rnd.nextInt((int) (CAPACITY / 8) + 1);
+        };
+        long[] ringHeader = {read + used, read, CAPACITY - 1};
+        byte[] data = new byte[(int) CAPACITY];
+        rnd.nextBytes(data);
+        long stoppedWord = stopped ? 1 + rnd.nextInt(3) : 0;
+        return new State(stoppedWord, words, head, links, linkWord, ringHeader, data);
+    }
+
+    private static void write(Side s, State st) {
+        MemorySegment w = s.m().whole();
+        w.set(JAVA_LONG, s.at(cpu, SliceLayout.STOPPED_OFFSET), st.stopped());
+        for (int i = 0; i < WORDS; i++) {
+            w.set(JAVA_LONG, s.at(cpu, s.words() + 8L * i), st.words()[i]);
+        }
+        w.set(JAVA_LONG, s.at(cpu, s.head()), s.node(st.head()));
+        for (int k = 0; k < NODES; k++) {
+            s.nodeWords().set(JAVA_LONG, 16L * k, s.node(st.links()[k][0]));
+            s.nodeWords().set(JAVA_LONG, 16L * k + 8, s.node(st.links()[k][1]));
+        }
+        long r = s.at(cpu, s.ring());
+        w.set(JAVA_LONG, r + SliceLayout.RING_WRITE, st.ringHeader()[0]);
+        w.set(JAVA_LONG, r + SliceLayout.RING_READ, st.ringHeader()[1]);
+        w.set(JAVA_LONG, r + SliceLayout.RING_MASK, st.ringHeader()[2]);
+        MemorySegment.copy(st.ringData(), 0, w, JAVA_BYTE, r + SliceLayout.RING_DATA, st.ringData().length);
+    }
+
+    /** What {@code s} holds now, in memory-independent form. */
+    private static State read(Side s) {
+        MemorySegment w = s.m().whole();
+        long[] words = new long[WORDS];
+        for (int i = 0; i < WORDS; i++) {
+            words[i] = w.get(JAVA_LONG, s.at(cpu, s.words() + 8L * i));
+        }
+        int[][] links = new int[NODES][2];
+        for (int k = 0; k < NODES; k++) {
+            links[k][0] = s.nodeIndex(s.nodeWords().get(JAVA_LONG, 16L * k));
+            links[k][1] = s.nodeIndex(s.nodeWords().get(JAVA_LONG, 16L * k + 8));
+        }
+        long r = s.at(cpu, s.ring());
+        long[] header = {w.get(JAVA_LONG, r + SliceLayout.RING_WRITE), w.get(JAVA_LONG, r + SliceLayout.RING_READ),
+                w.get(JAVA_LONG, r + SliceLayout.RING_MASK)};
+        byte[] data = w.asSlice(r + SliceLayout.RING_DATA, CAPACITY).toArray(JAVA_BYTE);
+        return new State(w.get(JAVA_LONG, s.at(cpu, SliceLayout.STOPPED_OFFSET)), words,
+                s.nodeIndex(w.get(JAVA_LONG, s.at(cpu, s.head()))), links, -1, header, data);
+    }
+
+    private static void assertSameState(State expected, State actual, String what) {
+        assertEquals(expected.stopped(), actual.stopped(), what + ": stopped word");
+        for (int i = 0; i < WORDS; i++) {
+            assertEquals(expected.words()[i], actual.words()[i], what + ": word " + i);
+        }
+        assertEquals(expected.head(), actual.head(), what + ": list head (node index)");
+        for (int k = 0; k < NODES; k++) {
+            assertEquals(expected.links()[k][0], actual.links()[k][0], what + ": node " + k + " word 0 (node index)");
+            assertEquals(expected.links()[k][1], actual.links()[k][1], what + ": node " + k + " word 1 (node index)");
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(expected.ringHeader()[i], actual.ringHeader()[i], what + ": ring header word " + i);
+        }
+        long mismatch = MemorySegment.ofArray(expected.ringData()).mismatch(MemorySegment.ofArray(actual.ringData()));
+        assertEquals(-1, mismatch, what + ": ring data differ at byte " + mismatch);
+    }
+
+    /** The other slices' copies of the test's items were never written (they read zero). */
+    private static void assertOtherSlicesUntouched(Side s, String what) {
+        long end = s.ring() + SliceLayout.RING_DATA + CAPACITY;
+        MemorySegment zeros = MemorySegment.ofArray(new byte[(int) end]);
+        for (int i = 0; i < s.m().slices(); i++) {
+            if (i != cpu) {
+                long m = s.m().slice(i).asSlice(0, end).mismatch(zeros);
+                assertEquals(-1, m, what + ": slice " + i + " was written at byte " + m);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- one operation
+
+    /** Arguments of one call, in the uniform signature; {@code node} is a node index for PUSH. */
+    private record Call(long a1, long a2, long a3, long a4, long a5, int node, byte[] src) {
+        long arg(Side s, int i) {
+            long[] a = {a1, a2, a3, a4, a5};
+            return node >= 0 && i == 2 ? s.node(node) : a[i - 1];
+        }
+
+        @Override
+        public String toString() {
+            return "(" + a1 + ", " + (node >= 0 ? "node " + node : a2) + ", " + a3 + ", " + a4 + ", " + a5
+                    + (src == null ? "" : ", src of " + src.length + " bytes") + ")";
+        }
+    }
+
+    private static long wordOff(Random rnd) {
+        return gen.words() + 8L * rnd.nextInt(WORDS);
+    }
+
+    private static long expectation(Random rnd, State st, long off) {
+        long actual = st.words()[(int) ((off - gen.words()) / 8)];
+        return rnd.nextInt(10) < 7 ? actual : actual ^ (1L << rnd.nextInt(64));
+    }
+
+    private static Call randomCall(PerCpuOperation op, Random rnd, State st) {
+        long nextOff = 8L * st.linkWord();     // NodeArena.NEXT_OFFSET or the payload word: any 8-byte word works
+        return switch (op) {
+            case ADD -> new Call(wordOff(rnd), rnd.nextLong(), 0, 0, 0, -1, null);
+            case COMPARE_AND_STORE, COMPARE_AND_STORE_RELEASE -> {
+                long off = wordOff(rnd);
+                yield new Call(off, expectation(rnd, st, off), rnd.nextLong(), 0, 0, -1, null);
+            }
+            case COMPARE2_AND_STORE -> {
+                long off1 = wordOff(rnd), off2 = wordOff(rnd);
+                yield new Call(off1, expectation(rnd, st, off1), off2, expectation(rnd, st, off2), rnd.nextLong(), -1, null);
+            }
+            case PUSH -> new Call(gen.head(), 0, nextOff, 0, 0, freeNode(rnd, st), null);
+            case POP -> new Call(gen.head(), nextOff, 0, 0, 0, -1, null);
+            case RING_WRITE -> {
+                long free = CAPACITY - (st.ringHeader()[0] - st.ringHeader()[1]);
+                long len = switch (rnd.nextInt(4)) {
+                    case 0 -> Math.max(0, free - 8 - rnd.nextInt(8));      // fits exactly or nearly
+                    case 1 -> free - 7 + rnd.nextInt(8);                     // one byte too many, or fits
+                    default -> rnd.nextInt((int) CAPACITY + 16);
+                };
+                len = Math.max(0, len);
+                byte[] src = new byte[(int) len];
+                rnd.nextBytes(src);
+                yield new Call(gen.ring(), len, 0, 0, 0, -1, src);
+            }
+        };
+    }
+
+    /** A node not in the list (pushing a listed node would make a cycle: callers never do). */
+    private static int freeNode(Random rnd, State st) {
+        boolean[] listed = new boolean[NODES];
+        for (int k = st.head(); k >= 0; k = st.links()[k][st.linkWord()]) {
+            listed[k] = true;
+        }
+        int k;
+        do {
+            k = rnd.nextInt(NODES);
+        } while (listed[k]);
+        return k;
+    }
+
+    private static long runGenerated(PerCpuOperation op, Call c, Map<String, Long> stats) {
+        OperationSet ops = SliceOps.DEFAULT.set(gen.m());
+        MemorySegment src = c.src() == null ? null : MemorySegment.ofArray(c.src());
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            long r = ops.invoke(op, gen.m().base(), c.arg(gen, 1), c.arg(gen, 2), c.arg(gen, 3), c.arg(gen, 4),
+                    c.arg(gen, 5), src);
+            if (r != OpResult.ABORTED) {
+                return r;
+            }
+            stats.merge("aborted", 1L, Long::sum);   // preempted more often than the retry bound: redo, it is safe
+        }
+        return fail("aborted 1000 times in a row");
+    }
+
+    @ParameterizedTest
+    @EnumSource(PerCpuOperation.class)
+    void theGeneratedOperationAndItsJavaTwinAgree(PerCpuOperation op) throws Throwable {
+        assumeTrue(JitConstants.RSEQ, "generated operations exist in rseq mode only: " + JitConstants.RUNTIME.modeReason());
+        assumeTrue(cpu < gen.m().slices(), "CPU " + cpu + " has no slice");
+        Map<String, Long> stats = new TreeMap<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("differential-" + op).start(() -> {
+            List<Integer> original = CpuSets.allowed();
+            try {
+                assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
+                assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
+                Random rnd = new Random(SEED + op.ordinal());
+                for (int it = 0; it < ITERATIONS; it++) {
+                    boolean stopped = rnd.nextInt(10) == 0;
+                    State st = randomState(rnd, stopped);
+                    Call call = randomCall(op, rnd, st);
+                    write(gen, st);
+                    write(twin, st);
+                    String what = op + " iteration " + it + " " + call;
+                    long rg = runGenerated(op, call, stats);
+                    if (stopped) {
+                        assertEquals(OpResult.STOPPED, rg, what + ": on a stopped slice");
+                        assertSameState(st, read(gen), what + ": a stopped slice is left as it was");
+                        stats.merge("stopped", 1L, Long::sum);
+                        continue;
+                    }
+                    MemorySegment src = call.src() == null ? null : MemorySegment.ofArray(call.src());
+                    long rj = op.onStoppedSlice(twin.m().whole(), cpu, call.arg(twin, 1), call.arg(twin, 2),
+                            call.arg(twin, 3), call.arg(twin, 4), call.arg(twin, 5), src);
+                    if (op == PerCpuOperation.POP && rj >= 0) {
+                        assertTrue(rg >= 0, what + ": generated " + OpResult.describe(rg) + ", twin popped");
+                        assertEquals(twin.nodeIndex(rj), gen.nodeIndex(rg), what + ": popped node");
+                    } else {
+                        assertEquals(OpResult.describe(rj), OpResult.describe(rg), what + ": result");
+                        assertEquals(rj, rg, what + ": result");
+                    }
+                    stats.merge(rg >= 0 ? "success" : OpResult.describe(rg), 1L, Long::sum);
+                    if (op == PerCpuOperation.RING_WRITE && rg >= 0
+                            && (st.ringHeader()[0] & (CAPACITY - 1)) + RingFormat.recordBytes(call.a2()) > CAPACITY) {
+                        stats.merge("wrapped", 1L, Long::sum);
+                    }
+                    assertSameState(read(twin), read(gen), what);
+                    if (rg >= 0 && op != PerCpuOperation.POP) {
+                        assertEquals(cpu, rg, what + ": the slice of the pinned CPU");
+                    }
+                }
+                assertOtherSlicesUntouched(gen, op.toString());
+                assertOtherSlicesUntouched(twin, op.toString());
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                CpuSets.setAffinity(original);
+            }
+        });
+        t.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        System.out.println("differential " + op + ": " + stats);
+        long decided = ITERATIONS - stats.getOrDefault("stopped", 0L);
+        assertTrue(stats.getOrDefault("stopped", 0L) > 0, "stopped slices were tried: " + stats);
+        assertTrue(stats.getOrDefault("success", 0L) > 0, "some calls committed: " + stats);
+        Map<PerCpuOperation, String> decidedFailure = new EnumMap<>(PerCpuOperation.class);
+        decidedFailure.put(PerCpuOperation.COMPARE_AND_STORE, "compare-failed");
+        decidedFailure.put(PerCpuOperation.COMPARE_AND_STORE_RELEASE, "compare-failed");
+        decidedFailure.put(PerCpuOperation.COMPARE2_AND_STORE, "compare-failed");
+        decidedFailure.put(PerCpuOperation.POP, "empty");
+        decidedFailure.put(PerCpuOperation.RING_WRITE, "full");
+        String f = decidedFailure.get(op);
+        if (f != null) {
+            assertTrue(stats.getOrDefault(f, 0L) > 0, "some calls failed with " + f + ": " + stats);
+        }
+        if (op == PerCpuOperation.RING_WRITE) {
+            assertTrue(stats.getOrDefault("wrapped", 0L) > 0, "some records wrapped across the end: " + stats);
+        }
+        assertTrue(decided > ITERATIONS / 2, stats.toString());
+    }
+}
