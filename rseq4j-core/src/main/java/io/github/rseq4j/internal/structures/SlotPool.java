@@ -500,29 +500,6 @@ public final class SlotPool {
     }
 
     /**
-     * Moves {@code units} of count from slice {@code from} to slice {@code to} and no slot:
-     * the drift a thread migrated between a push and its count leaves behind (see the class
-     * notes), made on purpose so that tests can check the repairs deterministically. Each
-     * slice is stopped while its word changes.
-     */
-    void driftCounts(int from, int to, long units) {
-        memory.checkIndex(from);
-        memory.checkIndex(to);
-        memory.stop(from);
-        try {
-            setCountStopped(from, count(from) - units);
-        } finally {
-            memory.start(from);
-        }
-        memory.stop(to);
-        try {
-            setCountStopped(to, count(to) + units);
-        } finally {
-            memory.start(to);
-        }
-    }
-
-    /**
      * Free slots: {@code capacity} minus the slots handed out, from the state words
      * (exact when no acquire or release runs; costs a pass over {@code capacity} ints).
      */

@@ -115,10 +115,17 @@ class PerCpuOperationDifferentialTest {
 
     // ---------------------------------------------------------------- random states
 
-    private static State randomState(Random rnd, boolean stopped) {
+    private static State randomState(Random rnd, boolean stopped, PerCpuOperation op) {
         long[] words = new long[WORDS];
         for (int i = 0; i < WORDS; i++) {
             words[i] = rnd.nextInt(4) == 0 ? rnd.nextInt(5) - 2 : rnd.nextLong();
+        }
+        if (op == PerCpuOperation.BOUNDED_PUSH || op == PerCpuOperation.BOUNDED_POP) {
+            // A bounded stack over the words: word 0 the count (0..WORDS-1), the rest its entries.
+            words[0] = rnd.nextInt(WORDS);
+            for (int i = 1; i < WORDS; i++) {
+                words[i] &= Long.MAX_VALUE;     // entries are non-negative (slot numbers)
+            }
         }
         // A list of 0..6 distinct nodes; every other node word holds 0 or some node (stale links).
         List<Integer> order = new ArrayList<>();
@@ -258,6 +265,9 @@ class PerCpuOperationDifferentialTest {
             }
             case PUSH -> new Call(gen.head(), 0, nextOff, 0, 0, freeNode(rnd, st), null);
             case POP -> new Call(gen.head(), nextOff, 0, 0, 0, -1, null);
+            // capacity 0..WORDS-1: full, nearly full, or with room; entries stay inside the words
+            case BOUNDED_PUSH -> new Call(gen.words(), rnd.nextLong() & Long.MAX_VALUE, rnd.nextInt(WORDS), 0, 0, -1, null);
+            case BOUNDED_POP -> new Call(gen.words(), 0, 0, 0, 0, -1, null);
             case RING_WRITE -> {
                 long free = CAPACITY - (st.ringHeader()[0] - st.ringHeader()[1]);
                 long len = switch (rnd.nextInt(4)) {
@@ -315,7 +325,7 @@ class PerCpuOperationDifferentialTest {
                 Random rnd = new Random(SEED + op.ordinal());
                 for (int it = 0; it < ITERATIONS; it++) {
                     boolean stopped = rnd.nextInt(10) == 0;
-                    State st = randomState(rnd, stopped);
+                    State st = randomState(rnd, stopped, op);
                     Call call = randomCall(op, rnd, st);
                     write(gen, st);
                     write(twin, st);
@@ -343,7 +353,7 @@ class PerCpuOperationDifferentialTest {
                         stats.merge("wrapped", 1L, Long::sum);
                     }
                     assertSameState(read(twin), read(gen), what);
-                    if (rg >= 0 && op != PerCpuOperation.POP) {
+                    if (rg >= 0 && op != PerCpuOperation.POP && op != PerCpuOperation.BOUNDED_POP) {
                         assertEquals(cpu, rg, what + ": the slice of the pinned CPU");
                     }
                 }
