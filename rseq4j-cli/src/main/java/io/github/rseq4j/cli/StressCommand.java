@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code rseq4j stress}: the kernel's rseq param_test scenarios against rseq4j's per-CPU
- * operations, with exact checks. The last line printed ends in PASS or FAIL.
+ * operations, and the public per-CPU structures under the same kind of load, with exact
+ * checks. Workers run for a rep count ({@code --reps}), a duration ({@code --seconds}) or
+ * whichever of the two comes first. The last line printed ends in PASS or FAIL.
  */
 @Command(name = "stress",
         mixinStandardHelpOptions = true,
@@ -26,16 +28,31 @@ import java.util.concurrent.Callable;
         description = {
                 "Stress the per-CPU operations and check the results exactly.",
                 "",
-                "N workers each do R operations of one scenario on per-CPU memory:",
-                "  increment   add 1 to a per-CPU counter; the sum must be N x R",
-                "  spinlock    a per-CPU spin lock guards a plain increment; sum N x R",
+                "N workers each do R operations (--reps) of one scenario, or keep going",
+                "for S seconds (--seconds); the checks use the operations actually done.",
+                "The kernel's param_test scenarios, on the harness's per-CPU memory:",
+                "  increment   add 1 to a per-CPU counter; the sum must be the operations",
+                "  spinlock    a per-CPU spin lock guards a plain increment; same sum",
                 "  list        pop a node of a per-CPU list, push it back; nodes conserved",
                 "  buffer      the same with bounded per-CPU arrays (param_test's buffer)",
                 "  memcpy      producers copy records into per-CPU rings, one consumer",
                 "              drains them: each arrives once, intact, in ring order",
                 "  membarrier  a manager flips the active list and fences; the inactive",
                 "              list must never change after the fence",
-                "  all         every scenario, in both index modes unless --index is given",
+                "The public structures, through their public API only:",
+                "  counter     PerCpuCounter adds while a collector calls sumThenReset();",
+                "              intervals + final sum must equal everything added",
+                "  pool        PerCpuPool acquire/acquire(Duration)/lease and release with",
+                "              a rebalancer: no object held twice, every object back",
+                "  bufferpool  the same with PerCpuBufferPool; each holder stamps its",
+                "              buffer and checks the stamp before release",
+                "  ringbuffer  PerCpuRingBuffer (WAIT) writers, one consumer: each record",
+                "              arrives once, intact, in order per producer per ring",
+                "  all         every scenario; the kernel's in both index modes unless",
+                "              --index is given, the public structures' once",
+                "The public structures choose their own memory (by CPU) and critical",
+                "sections: --delay-point, --unregistered-every and --index mmcid do not",
+                "apply to them; their runs go ahead without those, with a note.",
                 "",
                 "The last line ends in PASS or FAIL.",
                 "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
@@ -46,16 +63,23 @@ public final class StressCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--test", paramLabel = "TEST", defaultValue = "all",
-            description = "increment, spinlock, list, buffer, memcpy, membarrier or all (default: ${DEFAULT-VALUE}).")
+            description = "increment, spinlock, list, buffer, memcpy, membarrier, counter, pool, bufferpool,"
+                    + " ringbuffer or all (default: ${DEFAULT-VALUE}).")
     String test;
 
     @Option(names = "--threads", paramLabel = "N",
             description = "Workers (default: 6 x available processors).")
     Integer threads;
 
-    @Option(names = "--reps", paramLabel = "R", defaultValue = "1000",
-            description = "Operations per worker (default: ${DEFAULT-VALUE}).")
-    int reps;
+    @Option(names = "--reps", paramLabel = "R",
+            description = "Operations per worker (default: 1000; no limit with --seconds). With --seconds too,"
+                    + " a worker stops at whichever comes first.")
+    Integer reps;
+
+    @Option(names = "--seconds", paramLabel = "S",
+            description = "Run each worker for S seconds instead of a rep count (1 to " + MAX_SECONDS + "). With"
+                    + " --reps too, a worker stops after R operations or S seconds, whichever comes first.")
+    Long seconds;
 
     @Option(names = "--index", paramLabel = "cpu|mmcid",
             description = "Index per-CPU memory by CPU or by mm_cid (default: cpu; both for --test all).")
@@ -87,11 +111,15 @@ public final class StressCommand implements Callable<Integer> {
             description = "Every M-th worker acts as unregistered: all its operations take the fallback path.")
     int unregisteredEvery;
 
-    @Option(names = "--timeout-s", paramLabel = "SECONDS", defaultValue = "120",
-            description = "A run still going after this long fails (default: ${DEFAULT-VALUE}).")
-    long timeoutSeconds;
+    @Option(names = "--timeout-s", paramLabel = "SECONDS",
+            description = "A run still going after this long fails (default: " + DEFAULT_TIMEOUT_S + "; with --seconds"
+                    + " S: S + " + DEFAULT_TIMEOUT_S + "). Must be larger than --seconds.")
+    Long timeoutSeconds;
 
     static final int PASS = 0, FAIL = 1, USAGE = 2;
+    static final long DEFAULT_TIMEOUT_S = 120;
+    static final long MAX_TIMEOUT_S = 86_400;
+    static final long MAX_SECONDS = MAX_TIMEOUT_S - 1;
 
     @Override
     public Integer call() {
@@ -111,7 +139,7 @@ public final class StressCommand implements Callable<Integer> {
         long aborts = 0, fallbacks = 0;
         long t0 = System.nanoTime();
         for (StressConfig c : runs) {
-            String unsupported = StressRunner.unsupportedReason(c.indexMode());
+            String unsupported = StressRunner.unsupportedReason(c);
             if (unsupported != null) {
                 if (!all) {
                     err.println("rseq4j stress: " + unsupported);
@@ -136,7 +164,7 @@ public final class StressCommand implements Callable<Integer> {
                 e.printStackTrace(err);
                 err.flush();
                 out.println("stress " + c.test().word() + " index=" + StressConfig.indexWord(c.indexMode())
-                        + " threads=" + c.threads() + " reps=" + c.reps() + " error FAIL");
+                        + " threads=" + c.threads() + " " + c.limitWords() + " error FAIL");
                 out.flush();
                 failed++;
                 continue;
@@ -153,7 +181,7 @@ public final class StressCommand implements Callable<Integer> {
         }
         if (all) {
             String opts = runs.getFirst().optionWords();
-            out.println("stress all threads=" + runs.getFirst().threads() + " reps=" + runs.getFirst().reps()
+            out.println("stress all threads=" + runs.getFirst().threads() + " " + runs.getFirst().limitWords()
                     + (opts.isEmpty() ? "" : " " + opts) + " runs=" + (passed + failed) + " passed=" + passed
                     + " failed=" + failed + (skipped > 0 ? " skipped=" + skipped : "") + " aborts=" + aborts
                     + " fallbacks=" + fallbacks + " elapsed="
@@ -166,13 +194,13 @@ public final class StressCommand implements Callable<Integer> {
 
     /** The runs the options ask for; IllegalArgumentException with a clear message when they are wrong. */
     List<StressConfig> configs() {
-        List<StressTest> tests = "all".equalsIgnoreCase(test.strip()) ? List.of(StressTest.values())
-                : List.of(StressTest.parse(test));
+        boolean all = "all".equalsIgnoreCase(test.strip());
+        List<StressTest> tests = all ? List.of(StressTest.values()) : List.of(StressTest.parse(test));
         List<IndexMode> modes;
         if (index != null) {
             modes = List.of(StressConfig.parseIndex(index));
         } else {
-            modes = tests.size() > 1 ? List.of(IndexMode.CPU_ID, IndexMode.CONCURRENCY_ID) : List.of(IndexMode.CPU_ID);
+            modes = all ? List.of(IndexMode.CPU_ID, IndexMode.CONCURRENCY_ID) : List.of(IndexMode.CPU_ID);
         }
         if (every < 0) {
             throw new IllegalArgumentException("--every must be >= 1: " + every);
@@ -189,19 +217,36 @@ public final class StressCommand implements Callable<Integer> {
         if (every != 0 && !yield && sleepMs == null) {
             throw new IllegalArgumentException("--every " + every + " needs --yield or --sleep-ms S");
         }
-        if (timeoutSeconds < 1 || timeoutSeconds > 86_400) {
-            throw new IllegalArgumentException("--timeout-s must be 1 to 86400: " + timeoutSeconds);
+        if (seconds != null && (seconds < 1 || seconds > MAX_SECONDS)) {
+            throw new IllegalArgumentException("--seconds must be 1 to " + MAX_SECONDS + ": " + seconds);
         }
+        long timeout = timeoutSeconds != null ? timeoutSeconds
+                : seconds != null ? Math.min(MAX_TIMEOUT_S, seconds + DEFAULT_TIMEOUT_S) : DEFAULT_TIMEOUT_S;
+        if (timeout < 1 || timeout > MAX_TIMEOUT_S) {
+            throw new IllegalArgumentException("--timeout-s must be 1 to " + MAX_TIMEOUT_S + ": " + timeout);
+        }
+        if (seconds != null && timeout <= seconds) {
+            throw new IllegalArgumentException("--timeout-s " + timeout + " must be larger than --seconds " + seconds
+                    + " (a run gets the duration, then time to finish and check)");
+        }
+        int r = reps != null ? reps : seconds != null ? 0 : StressConfig.DEFAULT_REPS;
+        if (reps != null && reps < 1) {
+            throw new IllegalArgumentException("--reps must be 1 to " + StressConfig.MAX_REPS + ": " + reps);
+        }
+        Duration duration = seconds != null ? Duration.ofSeconds(seconds) : Duration.ZERO;
         long loops = delayPoint == 0 ? 0 : delayLoops == null ? 10_000 : delayLoops;
         List<StressConfig> runs = new ArrayList<>();
         for (IndexMode mode : modes) {
             for (StressTest t : tests) {
+                if (t.usesPublicApi() && mode != modes.getFirst()) {
+                    continue; // the public structures index by CPU whatever the mode: once is enough
+                }
                 StressConfig c = StressConfig.of(t, mode)
-                        .withReps(reps)
+                        .withTimeout(Duration.ofSeconds(timeout))
+                        .withLimits(r, duration)
                         .withDelay(delayPoint, loops)
                         .withVirtualThreads(virtual)
-                        .withUnregisteredEvery(unregisteredEvery)
-                        .withTimeout(Duration.ofSeconds(timeoutSeconds));
+                        .withUnregisteredEvery(unregisteredEvery);
                 if (threads != null) {
                     c = c.withThreads(threads);
                 }

@@ -1,5 +1,6 @@
 package io.github.rseq4j.cli;
 
+import io.github.rseq4j.stress.StressConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -8,10 +9,12 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StressCommandTest {
@@ -66,9 +69,85 @@ class StressCommandTest {
             assertTrue(out.contains("stress " + t + " index=mmcid threads=4 reps=50 ")
                     || out.contains("stress " + t + " index=mmcid SKIPPED"), t + "\n" + out);
         }
+        // the public structures index by CPU whatever the mode: they run once
+        for (String t : List.of("counter", "pool", "bufferpool", "ringbuffer")) {
+            assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 "), t + "\n" + out);
+            assertFalse(out.contains("stress " + t + " index=mmcid"), t + "\n" + out);
+            assertTrue(out.contains("stress " + t + " index=cpu: 4 platform workers x 50 reps, "), t + "\n" + out);
+        }
+        assertFalse(out.contains("note:"), out);
         String last = lastLine(r);
-        assertTrue(last.matches("stress all threads=4 reps=50 runs=(12|6) passed=\\1 failed=0( skipped=6)?"
+        assertTrue(last.matches("stress all threads=4 reps=50 runs=(16|10) passed=\\1 failed=0( skipped=6)?"
                 + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+    }
+
+    @Test
+    void secondsRunsEachWorkerForADuration() {
+        long t0 = System.nanoTime();
+        Object[] r = run("stress", "--test", "counter", "--threads", "2", "--seconds", "1");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
+        String out = (String) r[1];
+        assertTrue(out.startsWith("stress counter index=cpu: 2 platform workers x 1 s, "), out);
+        String last = lastLine(r);
+        assertTrue(last.matches("stress counter index=cpu threads=2 seconds=1 ops=\\d+ expected=(-?\\d+) actual=\\1"
+                + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+        assertTrue(seconds >= 1 && seconds < 30, "took " + seconds + " s");
+    }
+
+    @Test
+    void secondsAndRepsStopAtWhicheverComesFirst() {
+        Object[] r = run("stress", "--test", "increment", "--threads", "2", "--reps", "20", "--seconds", "30");
+        assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
+        String last = lastLine(r);
+        assertTrue(last.matches("stress increment index=cpu threads=2 reps=20 seconds=30 ops=40 expected=40 actual=40"
+                + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+
+        // the duration first: 5 ms sleeps before every operation, at most 200 per worker in 1 s
+        Object[] t = run("stress", "--test", "ringbuffer", "--threads", "2", "--reps", "100000000", "--seconds", "1",
+                "--every", "1", "--sleep-ms", "5");
+        assertEquals(0, t[0], () -> t[1] + "\nstderr: " + t[2]);
+        String timed = lastLine(t);
+        assertTrue(timed.matches("stress ringbuffer index=cpu threads=2 reps=100000000 seconds=1 ops=(\\d{1,3})"
+                + " every=1:sleep5ms expected=\\1 actual=\\1 .* PASS"), timed);
+    }
+
+    @Test
+    void optionsThatDoNotApplyToThePublicStructuresAreNoted() {
+        Object[] r = run("stress", "--test", "pool", "--threads", "4", "--reps", "50", "--index", "mmcid",
+                "--delay-point", "1", "--unregistered-every", "2");
+        assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("stress pool index=cpu: note: delay points do not apply: pool uses rseq4j's public API"),
+                out);
+        assertTrue(out.contains("stress pool index=cpu: note: unregistered workers do not apply: "), out);
+        assertTrue(out.contains("stress pool index=cpu: note: index mode mmcid does not apply: "), out);
+        String last = lastLine(r);
+        assertTrue(last.startsWith("stress pool index=cpu threads=4 reps=50 expected=2 actual=2 "), last);
+        assertTrue(last.endsWith(" PASS"), last);
+    }
+
+    @Test
+    void theTimeoutFollowsTheDuration() {
+        assertEquals(Duration.ofSeconds(120), configs("--test", "counter").getFirst().timeout());
+        List<StressConfig> runs = configs("--test", "all", "--seconds", "200");
+        assertEquals(16, runs.size());
+        for (StressConfig c : runs) {
+            assertEquals(Duration.ofSeconds(200), c.duration());
+            assertEquals(0, c.reps());
+            assertEquals(Duration.ofSeconds(320), c.timeout());
+        }
+        assertEquals(4, runs.stream().filter(c -> c.test().usesPublicApi()).count());
+        assertEquals(Duration.ofSeconds(86_400), configs("--seconds", "86399").getFirst().timeout());
+        StressConfig both = configs("--test", "pool", "--seconds", "5", "--reps", "7", "--timeout-s", "6").getFirst();
+        assertEquals("reps=7 seconds=5", both.limitWords());
+        assertEquals(Duration.ofSeconds(6), both.timeout());
+    }
+
+    private static List<StressConfig> configs(String... args) {
+        StressCommand cmd = new StressCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd.configs();
     }
 
     @Test
@@ -78,8 +157,10 @@ class StressCommandTest {
         assertEquals(1, r[0], () -> r[1] + "\nstderr: " + r[2]);
         assertTrue(((String) r[1]).contains("FAILED: timeout after 1 s: "), (String) r[1]);
         String last = lastLine(r);
-        assertTrue(last.startsWith("stress increment index=cpu threads=2 reps=50 every=1:sleep100ms expected=100 "),
-                last);
+        // the checks use the operations done; fewer than threads x reps show as ops=
+        assertTrue(last.matches("stress increment index=cpu threads=2 reps=50 ops=(\\d+) every=1:sleep100ms"
+                + " expected=\\1 actual=\\1 .* FAIL"), last);
+        assertTrue(((String) r[1]).contains(" operations done"), (String) r[1]);
         assertTrue(last.endsWith(" FAIL"), last);
     }
 
@@ -95,6 +176,11 @@ class StressCommandTest {
                 Arguments.of(List.of("--delay-loops", "10"), "--delay-loops needs --delay-point"),
                 Arguments.of(List.of("--delay-point", "4"), "delay point must be 1, 2 or 3"),
                 Arguments.of(List.of("--timeout-s", "0"), "--timeout-s must be 1 to 86400"),
+                Arguments.of(List.of("--seconds", "0"), "--seconds must be 1 to 86399: 0"),
+                Arguments.of(List.of("--seconds", "86400"), "--seconds must be 1 to 86399: 86400"),
+                Arguments.of(List.of("--seconds", "10", "--timeout-s", "10"),
+                        "--timeout-s 10 must be larger than --seconds 10"),
+                Arguments.of(List.of("--seconds", "x"), "Invalid value for option '--seconds'"),
                 Arguments.of(List.of("--threads", "x"), "Invalid value for option '--threads'"),
                 Arguments.of(List.of("--frobnicate"), "Unknown option: '--frobnicate'"));
     }
@@ -113,7 +199,9 @@ class StressCommandTest {
     void helpListsTheScenarios() {
         Object[] r = run("stress", "--help");
         assertEquals(0, r[0]);
-        for (String s : List.of("--test", "--delay-point", "--unregistered-every", "membarrier", "PASS or FAIL")) {
+        for (String s : List.of("--test", "--delay-point", "--unregistered-every", "membarrier", "PASS or FAIL",
+                "--seconds=S", "whichever", "S + 120", "counter", "pool",
+                "bufferpool", "ringbuffer", "sumThenReset", "do not", "with a note")) {
             assertTrue(((String) r[1]).contains(s), s);
         }
     }

@@ -72,7 +72,7 @@ final class BufferScenario extends Scenario {
     }
 
     @Override
-    void operate(Worker w, int rep) {
+    void operate(Worker w, long rep) {
         long n = pop(w);
         if (n == 0) {
             empty[w.index]++;
@@ -165,8 +165,7 @@ final class BufferScenario extends Scenario {
         long ops = sum(pops) + sum(empty);
         v.detail("pops", sum(pops)).detail("empty", sum(empty)).detail("retries", sum(retries));
         census.report(v, run.unwound());
-        v.check(run.unwound() || ops == (long) run.config.threads() * run.config.reps(),
-                "operations " + ops + " != threads x reps " + (long) run.config.threads() * run.config.reps());
+        v.check(run.unwound() || ops == operations(), "operations " + ops + " != operations done " + operations());
         return v.build(census.distinct());
     }
 }

@@ -1,6 +1,6 @@
 package io.github.rseq4j.stress;
 
-/** Every operation adds 1 to a per-CPU counter; the counters must sum to threads x reps. */
+/** Every operation adds 1 to a per-CPU counter; the counters must sum to the operations done. */
 final class IncrementScenario extends Scenario {
     private long counter;
 
@@ -15,11 +15,11 @@ final class IncrementScenario extends Scenario {
 
     @Override
     long expected() {
-        return (long) run.config.threads() * run.config.reps();
+        return operations();
     }
 
     @Override
-    void operate(Worker w, int rep) {
+    void operate(Worker w, long rep) {
         w.pauseIfDue(rep);
         long r = w.add(counter, 1);
         if (r < 0 || r >= m.slices()) {

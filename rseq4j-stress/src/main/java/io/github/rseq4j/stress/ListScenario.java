@@ -50,7 +50,7 @@ final class ListScenario extends Scenario {
     }
 
     @Override
-    void operate(Worker w, int rep) {
+    void operate(Worker w, long rep) {
         long n = w.pop(head, NodeArena.NEXT_OFFSET);
         if (n == RseqResult.EMPTY) {
             empty[w.index]++;
@@ -93,8 +93,7 @@ final class ListScenario extends Scenario {
         v.detail("pops", sum(pops)).detail("empty", sum(empty));
         census.report(v, run.unwound());
         v.check(walked < limit, "the lists hold more than " + limit + " entries (a cycle?)");
-        v.check(run.unwound() || ops == (long) run.config.threads() * run.config.reps(),
-                "operations " + ops + " != threads x reps " + (long) run.config.threads() * run.config.reps());
+        v.check(run.unwound() || ops == operations(), "operations " + ops + " != operations done " + operations());
         return v.build(census.distinct());
     }
 }

@@ -20,7 +20,8 @@ import io.github.rseq4j.internal.memory.SliceMemory;
  * that hold a slice on the fallback path (they read the selector with the slice stopped,
  * so a fence does not reach them), then reads the now-inactive counters and keeps reading
  * them for a while: they must never change. A change means a critical section that had read
- * the old selector committed after the fence. The counters must also sum to threads x reps.
+ * the old selector committed after the fence. The counters must also sum to the operations
+ * done.
  */
 final class MembarrierScenario extends Scenario {
     /** Shortest observation per round. */
@@ -58,11 +59,11 @@ final class MembarrierScenario extends Scenario {
 
     @Override
     long expected() {
-        return (long) run.config.threads() * run.config.reps();
+        return operations();
     }
 
     @Override
-    void operate(Worker w, int rep) {
+    void operate(Worker w, long rep) {
         w.pauseIfDue(rep);
         for (int attempt = 0; ; attempt++) {
             int h = w.hint();

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * What the threads of one stress run share: the configuration, the memory and the
- * operations, the deadline, the failure list and progress counts.
+ * operations, the deadline, the end of a timed run, the failure list and progress counts.
  */
 final class Run {
     final StressConfig config;
@@ -24,6 +24,14 @@ final class Run {
     /** Operations completed per worker (lazy writes by the owner, read for progress). */
     final AtomicLongArray done;
     private final long deadline;
+    /** Most operations per worker (no limit: {@link Long#MAX_VALUE}). */
+    private final long maxReps;
+    private final boolean timed;
+    /**
+     * When a timed run's workers stop starting operations ({@link #startClock}); written
+     * before the workers are released, read by them after.
+     */
+    private long end;
     private final List<String> failures = new ArrayList<>();
     private volatile boolean failed;
     private volatile boolean workersDone;
@@ -40,6 +48,40 @@ final class Run {
         this.delayNanos = delayNanos;
         this.deadline = deadline;
         this.done = new AtomicLongArray(config.threads());
+        this.maxReps = config.repLimited() ? config.reps() : Long.MAX_VALUE;
+        this.timed = config.timed();
+        this.end = deadline;
+    }
+
+    /** Starts the duration of a timed run; called just before the workers are released. */
+    void startClock(long now) {
+        if (timed) {
+            end = now + config.duration().toNanos();
+        }
+    }
+
+    /**
+     * Whether a worker that has done {@code rep} operations starts another: below the rep
+     * limit and, in a timed run, before the end of the duration. This is the workers' one
+     * loop condition, so every scenario runs for reps, for a time, or both.
+     *
+     * @throws StressAbort when the run has failed or its deadline passed
+     */
+    boolean another(long rep) {
+        if (rep >= maxReps) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (failed || now - deadline > 0) {
+            throw StressAbort.INSTANCE;
+        }
+        return !timed || now - end < 0;
+    }
+
+    /** Nanoseconds of the duration gone, 0 to the duration (for progress). */
+    long elapsedOfDuration(long now) {
+        long d = config.duration().toNanos();
+        return Math.clamp(d - (end - now), 0, d);
     }
 
     /** Throws {@link StressAbort} when the run has failed or its deadline passed. */
@@ -110,6 +152,7 @@ final class Run {
         return workersDone;
     }
 
+    /** Operations the workers completed; exact once they have ended. */
     long operationsDone() {
         long s = 0;
         for (int i = 0; i < done.length(); i++) {

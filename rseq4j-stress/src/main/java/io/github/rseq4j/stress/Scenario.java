@@ -7,10 +7,16 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
- * One stress scenario on the run's memory: set up, one operation per rep per worker,
- * optionally a background thread (consumer, manager), then the checks.
+ * One stress scenario on the run's memory (or, for the public-structure scenarios, on a
+ * structure of its own): set up, one operation per rep per worker, optionally a background
+ * thread (consumer, manager, collector, rebalancer), then the checks.
+ *
+ * <p>The runner decides how many operations a worker does ({@link Run#another}: a rep
+ * count, a duration, or whichever comes first), so totals are checked against the
+ * operations actually done ({@link #operations()}), never against threads x reps.
  *
  * <p>Workers only write their own slot of the per-worker count arrays; the runner joins
  * them before {@link #verify()} reads the arrays.
@@ -21,6 +27,8 @@ abstract class Scenario {
     final Run run;
     final SliceMemory m;
     final MemorySegment whole;
+    /** The deliberate error to make (a self-test of the checks), or null. */
+    private Fault fault;
 
     Scenario(Run run) {
         this.run = run;
@@ -32,7 +40,7 @@ abstract class Scenario {
     abstract void setUp();
 
     /** One operation of worker {@code w} (repetition {@code rep}), including its pause. */
-    abstract void operate(Worker w, int rep);
+    abstract void operate(Worker w, long rep);
 
     /**
      * A loop to run on its own thread while the workers run, or null. It must return soon
@@ -45,8 +53,42 @@ abstract class Scenario {
     /** The checks, after every worker and the background thread ended. */
     abstract Verdict verify();
 
-    /** The exact total the run must reach (known after {@link #setUp()}). */
+    /**
+     * The exact total the run must reach: known after {@link #setUp()} (a node count), or
+     * after the workers ended (a sum over the operations they did).
+     */
     abstract long expected();
+
+    /** Releases what the scenario made outside the run's memory, after {@link #verify()}. */
+    void tearDown() {
+    }
+
+    /** The deliberate errors this scenario can make for a self-test of its checks. */
+    Set<Fault> faults() {
+        return Set.of();
+    }
+
+    final void inject(Fault f) {
+        if (!faults().contains(f)) {
+            throw new IllegalArgumentException(run.config.test().word() + " cannot inject " + f + ": only " + faults());
+        }
+        fault = f;
+    }
+
+    /** Whether worker {@code w} makes the deliberate error {@code f} now: worker 0, first operation. */
+    final boolean injects(Fault f, Worker w, long rep) {
+        return fault == f && w.index == 0 && rep == 0;
+    }
+
+    /** Operations the workers did (exact after they ended). */
+    final long operations() {
+        return run.operationsDone();
+    }
+
+    /** Operations worker {@code w} did (exact after it ended). */
+    final long operations(int w) {
+        return run.done.get(w);
+    }
 
     /** An item's offset; fails the run when the memory is full. */
     final long allocate(long bytes, long alignment) {

@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
  * A per-CPU spin lock (compare-and-store 0 to 1 on the caller's slice, which returns the
  * index it locked) guards a NON-atomic increment (plain load, add, plain store) of a
  * counter in the same slice, released with a release store of 0. Lost updates would show
- * as a sum below threads x reps.
+ * as a sum below the operations done.
  */
 final class SpinLockScenario extends Scenario {
     private long lock;
@@ -30,11 +30,11 @@ final class SpinLockScenario extends Scenario {
 
     @Override
     long expected() {
-        return (long) run.config.threads() * run.config.reps();
+        return operations();
     }
 
     @Override
-    void operate(Worker w, int rep) {
+    void operate(Worker w, long rep) {
         w.pauseIfDue(rep);
         int index = lock(w);
         long at = SliceMemory.at(index, counter);

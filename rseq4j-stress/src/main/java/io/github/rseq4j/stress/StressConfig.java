@@ -2,6 +2,8 @@ package io.github.rseq4j.stress;
 
 import io.github.rseq4j.IndexMode;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,10 @@ import java.util.Objects;
  * @param test              the scenario
  * @param indexMode         how slices are chosen ({@code cpu} or {@code mmcid})
  * @param threads           worker threads (1 to {@value #MAX_THREADS})
- * @param reps              operations per worker (1 to {@value #MAX_REPS})
+ * @param reps              operations per worker (1 to {@value #MAX_REPS}); with a duration, at
+ *                          most this many (0 for no limit): a worker stops at whichever comes first
+ * @param duration          how long each worker runs ({@link Duration#ZERO} for no limit: it does
+ *                          {@code reps} operations); the checks use the operations actually done
  * @param delayPoint        0 for none; 1 = inside every critical section after the index is
  *                          read, 2 = inside, just before the commit, 3 = after the commit
  * @param delayLoops        iterations of the busy loop injected at {@code delayPoint} (0 without
@@ -25,9 +30,10 @@ import java.util.Objects;
  * @param virtualThreads    run the workers as virtual threads
  * @param unregisteredEvery every {@code unregisteredEvery}-th worker (1-based) acts as an
  *                          unregistered thread and always takes the fallback path (0 = none)
- * @param timeout           a run still going after this long fails (1 s to 24 h)
+ * @param timeout           a run still going after this long fails (1 s to 24 h, longer than
+ *                          the duration)
  */
-public record StressConfig(StressTest test, IndexMode indexMode, int threads, int reps,
+public record StressConfig(StressTest test, IndexMode indexMode, int threads, int reps, Duration duration,
                            int delayPoint, long delayLoops, int every, Pause pause, long sleepMs,
                            boolean virtualThreads, int unregisteredEvery, Duration timeout) {
 
@@ -41,17 +47,25 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
     public static final long MAX_DELAY_LOOPS = 1_000_000_000L;
     public static final int DEFAULT_REPS = 1000;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+    /** Longest duration: just under the longest timeout. */
+    public static final Duration MAX_DURATION = Duration.ofHours(24).minusSeconds(1);
 
     public StressConfig {
         Objects.requireNonNull(test, "test");
         Objects.requireNonNull(indexMode, "indexMode");
         Objects.requireNonNull(pause, "pause");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(duration, "duration");
         if (threads < 1 || threads > MAX_THREADS) {
             throw new IllegalArgumentException("threads must be 1 to " + MAX_THREADS + ": " + threads);
         }
-        if (reps < 1 || reps > MAX_REPS) {
-            throw new IllegalArgumentException("reps must be 1 to " + MAX_REPS + ": " + reps);
+        if (reps < 0 || reps > MAX_REPS || reps == 0 && duration.isZero()) {
+            throw new IllegalArgumentException("reps must be 1 to " + MAX_REPS + ": " + reps
+                    + (reps == 0 ? " (0, no limit, needs a duration)" : ""));
+        }
+        if (duration.isNegative() || duration.compareTo(MAX_DURATION) > 0) {
+            throw new IllegalArgumentException("duration must be 0 (none) to " + MAX_DURATION.toSeconds() + " s: "
+                    + secondsWord(duration) + " s");
         }
         if (delayPoint < 0 || delayPoint > 3) {
             throw new IllegalArgumentException("delay point must be 1, 2 or 3 (0 for none): " + delayPoint);
@@ -84,6 +98,10 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
         if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(Duration.ofHours(24)) > 0) {
             throw new IllegalArgumentException("timeout must be 1 s to 24 h: " + timeout.toSeconds() + " s");
         }
+        if (!duration.isZero() && timeout.compareTo(duration) <= 0) {
+            throw new IllegalArgumentException("timeout (" + secondsWord(timeout)
+                    + " s) must be longer than the duration (" + secondsWord(duration) + " s)");
+        }
     }
 
     /** Default workers: 6 per available processor, as the kernel's param_test. */
@@ -93,60 +111,99 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
 
     /** {@code test} on {@code mode} memory with the defaults: 6 x CPUs threads, 1000 reps, nothing else. */
     public static StressConfig of(StressTest test, IndexMode mode) {
-        return new StressConfig(test, mode, defaultThreads(), DEFAULT_REPS, 0, 0, 0, Pause.NONE, 0, false, 0,
-                DEFAULT_TIMEOUT);
+        return new StressConfig(test, mode, defaultThreads(), DEFAULT_REPS, Duration.ZERO, 0, 0, 0, Pause.NONE, 0,
+                false, 0, DEFAULT_TIMEOUT);
     }
 
     public StressConfig withTest(StressTest t) {
-        return new StressConfig(t, indexMode, threads, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(t, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     public StressConfig withIndexMode(IndexMode m) {
-        return new StressConfig(test, m, threads, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, m, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     public StressConfig withThreads(int n) {
-        return new StressConfig(test, indexMode, n, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, n, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     public StressConfig withReps(int r) {
-        return new StressConfig(test, indexMode, threads, r, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, threads, r, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, timeout);
+    }
+
+    /** Each worker runs for {@code d}, with no limit on its operations. */
+    public StressConfig withDuration(Duration d) {
+        return withLimits(0, d);
+    }
+
+    /**
+     * Each worker stops after {@code r} operations or {@code d}, whichever comes first
+     * ({@code r} 0: no operation limit; {@code d} zero: no time limit).
+     */
+    public StressConfig withLimits(int r, Duration d) {
+        return new StressConfig(test, indexMode, threads, r, d, delayPoint, delayLoops, every, pause, sleepMs,
+                virtualThreads, unregisteredEvery, timeout);
+    }
+
+    /** Whether the workers run for a duration (and perhaps up to a rep count). */
+    public boolean timed() {
+        return !duration.isZero();
+    }
+
+    /** Whether the workers stop after a rep count (perhaps earlier, at the end of the duration). */
+    public boolean repLimited() {
+        return reps > 0;
+    }
+
+    /**
+     * How long the workers run, as words: {@code reps=1000}, {@code seconds=2} or both,
+     * {@code reps=1000 seconds=2} (whichever comes first).
+     */
+    public String limitWords() {
+        return (repLimited() ? "reps=" + reps : "") + (repLimited() && timed() ? " " : "")
+                + (timed() ? "seconds=" + secondsWord(duration) : "");
+    }
+
+    /** {@code 2} for 2 s, {@code 0.25} for 250 ms. */
+    public static String secondsWord(Duration d) {
+        return new BigDecimal(BigInteger.valueOf(d.getSeconds()).multiply(BigInteger.valueOf(1_000_000_000))
+                .add(BigInteger.valueOf(d.getNano())), 9).stripTrailingZeros().toPlainString();
     }
 
     /** With a delay loop of {@code loops} iterations at {@code point} (0, 0 for none). */
     public StressConfig withDelay(int point, long loops) {
-        return new StressConfig(test, indexMode, threads, reps, point, loops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, threads, reps, duration, point, loops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     /** Yield around every {@code m}-th operation. */
     public StressConfig withYieldEvery(int m) {
-        return new StressConfig(test, indexMode, threads, reps, delayPoint, delayLoops, m, Pause.YIELD, 0,
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, m, Pause.YIELD, 0,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     /** Sleep {@code ms} around every {@code m}-th operation. */
     public StressConfig withSleepEvery(int m, long ms) {
-        return new StressConfig(test, indexMode, threads, reps, delayPoint, delayLoops, m, Pause.SLEEP, ms,
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, m, Pause.SLEEP, ms,
                 virtualThreads, unregisteredEvery, timeout);
     }
 
     public StressConfig withVirtualThreads(boolean v) {
-        return new StressConfig(test, indexMode, threads, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 v, unregisteredEvery, timeout);
     }
 
     public StressConfig withUnregisteredEvery(int m) {
-        return new StressConfig(test, indexMode, threads, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, m, timeout);
     }
 
     public StressConfig withTimeout(Duration t) {
-        return new StressConfig(test, indexMode, threads, reps, delayPoint, delayLoops, every, pause, sleepMs,
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
                 virtualThreads, unregisteredEvery, t);
     }
 

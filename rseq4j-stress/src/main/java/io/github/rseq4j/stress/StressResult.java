@@ -5,6 +5,7 @@ import io.github.rseq4j.IndexMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The outcome of one stress run.
@@ -12,7 +13,9 @@ import java.util.Locale;
  * @param test       the scenario
  * @param indexMode  the memory's index mode
  * @param threads    workers
- * @param reps       operations per worker
+ * @param reps       operations per worker (at most, with a duration; 0: no limit)
+ * @param duration   how long the workers ran ({@link Duration#ZERO}: as long as their reps took)
+ * @param operations operations the workers did, all together
  * @param options    the non-default options ({@link StressConfig#optionWords()}, "" when none)
  * @param expected   the exact total the scenario must reach (a sum, a node count, a record count)
  * @param actual     what it found
@@ -24,11 +27,13 @@ import java.util.Locale;
  * @param failures   why it failed (empty when it passed)
  * @param notes      remarks about the run, e.g. delay points ignored in fallback mode
  */
-public record StressResult(StressTest test, IndexMode indexMode, int threads, int reps, String options,
+public record StressResult(StressTest test, IndexMode indexMode, int threads, int reps, Duration duration,
+                           long operations, String options,
                            long expected, long actual, long aborts, Fallbacks fallbacks, boolean passed,
                            Duration elapsed, String details, List<String> failures, List<String> notes) {
 
     public StressResult {
+        Objects.requireNonNull(duration, "duration");
         failures = List.copyOf(failures);
         notes = List.copyOf(notes);
     }
@@ -56,11 +61,24 @@ public record StressResult(StressTest test, IndexMode indexMode, int threads, in
     /**
      * The one-line summary, ending in {@code PASS} or {@code FAIL}, e.g.
      * {@code stress increment index=cpu threads=12 reps=1000 expected=12000 actual=12000
-     * aborts=37 fallbacks=0 elapsed=0.21s PASS}.
+     * aborts=37 fallbacks=0 elapsed=0.21s PASS}; a timed run shows its duration and the
+     * operations done instead of (or after) the reps, e.g.
+     * {@code stress counter index=cpu threads=8 seconds=2 ops=5123456 expected=...}, and so
+     * does a run that ended early ({@code reps=50 ops=20}: the timeout came first).
      */
     public String line() {
+        StringBuilder limits = new StringBuilder();
+        if (reps > 0) {
+            limits.append(" reps=").append(reps);
+        }
+        if (!duration.isZero()) {
+            limits.append(" seconds=").append(StressConfig.secondsWord(duration));
+        }
+        if (!duration.isZero() || operations != (long) threads * reps) {
+            limits.append(" ops=").append(operations);
+        }
         return "stress " + test.word() + " index=" + StressConfig.indexWord(indexMode) + " threads=" + threads
-                + " reps=" + reps + (options.isEmpty() ? "" : " " + options)
+                + limits + (options.isEmpty() ? "" : " " + options)
                 + " expected=" + expected + " actual=" + actual + " aborts=" + aborts
                 + " fallbacks=" + fallbacks.total() + " elapsed=" + seconds(elapsed) + "s "
                 + (passed ? "PASS" : "FAIL");

@@ -26,9 +26,16 @@ import java.util.function.Consumer;
  * <p>A run: fresh per-CPU memory in the configured index mode; the operations (the
  * process's, or a dedicated {@link OperationSet} generated with the configured delay loop,
  * cached per mode, point and loop count, since generated code is never freed); the
- * scenario's set-up; its background thread (memcpy's consumer, membarrier's manager) if
- * any; the workers, released together; then the checks. Every loop of every thread ends
- * when the timeout passes, and a run that is still going then fails with a message.
+ * scenario's set-up; its background thread (memcpy's consumer, membarrier's manager, ...)
+ * if any; the workers, released together, each doing operations until its rep count is
+ * done or the duration is over, whichever comes first ({@link Run#another}); then the
+ * checks, against the operations actually done. Every loop of every thread ends when the
+ * timeout passes, and a run that is still going then fails with a message.
+ *
+ * <p>The public-structure scenarios ({@link StressTest#usesPublicApi()}) run on
+ * structures that choose their own memory (indexed by CPU) and the process's operations:
+ * delay points, unregistered workers and index mode mmcid do not apply to them, and a run
+ * asked for them goes ahead without them, with a note saying so.
  *
  * <p>Aborts and fallbacks are the process-wide counters' deltas over the run, so runs
  * should not overlap.
@@ -41,6 +48,7 @@ public final class StressRunner {
     private final StressConfig config;
     private final Consumer<String> progress;
     private boolean membarrierFence = true;
+    private Fault fault;
 
     /**
      * @param progress receives progress lines (the start, every 2 s, details and failures);
@@ -65,6 +73,20 @@ public final class StressRunner {
     StressRunner withoutMembarrierFence() {
         membarrierFence = false;
         return this;
+    }
+
+    /** Test hook: the scenario makes the deliberate error {@code f} once, so its checks must fail. */
+    StressRunner withFault(Fault f) {
+        fault = Objects.requireNonNull(f, "fault");
+        return this;
+    }
+
+    /**
+     * Why this process cannot run {@code config}, or null when it can: the public-structure
+     * scenarios always can (they index by CPU whatever the configured mode).
+     */
+    public static String unsupportedReason(StressConfig config) {
+        return config.test().usesPublicApi() ? null : unsupportedReason(config.indexMode());
     }
 
     /** Why this process cannot use {@code mode} memory, or null when it can. */
@@ -98,21 +120,21 @@ public final class StressRunner {
      */
     public StressResult run() {
         RseqRuntime rt = JitConstants.RUNTIME;
-        String unsupported = unsupportedReason(config.indexMode());
+        List<String> notes = new ArrayList<>();
+        StressConfig effective = config.test().usesPublicApi() ? publicApiConfig(config, notes) : config;
+        IndexMode mode = effective.indexMode();
+        String unsupported = unsupportedReason(mode);
         if (unsupported != null) {
             throw new UnsupportedOperationException(unsupported);
         }
-        IndexMode mode = config.indexMode();
         String name = "stress " + config.test().word() + " index=" + StressConfig.indexWord(mode);
-        List<String> notes = new ArrayList<>();
-        StressConfig effective = config;
         SliceOps ops = SliceOps.DEFAULT;
         double delayNanos = 0;
-        if (config.delayPoint() != 0) {
+        if (effective.delayPoint() != 0) {
             if (!rt.rseqMode()) {
                 notes.add("delay points need rseq mode; this process runs in fallback mode (" + rt.modeReason()
                         + "): running without them");
-                effective = config.withDelay(0, 0);
+                effective = effective.withDelay(0, 0);
             } else {
                 ops = SliceOps.withOperations(delayedOps(field(mode), config.delayPoint(), config.delayLoops()));
                 if (config.test() == StressTest.MEMBARRIER) {
@@ -130,13 +152,26 @@ public final class StressRunner {
             case BUFFER -> new BufferScenario(run);
             case MEMCPY -> new MemcpyScenario(run);
             case MEMBARRIER -> new MembarrierScenario(run, membarrierFence);
+            case COUNTER -> new CounterScenario(run);
+            case POOL -> new PoolScenario(run);
+            case BUFFERPOOL -> new BufferPoolScenario(run);
+            case RINGBUFFER -> new RingBufferScenario(run);
         };
+        if (fault != null) {
+            try {
+                scenario.inject(fault);
+            } catch (IllegalArgumentException e) {
+                memory.close();
+                throw e;
+            }
+        }
         scenario.setUp();
 
         progress.accept(name + ": " + config.threads() + (config.virtualThreads() ? " virtual" : " platform")
-                + " workers x " + config.reps() + " reps"
-                + (config.unregisteredWorkers() > 0 ? " (" + config.unregisteredWorkers() + " unregistered)" : "")
-                + ", " + memory.slices() + " slices, " + (rt.rseqMode()
+                + " workers x " + limits(config)
+                + (effective.unregisteredWorkers() > 0 ? " (" + effective.unregisteredWorkers() + " unregistered)" : "")
+                + ", " + memory.slices() + " slices" + (config.test().usesPublicApi() ? " (public API)" : "") + ", "
+                + (rt.rseqMode()
                 ? "rseq mode (" + word(rt.strategy()) + " registration, " + word(rt.fences().kind()) + " fence)"
                 : "fallback mode")
                 + (effective.optionWords().isEmpty() ? "" : ", " + effective.optionWords()));
@@ -149,7 +184,8 @@ public final class StressRunner {
         Thread background = null;
         Runnable loop = scenario.background();
         if (loop != null) {
-            background = Thread.ofPlatform().daemon(true).name("stress-" + config.test().word() + "-background")
+            background = Thread.ofPlatform().daemon(true)
+                    .name("stress-" + config.test().word() + "-" + backgroundRole())
                     .unstarted(guard(run, "background", () -> {
                         try {
                             loop.run();
@@ -171,8 +207,7 @@ public final class StressRunner {
             Worker w = new Worker(run, i);
             Runnable body = guard(run, "worker " + i, () -> {
                 await(run, gate, "the start signal never came");
-                for (int rep = 0; rep < config.reps(); rep++) {
-                    run.check();
+                for (long rep = 0; run.another(rep); rep++) {
                     scenario.operate(w, rep);
                     run.done.lazySet(w.index, rep + 1);
                 }
@@ -185,6 +220,7 @@ public final class StressRunner {
             t.start();
         }
         long t0 = System.nanoTime();
+        run.startClock(t0);
         gate.countDown();
 
         boolean stuck = !joinAll(run, workers, name, rt, aborts0);
@@ -193,11 +229,11 @@ public final class StressRunner {
             stuck = !join(run, background);
         }
         if (stuck) {
-            long total = (long) config.threads() * config.reps();
             run.fail(run.timedOut()
-                    ? "timeout after " + config.timeout().toSeconds() + " s: " + run.operationsDone() + " of " + total
+                    ? "timeout after " + config.timeout().toSeconds() + " s: " + run.operationsDone()
+                    + (config.repLimited() ? " of " + (long) config.threads() * config.reps() : "")
                     + " operations done" + (background != null && background.isAlive() ? ", the "
-                    + (config.test() == StressTest.MEMCPY ? "consumer" : "manager") + " still running" : "")
+                    + backgroundRole() + " still running" : "")
                     : "threads did not end after the run failed");
             long until = System.currentTimeMillis() + STRAGGLER_GRACE_MILLIS;
             for (Thread t : workers) {
@@ -217,6 +253,7 @@ public final class StressRunner {
             verdict = new Scenario.Verdict(run.operationsDone(), "not checked: threads still running", List.of());
         } else {
             verdict = scenario.verify();
+            scenario.tearDown();
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
         memory.close();
@@ -229,7 +266,8 @@ public final class StressRunner {
         }
         StressResult.Fallbacks fallbacks1 = fallbacks(rt);
         StressResult result = new StressResult(config.test(), mode, config.threads(), config.reps(),
-                effective.optionWords(), scenario.expected(), verdict.actual(), rt.aborts() - aborts0,
+                config.duration(), run.operationsDone(), effective.optionWords(), scenario.expected(), verdict.actual(),
+                rt.aborts() - aborts0,
                 new StressResult.Fallbacks(fallbacks1.notRegistered() - fallbacks0.notRegistered(),
                         fallbacks1.aborted() - fallbacks0.aborted(),
                         fallbacks1.stopped() - fallbacks0.stopped(),
@@ -245,6 +283,46 @@ public final class StressRunner {
             progress.accept(name + ": FAILED: " + f);
         }
         return result;
+    }
+
+    /**
+     * {@code c} as a public-structure scenario runs it: without delay points, unregistered
+     * workers and index mode mmcid, each dropped with a note in {@code notes}.
+     */
+    static StressConfig publicApiConfig(StressConfig c, List<String> notes) {
+        String what = c.test().word() + " uses rseq4j's public API";
+        if (c.delayPoint() != 0) {
+            notes.add("delay points do not apply: " + what + ", whose critical sections are the process's own"
+                    + " (no delay loops): running without them");
+            c = c.withDelay(0, 0);
+        }
+        if (c.unregisteredEvery() != 0) {
+            notes.add("unregistered workers do not apply: " + what + ", which offers no way to force a thread"
+                    + " onto the fallback path: every worker runs as it is");
+            c = c.withUnregisteredEvery(0);
+        }
+        if (c.indexMode() != IndexMode.CPU_ID) {
+            notes.add("index mode " + StressConfig.indexWord(c.indexMode()) + " does not apply: " + what
+                    + ", whose structures index by CPU: running with index=cpu");
+            c = c.withIndexMode(IndexMode.CPU_ID);
+        }
+        return c;
+    }
+
+    /** {@code 1000 reps}, {@code 2 s}, {@code 1000 reps or 2 s}. */
+    private static String limits(StressConfig c) {
+        return (c.repLimited() ? c.reps() + " reps" : "") + (c.repLimited() && c.timed() ? " or " : "")
+                + (c.timed() ? StressConfig.secondsWord(c.duration()) + " s" : "");
+    }
+
+    /** What the scenario's background thread does, for thread names and messages. */
+    private String backgroundRole() {
+        return switch (config.test()) {
+            case MEMCPY, RINGBUFFER -> "consumer";
+            case COUNTER -> "collector";
+            case POOL, BUFFERPOOL -> "rebalancer";
+            default -> "manager";
+        };
     }
 
     private static StressResult.Fallbacks fallbacks(RseqRuntime rt) {
@@ -291,6 +369,7 @@ public final class StressRunner {
     private boolean joinAll(Run run, Thread[] workers, String name, RseqRuntime rt, long aborts0) {
         long nextReport = System.nanoTime() + PROGRESS_NANOS;
         long total = (long) config.threads() * config.reps();
+        long duration = config.duration().toNanos();
         try {
             for (Thread t : workers) {
                 while (t.isAlive()) {
@@ -300,10 +379,14 @@ public final class StressRunner {
                     }
                     long wait = Math.min(run.deadline(), nextReport) - now;
                     t.join(Duration.ofNanos(Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1))));
-                    if (System.nanoTime() - nextReport > 0) {
+                    long at = System.nanoTime();
+                    if (at - nextReport > 0) {
                         long done = run.operationsDone();
-                        progress.accept(String.format(Locale.ROOT, "%s: %d%% (%d of %d operations), aborts %d",
-                                name, 100 * done / total, done, total, rt.aborts() - aborts0));
+                        long percent = Math.max(config.repLimited() ? 100 * done / total : 0,
+                                config.timed() ? 100 * run.elapsedOfDuration(at) / duration : 0);
+                        progress.accept(String.format(Locale.ROOT, "%s: %d%% (%d%s operations), aborts %d",
+                                name, Math.min(percent, 100), done, config.repLimited() ? " of " + total : "",
+                                rt.aborts() - aborts0));
                         nextReport += PROGRESS_NANOS;
                     }
                 }

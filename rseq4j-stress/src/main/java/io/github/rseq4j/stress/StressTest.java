@@ -17,7 +17,25 @@ public enum StressTest {
     /** Producers copy records into per-CPU rings while one consumer drains them. */
     MEMCPY,
     /** A manager flips an active-list selector and fences; the inactive list must not change. */
-    MEMBARRIER;
+    MEMBARRIER,
+    /** {@code PerCpuCounter} adds while a collector calls {@code sumThenReset()}; nothing lost or counted twice. */
+    COUNTER,
+    /** {@code PerCpuPool} acquire and release with a rebalancer; no object held twice, all come back. */
+    POOL,
+    /** {@code PerCpuBufferPool} acquire and release with a rebalancer; no buffer shared, all come back. */
+    BUFFERPOOL,
+    /** {@code PerCpuRingBuffer} writers and one consumer: every record once, intact, in order per ring. */
+    RINGBUFFER;
+
+    /**
+     * Whether the scenario exercises rseq4j's public structures through their public API
+     * only (the last four), rather than the harness's own per-CPU memory and critical
+     * sections. Those structures choose their own memory (indexed by CPU) and operations,
+     * so delay points, unregistered workers and the index mode do not apply to them.
+     */
+    public boolean usesPublicApi() {
+        return ordinal() >= COUNTER.ordinal();
+    }
 
     /** The command-line word ({@code increment}, ...). */
     public String word() {

@@ -82,7 +82,7 @@ final class Worker {
     // ---------------------------------------------------------------- pacing
 
     /** Pauses when {@code rep} is every M-th operation ({@code --every M}). */
-    void pauseIfDue(int rep) {
+    void pauseIfDue(long rep) {
         StressConfig c = run.config;
         if (c.every() == 0 || (rep + 1) % c.every() != 0) {
             return;

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Short versions of every stress scenario in both index modes, plain and with each kind of
  * disturbance, plus an abort storm, a self-test of the membarrier check and a timeout.
  * Every run must reach its exact total. In fallback mode the delay variants run without
- * delay loops (the runner says so, and the test checks that it did).
+ * delay loops (the runner says so, and the test checks that it did). The public-structure
+ * scenarios and timed runs have tests of their own ({@link PublicScenariosTest}).
  */
 class StressRunnerTest {
     private static final int THREADS = 8;
@@ -36,6 +37,9 @@ class StressRunnerTest {
         List<Arguments> a = new ArrayList<>();
         for (IndexMode mode : IndexMode.values()) {
             for (StressTest test : StressTest.values()) {
+                if (test.usesPublicApi()) {
+                    continue;
+                }
                 for (Variant v : Variant.values()) {
                     a.add(Arguments.of(test, mode, v));
                 }
@@ -44,7 +48,7 @@ class StressRunnerTest {
         return a.stream();
     }
 
-    private static StressConfig config(StressTest test, IndexMode mode, Variant v) {
+    static StressConfig config(StressTest test, IndexMode mode, Variant v) {
         StressConfig c = StressConfig.of(test, mode).withThreads(THREADS).withReps(REPS)
                 .withTimeout(Duration.ofSeconds(60));
         return switch (v) {
@@ -56,13 +60,13 @@ class StressRunnerTest {
         };
     }
 
-    private static StressResult run(StressConfig c, List<String> log) {
+    static StressResult run(StressConfig c, List<String> log) {
         StressResult r = new StressRunner(c, log::add).run();
         System.out.println(r.line());
         return r;
     }
 
-    private static String explain(StressResult r, List<String> log) {
+    static String explain(StressResult r, List<String> log) {
         return r.line() + "\n" + String.join("\n", log);
     }
 
@@ -81,7 +85,9 @@ class StressRunnerTest {
         switch (test) {
             case INCREMENT, SPINLOCK, MEMCPY, MEMBARRIER -> assertEquals(ops, r.expected(), () -> explain(r, log));
             case LIST, BUFFER -> assertTrue(r.expected() >= 8, () -> explain(r, log));
+            default -> throw new AssertionError(test);
         }
+        assertEquals(ops, r.operations(), () -> explain(r, log));
         assertTrue(r.line().endsWith(" PASS"), r.line());
 
         if (v == Variant.UNREGISTERED_EVERY_3) {
@@ -209,7 +215,16 @@ class StressRunnerTest {
     void configRejectsBadValuesClearly() {
         StressConfig c = StressConfig.of(StressTest.INCREMENT, IndexMode.CPU_ID);
         assertMessage("threads must be 1 to 4096: 0", () -> c.withThreads(0));
-        assertMessage("reps must be 1 to 100000000: 0", () -> c.withReps(0));
+        assertMessage("reps must be 1 to 100000000: 0 (0, no limit, needs a duration)", () -> c.withReps(0));
+        assertMessage("reps must be 1 to 100000000: -1", () -> c.withLimits(-1, Duration.ofSeconds(1)));
+        assertMessage("duration must be 0 (none) to 86399 s: -1 s", () -> c.withDuration(Duration.ofSeconds(-1)));
+        assertMessage("timeout (120 s) must be longer than the duration (120 s)",
+                () -> c.withDuration(Duration.ofSeconds(120)));
+        assertMessage("timeout (5 s) must be longer than the duration (5.5 s)",
+                () -> c.withTimeout(Duration.ofSeconds(5)).withDuration(Duration.ofMillis(5500)));
+        assertMessage("timeout (10 s) must be longer than the duration (20 s)",
+                () -> c.withTimeout(Duration.ofSeconds(30)).withDuration(Duration.ofSeconds(20))
+                        .withTimeout(Duration.ofSeconds(10)));
         assertMessage("delay point must be 1, 2 or 3 (0 for none): 4", () -> c.withDelay(4, 10));
         assertMessage("delay loops need a delay point (1, 2 or 3)", () -> c.withDelay(0, 10));
         assertMessage("delay loops must be 1 to 1000000000: 0", () -> c.withDelay(1, 0));
@@ -217,11 +232,23 @@ class StressRunnerTest {
         assertMessage("every must be >= 1 (0 for never): -1", () -> c.withYieldEvery(-1));
         assertMessage("unregistered-every must be >= 1 (0 for none): -2", () -> c.withUnregisteredEvery(-2));
         assertMessage("timeout must be 1 s to 24 h: 0 s", () -> c.withTimeout(Duration.ZERO));
-        assertMessage("unknown stress test 'bogus': use one of increment|spinlock|list|buffer|memcpy|membarrier",
+        assertMessage("unknown stress test 'bogus': use one of increment|spinlock|list|buffer|memcpy|membarrier"
+                        + "|counter|pool|bufferpool|ringbuffer",
                 () -> StressTest.parse("bogus"));
         assertMessage("unknown index mode 'numa': use cpu or mmcid", () -> StressConfig.parseIndex("numa"));
         assertEquals(IndexMode.CONCURRENCY_ID, StressConfig.parseIndex("mm_cid"));
         assertEquals(StressTest.MEMCPY, StressTest.parse("MemCpy"));
+        assertEquals(StressTest.BUFFERPOOL, StressTest.parse(" bufferPool "));
+
+        assertEquals("reps=1000", c.limitWords());
+        assertFalse(c.timed());
+        StressConfig timed = c.withDuration(Duration.ofSeconds(2));
+        assertEquals("seconds=2", timed.limitWords());
+        assertTrue(timed.timed() && !timed.repLimited());
+        assertEquals(0, timed.reps());
+        assertEquals("reps=50 seconds=0.25", c.withLimits(50, Duration.ofMillis(250)).limitWords());
+        assertEquals("reps=50", timed.withReps(50).withLimits(50, Duration.ZERO).limitWords());
+        assertEquals("86399", StressConfig.secondsWord(StressConfig.MAX_DURATION));
 
         StressConfig u = c.withThreads(12).withUnregisteredEvery(3);
         assertEquals(4, u.unregisteredWorkers());
