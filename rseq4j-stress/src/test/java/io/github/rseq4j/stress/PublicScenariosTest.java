@@ -48,7 +48,7 @@ class PublicScenariosTest {
 
     private static StressResult run(StressConfig c, Fault fault, List<String> log) {
         StressResult r = new StressRunner(c, log::add).withFault(fault).run();
-        System.out.println(fault + ": " + r.line() + " " + r.details());
+        System.out.println(fault + ": " + StressRunnerTest.intended(r) + " " + r.details());
         return r;
     }
 
