@@ -2,6 +2,7 @@ package io.github.rseq4j;
 
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.CounterSlabs;
 
 import java.io.InvalidObjectException;
@@ -94,10 +95,28 @@ public final class PerCpuCounter extends Number implements Serializable {
         this.offset = (int) h;
     }
 
+    /**
+     * Whether this process counts without rseq: then an add is one atomic add on a part
+     * chosen by the thread (as {@link java.util.concurrent.atomic.LongAdder} spreads its
+     * cells), and {@link #sumThenReset()} takes each part with an atomic exchange: no lock
+     * and no stop on either side, and the same exactness.
+     */
+    private static final boolean PORTABLE = !JitConstants.RSEQ;
+
     /** Adds {@code x} to the calling CPU's part of the sum. */
     public void add(long x) {
-        SliceOps.DEFAULT.add(slab, offset, x);
+        if (PORTABLE) {
+            LONG.getAndAdd(slab.whole(), SliceMemory.at(portablePart(), offset), x);
+        } else {
+            SliceOps.DEFAULT.add(slab, offset, x);
+        }
         Reference.reachabilityFence(this);
+    }
+
+    /** The part a thread adds to in portable mode: a hash of its id, stable for the thread. */
+    private int portablePart() {
+        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
+        return (int) Long.remainderUnsigned(h >>> 29, slab.slices());
     }
 
     /** Equivalent to {@code add(1)}. */
@@ -141,6 +160,13 @@ public final class PerCpuCounter extends Number implements Serializable {
     public long sumThenReset() {
         MemorySegment w = slab.whole();
         long s = 0;
+        if (PORTABLE) {
+            for (int i = 0, n = slab.slices(); i < n; i++) {
+                s += (long) LONG.getAndSet(w, SliceMemory.at(i, offset), 0L);
+            }
+            Reference.reachabilityFence(this);
+            return s;
+        }
         try {
             for (int i = 0, n = slab.slices(); i < n; i++) {
                 long at = SliceMemory.at(i, offset);
