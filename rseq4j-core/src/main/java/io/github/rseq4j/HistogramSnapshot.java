@@ -1,0 +1,135 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.structures.HistogramBuckets;
+import io.github.rseq4j.internal.structures.HistogramEngine;
+
+import java.util.Objects;
+
+/**
+ * An immutable, exact snapshot of a {@link PerCpuHistogram}: the count equals the sum of the
+ * bucket counts, and the sum, min and max belong to the same records.
+ */
+public final class HistogramSnapshot {
+    private final HistogramBuckets buckets;
+    private final long count, sum, min, max, clamped;
+    private final long[] counts;
+
+    HistogramSnapshot(HistogramBuckets buckets, HistogramEngine.Totals t) {
+        this.buckets = buckets;
+        this.count = t.count();
+        this.sum = t.sum();
+        this.min = t.min();
+        this.max = t.max();
+        this.clamped = t.clamped();
+        this.counts = t.bucketCounts();
+    }
+
+    /** Receives the buckets of a snapshot, in increasing order of values. */
+    @FunctionalInterface
+    public interface BucketVisitor {
+        /**
+         * One bucket.
+         *
+         * @param lowerBound smallest value of the bucket
+         * @param upperBound largest value of the bucket, inclusive ({@link Long#MAX_VALUE} for an unbounded last bucket)
+         * @param count      records in the bucket
+         */
+        void bucket(long lowerBound, long upperBound, long count);
+    }
+
+    /** Records in the snapshot. */
+    public long count() {
+        return count;
+    }
+
+    /** Sum of the recorded values (each clamped as recorded). */
+    public long sum() {
+        return sum;
+    }
+
+    /** Smallest recorded value, or 0 when empty. */
+    public long min() {
+        return min;
+    }
+
+    /** Largest recorded value, or 0 when empty. */
+    public long max() {
+        return max;
+    }
+
+    /** Mean of the recorded values, or 0 when empty. */
+    public double mean() {
+        return count == 0 ? 0 : (double) sum / count;
+    }
+
+    /** Records whose value was out of range and clamped (negative, or above the highest trackable value). */
+    public long clamped() {
+        return clamped;
+    }
+
+    /** Number of buckets. */
+    public int bucketCount() {
+        return counts.length;
+    }
+
+    /** Records in bucket {@code i}. */
+    public long bucketCount(int i) {
+        Objects.checkIndex(i, counts.length);
+        return counts[i];
+    }
+
+    /** Smallest value of bucket {@code i}. */
+    public long bucketLowerBound(int i) {
+        Objects.checkIndex(i, counts.length);
+        return buckets.lowerBound(i);
+    }
+
+    /** Largest value of bucket {@code i}, inclusive ({@link Long#MAX_VALUE} for an unbounded last bucket). */
+    public long bucketUpperBound(int i) {
+        Objects.checkIndex(i, counts.length);
+        return buckets.upperBound(i);
+    }
+
+    /** Visits every bucket, empty ones included, in increasing order of values. */
+    public void forEachBucket(BucketVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
+        for (int i = 0; i < counts.length; i++) {
+            visitor.bucket(buckets.lowerBound(i), buckets.upperBound(i), counts[i]);
+        }
+    }
+
+    /**
+     * The value at {@code percentile} (0 to 100): the upper bound of the bucket that holds the
+     * record of that rank, capped at {@link #max()} (and at least {@link #min()}); the minimum
+     * for percentile 0; 0 when empty.
+     *
+     * @throws IllegalArgumentException for a percentile outside [0, 100]
+     */
+    public long valueAtPercentile(double percentile) {
+        if (!(percentile >= 0 && percentile <= 100)) {
+            throw new IllegalArgumentException("percentile must be 0 to 100: " + percentile);
+        }
+        if (count == 0) {
+            return 0;
+        }
+        if (percentile == 0) {
+            return min;
+        }
+        long rank = Math.max(1, (long) Math.ceil(percentile / 100.0 * count));
+        long seen = 0;
+        for (int i = 0; i < counts.length; i++) {
+            seen += counts[i];
+            if (seen >= rank) {
+                return Math.max(min, Math.min(max, buckets.upperBound(i)));
+            }
+        }
+        return max;
+    }
+
+    @Override
+    public String toString() {
+        return "HistogramSnapshot[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max
+                + (count == 0 ? "" : ", p50=" + valueAtPercentile(50) + ", p99=" + valueAtPercentile(99))
+                + (clamped == 0 ? "" : ", clamped=" + clamped) + "]";
+    }
+}

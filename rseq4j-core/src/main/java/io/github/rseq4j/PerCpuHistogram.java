@@ -1,0 +1,117 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.structures.HistogramBuckets;
+import io.github.rseq4j.internal.structures.HistogramEngine;
+
+/**
+ * A histogram of non-negative {@code long} values (latencies, sizes) recorded from any
+ * number of threads, each record one rseq critical section on the caller's CPU, and read
+ * exactly: {@link #snapshotThenReset()} puts every record in exactly one interval, whole
+ * (its count, its sum and its bucket together), without making recorders wait.
+ *
+ * <pre>{@code
+ * PerCpuHistogram latency = PerCpuHistogram.logLinear(TimeUnit.MINUTES.toNanos(1), 5);
+ * latency.record(1_234_567);                              // any thread: one critical section
+ * HistogramSnapshot interval = latency.snapshotThenReset(); // e.g. once per scrape
+ * long p99 = interval.valueAtPercentile(99.0);
+ * }</pre>
+ *
+ * <p><b>Buckets.</b> {@link #logLinear} buckets are exact below {@code 2^precision} and then
+ * {@code 2^precision} per power of two, so a bucket is at most {@code 2^-precision} of its
+ * values wide (precision 5: about 3%), in the spirit of HdrHistogram; {@link #withBounds}
+ * buckets have explicit inclusive upper bounds plus an unbounded last one, as Prometheus's
+ * classic histograms.
+ *
+ * <p><b>Out of range.</b> A negative value is recorded as 0 and a value above the highest
+ * trackable one as that value; both are counted in {@link HistogramSnapshot#clamped()}.
+ * Nothing is ever recorded in a wrong or corrupt bucket.
+ *
+ * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
+ * appends the value to the CPU's sample log); every {@value HistogramEngine#LOG_ENTRIES}
+ * records on a CPU, one record also folds the log into that CPU's buckets (stop, fold,
+ * restart). {@link #record(long, long)} with a count above 1, and out-of-range values,
+ * take that slower path every time. Snapshots stop each CPU's slice in turn.
+ *
+ * @implNote Per CPU: the sample log ({@value HistogramEngine#LOG_ENTRIES} entries), five
+ * statistic words and one word per bucket, in per-CPU memory; {@link #bytesPerCpu()}
+ * reports it.
+ */
+public final class PerCpuHistogram {
+    private final HistogramEngine engine;
+
+    private PerCpuHistogram(HistogramBuckets buckets) {
+        this.engine = new HistogramEngine(buckets);
+    }
+
+    /**
+     * Log-linear buckets for values 0 to {@code highestValue}.
+     *
+     * @param highestValue the largest value recorded as itself (at least {@code 2^precision})
+     * @param precision    bits of sub-buckets per power of two, 1 to 10
+     * @throws IllegalArgumentException for a precision outside 1..10 or a too small highest value
+     */
+    public static PerCpuHistogram logLinear(long highestValue, int precision) {
+        return new PerCpuHistogram(new HistogramBuckets.LogLinear(highestValue, precision));
+    }
+
+    /**
+     * Explicit buckets: bucket {@code i} holds the values up to {@code upperBounds[i]}
+     * (inclusive) above the previous bound; one more bucket holds everything larger.
+     *
+     * @param upperBounds strictly increasing, non-negative bounds (1 to 4096 of them)
+     * @throws IllegalArgumentException for bounds that are not strictly increasing and non-negative
+     */
+    public static PerCpuHistogram withBounds(long... upperBounds) {
+        return new PerCpuHistogram(new HistogramBuckets.Explicit(upperBounds));
+    }
+
+    /** Records {@code value} once (see the class notes for values out of range). */
+    public void record(long value) {
+        engine.record(value);
+    }
+
+    /**
+     * Records {@code value} {@code count} times.
+     *
+     * @throws IllegalArgumentException when {@code count} is not positive
+     */
+    public void record(long value, long count) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("count must be positive: " + count);
+        }
+        engine.record(value, count);
+    }
+
+    /** Everything recorded so far, exactly (each CPU's part read while it is stopped). */
+    public HistogramSnapshot snapshot() {
+        return new HistogramSnapshot(engine.buckets(), engine.collect(false));
+    }
+
+    /**
+     * Everything recorded since the last reset, and a reset: across any sequence of calls,
+     * every record is in exactly one returned snapshot (or still in the histogram), whole.
+     */
+    public HistogramSnapshot snapshotThenReset() {
+        return new HistogramSnapshot(engine.buckets(), engine.collect(true));
+    }
+
+    /** Number of buckets. */
+    public int bucketCount() {
+        return engine.buckets().count();
+    }
+
+    /** The largest value recorded as itself. */
+    public long highestTrackableValue() {
+        return engine.buckets().highest();
+    }
+
+    /** Bytes of per-CPU memory this histogram uses per CPU. */
+    public long bytesPerCpu() {
+        return engine.bytesPerCpu();
+    }
+
+    @Override
+    public String toString() {
+        return "PerCpuHistogram[" + engine.buckets() + ", " + engine.slices() + " CPUs]";
+    }
+}

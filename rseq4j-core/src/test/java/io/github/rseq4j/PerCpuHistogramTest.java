@@ -1,0 +1,204 @@
+package io.github.rseq4j;
+
+import io.github.rseq4j.internal.structures.HistogramBuckets;
+import io.github.rseq4j.internal.structures.HistogramEngine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Per-CPU histograms and timers: bucket mapping, exact and whole snapshots under concurrency, bad input. */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class PerCpuHistogramTest {
+
+    @Test
+    void logLinearBucketsCoverEveryValueOnceWithinTheirPrecision() {
+        for (int p : new int[]{1, 3, 5, 8}) {
+            HistogramBuckets.LogLinear b = new HistogramBuckets.LogLinear(TimeUnit.HOURS.toNanos(1), p);
+            assertEquals(0, b.lowerBound(0));
+            for (int i = 0; i < b.count(); i++) {
+                assertEquals(i, b.index(b.lowerBound(i)), "lower bound of bucket " + i);
+                assertEquals(i, b.index(b.upperBound(i)), "upper bound of bucket " + i);
+                if (i > 0) {
+                    assertEquals(b.upperBound(i - 1) + 1, b.lowerBound(i), "buckets are contiguous at " + i);
+                }
+                long width = b.upperBound(i) - b.lowerBound(i) + 1;
+                assertTrue(width == 1 || width <= (b.lowerBound(i) >> p) + 1, "bucket " + i + " too wide: " + width);
+            }
+            assertEquals(b.count() - 1, b.index(b.highest()));
+        }
+        Random rnd = new Random(7);
+        HistogramBuckets.LogLinear b = new HistogramBuckets.LogLinear(1L << 40, 5);
+        for (int k = 0; k < 100_000; k++) {
+            long v = rnd.nextLong(1L << 40);
+            int i = b.index(v);
+            assertTrue(b.lowerBound(i) <= v && v <= b.upperBound(i), v + " in bucket " + i);
+        }
+    }
+
+    @Test
+    void explicitBoundsAreInclusiveUpperBounds() {
+        HistogramBuckets.Explicit b = new HistogramBuckets.Explicit(new long[]{10, 100, 1000});
+        assertEquals(4, b.count());
+        assertEquals(0, b.index(0));
+        assertEquals(0, b.index(10));
+        assertEquals(1, b.index(11));
+        assertEquals(1, b.index(100));
+        assertEquals(3, b.index(1001));
+        assertEquals(Long.MAX_VALUE, b.upperBound(3));
+    }
+
+    @Test
+    void recordsSnapshotsAndPercentiles() {
+        PerCpuHistogram h = PerCpuHistogram.withBounds(10, 20, 30, 40);
+        for (int v = 1; v <= 40; v++) {
+            h.record(v);
+        }
+        h.record(25, 10);
+        HistogramSnapshot s = h.snapshot();
+        assertEquals(50, s.count());
+        assertEquals(820 + 250, s.sum());
+        assertEquals(1, s.min());
+        assertEquals(40, s.max());
+        assertEquals(List.of(10L, 10L, 20L, 10L, 0L), counts(s));
+        assertEquals(20, s.valueAtPercentile(40));
+        assertEquals(30, s.valueAtPercentile(80));
+        assertEquals(40, s.valueAtPercentile(100));
+        assertEquals(1, s.valueAtPercentile(0));
+        assertEquals(s.count(), h.snapshotThenReset().count(), "a plain snapshot resets nothing");
+        assertEquals(0, h.snapshot().count(), "then reset");
+        assertEquals(0, h.snapshot().valueAtPercentile(99));
+    }
+
+    @Test
+    void outOfRangeValuesAreClampedAndCounted() {
+        PerCpuHistogram h = PerCpuHistogram.logLinear(1000, 3);
+        h.record(-5);
+        h.record(5000);
+        h.record(7);
+        HistogramSnapshot s = h.snapshot();
+        assertEquals(3, s.count());
+        assertEquals(2, s.clamped());
+        assertEquals(0, s.min());
+        assertEquals(1000, s.max());
+        assertEquals(1007, s.sum());
+        long inBuckets = 0;
+        for (int i = 0; i < s.bucketCount(); i++) {
+            inBuckets += s.bucketCount(i);
+        }
+        assertEquals(3, inBuckets);
+    }
+
+    @Test
+    void badInputIsRefusedClearly() {
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(1000, 0));
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(1000, 11));
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(3, 5));
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds());
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(5, 5));
+        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(-1, 5));
+        PerCpuHistogram h = PerCpuHistogram.withBounds(5);
+        assertThrows(IllegalArgumentException.class, () -> h.record(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> h.snapshot().valueAtPercentile(101));
+        assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().bucketCount(2));
+    }
+
+    private static List<Long> counts(HistogramSnapshot s) {
+        List<Long> l = new ArrayList<>();
+        s.forEachBucket((lo, hi, c) -> l.add(c));
+        return l;
+    }
+
+    /**
+     * Exact and whole: platform and virtual threads record known values while a taker calls
+     * snapshotThenReset(); every record lands in exactly one interval, and in every
+     * interval count == sum of bucket counts and the sum matches the buckets' values.
+     */
+    @Test
+    void everyRecordIsInExactlyOneIntervalWhole() throws Exception {
+        // Bounds 0..63 exactly: each value has its own bucket, so sums can be checked from buckets.
+        long[] bounds = new long[64];
+        for (int i = 0; i < 64; i++) {
+            bounds[i] = i;
+        }
+        PerCpuHistogram h = PerCpuHistogram.withBounds(bounds);
+        int platform = 4, virtual = 200, perThread = 20_000;
+        AtomicBoolean done = new AtomicBoolean();
+        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        Thread taker = Thread.ofPlatform().start(() -> {
+            while (!done.get()) {
+                intervals.add(h.snapshotThenReset());
+            }
+        });
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < platform + virtual; t++) {
+            int id = t;
+            Runnable body = () -> {
+                for (int k = 0; k < perThread / (id < platform ? 1 : 20); k++) {
+                    h.record((id + k) % 64);
+                }
+            };
+            ts.add(id < platform ? Thread.ofPlatform().start(body) : Thread.ofVirtual().start(body));
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        done.set(true);
+        taker.join();
+        intervals.add(h.snapshotThenReset());
+        long expectedCount = 0, expectedSum = 0;
+        for (int id = 0; id < platform + virtual; id++) {
+            for (int k = 0; k < perThread / (id < platform ? 1 : 20); k++) {
+                expectedCount++;
+                expectedSum += (id + k) % 64;
+            }
+        }
+        long count = 0, sum = 0;
+        for (HistogramSnapshot s : intervals) {
+            long inBuckets = 0, fromBuckets = 0;
+            for (int i = 0; i < s.bucketCount(); i++) {
+                inBuckets += s.bucketCount(i);
+                fromBuckets += s.bucketCount(i) * s.bucketLowerBound(i);
+            }
+            assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
+            assertEquals(s.sum(), fromBuckets, "the sum belongs to the same records as the buckets in " + s);
+            count += s.count();
+            sum += s.sum();
+        }
+        assertTrue(intervals.size() > 2, "the taker took several intervals: " + intervals.size());
+        assertEquals(expectedCount, count, "every record in exactly one interval");
+        assertEquals(expectedSum, sum);
+        assertEquals(0, h.snapshot().count());
+    }
+
+    @Test
+    void timersRecordNanoseconds() throws Exception {
+        PerCpuTimer t = PerCpuTimer.create();
+        t.record(Duration.ofMillis(5));
+        t.record(2, TimeUnit.MICROSECONDS);
+        t.time(() -> { });
+        assertEquals("x", t.time(() -> "x"));
+        PerCpuTimer.Sample s = t.start();
+        long nanos = s.stop();
+        assertTrue(nanos >= 0);
+        assertThrows(IllegalStateException.class, s::stop);
+        assertThrows(IllegalStateException.class, () -> t.time((Runnable) () -> {
+            throw new IllegalStateException("boom");
+        }));
+        HistogramSnapshot snap = t.snapshot();
+        assertEquals(6, snap.count(), "the failed task was timed too");
+        assertTrue(snap.max() >= 5_000_000 * 0.96, snap.toString());
+        assertTrue(snap.valueAtPercentile(0) <= 2_000 * 1.04, snap.toString());
+        assertTrue(t.histogram().bytesPerCpu() >= HistogramEngine.LOG_ENTRIES * 8L);
+    }
+}
