@@ -31,6 +31,7 @@ public final class Lease<T> implements AutoCloseable {
     /**
      * The object.
      *
+     * @return the pooled object this lease holds (for a {@link PerCpuBufferPool}, the buffer)
      * @throws IllegalStateException after {@link #close()}
      */
     public T get() {

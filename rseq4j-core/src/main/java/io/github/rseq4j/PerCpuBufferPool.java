@@ -66,6 +66,8 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * per-CPU cache size. The whole {@code buffers x bufferSize} bytes (rounded up to 64
      * per buffer) are allocated now.
      *
+     * @param bufferSize the size of each buffer in bytes (at least 1)
+     * @param buffers    how many buffers the pool holds, all allocated up front (1 to 2^26)
      * @throws IllegalArgumentException when a size is not positive or {@code buffers} is above 2^26
      */
     public PerCpuBufferPool(int bufferSize, int buffers) {
@@ -75,6 +77,14 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * As {@link #PerCpuBufferPool(int, int)}, with {@code perCpuCapacity} buffers at most
      * in a CPU's cache before it spills to the shared depot (0 for the default).
+     *
+     * @param bufferSize     the size of each buffer in bytes (at least 1)
+     * @param buffers        how many buffers the pool holds, all allocated up front (1 to 2^26)
+     * @param perCpuCapacity the most free buffers one CPU's cache keeps before the excess goes
+     *                       to the shared depot; 0 picks a default from {@code buffers} and
+     *                       the number of CPUs
+     * @throws IllegalArgumentException when a size is not positive, {@code buffers} is above
+     *                                  2^26 or {@code perCpuCapacity} is negative
      */
     public PerCpuBufferPool(int bufferSize, int buffers, int perCpuCapacity) {
         if (bufferSize <= 0) {
@@ -102,17 +112,30 @@ public final class PerCpuBufferPool implements AutoCloseable {
         this.views = new MemorySegment[buffers];
     }
 
-    /** Bytes per buffer. */
+    /**
+     * Bytes per buffer.
+     *
+     * @return the size of each buffer in bytes, as given to the constructor
+     */
     public int bufferSize() {
         return bufferSize;
     }
 
-    /** Number of buffers. */
+    /**
+     * Number of buffers.
+     *
+     * @return how many buffers the pool holds in all, free or out
+     */
     public int buffers() {
         return slots.capacity();
     }
 
-    /** Buffers a CPU's cache may hold before it spills to the depot. */
+    /**
+     * Buffers a CPU's cache may hold before it spills to the depot.
+     *
+     * @return the per-CPU cache limit in use: the constructor's value (or the default, for 0)
+     *         clamped to the number of buffers and to the cache's maximum
+     */
     public int perCpuCapacity() {
         return slots.perCpuLimit();
     }
@@ -120,6 +143,8 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * Free buffers: the number of buffers minus those out. Exact when no acquire or release
      * runs; a pass over the per-buffer state words, so not for hot paths.
+     *
+     * @return how many buffers are in the pool now (in a cache, the depot, or never used)
      */
     public long available() {
         return slots.available();
@@ -131,6 +156,8 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * buffers are out. The segment is {@link #bufferSize()} bytes, zero on first use and
      * as the previous holder left it afterwards.
      *
+     * @return a buffer now owned by the caller until {@link #release(MemorySegment)}, or
+     *         {@code null} when every buffer is out
      * @throws IllegalStateException when the pool is closed
      */
     public MemorySegment acquire() {
@@ -142,6 +169,9 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * As {@link #acquire()}, waiting up to {@code timeout} while every buffer is out
      * (spinning, yielding, then parking briefly). Returns {@code null} on timeout.
      *
+     * @param timeout how long to wait at most for a buffer to become free (zero or negative:
+     *                do not wait)
+     * @return a buffer now owned by the caller, or {@code null} when none became free in time
      * @throws InterruptedException when interrupted while waiting
      */
     public MemorySegment acquire(Duration timeout) throws InterruptedException {
@@ -153,6 +183,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * Takes a free buffer as a {@link Lease}, for try-with-resources.
      *
+     * @return a lease on a buffer; closing it gives the buffer back
      * @throws NoSuchElementException when all buffers are out (use {@link #lease(Duration)} to wait)
      * @throws IllegalStateException  when the pool is closed
      */
@@ -168,6 +199,9 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * As {@link #lease()}, waiting up to {@code timeout} while every buffer is out.
      *
+     * @param timeout how long to wait at most for a buffer to become free (zero or negative:
+     *                do not wait)
+     * @return a lease on a buffer; closing it gives the buffer back
      * @throws NoSuchElementException when no buffer became free in time
      * @throws InterruptedException   when interrupted while waiting
      */
@@ -184,6 +218,8 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * Gives a buffer back.
      *
+     * @param buffer a buffer this pool's {@code acquire} returned and that is still out, the
+     *               very segment (not a slice or a copy of it)
      * @throws NullPointerException     when {@code buffer} is null
      * @throws IllegalArgumentException when it is not a buffer of this pool (exactly as
      *                                  {@link #acquire()} returned it)
@@ -203,12 +239,19 @@ public final class PerCpuBufferPool implements AutoCloseable {
     /**
      * Evens out the CPUs' caches (see {@link PerCpuPool#rebalance()}). Returns how many
      * buffers moved.
+     *
+     * @return the number of buffers moved between caches and the depot
      */
     public int rebalance() {
         return slots.rebalance();
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once {@code close()} has been called, even if it could not free
+     *         the memory yet
+     */
     public boolean isClosed() {
         return slots.isClosed();
     }
@@ -239,7 +282,11 @@ public final class PerCpuBufferPool implements AutoCloseable {
         }
     }
 
-    /** Whether the buffers' memory has been freed (a {@link #close()} succeeded). */
+    /**
+     * Whether the buffers' memory has been freed (a {@link #close()} succeeded).
+     *
+     * @return {@code true} when the buffers' memory is freed, so that accessing a buffer throws
+     */
     public boolean isMemoryFreed() {
         return !arena.scope().isAlive();
     }

@@ -103,7 +103,11 @@ public final class PerCpuCounter extends Number implements Serializable {
      */
     private static final boolean PORTABLE = !JitConstants.RSEQ;
 
-    /** Adds {@code x} to the calling CPU's part of the sum. */
+    /**
+     * Adds {@code x} to the calling CPU's part of the sum.
+     *
+     * @param x the amount to add; negative to subtract
+     */
     public void add(long x) {
         if (PORTABLE) {
             LONG.getAndAdd(slab.whole(), SliceMemory.at(portablePart(), offset), x);
@@ -132,6 +136,9 @@ public final class PerCpuCounter extends Number implements Serializable {
     /**
      * The current sum: every CPU's part, read with acquire loads. Not an atomic snapshot:
      * adds that run concurrently may or may not be included (see the class notes).
+     *
+     * @return the sum of every CPU's part, wrapping around on overflow as {@code long}
+     *         arithmetic does
      */
     public long sum() {
         MemorySegment w = slab.whole();
@@ -156,6 +163,8 @@ public final class PerCpuCounter extends Number implements Serializable {
      * Returns the sum and sets it to zero, exactly: across any number of calls, every add
      * is returned by exactly one call or remains in the sum. Stops each CPU's slice in turn
      * (see the class notes), so it is much slower than {@link #sum()}.
+     *
+     * @return the sum of the adds this call took out of the counter
      */
     public long sumThenReset() {
         MemorySegment w = slab.whole();
@@ -242,11 +251,22 @@ public final class PerCpuCounter extends Number implements Serializable {
         }
     }
 
+    /**
+     * Serializes the counter as a {@code SerializationProxy} holding its current sum.
+     *
+     * @return the proxy written to the stream in place of this counter
+     */
     @Serial
     private Object writeReplace() {
         return new SerializationProxy(sum());
     }
 
+    /**
+     * Refuses to deserialize a counter directly: a genuine stream holds the proxy instead.
+     *
+     * @param in the stream a forged serialized counter is read from
+     * @throws InvalidObjectException always
+     */
     @Serial
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new InvalidObjectException("PerCpuCounter is deserialized through its serialization proxy");

@@ -45,11 +45,20 @@ public final class PerCpuItem {
         this.bytes = m.itemSize(offset);
     }
 
+    /**
+     * The memory this item was allocated in.
+     *
+     * @return the {@link PerCpuMemory} whose slices hold this item's copies
+     */
     public PerCpuMemory memory() {
         return memory;
     }
 
-    /** Size of each copy in bytes. */
+    /**
+     * Size of each copy in bytes.
+     *
+     * @return the item's size in one slice, in bytes (a multiple of 8)
+     */
     public long bytes() {
         return bytes;
     }
@@ -69,12 +78,24 @@ public final class PerCpuItem {
     /**
      * Adds {@code delta} to the word at {@code off} in the calling CPU's copy; always
      * completes. Returns the slice index it went to.
+     *
+     * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param delta the amount to add (negative to subtract); the word wraps around on overflow
+     * @return the index of the slice the add was stored in
      */
     public int add(long off, long delta) {
         return (int) SliceOps.DEFAULT.add(m, word(off), delta);
     }
 
-    /** One attempt of the add critical section: the slice index, or a failure code. */
+    /**
+     * One attempt of the add critical section: the slice index, or a failure code.
+     *
+     * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param delta the amount to add (negative to subtract)
+     * @return the slice index when the add committed; else {@link RseqResult#ABORTED},
+     *         {@link RseqResult#STOPPED} or {@link RseqResult#NOT_REGISTERED}, and nothing
+     *         was stored
+     */
     public long tryAdd(long off, long delta) {
         return SliceOps.DEFAULT.attempt(PerCpuOperation.ADD, m, word(off), delta, 0, 0, 0, null);
     }
@@ -82,17 +103,41 @@ public final class PerCpuItem {
     /**
      * In the calling CPU's copy: if the word at {@code off} equals {@code expect}, store
      * {@code newValue}. Returns the slice index, or {@link RseqResult#COMPARE_FAILED}.
+     *
+     * @param off      the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param expect   the value the word must hold for the store to happen
+     * @param newValue the value stored in the word when the compare succeeds
+     * @return the index of the slice the operation decided on when it stored, or
+     *         {@link RseqResult#COMPARE_FAILED} when that slice's word was not {@code expect}
      */
     public long compareAndStore(long off, long expect, long newValue) {
         return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, false);
     }
 
-    /** As {@link #compareAndStore}, with a release store (earlier writes are visible first). */
+    /**
+     * As {@link #compareAndStore}, with a release store (earlier writes are visible first).
+     *
+     * @param off      the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param expect   the value the word must hold for the store to happen
+     * @param newValue the value stored, with release ordering, when the compare succeeds
+     * @return the index of the slice the operation decided on when it stored, or
+     *         {@link RseqResult#COMPARE_FAILED} when that slice's word was not {@code expect}
+     */
     public long compareAndStoreRelease(long off, long expect, long newValue) {
         return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, true);
     }
 
-    /** One attempt of compare-and-store: index, COMPARE_FAILED, or a failure code. */
+    /**
+     * One attempt of compare-and-store: index, COMPARE_FAILED, or a failure code.
+     *
+     * @param off      the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param expect   the value the word must hold for the store to happen
+     * @param newValue the value stored in the word when the compare succeeds
+     * @return the slice index when it stored; {@link RseqResult#COMPARE_FAILED} when the
+     *         word was not {@code expect}; else {@link RseqResult#ABORTED},
+     *         {@link RseqResult#STOPPED} or {@link RseqResult#NOT_REGISTERED}, and nothing
+     *         was stored
+     */
     public long tryCompareAndStore(long off, long expect, long newValue) {
         return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE_AND_STORE, m, word(off), expect, newValue, 0, 0, null);
     }
@@ -100,18 +145,49 @@ public final class PerCpuItem {
     /**
      * In the calling CPU's copy: if the word at {@code off1} equals {@code expect1} and the
      * word at {@code off2} equals {@code expect2}, store {@code newValue} at {@code off1}.
+     * Always completes, as {@link #compareAndStore} does.
+     *
+     * @param off1     the byte offset of the word compared with {@code expect1} and stored
+     *                 to: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param expect1  the value the word at {@code off1} must hold
+     * @param off2     the byte offset of the second word compared, with {@code expect2}
+     *                 (same rules as {@code off1}); it is only read
+     * @param expect2  the value the word at {@code off2} must hold
+     * @param newValue the value stored at {@code off1} when both compares succeed
+     * @return the index of the slice the operation decided on when it stored, or
+     *         {@link RseqResult#COMPARE_FAILED} when either word differed
      */
     public long compare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
         return SliceOps.DEFAULT.compare2AndStore(m, word(off1), expect1, word(off2), expect2, newValue);
     }
 
-    /** One attempt of {@link #compare2AndStore}: index, COMPARE_FAILED, or a failure code. */
+    /**
+     * One attempt of {@link #compare2AndStore}: index, COMPARE_FAILED, or a failure code.
+     *
+     * @param off1     the byte offset of the word compared with {@code expect1} and stored
+     *                 to: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param expect1  the value the word at {@code off1} must hold
+     * @param off2     the byte offset of the second word compared, with {@code expect2}
+     *                 (same rules as {@code off1}); it is only read
+     * @param expect2  the value the word at {@code off2} must hold
+     * @param newValue the value stored at {@code off1} when both compares succeed
+     * @return the slice index when it stored; {@link RseqResult#COMPARE_FAILED} when either
+     *         word differed; else {@link RseqResult#ABORTED}, {@link RseqResult#STOPPED} or
+     *         {@link RseqResult#NOT_REGISTERED}, and nothing was stored
+     */
     public long tryCompare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
         return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE2_AND_STORE, m, word(off1), expect1, word(off2),
                 expect2, newValue, null);
     }
 
-    /** The word at {@code off} in slice {@code index} (acquire load). */
+    /**
+     * The word at {@code off} in slice {@code index} (acquire load).
+     *
+     * @param index the slice to read: a CPU number or concurrency id, from 0 to
+     *              {@link PerCpuMemory#slices()} - 1
+     * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @return the word's value in that slice
+     */
     public long get(int index, long off) {
         long w = word(off);
         m.checkIndex(index);
@@ -121,6 +197,9 @@ public final class PerCpuItem {
     /**
      * Sets the word at {@code off} in the slice {@code slice} holds stopped.
      *
+     * @param slice the caller's hold on the slice to write, from this item's memory
+     * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @param value the value to store (a plain store; closing {@code slice} publishes it)
      * @throws IllegalStateException    when {@code slice} was closed
      * @throws IllegalArgumentException when it holds a slice of another memory
      */
@@ -130,14 +209,27 @@ public final class PerCpuItem {
         m.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, w), value);
     }
 
-    /** The word at {@code off} in the slice {@code slice} holds stopped (a plain load). */
+    /**
+     * The word at {@code off} in the slice {@code slice} holds stopped (a plain load).
+     *
+     * @param slice the caller's hold on the slice to read, from this item's memory
+     * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @return the word's value in that slice
+     * @throws IllegalStateException    when {@code slice} was closed
+     * @throws IllegalArgumentException when it holds a slice of another memory
+     */
     public long getStopped(StoppedSlice slice, long off) {
         long w = word(off);
         int index = slice.requireHeld(m);
         return m.whole().get(ValueLayout.JAVA_LONG, SliceMemory.at(index, w));
     }
 
-    /** The sum of the word at {@code off} over all slices (not a snapshot: see the counter). */
+    /**
+     * The sum of the word at {@code off} over all slices (not a snapshot: see the counter).
+     *
+     * @param off the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
+     * @return the sum of the word's values in every slice, each read with an acquire load
+     */
     public long sum(long off) {
         long w = word(off);
         long s = 0;

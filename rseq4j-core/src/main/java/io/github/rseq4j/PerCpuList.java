@@ -43,25 +43,50 @@ public final class PerCpuList {
         this.list = new SliceList(m, SliceOps.DEFAULT, payloadBytes);
     }
 
-    /** Payload bytes per node. */
+    /**
+     * Payload bytes per node.
+     *
+     * @return the size of each node's payload segment, as given to
+     *         {@link PerCpuMemory#newList(long)}
+     */
     public long payloadBytes() {
         return list.payloadBytes();
     }
 
-    /** A new node's zeroed payload, not in any list. */
+    /**
+     * A new node's zeroed payload, not in any list.
+     *
+     * @return the payload segment of a newly made node, {@link #payloadBytes()} long; pass
+     *         it to {@link #push} to put the node in a list
+     * @throws IllegalStateException when the memory is closed
+     */
     public MemorySegment newNode() {
         m.checkOpen();
         return list.payload(list.newNode());
     }
 
-    /** Pushes a node on the calling CPU's list; returns the slice index. */
+    /**
+     * Pushes a node on the calling CPU's list; returns the slice index.
+     *
+     * @param node the payload of a node of this list, from {@link #newNode()} or a pop, and
+     *             in no list now
+     * @return the index of the slice whose list the node went on
+     * @throws IllegalArgumentException when {@code node} is not a node payload of this list
+     * @throws IllegalStateException    when the memory is closed
+     */
     public int push(MemorySegment node) {
         long n = list.nodeOf(node);
         m.checkOpen();
         return list.push(n);
     }
 
-    /** Pops a node from the calling CPU's list, or returns null when that list is empty. */
+    /**
+     * Pops a node from the calling CPU's list, or returns null when that list is empty.
+     *
+     * @return the payload of the node taken off the list, now the caller's, or {@code null}
+     *         when the calling CPU's list is empty
+     * @throws IllegalStateException when the memory is closed
+     */
     public MemorySegment pop() {
         m.checkOpen();
         long r = list.pop();
@@ -71,6 +96,9 @@ public final class PerCpuList {
     /**
      * Pops from the slice {@code slice} holds stopped; null when its list is empty.
      *
+     * @param slice the caller's hold on the slice to pop from, from this list's memory
+     * @return the payload of the node taken off that slice's list, or {@code null} when the
+     *         list is empty
      * @throws IllegalStateException when {@code slice} is closed
      */
     public MemorySegment popStopped(StoppedSlice slice) {
@@ -81,6 +109,9 @@ public final class PerCpuList {
     /**
      * Pushes on the slice {@code slice} holds stopped.
      *
+     * @param slice the caller's hold on the slice to push on, from this list's memory
+     * @param node  the payload of a node of this list, in no list now
+     * @throws IllegalArgumentException when {@code node} is not a node payload of this list
      * @throws IllegalStateException when {@code slice} is closed
      */
     public void pushStopped(StoppedSlice slice, MemorySegment node) {
@@ -92,6 +123,14 @@ public final class PerCpuList {
      * Moves up to {@code max} nodes from slice {@code from} to slice {@code to}, exactly:
      * both are stopped for the move (lower index first, so two movers cannot deadlock).
      * Returns how many moved.
+     *
+     * @param from the index of the slice to take nodes from (from the top of its list)
+     * @param to   the index of the slice to push them on; the same as {@code from} moves
+     *             nothing
+     * @param max  the most nodes to move, at least 0
+     * @return how many nodes moved, fewer than {@code max} when {@code from}'s list ran out
+     * @throws IndexOutOfBoundsException when an index is not a slice
+     * @throws IllegalArgumentException  when {@code max} is negative
      */
     public int migrate(int from, int to, int max) {
         m.checkOpen();
@@ -101,6 +140,12 @@ public final class PerCpuList {
     /**
      * Removes every node of slice {@code index} (stopping it meanwhile) and hands each to
      * {@code sink}. Returns how many.
+     *
+     * @param index the slice whose list to empty
+     * @param sink  receives each removed node's payload, in pop order, while the slice is
+     *              still stopped; the nodes become the caller's
+     * @return how many nodes were removed
+     * @throws IndexOutOfBoundsException when {@code index} is not a slice
      */
     public int drain(int index, Consumer<MemorySegment> sink) {
         Objects.requireNonNull(sink, "sink");
@@ -112,12 +157,19 @@ public final class PerCpuList {
     /**
      * Whether slice {@code index}'s list is empty now: an acquire load of its head, no
      * stop. A hint while other threads push and pop; exact when they do not.
+     *
+     * @param index the slice whose list to look at
+     * @return {@code true} when that slice's list had no node at the moment of the load
      */
     public boolean isEmpty(int index) {
         return list.isEmpty(index);
     }
 
-    /** Nodes created so far by {@link #newNode()}. */
+    /**
+     * Nodes created so far by {@link #newNode()}.
+     *
+     * @return how many nodes this list has made, in lists or not (nodes are never freed)
+     */
     public long nodesCreated() {
         return list.nodesCreated();
     }

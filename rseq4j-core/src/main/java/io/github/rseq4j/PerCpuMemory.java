@@ -46,6 +46,8 @@ public final class PerCpuMemory implements AutoCloseable {
     /**
      * Reserves per-CPU memory indexed by {@code mode}.
      *
+     * @param mode what selects a thread's slice: the CPU it runs on, or its concurrency id
+     * @return the new memory, with no items yet
      * @throws UnsupportedOperationException for {@link IndexMode#CONCURRENCY_ID} in rseq
      *                                       mode on a kernel without mm_cid
      */
@@ -53,22 +55,39 @@ public final class PerCpuMemory implements AutoCloseable {
         return new PerCpuMemory(mode);
     }
 
-    /** How slices are chosen. */
+    /**
+     * How slices are chosen.
+     *
+     * @return the index mode this memory was created with
+     */
     public IndexMode indexMode() {
         return IndexMode.of(slices.mode());
     }
 
-    /** Number of slices: highest possible CPU + 1. */
+    /**
+     * Number of slices: highest possible CPU + 1.
+     *
+     * @return how many slices the memory has; slice indexes run from 0 to this - 1
+     */
     public int slices() {
         return slices.slices();
     }
 
-    /** Bytes per slice (and the distance between slices). */
+    /**
+     * Bytes per slice (and the distance between slices).
+     *
+     * @return the size of one slice in bytes, header included
+     */
     public static long sliceBytes() {
         return SliceLayout.STRIDE;
     }
 
-    /** Bytes available for items in each slice. */
+    /**
+     * Bytes available for items in each slice.
+     *
+     * @return the slice size less rseq4j's header: the most one item (or all items together)
+     *         can take in a slice
+     */
     public static long itemCapacity() {
         return SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
     }
@@ -77,6 +96,8 @@ public final class PerCpuMemory implements AutoCloseable {
      * Allocates an item of {@code bytes} (rounded up to 8, 8-byte aligned) in every slice,
      * all copies zero.
      *
+     * @param bytes the size of the item's copy in each slice, 1 to {@link #itemCapacity()}
+     * @return the new item
      * @throws IllegalArgumentException when {@code bytes} is not in [1, {@link #itemCapacity()}]
      * @throws IllegalStateException    when the slices are full or the memory is closed
      */
@@ -99,6 +120,10 @@ public final class PerCpuMemory implements AutoCloseable {
     /**
      * A per-CPU LIFO list whose nodes carry {@code payloadBytes} bytes each.
      *
+     * @param payloadBytes the size of each node's payload, 1 to 65536 bytes
+     * @return a new list, empty on every slice; it uses 8 bytes of each slice for its heads
+     * @throws IllegalArgumentException when {@code payloadBytes} is out of range
+     * @throws IllegalStateException    when the memory is closed or its slices are full
      * @see PerCpuList
      */
     public PerCpuList newList(long payloadBytes) {
@@ -109,13 +134,20 @@ public final class PerCpuMemory implements AutoCloseable {
      * A per-CPU byte ring of {@code capacity} bytes per slice (a power of two, 256 to
      * half a slice).
      *
+     * @param capacity the ring size in bytes in every slice: a power of two from 256 to half
+     *                 of {@link #sliceBytes()}
+     * @return a new ring, empty on every slice
      * @see PerCpuRing
      */
     public PerCpuRing newRing(long capacity) {
         return new PerCpuRing(this, capacity);
     }
 
-    /** A per-CPU spin lock. */
+    /**
+     * A per-CPU spin lock.
+     *
+     * @return a new lock, free on every slice
+     */
     public PerCpuSpinLock newSpinLock() {
         return new PerCpuSpinLock(this);
     }
@@ -125,6 +157,8 @@ public final class PerCpuMemory implements AutoCloseable {
      * critical section can commit to it, and earlier commits are visible. Close the
      * returned handle to restart the slice.
      *
+     * @param index the slice to stop, from 0 to {@link #slices()} - 1
+     * @return the caller's hold on the slice; closing it restarts the slice
      * @throws IndexOutOfBoundsException for a bad index
      * @throws IllegalStateException     when the memory is closed, or the slice's CPU
      *                                   cannot be fenced from this thread
@@ -138,6 +172,7 @@ public final class PerCpuMemory implements AutoCloseable {
     /**
      * Stops slice {@code index} if nobody else holds it.
      *
+     * @param index the slice to stop, from 0 to {@link #slices()} - 1
      * @return the handle when the caller now holds the slice, empty when another stopper does
      */
     public Optional<StoppedSlice> tryStop(int index) {
@@ -145,7 +180,12 @@ public final class PerCpuMemory implements AutoCloseable {
         return slices.tryStop(index) ? Optional.of(new StoppedSlice(this, index)) : Optional.empty();
     }
 
-    /** Whether slice {@code index} is stopped. */
+    /**
+     * Whether slice {@code index} is stopped.
+     *
+     * @param index the slice to look at
+     * @return {@code true} when someone holds that slice stopped at the moment of the read
+     */
     public boolean isStopped(int index) {
         return slices.isStopped(index);
     }

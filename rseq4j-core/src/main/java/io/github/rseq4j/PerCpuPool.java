@@ -82,6 +82,9 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * A pool of at most {@code capacity} objects made by {@code factory} when first needed,
      * with the default per-CPU cache size.
      *
+     * @param factory  makes the pooled objects, one call per object, when the pool first
+     *                 needs it (on the acquiring thread); must not return null
+     * @param capacity the most objects the pool will ever make and hold (1 to 2^26)
      * @throws NullPointerException     when {@code factory} is null
      * @throws IllegalArgumentException when {@code capacity} is not in [1, 2^26]
      */
@@ -93,6 +96,15 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * As {@link #PerCpuPool(Supplier, int)}, with {@code perCpuCapacity} objects at most
      * in a CPU's cache before it spills to the shared depot (0 for the default: the
      * capacity divided by the number of CPUs, between 4 and 256).
+     *
+     * @param factory        makes the pooled objects, one call per object, when the pool
+     *                       first needs it (on the acquiring thread); must not return null
+     * @param capacity       the most objects the pool will ever make and hold (1 to 2^26)
+     * @param perCpuCapacity the most free objects one CPU's cache keeps before the excess
+     *                       goes to the shared depot; 0 for the default
+     * @throws NullPointerException     when {@code factory} is null
+     * @throws IllegalArgumentException when {@code capacity} is not in [1, 2^26] or
+     *                                  {@code perCpuCapacity} is negative
      */
     public PerCpuPool(Supplier<? extends T> factory, int capacity, int perCpuCapacity) {
         this.factory = Objects.requireNonNull(factory, "factory");
@@ -103,17 +115,30 @@ public final class PerCpuPool<T> implements AutoCloseable {
         this.mask = size - 1;
     }
 
-    /** The most objects this pool will hold. */
+    /**
+     * The most objects this pool will hold.
+     *
+     * @return the capacity given to the constructor
+     */
     public int capacity() {
         return slots.capacity();
     }
 
-    /** Objects a CPU's cache may hold before it spills to the depot. */
+    /**
+     * Objects a CPU's cache may hold before it spills to the depot.
+     *
+     * @return the per-CPU cache limit in use: the constructor's value (or the default, for 0)
+     *         clamped to the capacity and to the cache's maximum
+     */
     public int perCpuCapacity() {
         return slots.perCpuLimit();
     }
 
-    /** Objects created so far. */
+    /**
+     * Objects created so far.
+     *
+     * @return how many objects the factory has made for this pool, free or out
+     */
     public int created() {
         int n = 0;
         for (int i = 0, u = slots.used(); i < u; i++) {
@@ -128,6 +153,8 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * Objects (or slots for objects not yet made) free in the pool: the capacity minus the
      * objects out. Exact when no acquire or release runs; a pass over the per-object state
      * words, so not for hot paths.
+     *
+     * @return how many more objects could be acquired now without waiting
      */
     public long available() {
         return slots.available();
@@ -138,6 +165,8 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * depot, else a new one from the factory, else another CPU's cache. Returns
      * {@code null} when all {@link #capacity()} objects are out.
      *
+     * @return an object now owned by the caller until {@link #release}, or {@code null}
+     *         when every object is out
      * @throws IllegalStateException when the pool is closed
      * @throws RuntimeException      what the factory throws (the slot stays free);
      *                               {@link NullPointerException} when it returns null
@@ -151,6 +180,9 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * As {@link #acquire()}, waiting up to {@code timeout} while every object is out.
      * Returns {@code null} on timeout.
      *
+     * @param timeout how long to wait at most for an object to become free (zero or
+     *                negative: do not wait)
+     * @return an object now owned by the caller, or {@code null} when none became free in time
      * @throws InterruptedException when interrupted while waiting
      */
     public T acquire(Duration timeout) throws InterruptedException {
@@ -162,6 +194,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
     /**
      * Takes a free object as a {@link Lease}, for try-with-resources.
      *
+     * @return a lease on an object; closing it gives the object back
      * @throws NoSuchElementException when all objects are out (use {@link #lease(Duration)} to wait)
      */
     public Lease<T> lease() {
@@ -176,6 +209,9 @@ public final class PerCpuPool<T> implements AutoCloseable {
     /**
      * As {@link #lease()}, waiting up to {@code timeout} while every object is out.
      *
+     * @param timeout how long to wait at most for an object to become free (zero or
+     *                negative: do not wait)
+     * @return a lease on an object; closing it gives the object back
      * @throws NoSuchElementException when no object became free in time
      * @throws InterruptedException   when interrupted while waiting
      */
@@ -194,6 +230,8 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * (one critical section and one CAS on the object's state), or the depot when that
      * cache is full.
      *
+     * @param object an object this pool handed out and that is still out (the same instance:
+     *               the pool tells its objects apart by identity)
      * @throws NullPointerException     when {@code object} is null
      * @throws IllegalArgumentException when it is not an object of this pool
      * @throws IllegalStateException    when it is not out (released twice), or the pool is closed
@@ -215,13 +253,18 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * per-CPU capacity to the depot. Returns how many objects moved. Safe to run
      * concurrently with everything else.
      *
+     * @return the number of objects moved between caches and the depot
      * @throws IllegalStateException when the pool is closed
      */
     public int rebalance() {
         return slots.rebalance();
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once the pool is closed
+     */
     public boolean isClosed() {
         return slots.isClosed();
     }

@@ -40,12 +40,23 @@ public final class PerCpuRing {
         }
     }
 
-    /** Bytes per CPU. */
+    /**
+     * Bytes per CPU.
+     *
+     * @return the size of each slice's ring in bytes, as given to
+     *         {@link PerCpuMemory#newRing(long)}
+     */
     public long capacity() {
         return capacity;
     }
 
-    /** Ring bytes a record of {@code len} payload bytes takes. */
+    /**
+     * Ring bytes a record of {@code len} payload bytes takes.
+     *
+     * @param len the record's payload size in bytes
+     * @return the ring space the record uses: an 8-byte length header plus the payload,
+     *         rounded up to a multiple of 8
+     */
     public static long recordBytes(long len) {
         return RingFormat.recordBytes(len);
     }
@@ -60,6 +71,13 @@ public final class PerCpuRing {
      * from reaching a safepoint for a long time (measured here: seconds), stalling every
      * other thread at the next garbage collection. {@link PerCpuRingBuffer}'s
      * {@code WAIT} policy backs off this way.
+     *
+     * @param record the bytes to append, all of the segment (it is copied; the caller may
+     *               reuse it on return)
+     * @return the index of the slice whose ring took the record, or {@link RseqResult#FULL}
+     * @throws IllegalArgumentException when the record is longer than {@value #MAX_RECORD}
+     *                                  bytes or does not fit in an empty ring
+     * @throws IllegalStateException    when the memory is closed
      */
     public long write(MemorySegment record) {
         Objects.requireNonNull(record, "record");
@@ -89,7 +107,11 @@ public final class PerCpuRing {
      * (including the one it threw on) are gone from the ring, the rest stay for the next
      * drain. Returns how many records were delivered.
      *
-     * @param <X> what the handler may throw (checked exceptions such as {@code IOException} included)
+     * @param <X>     what the handler may throw (checked exceptions such as {@code IOException} included)
+     * @param handler receives each record with the index of the slice whose ring held it;
+     *                called on this thread, one record at a time
+     * @return how many records were delivered to {@code handler}
+     * @throws X whatever {@code handler} threw; the drain stops there
      */
     public synchronized <X extends Exception> long drain(RecordHandler<X> handler) throws X {
         Objects.requireNonNull(handler, "handler");
@@ -105,7 +127,12 @@ public final class PerCpuRing {
         return n;
     }
 
-    /** Committed, unread bytes in slice {@code index}'s ring. */
+    /**
+     * Committed, unread bytes in slice {@code index}'s ring.
+     *
+     * @param index the slice whose ring to look at
+     * @return the ring bytes its unread records take, headers and padding included
+     */
     public long used(int index) {
         m.checkIndex(index);
         return RingFormat.used(m.whole(), SliceMemory.at(index, ring));

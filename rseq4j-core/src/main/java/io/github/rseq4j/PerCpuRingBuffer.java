@@ -83,6 +83,10 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * Rings of {@code capacityPerCpu} bytes (a power of two from 256 to 512 KiB) per CPU;
      * a {@link OverflowPolicy#WAIT} write waits at most {@link #DEFAULT_MAX_WAIT}.
      *
+     * @param capacityPerCpu the size of each CPU's ring in bytes: a power of two from 256 to
+     *                       512 KiB; records and their 8-byte headers share it
+     * @param policy         what a write does when its CPU's ring is full: drop the record,
+     *                       or wait for the consumer
      * @throws IllegalArgumentException for a bad capacity
      * @throws NullPointerException     when {@code policy} is null
      */
@@ -94,7 +98,15 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * As {@link #PerCpuRingBuffer(long, OverflowPolicy)}, with {@code maxWait} as the
      * longest a {@link OverflowPolicy#WAIT} write waits for room.
      *
+     * @param capacityPerCpu the size of each CPU's ring in bytes: a power of two from 256 to
+     *                       512 KiB; records and their 8-byte headers share it
+     * @param policy         what a write does when its CPU's ring is full: drop the record,
+     *                       or wait for the consumer
+     * @param maxWait        how long a {@code WAIT} write waits at most for room before it
+     *                       throws; not negative, and a wait too long to count in nanoseconds
+     *                       means no limit. Ignored by {@code DROP}.
      * @throws IllegalArgumentException for a bad capacity or a negative wait
+     * @throws NullPointerException     when {@code policy} or {@code maxWait} is null
      */
     public PerCpuRingBuffer(long capacityPerCpu, OverflowPolicy policy, Duration maxWait) {
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -121,22 +133,39 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         }
     }
 
-    /** Bytes of ring per CPU. */
+    /**
+     * Bytes of ring per CPU.
+     *
+     * @return the size of each CPU's ring in bytes, as given to the constructor
+     */
     public long capacityPerCpu() {
         return ring.capacity();
     }
 
-    /** Number of rings (one per possible CPU). */
+    /**
+     * Number of rings (one per possible CPU).
+     *
+     * @return how many rings there are; the {@code cpu} a drain reports is below this
+     */
     public int rings() {
         return memory.slices();
     }
 
-    /** The overflow policy. */
+    /**
+     * The overflow policy.
+     *
+     * @return what a write does when its CPU's ring is full, as given to the constructor
+     */
     public OverflowPolicy policy() {
         return policy;
     }
 
-    /** The largest record a write accepts. */
+    /**
+     * The largest record a write accepts.
+     *
+     * @return the most bytes one record may have: {@value PerCpuRing#MAX_RECORD}, or less
+     *         when a ring is too small to hold that
+     */
     public int maxRecordSize() {
         return (int) Math.min(PerCpuRing.MAX_RECORD, ring.capacity() - 8);
     }
@@ -147,6 +176,9 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * false when that ring was full and the policy is {@link OverflowPolicy#DROP} (the
      * record is counted in {@link #dropped()}).
      *
+     * @param record the bytes to append, all of the segment (they are copied; the caller may
+     *               reuse the segment on return)
+     * @return {@code true} when the record was written, {@code false} when it was dropped
      * @throws NullPointerException     when {@code record} is null
      * @throws IllegalArgumentException when it is larger than {@link #maxRecordSize()}
      * @throws IllegalStateException    when the ring buffer is closed, or a {@code WAIT}
@@ -163,13 +195,26 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         return full(record);
     }
 
-    /** As {@link #write(MemorySegment)}, for a whole array. */
+    /**
+     * As {@link #write(MemorySegment)}, for a whole array.
+     *
+     * @param record the bytes to append, all of the array (they are copied)
+     * @return {@code true} when the record was written, {@code false} when it was dropped
+     */
     public boolean write(byte[] record) {
         Objects.requireNonNull(record, "record");
         return write(MemorySegment.ofArray(record));
     }
 
-    /** As {@link #write(MemorySegment)}, for {@code length} bytes of {@code record} from {@code offset}. */
+    /**
+     * As {@link #write(MemorySegment)}, for {@code length} bytes of {@code record} from {@code offset}.
+     *
+     * @param record an array holding the record (its bytes are copied)
+     * @param offset the index of the record's first byte in {@code record}
+     * @param length the record's size in bytes
+     * @return {@code true} when the record was written, {@code false} when it was dropped
+     * @throws IndexOutOfBoundsException when the range is not inside {@code record}
+     */
     public boolean write(byte[] record, int offset, int length) {
         Objects.requireNonNull(record, "record");
         Objects.checkFromIndexSize(offset, length, record.length);
@@ -213,18 +258,31 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * are serialised. Works after {@link #close()}, to read what is left. Returns how many
      * records were read.
      *
+     * @param <X>     what the handler may throw (checked exceptions included)
+     * @param handler receives each record with the index of the CPU whose ring held it
+     * @return how many records were delivered to {@code handler}
+     * @throws X                    whatever {@code handler} threw; the records after that one
+     *                              stay in the rings for the next drain
      * @throws NullPointerException when {@code handler} is null
      */
     public <X extends Exception> long drain(RecordHandler<X> handler) throws X {
         return ring.drain(handler);
     }
 
-    /** Records dropped so far by {@link OverflowPolicy#DROP} writes. */
+    /**
+     * Records dropped so far by {@link OverflowPolicy#DROP} writes.
+     *
+     * @return how many writes found their CPU's ring full and gave up, since creation
+     */
     public long dropped() {
         return dropped.sum();
     }
 
-    /** Committed bytes not yet drained, over all rings (approximate while writers run). */
+    /**
+     * Committed bytes not yet drained, over all rings (approximate while writers run).
+     *
+     * @return the ring space the undrained records take, headers and padding included
+     */
     public long pending() {
         long n = 0;
         for (int i = 0; i < memory.slices(); i++) {
@@ -233,7 +291,11 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         return n;
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once writes are forbidden
+     */
     public boolean isClosed() {
         return closed;
     }

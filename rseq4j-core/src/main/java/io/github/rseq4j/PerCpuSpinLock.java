@@ -24,7 +24,13 @@ public final class PerCpuSpinLock {
         this.word = memory.allocateOffset(8, 8);
     }
 
-    /** Takes the lock of the slice the caller runs on (waiting if held); returns that index. */
+    /**
+     * Takes the lock of the slice the caller runs on (waiting if held); returns that index.
+     *
+     * @return the index of the slice whose lock the caller now holds; pass it to
+     *         {@link #unlock(int)}, whatever CPU the thread runs on by then
+     * @throws IllegalStateException when the memory is closed
+     */
     public int lock() {
         m.checkOpen();
         for (int spins = 0; ; spins++) {
@@ -44,6 +50,7 @@ public final class PerCpuSpinLock {
     /**
      * Releases the lock of slice {@code index}.
      *
+     * @param index the slice index {@link #lock()} returned
      * @throws IllegalStateException when it is not held
      */
     public void unlock(int index) {
@@ -55,7 +62,12 @@ public final class PerCpuSpinLock {
         LONG.setRelease(m.whole(), at, 0L);
     }
 
-    /** Whether the lock of slice {@code index} is held. */
+    /**
+     * Whether the lock of slice {@code index} is held.
+     *
+     * @param index the slice whose lock to look at
+     * @return {@code true} when somebody held that lock at the moment of the read
+     */
     public boolean isLocked(int index) {
         m.checkIndex(index);
         return (long) LONG.getVolatile(m.whole(), SliceMemory.at(index, word)) != 0L;

@@ -30,12 +30,18 @@ public final class Registration implements AutoCloseable {
      * it), {@link RegistrationKind#OWN} where rseq4j did, {@link RegistrationKind#NONE}
      * when nobody did (portable mode without glibc's registration, or the kernel refused:
      * operations on this thread then take the fallback path).
+     *
+     * @return who had registered the thread for rseq when this registration was opened
      */
     public RegistrationKind kind() {
         return kind;
     }
 
-    /** The thread this registration belongs to. */
+    /**
+     * The thread this registration belongs to.
+     *
+     * @return the thread that opened it, the only one that may close it
+     */
     public Thread owner() {
         return owner;
     }

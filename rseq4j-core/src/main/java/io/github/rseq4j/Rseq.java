@@ -31,6 +31,9 @@ public final class Rseq {
     /**
      * A snapshot of what rseq4j detected and chose, for the calling thread. Observing only:
      * it never registers the thread (an unregistered thread is reported as such).
+     *
+     * @return the process's mode and the reason for it, what the kernel and the C library
+     *         offer, fallback counts so far, and the calling thread's registration and CPU
      */
     public static RseqStatus status() {
         RseqRuntime rt = JitConstants.RUNTIME;
@@ -64,7 +67,12 @@ public final class Rseq {
         return RegistrationKind.valueOf(k.name());
     }
 
-    /** Whether per-CPU operations run as rseq critical sections in this process. */
+    /**
+     * Whether per-CPU operations run as rseq critical sections in this process.
+     *
+     * @return {@code true} in rseq mode, {@code false} in portable (fallback) mode; fixed for
+     *         the life of the process
+     */
     public static boolean isRseqMode() {
         return JitConstants.RSEQ;
     }
@@ -73,6 +81,9 @@ public final class Rseq {
      * The CPU the calling thread runs on, from its rseq area ({@code cpu_id}); where the
      * thread has no registration, from {@code sched_getcpu()}. Under rseq4j's own
      * registration the first call registers the thread.
+     *
+     * @return the number of the CPU the thread ran on during the call (it may have moved
+     *         since)
      */
     public static int currentCpu() {
         if (JitConstants.RSEQ) {
@@ -87,6 +98,7 @@ public final class Rseq {
     /**
      * The NUMA node of the CPU the calling thread runs on ({@code node_id}, Linux 6.3+).
      *
+     * @return the NUMA node number of the CPU the thread ran on during the call
      * @throws UnsupportedOperationException where the kernel does not provide it or the
      *                                       thread has no rseq registration
      */
@@ -99,6 +111,8 @@ public final class Rseq {
      * The calling thread's memory-map concurrency id ({@code mm_cid}, Linux 6.3+): a
      * compact number below min(threads of this process, CPUs it may use).
      *
+     * @return the thread's concurrency id at the moment of the call (it can change whenever
+     *         the thread is scheduled)
      * @throws UnsupportedOperationException where the kernel does not provide it or the
      *                                       thread has no rseq registration
      */
@@ -111,6 +125,8 @@ public final class Rseq {
      * Opens a counted use of the calling thread's registration, registering the thread
      * where rseq4j owns registration. Close it on the same thread.
      *
+     * @return the use to close when the thread no longer needs its registration; its
+     *         {@link Registration#kind()} says who registered the thread
      * @see Registration
      */
     public static Registration register() {

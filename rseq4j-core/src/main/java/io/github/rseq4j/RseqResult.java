@@ -40,7 +40,12 @@ public final class RseqResult {
     /** The calling CPU's ring had no room for the record: nothing was written (a decision). */
     public static final long FULL = OpResult.FULL;
 
-    /** Whether {@code result} reports a committed operation. */
+    /**
+     * Whether {@code result} reports a committed operation.
+     *
+     * @param result a result code returned by a per-CPU operation
+     * @return {@code true} when it is a slice index ({@code >= 0}), so the operation stored
+     */
     public static boolean isSuccess(long result) {
         return result >= 0;
     }
@@ -49,12 +54,22 @@ public final class RseqResult {
      * Whether {@code result} is a decision: a commit, or a failure that says the state of
      * the slice did not allow the operation (COMPARE_FAILED, EMPTY, FULL). The others
      * (ABORTED, STOPPED, NOT_REGISTERED) say nothing about the data; retrying is safe.
+     *
+     * @param result a result code returned by a per-CPU operation
+     * @return {@code true} for a commit, COMPARE_FAILED, EMPTY or FULL; {@code false} for a
+     *         code that only says the attempt did not run to its end
      */
     public static boolean isDecided(long result) {
         return OpResult.decided(result);
     }
 
-    /** A short word for a result code, for messages and logs. */
+    /**
+     * A short word for a result code, for messages and logs.
+     *
+     * @param result a result code returned by a per-CPU operation
+     * @return {@code success(i)} for a commit on slice {@code i}, else the code's name, such
+     *         as {@code compare-failed} or {@code not-registered}
+     */
     public static String describe(long result) {
         return OpResult.describe(result);
     }

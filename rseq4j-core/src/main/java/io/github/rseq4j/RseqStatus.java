@@ -37,6 +37,24 @@ public record RseqStatus(Mode mode,
                          Refusals refusals,
                          List<String> settingProblems) {
 
+    /**
+     * A status; the lists are copied, so the record stays immutable.
+     *
+     * @param mode                 whether per-CPU operations run as rseq critical sections
+     * @param modeReason           in words, why that mode
+     * @param os                   operating system name
+     * @param arch                 architecture as the kernel names it
+     * @param codeGenerator        whether rseq4j generates critical sections for {@code arch}
+     * @param kernel               what the kernel offers
+     * @param glibc                what the C library did
+     * @param registrationStrategy how rseq4j finds rseq areas in this process
+     * @param fence                how rseq4j fences other CPUs
+     * @param possibleCpus         the possible CPUs
+     * @param thread               the calling thread
+     * @param fallbacks            operations that completed off the rseq fast path, by reason
+     * @param refusals             threads the kernel refused to register for rseq4j
+     * @param settingProblems      rejected {@code -Drseq4j.*} settings
+     */
     public RseqStatus {
         possibleCpus = List.copyOf(possibleCpus);
         settingProblems = List.copyOf(settingProblems);
@@ -72,7 +90,11 @@ public record RseqStatus(Mode mode,
         NONE
     }
 
-    /** Whether rseq4j runs per-CPU operations as rseq critical sections. */
+    /**
+     * Whether rseq4j runs per-CPU operations as rseq critical sections.
+     *
+     * @return {@code true} when {@link #mode()} is {@link Mode#RSEQ}
+     */
     public boolean rseqMode() {
         return mode == Mode.RSEQ;
     }
@@ -99,7 +121,12 @@ public record RseqStatus(Mode mode,
      * @param rseqOffset  {@code __rseq_offset}
      */
     public record Glibc(boolean exportsRseq, int rseqSize, long rseqOffset) {
-        /** Whether glibc registered this process's threads. */
+        /**
+         * Whether glibc registered this process's threads.
+         *
+         * @return {@code true} when {@code __rseq_size} is positive: glibc registers every
+         *         thread, and rseq4j uses its areas
+         */
         public boolean registered() {
             return rseqSize > 0;
         }
@@ -113,6 +140,13 @@ public record RseqStatus(Mode mode,
      * @param allowedCpus  the CPUs it may run on
      */
     public record ThreadState(RegistrationKind registration, int cpu, List<Integer> allowedCpus) {
+        /**
+         * A thread's state; the CPU list is copied.
+         *
+         * @param registration who registered its rseq area
+         * @param cpu          the CPU it ran on during the call
+         * @param allowedCpus  the CPUs it may run on
+         */
         public ThreadState {
             allowedCpus = List.copyOf(allowedCpus);
         }
@@ -135,7 +169,12 @@ public record RseqStatus(Mode mode,
      */
     public record Fallbacks(long notRegistered, long aborted, long stopped, long portable, long aborts,
                             long budgetCuts, long budgetRestores) {
-        /** Total operations that took a fallback path in rseq mode. */
+        /**
+         * Total operations that took a fallback path in rseq mode.
+         *
+         * @return {@code notRegistered + aborted + stopped}; portable-mode operations are not
+         *         included
+         */
         public long total() {
             return notRegistered + aborted + stopped;
         }

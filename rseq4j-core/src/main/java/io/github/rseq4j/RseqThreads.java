@@ -22,7 +22,13 @@ import java.util.concurrent.ThreadFactory;
 public final class RseqThreads {
     private RseqThreads() {}
 
-    /** Wraps {@code delegate} so that every thread it creates registers on start. */
+    /**
+     * Wraps {@code delegate} so that every thread it creates registers on start.
+     *
+     * @param delegate the factory that makes the threads; its tasks are wrapped, its
+     *                 threads' names, priorities and so on are kept
+     * @return a factory whose threads run each task inside a {@link Registration}
+     */
     public static ThreadFactory registering(ThreadFactory delegate) {
         Objects.requireNonNull(delegate, "delegate");
         return task -> {
@@ -35,7 +41,13 @@ public final class RseqThreads {
         };
     }
 
-    /** A factory from {@code builder} whose threads register on start. */
+    /**
+     * A factory from {@code builder} whose threads register on start.
+     *
+     * @param builder a platform or virtual thread builder; its {@code factory()} makes the
+     *                threads
+     * @return a factory whose threads run each task inside a {@link Registration}
+     */
     public static ThreadFactory registering(Thread.Builder builder) {
         Objects.requireNonNull(builder, "builder");
         return registering(builder.factory());

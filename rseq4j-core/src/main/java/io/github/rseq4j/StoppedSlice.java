@@ -30,17 +30,29 @@ public final class StoppedSlice implements AutoCloseable {
         this.index = index;
     }
 
-    /** The slice index (a CPU number or a concurrency id). */
+    /**
+     * The slice index (a CPU number or a concurrency id).
+     *
+     * @return the index of the slice this handle holds stopped
+     */
     public int index() {
         return index;
     }
 
-    /** The memory the slice belongs to. */
+    /**
+     * The memory the slice belongs to.
+     *
+     * @return the {@link PerCpuMemory} that was stopped
+     */
     public PerCpuMemory memory() {
         return memory;
     }
 
-    /** Whether the slice is still held through this handle. */
+    /**
+     * Whether the slice is still held through this handle.
+     *
+     * @return {@code true} until {@link #close()} restarts the slice
+     */
     public boolean isOpen() {
         return open;
     }

@@ -27,7 +27,11 @@ public enum Arch {
         this.signature = signature;
     }
 
-    /** The architecture this JVM runs on, from {@code os.arch}. */
+    /**
+     * The architecture this JVM runs on, from {@code os.arch}.
+     *
+     * @return the matching constant, {@link #OTHER} for an architecture rseq4j does not know
+     */
     public static Arch current() {
         String a = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         return switch (a) {
@@ -37,15 +41,32 @@ public enum Arch {
         };
     }
 
-    /** Name as the kernel spells it (uname -m). */
+    /**
+     * Name as the kernel spells it (uname -m).
+     *
+     * @return the name, such as {@code x86_64}; {@code other} for {@link #OTHER}
+     */
     public String displayName() { return displayName; }
 
-    /** Number of the rseq system call, or -1. */
+    /**
+     * Number of the rseq system call, or -1.
+     *
+     * @return the system call number on this architecture, -1 for {@link #OTHER}
+     */
     public int rseqSyscall() { return rseqSyscall; }
 
-    /** Number of the membarrier system call, or -1. */
+    /**
+     * Number of the membarrier system call, or -1.
+     *
+     * @return the system call number on this architecture, -1 for {@link #OTHER}
+     */
     public int membarrierSyscall() { return membarrierSyscall; }
 
-    /** The 32-bit signature that must precede every abort handler. */
+    /**
+     * The 32-bit signature that must precede every abort handler.
+     *
+     * @return the value registered with the kernel and placed before each abort handler
+     *         (on x86-64 and aarch64, the one glibc uses); 0 for {@link #OTHER}
+     */
     public int signature() { return signature; }
 }

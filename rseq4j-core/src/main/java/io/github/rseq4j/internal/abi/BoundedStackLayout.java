@@ -14,7 +14,12 @@ public final class BoundedStackLayout {
     /** Offset of entry 0; entry i is at {@code ENTRIES + 8 * i}. */
     public static final int ENTRIES = 8;
 
-    /** Bytes a stack of {@code capacity} entries takes. */
+    /**
+     * Bytes a stack of {@code capacity} entries takes.
+     *
+     * @param capacity the most entries the stack holds
+     * @return the size in bytes of the count word and the entries
+     */
     public static long bytes(int capacity) {
         return ENTRIES + 8L * capacity;
     }

@@ -13,7 +13,11 @@ public enum IndexField {
         this.offset = offset;
     }
 
-    /** Offset of the field in {@code struct rseq}. */
+    /**
+     * Offset of the field in {@code struct rseq}.
+     *
+     * @return the field's byte offset from the start of a thread's rseq area
+     */
     public int offset() {
         return offset;
     }

@@ -28,17 +28,33 @@ public final class OpResult {
     /** Decided: the ring had no room for the record. */
     public static final long FULL = -6;
 
-    /** Whether {@code r} is a decision: a commit or a decided failure. */
+    /**
+     * Whether {@code r} is a decision: a commit or a decided failure.
+     *
+     * @param r a result code of a per-CPU operation
+     * @return {@code true} for a commit, {@link #COMPARE_FAILED}, {@link #EMPTY} or {@link #FULL}
+     */
     public static boolean decided(long r) {
         return r >= 0 || r == COMPARE_FAILED || r == EMPTY || r == FULL;
     }
 
-    /** Whether {@code r} is a reason to take the stop-and-fence path. */
+    /**
+     * Whether {@code r} is a reason to take the stop-and-fence path.
+     *
+     * @param r a result code of a per-CPU operation
+     * @return {@code true} for {@link #ABORTED}, {@link #STOPPED} or {@link #NOT_REGISTERED}
+     */
     public static boolean undecided(long r) {
         return r == ABORTED || r == STOPPED || r == NOT_REGISTERED;
     }
 
-    /** A short word for a result code, for messages and logs. */
+    /**
+     * A short word for a result code, for messages and logs.
+     *
+     * @param r a result code of a per-CPU operation
+     * @return {@code success(r)} for a commit, else the code's name, such as
+     *         {@code compare-failed}, or {@code unknown(r)}
+     */
     public static String describe(long r) {
         if (r >= 0) {
             return "success(" + r + ")";

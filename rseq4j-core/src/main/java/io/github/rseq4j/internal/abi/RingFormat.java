@@ -22,19 +22,39 @@ public final class RingFormat {
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
-    /** Bytes a record of {@code len} payload bytes takes. */
+    /**
+     * Bytes a record of {@code len} payload bytes takes.
+     *
+     * @param len the record's payload size in bytes
+     * @return the 8-byte length header plus the payload, rounded up to a multiple of 8
+     */
     public static long recordBytes(long len) {
         return (len + RING_RECORD_HEADER + 7) & -8L;
     }
 
-    /** Initialises the ring at {@code at} in {@code w} (all positions 0). */
+    /**
+     * Initialises the ring at {@code at} in {@code w} (all positions 0).
+     *
+     * @param w        the whole per-CPU memory the ring lives in
+     * @param at       the byte offset of the ring item in {@code w}, for one slice
+     * @param capacity the ring's data size in bytes, a power of two
+     */
     public static void init(MemorySegment w, long at, long capacity) {
         LONG.setVolatile(w, at + RING_WRITE, 0L);
         LONG.setVolatile(w, at + RING_READ, 0L);
         LONG.setVolatile(w, at + RING_MASK, capacity - 1);
     }
 
-    /** Appends a record to a ring the caller owns exclusively; false when it has no room. */
+    /**
+     * Appends a record to a ring the caller owns exclusively; false when it has no room.
+     *
+     * @param w   the whole per-CPU memory the ring lives in
+     * @param at  the byte offset of the ring item in {@code w}, for the slice the caller holds
+     * @param src the record's bytes
+     * @param len how many bytes of {@code src}, from its start, make the record
+     * @return {@code true} when the record was written and published, {@code false} when the
+     *         ring had no room and nothing was written
+     */
     public static boolean writeStopped(MemorySegment w, long at, MemorySegment src, long len) {
         long wp = w.get(ValueLayout.JAVA_LONG, at + RING_WRITE);
         long rp = (long) LONG.getAcquire(w, at + RING_READ);
@@ -53,10 +73,20 @@ public final class RingFormat {
         return true;
     }
 
-    /** Receives records read from a ring, copied out. */
+    /**
+     * Receives records read from a ring, copied out.
+     *
+     * @param <X> what {@link #accept} may throw; {@link #drain} rethrows it
+     */
     @FunctionalInterface
     public interface RecordSink<X extends Exception> {
-        /** One record: its {@code len} bytes are {@code buf[0, len)}, valid only during the call. */
+        /**
+         * One record: its {@code len} bytes are {@code buf[0, len)}, valid only during the call.
+         *
+         * @param buf the drain's copy buffer, reused for the next record
+         * @param len the record's size in bytes
+         * @throws X to stop the drain, which rethrows it
+         */
         void accept(byte[] buf, int len) throws X;
     }
 
@@ -66,6 +96,14 @@ public final class RingFormat {
      * read position, then hands the copy to {@code sink}. So a record is delivered at
      * most once even when {@code sink} throws (the records after it stay in the ring).
      * Single reader per ring. Returns how many records were delivered.
+     *
+     * @param <X>  what {@code sink} may throw
+     * @param w    the whole per-CPU memory the ring lives in
+     * @param at   the byte offset of the ring item in {@code w}, for one slice
+     * @param buf  the copy buffer handed to {@code sink}, at least {@code MAX_RECORD} bytes
+     * @param sink receives each record in commit order
+     * @return how many records were delivered to {@code sink}
+     * @throws X whatever {@code sink} threw; the records after that one stay in the ring
      */
     public static <X extends Exception> long drain(MemorySegment w, long at, byte[] buf, RecordSink<X> sink) throws X {
         long rp = w.get(ValueLayout.JAVA_LONG, at + RING_READ);
@@ -84,7 +122,17 @@ public final class RingFormat {
         return n;
     }
 
-    /** Copies a record's payload out of ring data into {@code dst}. */
+    /**
+     * Copies a record's payload out of ring data into {@code dst}.
+     *
+     * @param ringData the ring's data area alone ({@code capacity} bytes)
+     * @param position the ring position of the payload's first byte (positions only grow;
+     *                 it is masked here)
+     * @param mask     the ring's capacity - 1
+     * @param len      the payload's size in bytes
+     * @param dst      the array to copy into
+     * @param dstOff   where in {@code dst} the payload's first byte goes
+     */
     public static void copyOut(MemorySegment ringData, long position, long mask, long len, byte[] dst, int dstOff) {
         long start = position & mask;
         long first = Math.min(len, mask + 1 - start);
@@ -94,7 +142,13 @@ public final class RingFormat {
         }
     }
 
-    /** Committed bytes not yet read. */
+    /**
+     * Committed bytes not yet read.
+     *
+     * @param w  the whole per-CPU memory the ring lives in
+     * @param at the byte offset of the ring item in {@code w}, for one slice
+     * @return the ring bytes the committed, unread records take
+     */
     public static long used(MemorySegment w, long at) {
         return (long) LONG.getAcquire(w, at + RING_WRITE) - (long) LONG.getAcquire(w, at + RING_READ);
     }

@@ -16,6 +16,15 @@ import io.github.rseq4j.internal.asm.Label;
 public final class AreaFieldReader {
     private AreaFieldReader() {}
 
+    /**
+     * Emits {@code int read()} returning the 32-bit field at {@code fieldOffset} of the
+     * calling thread's area, or -1 when the thread is not registered.
+     *
+     * @param a           the assembler to emit into
+     * @param name        the function's label name (diagnostics only)
+     * @param fieldOffset the byte offset of the field in {@code struct rseq}
+     * @return the label of the function's entry
+     */
     public static Label emit(MacroAssembler a, String name, int fieldOffset) {
         Label entry = a.label(name);
         a.bind(entry);
@@ -35,7 +44,13 @@ public final class AreaFieldReader {
         return entry;
     }
 
-    /** Emits {@code long read()} returning the calling thread's area address, or 0 when it has none. */
+    /**
+     * Emits {@code long read()} returning the calling thread's area address, or 0 when it has none.
+     *
+     * @param a    the assembler to emit into
+     * @param name the function's label name (diagnostics only)
+     * @return the label of the function's entry
+     */
     public static Label emitAreaAddress(MacroAssembler a, String name) {
         Label entry = a.label(name);
         a.bind(entry);

@@ -26,7 +26,13 @@ import java.lang.invoke.MethodHandle;
  */
 public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCid, MethodHandle area) {
 
-    /** Generates and binds the four readers. */
+    /**
+     * Generates and binds the four readers.
+     *
+     * @param backend  the code generator for this machine's architecture
+     * @param location how the generated code finds the calling thread's rseq area
+     * @return the readers, bound as critical downcalls to freshly installed code
+     */
     public static AreaReaders generate(Backend backend, AreaLocation location) {
         MacroAssembler a = backend.newAssembler(location);
         Label cpu = AreaFieldReader.emit(a, "readCpu", RseqAbi.CPU_ID);
@@ -43,7 +49,11 @@ public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCi
                 linker.downcallHandle(block.entry(area), fd, critical));
     }
 
-    /** The calling thread's cpu_id, or -1 when it has no registration. */
+    /**
+     * The calling thread's cpu_id, or -1 when it has no registration.
+     *
+     * @return the CPU the calling OS thread ran on during the call, or -1
+     */
     public long readCpu() {
         try {
             return (long) cpu.invokeExact();
@@ -52,7 +62,11 @@ public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCi
         }
     }
 
-    /** The calling thread's node_id, or -1. */
+    /**
+     * The calling thread's node_id, or -1.
+     *
+     * @return the NUMA node of the CPU it ran on, or -1 when it has no registration
+     */
     public long readNode() {
         try {
             return (long) node.invokeExact();
@@ -61,7 +75,11 @@ public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCi
         }
     }
 
-    /** The calling thread's mm_cid, or -1. */
+    /**
+     * The calling thread's mm_cid, or -1.
+     *
+     * @return its concurrency id during the call, or -1 when it has no registration
+     */
     public long readMmCid() {
         try {
             return (long) mmCid.invokeExact();
@@ -70,7 +88,11 @@ public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCi
         }
     }
 
-    /** The calling thread's area address, or 0. */
+    /**
+     * The calling thread's area address, or 0.
+     *
+     * @return the address of its registered {@code struct rseq}, or 0 when it has none
+     */
     public long readArea() {
         try {
             return (long) area.invokeExact();

@@ -56,6 +56,11 @@ public final class CriticalSectionGenerator {
 
     /**
      * Emits {@code template} into {@code a}; returns the label of the function's entry.
+     *
+     * @param a        the assembler to emit into
+     * @param template the operation whose body goes inside the critical section
+     * @param cfg      the index field, slice geometry, attempt budget and delay settings
+     * @return the label of the emitted function's entry
      */
     public static Label emit(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
         Label entry = a.label(template.name());

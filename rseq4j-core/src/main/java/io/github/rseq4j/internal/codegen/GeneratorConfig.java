@@ -17,6 +17,18 @@ import io.github.rseq4j.internal.abi.IndexField;
  */
 public record GeneratorConfig(IndexField indexField, int strideShift, int maxAttempts,
                               int delayPoint, long delayLoops, long abortCounterAddress, int slices) {
+    /**
+     * Checks the configuration.
+     *
+     * @param indexField          which rseq field selects the slice
+     * @param strideShift         log2 of the distance between slices, 12 to 40
+     * @param maxAttempts         attempts before ABORTED, 1 to 1000000
+     * @param delayPoint          0 to 3, see the record description
+     * @param delayLoops          iterations of the injected busy loop, at least 0
+     * @param abortCounterAddress address of the abort counter, or 0 for none
+     * @param slices              number of slices, at least 1
+     * @throws IllegalArgumentException when a value is out of range
+     */
     public GeneratorConfig {
         if (slices < 1) {
             throw new IllegalArgumentException("slices must be >= 1: " + slices);
@@ -35,7 +47,12 @@ public record GeneratorConfig(IndexField indexField, int strideShift, int maxAtt
         }
     }
 
-    /** The same configuration with another attempt budget. */
+    /**
+     * The same configuration with another attempt budget.
+     *
+     * @param attempts the new {@code maxAttempts}, 1 to 1000000
+     * @return a copy of this configuration with that budget
+     */
     public GeneratorConfig withMaxAttempts(int attempts) {
         return new GeneratorConfig(indexField, strideShift, attempts, delayPoint, delayLoops, abortCounterAddress, slices);
     }
@@ -43,7 +60,11 @@ public record GeneratorConfig(IndexField indexField, int strideShift, int maxAtt
     /** Number of delay points operations have. */
     public static final int DELAY_POINTS = 3;
 
-    /** Whether the functions have an injected delay loop (stress builds). */
+    /**
+     * Whether the functions have an injected delay loop (stress builds).
+     *
+     * @return {@code true} when a delay point is chosen and the loop has iterations
+     */
     public boolean delays() {
         return delayPoint != 0 && delayLoops > 0;
     }

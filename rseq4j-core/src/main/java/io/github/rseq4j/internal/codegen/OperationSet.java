@@ -46,6 +46,14 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
     public static final MethodType UNIFORM = MethodType.methodType(long.class,
             long.class, long.class, long.class, long.class, long.class, long.class, MemorySegment.class);
 
+    /**
+     * Checks that there is one handle per operation in both lists, and copies them.
+     *
+     * @param config      how the operations were generated
+     * @param handles     the adapted handles, indexed by ordinal
+     * @param onceHandles the one-attempt handles, indexed by ordinal
+     * @param codeAddress where the code was installed
+     */
     public OperationSet {
         handles = List.copyOf(handles);
         onceHandles = List.copyOf(onceHandles);
@@ -54,7 +62,14 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
         }
     }
 
-    /** Generates, installs and binds every operation for {@code config}. */
+    /**
+     * Generates, installs and binds every operation for {@code config}.
+     *
+     * @param backend  the code generator for this machine's architecture
+     * @param location how the generated code finds the calling thread's rseq area
+     * @param config   how to instantiate the operations
+     * @return the bound operations, in code installed for the life of the process
+     */
     public static OperationSet generate(Backend backend, AreaLocation location, GeneratorConfig config) {
         MacroAssembler a = backend.newAssembler(location);
         GeneratorConfig once = config.withMaxAttempts(1);
@@ -82,6 +97,16 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
     /**
      * One attempt of {@code op}'s critical section: an {@code OpResult} code.
      * Arguments as in {@link PerCpuOperation}'s uniform signature; validated by the caller.
+     *
+     * @param op   the operation to run
+     * @param base the base address of the per-CPU memory range (argument 0)
+     * @param a1   the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2   its second {@code long} argument, or ignored
+     * @param a3   its third {@code long} argument, or ignored
+     * @param a4   its fourth {@code long} argument, or ignored
+     * @param a5   its fifth {@code long} argument, or ignored
+     * @param src  its source segment, for an operation that takes one; else ignored (may be null)
+     * @return the operation's result: {@code >= 0} committed, else an {@code OpResult} failure
      */
     public long invoke(PerCpuOperation op, long base, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         try {
@@ -91,7 +116,19 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
         }
     }
 
-    /** As {@link #invoke}, with a budget of one attempt: ABORTED after the first abort. */
+    /**
+     * As {@link #invoke}, with a budget of one attempt: ABORTED after the first abort.
+     *
+     * @param op   the operation to run
+     * @param base the base address of the per-CPU memory range (argument 0)
+     * @param a1   the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2   its second {@code long} argument, or ignored
+     * @param a3   its third {@code long} argument, or ignored
+     * @param a4   its fourth {@code long} argument, or ignored
+     * @param a5   its fifth {@code long} argument, or ignored
+     * @param src  its source segment, for an operation that takes one; else ignored (may be null)
+     * @return the operation's result: {@code >= 0} committed, else an {@code OpResult} failure
+     */
     public long invokeOnce(PerCpuOperation op, long base, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         try {
             return (long) onceHandles.get(op.ordinal()).invokeExact(base, a1, a2, a3, a4, a5, src);

@@ -14,15 +14,31 @@ import io.github.rseq4j.internal.asm.MacroAssembler;
  */
 public interface OperationTemplate {
 
-    /** Name used for the generated function (diagnostics only). */
+    /**
+     * Name used for the generated function (diagnostics only).
+     *
+     * @return the name given to the function's entry label
+     */
     String name();
 
-    /** Number of arguments, including argument 0 (the memory base); at most 6. */
+    /**
+     * Number of arguments, including argument 0 (the memory base); at most 6.
+     *
+     * @return how many native arguments the operation takes
+     */
     int args();
 
-    /** Number of temporaries the body needs. */
+    /**
+     * Number of temporaries the body needs.
+     *
+     * @return how many registers {@link CriticalSection#temp} may hand out to the body
+     */
     int temps();
 
-    /** Emits the body. */
+    /**
+     * Emits the body.
+     *
+     * @param cs the section being generated: registers, exits and the committing store
+     */
     void body(CriticalSection cs);
 }

@@ -325,21 +325,44 @@ public enum PerCpuOperation implements OperationTemplate {
      * The operation on slice {@code index} of the range {@code w}, which the caller holds
      * stopped (or, in portable mode, locked): the same effect and result as the generated
      * critical section, with plain loads and stores. Arguments as in the uniform signature.
+     *
+     * @param w     the whole per-CPU memory range
+     * @param index the slice the caller holds stopped
+     * @param a1    the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2    its second {@code long} argument, or ignored
+     * @param a3    its third {@code long} argument, or ignored
+     * @param a4    its fourth {@code long} argument, or ignored
+     * @param a5    its fifth {@code long} argument, or ignored
+     * @param src   its source segment, for an operation that takes one; else ignored
+     * @return what the critical section would have returned: {@code index} (or the
+     *         operation's own result) on success, else a decided failure
      */
     public abstract long onStoppedSlice(MemorySegment w, int index, long a1, long a2, long a3, long a4, long a5,
                                         MemorySegment src);
 
-    /** The native parameters after the memory base, in order. */
+    /**
+     * The native parameters after the memory base, in order.
+     *
+     * @return the kinds of the operation's native parameters, memory base excluded
+     */
     public List<Param> params() {
         return params;
     }
 
-    /** Whether the operation takes a source segment (and so needs heap access in its downcall). */
+    /**
+     * Whether the operation takes a source segment (and so needs heap access in its downcall).
+     *
+     * @return {@code true} when one of its parameters is {@link Param#SOURCE}
+     */
     public boolean hasSource() {
         return params.contains(Param.SOURCE);
     }
 
-    /** The native signature: {@code long f(long base, params...)}. */
+    /**
+     * The native signature: {@code long f(long base, params...)}.
+     *
+     * @return the function descriptor used to bind the generated code
+     */
     public FunctionDescriptor descriptor() {
         List<MemoryLayout> args = new ArrayList<>();
         args.add(JAVA_LONG);

@@ -88,17 +88,29 @@ public final class AbortBudget {
         c.decisions = 0;
     }
 
-    /** Times a thread was cut to one attempt, since start. */
+    /**
+     * Times a thread was cut to one attempt, since start.
+     *
+     * @return the number of cuts in this process so far
+     */
     public static long cuts() {
         return CUTS.get();
     }
 
-    /** Times a cut thread got its full budget back, since start. */
+    /**
+     * Times a cut thread got its full budget back, since start.
+     *
+     * @return the number of restores in this process so far
+     */
     public static long restores() {
         return RESTORES.get();
     }
 
-    /** Threads running with a cut budget now. */
+    /**
+     * Threads running with a cut budget now.
+     *
+     * @return how many threads are cut to one attempt at the moment of the read
+     */
     public static int cutThreads() {
         return CUT_THREADS.get();
     }

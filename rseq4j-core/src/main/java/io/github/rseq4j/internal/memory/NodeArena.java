@@ -29,6 +29,13 @@ public final class NodeArena {
     private long limit;
     private long count;
 
+    /**
+     * An arena of nodes with {@code payloadBytes} of payload each; no memory is mapped
+     * until the first {@link #allocate()}.
+     *
+     * @param payloadBytes the payload size of every node, 1 to half a chunk
+     * @throws IllegalArgumentException when {@code payloadBytes} is out of range
+     */
     public NodeArena(long payloadBytes) {
         if (payloadBytes <= 0 || payloadBytes > CHUNK_BYTES / 2) {
             throw new IllegalArgumentException("node payload must be 1 to " + CHUNK_BYTES / 2 + " bytes: " + payloadBytes);
@@ -37,7 +44,12 @@ public final class NodeArena {
         this.strideMask = Long.bitCount(stride) == 1 ? stride - 1 : -1;
     }
 
-    /** A new zeroed node's address. */
+    /**
+     * A new zeroed node's address.
+     *
+     * @return the address of a node no one has had before (its link word at
+     *         {@link #NEXT_OFFSET}, its payload at {@link #PAYLOAD_OFFSET})
+     */
     public synchronized long allocate() {
         if (cursor + stride > limit) {
             long base = Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
@@ -53,7 +65,12 @@ public final class NodeArena {
         return n;
     }
 
-    /** Whether {@code address} is the start of a node this arena has handed out. */
+    /**
+     * Whether {@code address} is the start of a node this arena has handed out.
+     *
+     * @param address any address, typically one derived from a caller's payload segment
+     * @return {@code true} only for the address of a node returned by {@link #allocate()}
+     */
     public boolean isNode(long address) {
         long[][] all = chunks;       // read before the cursor: a cursor never points into a chunk not yet listed
         long handedOut = cursor;
@@ -70,10 +87,20 @@ public final class NodeArena {
         return false;
     }
 
+    /**
+     * Bytes between consecutive nodes.
+     *
+     * @return the node size: link word plus payload, rounded up to 16
+     */
     public long stride() {
         return stride;
     }
 
+    /**
+     * Nodes handed out so far.
+     *
+     * @return how many times {@link #allocate()} has returned a node
+     */
     public synchronized long count() {
         return count;
     }

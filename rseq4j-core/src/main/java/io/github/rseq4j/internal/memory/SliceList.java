@@ -24,6 +24,14 @@ public final class SliceList {
     private final long payloadBytes;
     private final NodeArena nodes;
 
+    /**
+     * A list on every slice of {@code m}, empty, with a fresh head word.
+     *
+     * @param m            the per-CPU memory that holds the heads
+     * @param ops          how local operations run (the process's, or the stress harness's)
+     * @param payloadBytes the payload size of every node
+     * @throws IllegalStateException when {@code m} has no room left for the head word
+     */
     public SliceList(SliceMemory m, SliceOps ops, long payloadBytes) {
         this.m = m;
         this.ops = ops;
@@ -36,30 +44,59 @@ public final class SliceList {
         this.head = h;
     }
 
+    /**
+     * The memory that holds the heads.
+     *
+     * @return the per-CPU memory given to the constructor
+     */
     public SliceMemory memory() {
         return m;
     }
 
+    /**
+     * Payload bytes per node.
+     *
+     * @return the payload size given to the constructor
+     */
     public long payloadBytes() {
         return payloadBytes;
     }
 
-    /** A new zeroed node, in no list. */
+    /**
+     * A new zeroed node, in no list.
+     *
+     * @return the new node's address
+     */
     public long newNode() {
         return nodes.allocate();
     }
 
-    /** The payload of {@code node}. */
+    /**
+     * The payload of {@code node}.
+     *
+     * @param node the address of a node of this list
+     * @return a segment over the node's payload, {@link #payloadBytes()} long
+     */
     public MemorySegment payload(long node) {
         return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(payloadBytes);
     }
 
-    /** The first payload word of {@code node}. */
+    /**
+     * The first payload word of {@code node}.
+     *
+     * @param node the address of a node with at least 8 payload bytes
+     * @return the 64-bit value at the start of its payload
+     */
     public static long payloadWord(long node) {
         return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).get(ValueLayout.JAVA_LONG, 0);
     }
 
-    /** Sets the first payload word of {@code node}. */
+    /**
+     * Sets the first payload word of {@code node}.
+     *
+     * @param node  the address of a node with at least 8 payload bytes
+     * @param value the 64-bit value to store at the start of its payload
+     */
     public static void setPayloadWord(long node, long value) {
         MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, value);
     }
@@ -67,6 +104,9 @@ public final class SliceList {
     /**
      * The node whose payload {@code payload} is.
      *
+     * @param payload a segment a caller claims is a node payload of this list
+     * @return the node's address
+     * @throws NullPointerException     when {@code payload} is null
      * @throws IllegalArgumentException when it is not a payload this list handed out
      */
     public long nodeOf(MemorySegment payload) {
@@ -78,27 +118,52 @@ public final class SliceList {
         return n;
     }
 
-    /** Pushes {@code node} on the caller's slice; returns the slice index. */
+    /**
+     * Pushes {@code node} on the caller's slice; returns the slice index.
+     *
+     * @param node the address of a node of this list, in no list
+     * @return the index of the slice whose list the node went on
+     */
     public int push(long node) {
         return (int) ops.push(m, head, node, NodeArena.NEXT_OFFSET);
     }
 
-    /** Pops from the caller's slice: a node, or {@link OpResult#EMPTY}. */
+    /**
+     * Pops from the caller's slice: a node, or {@link OpResult#EMPTY}.
+     *
+     * @return the popped node's address, or {@link OpResult#EMPTY}
+     */
     public long pop() {
         return ops.pop(m, head, NodeArena.NEXT_OFFSET);
     }
 
-    /** Pops from slice {@code index}, which the caller holds stopped: a node, or EMPTY. */
+    /**
+     * Pops from slice {@code index}, which the caller holds stopped: a node, or EMPTY.
+     *
+     * @param index the slice the caller holds stopped
+     * @return the popped node's address, or {@link OpResult#EMPTY}
+     */
     public long popStopped(int index) {
         return SliceOps.popStopped(m, index, head, NodeArena.NEXT_OFFSET);
     }
 
-    /** Pushes on slice {@code index}, which the caller holds stopped. */
+    /**
+     * Pushes on slice {@code index}, which the caller holds stopped.
+     *
+     * @param index the slice the caller holds stopped
+     * @param node  the address of a node of this list, in no list
+     */
     public void pushStopped(int index, long node) {
         SliceOps.pushStopped(m, index, head, node, NodeArena.NEXT_OFFSET);
     }
 
-    /** Whether slice {@code index}'s list is empty now (acquire load of its head; a hint under concurrency). */
+    /**
+     * Whether slice {@code index}'s list is empty now (acquire load of its head; a hint under concurrency).
+     *
+     * @param index the slice whose list to look at
+     * @return {@code true} when its head was 0 at the moment of the load
+     * @throws IndexOutOfBoundsException when {@code index} is not a slice
+     */
     public boolean isEmpty(int index) {
         m.checkIndex(index);
         return SliceOps.getAcquire(m, index, head) == 0;
@@ -108,6 +173,13 @@ public final class SliceList {
      * Moves up to {@code max} nodes from slice {@code from} to slice {@code to}: both are
      * stopped for the move (lower index first, so two movers cannot deadlock). Returns
      * how many moved.
+     *
+     * @param from the slice to take nodes from
+     * @param to   the slice to push them on; the same as {@code from} moves nothing
+     * @param max  the most nodes to move, at least 0
+     * @return how many nodes moved
+     * @throws IndexOutOfBoundsException when an index is not a slice
+     * @throws IllegalArgumentException  when {@code max} is negative
      */
     public int migrate(int from, int to, int max) {
         m.checkIndex(from);
@@ -136,7 +208,13 @@ public final class SliceList {
         }
     }
 
-    /** Removes every node of slice {@code index} (stopping it meanwhile), handing each to {@code sink}. */
+    /**
+     * Removes every node of slice {@code index} (stopping it meanwhile), handing each to {@code sink}.
+     *
+     * @param index the slice whose list to empty
+     * @param sink  receives each removed node's address while the slice is still stopped
+     * @return how many nodes were removed
+     */
     public int drain(int index, LongConsumer sink) {
         m.stop(index);
         int n = 0;
@@ -150,7 +228,11 @@ public final class SliceList {
         return n;
     }
 
-    /** Nodes created so far. */
+    /**
+     * Nodes created so far.
+     *
+     * @return how many nodes this list's arena has handed out
+     */
     public long nodesCreated() {
         return nodes.count();
     }

@@ -49,6 +49,14 @@ public final class SliceMemory {
     private final ItemAllocator allocator;
     private volatile boolean closed;
 
+    /**
+     * Reserves a range with one slice per possible index of {@code mode}.
+     *
+     * @param mode which rseq field selects a thread's slice
+     * @throws NullPointerException          when {@code mode} is null
+     * @throws UnsupportedOperationException for {@link IndexField#MM_CID} in rseq mode on a
+     *                                       kernel without mm_cid
+     */
     public SliceMemory(IndexField mode) {
         if (mode == null) {
             throw new NullPointerException("index mode");
@@ -67,56 +75,106 @@ public final class SliceMemory {
         this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, SliceLayout.STRIDE);
     }
 
-    /** Bytes of address space reserved by all per-CPU memory ranges of this process so far. */
+    /**
+     * Bytes of address space reserved by all per-CPU memory ranges of this process so far.
+     *
+     * @return the total size of the reservations (never unmapped, so it only grows)
+     */
     public static long reservedBytes() {
         return RESERVED.get();
     }
 
+    /**
+     * Which rseq field selects a thread's slice.
+     *
+     * @return the index field the range was created for
+     */
     public IndexField mode() {
         return mode;
     }
 
+    /**
+     * Number of slices.
+     *
+     * @return how many slices the range holds; indexes run from 0 to this - 1
+     */
     public int slices() {
         return slices;
     }
 
-    /** Base address (argument 0 of every generated operation). */
+    /**
+     * Base address (argument 0 of every generated operation).
+     *
+     * @return the address of slice 0
+     */
     public long base() {
         return base;
     }
 
-    /** The whole range. */
+    /**
+     * The whole range.
+     *
+     * @return a segment over every slice, {@code slices() * STRIDE} bytes from {@link #base()}
+     */
     public MemorySegment whole() {
         return whole;
     }
 
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once the range may no longer be used
+     */
     public boolean isClosed() {
         return closed;
     }
 
+    /** Forbids further use; the memory stays mapped (a thread may still be in a critical section on it). */
     public void close() {
         closed = true;
     }
 
+    /**
+     * Checks that the range is open.
+     *
+     * @throws IllegalStateException when it was closed
+     */
     public void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this per-CPU memory is closed");
         }
     }
 
+    /**
+     * Checks that {@code index} is a slice of this range.
+     *
+     * @param index the slice index to check
+     * @throws IndexOutOfBoundsException when it is negative or not below {@link #slices()}
+     */
     public void checkIndex(int index) {
         if (index < 0 || index >= slices) {
             throw new IndexOutOfBoundsException("slice index " + index + " out of range [0, " + slices + ")");
         }
     }
 
-    /** A view of one slice. */
+    /**
+     * A view of one slice.
+     *
+     * @param index the slice, from 0 to {@link #slices()} - 1
+     * @return a segment over that slice's {@code STRIDE} bytes, header included
+     */
     public MemorySegment slice(int index) {
         checkIndex(index);
         return whole.asSlice((long) index << SliceLayout.STRIDE_SHIFT, SliceLayout.STRIDE);
     }
 
-    /** Byte offset in {@link #whole()} of {@code offset} in slice {@code index}. */
+    /**
+     * Byte offset in {@link #whole()} of {@code offset} in slice {@code index}.
+     *
+     * @param index  the slice (not checked)
+     * @param offset a byte offset inside a slice
+     * @return {@code index * STRIDE + offset}
+     */
     public static long at(int index, long offset) {
         return ((long) index << SliceLayout.STRIDE_SHIFT) + offset;
     }
@@ -127,6 +185,12 @@ public final class SliceMemory {
      * Allocates an item of {@code bytes} (rounded up to 8) at {@code alignment} (a power of
      * two, 8 to 4096) in every slice; all copies read as zero. Returns its offset, or -1
      * when the slices are full. The offset may be one a freed item had.
+     *
+     * @param bytes     the item's size in each slice, 1 to the slice size less the header
+     * @param alignment the offset's alignment: a power of two from 8 to 4096
+     * @return the item's byte offset inside every slice, or -1 when there is no room
+     * @throws IllegalArgumentException when a size or alignment is out of range
+     * @throws IllegalStateException    when the range is closed
      */
     public long allocate(long bytes, long alignment) {
         return allocate(bytes, alignment, true);
@@ -136,6 +200,12 @@ public final class SliceMemory {
      * As {@link #allocate(long, long)}, but never at an offset a freed item had: for
      * words generated code dereferences or trusts (list heads, ring headers), so that a
      * stale handle to a freed data item can never write into them.
+     *
+     * @param bytes     the item's size in each slice, 1 to the slice size less the header
+     * @param alignment the offset's alignment: a power of two from 8 to 4096
+     * @return the item's byte offset inside every slice, or -1 when there is no room
+     * @throws IllegalArgumentException when a size or alignment is out of range
+     * @throws IllegalStateException    when the range is closed
      */
     public long allocateFresh(long bytes, long alignment) {
         return allocate(bytes, alignment, false);
@@ -159,6 +229,9 @@ public final class SliceMemory {
     /**
      * Frees an item: its copies are zeroed for the next owner. The caller guarantees no
      * thread still operates on it.
+     *
+     * @param offset the offset {@link #allocate} returned for the item
+     * @throws IllegalArgumentException when no live item starts at {@code offset}
      */
     public void free(long offset) {
         long size;
@@ -175,14 +248,23 @@ public final class SliceMemory {
         VarHandle.fullFence();
     }
 
-    /** Size of the live item at {@code offset}, or -1. */
+    /**
+     * Size of the live item at {@code offset}, or -1.
+     *
+     * @param offset a byte offset inside a slice
+     * @return the size in bytes (rounded up to 8) of the live item that starts there, or -1
+     */
     public long itemSize(long offset) {
         synchronized (allocator) {
             return allocator.sizeOf(offset);
         }
     }
 
-    /** Live items. */
+    /**
+     * Live items.
+     *
+     * @return how many items are allocated and not freed
+     */
     public int items() {
         synchronized (allocator) {
             return allocator.liveItems();
@@ -192,6 +274,14 @@ public final class SliceMemory {
     /**
      * Checks that {@code [offset, offset + bytes)} lies inside one live item and that
      * {@code offset} is 8-byte aligned.
+     *
+     * @param itemOffset the offset of the live item the range must lie in
+     * @param offset     the start of the range, a byte offset inside a slice
+     * @param bytes      the length of the range
+     * @throws IllegalStateException     when the range is closed
+     * @throws IllegalArgumentException  when no item starts at {@code itemOffset}, or
+     *                                   {@code offset} is not 8-byte aligned
+     * @throws IndexOutOfBoundsException when the range is not inside the item
      */
     public void checkItemRange(long itemOffset, long offset, long bytes) {
         checkOpen();
@@ -213,6 +303,9 @@ public final class SliceMemory {
     /**
      * Tries to stop slice {@code index} without waiting; fences on success.
      *
+     * @param index the slice, from 0 to {@link #slices()} - 1
+     * @return {@code true} when the caller now holds the slice, {@code false} when another
+     *         stopper holds it
      * @throws IllegalStateException when the fence fails (the slice is left running)
      */
     public boolean tryStop(int index) {
@@ -227,6 +320,7 @@ public final class SliceMemory {
     /**
      * Stops slice {@code index}, waiting while another stopper holds it.
      *
+     * @param index the slice, from 0 to {@link #slices()} - 1
      * @throws IllegalStateException when the fence fails (the slice is left running)
      */
     public void stop(int index) {
@@ -266,7 +360,12 @@ public final class SliceMemory {
         }
     }
 
-    /** Restarts a stopped slice: a release store of 0 publishes the stopper's writes. */
+    /**
+     * Restarts a stopped slice: a release store of 0 publishes the stopper's writes.
+     *
+     * @param index the slice, from 0 to {@link #slices()} - 1, held stopped by the caller
+     * @throws IllegalStateException when the slice is not stopped
+     */
     public void start(int index) {
         checkIndex(index);
         long addr = at(index, SliceLayout.STOPPED_OFFSET);
@@ -276,7 +375,12 @@ public final class SliceMemory {
         LONG.setRelease(whole, addr, 0L);
     }
 
-    /** Whether slice {@code index} is stopped now. */
+    /**
+     * Whether slice {@code index} is stopped now.
+     *
+     * @param index the slice, from 0 to {@link #slices()} - 1
+     * @return {@code true} when a stopper held the slice at the moment of the read
+     */
     public boolean isStopped(int index) {
         checkIndex(index);
         return (long) LONG.getVolatile(whole, at(index, SliceLayout.STOPPED_OFFSET)) != 0L;
@@ -291,6 +395,7 @@ public final class SliceMemory {
      * on one particular slice (the caller may be the holder of some slices itself), and
      * skips slices it cannot fence. Returns the index.
      *
+     * @return the index of the slice the caller now holds stopped
      * @throws IllegalStateException when no slice could be stopped for 10 seconds
      */
     public int stopForOperation() {
@@ -323,7 +428,11 @@ public final class SliceMemory {
         }
     }
 
-    /** The slice a fallback operation prefers: the CPU the thread is on, or a thread hash. */
+    /**
+     * The slice a fallback operation prefers: the CPU the thread is on, or a thread hash.
+     *
+     * @return a slice index from 0 to {@link #slices()} - 1
+     */
     public int hint() {
         int cpu = Libc.AVAILABLE ? Libc.schedGetcpu() : -1;
         if (cpu >= 0 && cpu < slices) {

@@ -43,24 +43,49 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     /** The process's operations (portable where there is no rseq). */
     public static final SliceOps DEFAULT = new SliceOps(JitConstants.CPU_ID, JitConstants.MM_CID, PORTABLE);
 
+    /**
+     * Checks the fallback reason.
+     *
+     * @param cpuId          operations for cpu_id-indexed memory, or null
+     * @param mmCid          operations for mm_cid-indexed memory, or null
+     * @param fallbackReason {@link #PORTABLE} or an undecided {@link OpResult} code
+     * @throws IllegalArgumentException for any other reason code
+     */
     public SliceOps {
         if (fallbackReason != PORTABLE && !OpResult.undecided(fallbackReason)) {
             throw new IllegalArgumentException("not a fallback reason: " + OpResult.describe(fallbackReason));
         }
     }
 
-    /** Operations that always take the stop-and-fence path, counted under {@code reason}. */
+    /**
+     * Operations that always take the stop-and-fence path, counted under {@code reason}.
+     *
+     * @param reason the fallback reason every operation is counted under: {@link #PORTABLE}
+     *               or an undecided {@link OpResult} code
+     * @return operations with no generated code
+     */
     public static SliceOps fallbackOnly(long reason) {
         return new SliceOps(null, null, reason);
     }
 
-    /** Operations that run {@code set} for memory of its index field. */
+    /**
+     * Operations that run {@code set} for memory of its index field.
+     *
+     * @param set generated operations (for instance with delay loops)
+     * @return operations that use {@code set} for memory of {@code set}'s index field and the
+     *         stop-and-fence path for memory of the other
+     */
     public static SliceOps withOperations(OperationSet set) {
         return set.config().indexField() == IndexField.CPU_ID
                 ? new SliceOps(set, null, PORTABLE) : new SliceOps(null, set, PORTABLE);
     }
 
-    /** The generated operations for {@code m}'s index field, or null. */
+    /**
+     * The generated operations for {@code m}'s index field, or null.
+     *
+     * @param m the per-CPU memory an operation is for
+     * @return the operation set for its index field, or null when there is none
+     */
     public OperationSet set(SliceMemory m) {
         return m.mode() == IndexField.CPU_ID ? cpuId : mmCid;
     }
@@ -69,6 +94,16 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      * Runs {@code op} on the caller's slice of {@code m} until it reaches a decision:
      * a commit ({@code >= 0}) or a decided failure (COMPARE_FAILED, EMPTY, FULL).
      * Arguments as in {@link PerCpuOperation}'s uniform signature.
+     *
+     * @param op       the operation to run
+     * @param m        the per-CPU memory to operate on
+     * @param a1       the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2       its second {@code long} argument, or ignored
+     * @param a3       its third {@code long} argument, or ignored
+     * @param a4       its fourth {@code long} argument, or ignored
+     * @param a5       its fifth {@code long} argument, or ignored
+     * @param src      its source segment, for an operation that takes one; else ignored
+     * @return the decision: {@code >= 0} committed, else a decided {@link OpResult} failure
      */
     public long run(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         OperationSet s = set(m);
@@ -121,6 +156,16 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     /**
      * One attempt of {@code op}'s critical section: its raw {@link OpResult} code, or
      * NOT_REGISTERED where there are no generated operations.
+     *
+     * @param op       the operation to run
+     * @param m        the per-CPU memory to operate on
+     * @param a1       the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2       its second {@code long} argument, or ignored
+     * @param a3       its third {@code long} argument, or ignored
+     * @param a4       its fourth {@code long} argument, or ignored
+     * @param a5       its fifth {@code long} argument, or ignored
+     * @param src      its source segment, for an operation that takes one; else ignored
+     * @return the attempt's result: {@code >= 0} committed, else any {@link OpResult} failure
      */
     public long attempt(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5,
                         MemorySegment src) {
@@ -147,7 +192,20 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
         }
     }
 
-    /** Runs {@code op}'s twin on slice {@code index}, which the caller holds stopped. */
+    /**
+     * Runs {@code op}'s twin on slice {@code index}, which the caller holds stopped.
+     *
+     * @param op       the operation to run
+     * @param m        the per-CPU memory to operate on
+     * @param index    the slice the caller holds stopped
+     * @param a1       the operation's first {@code long} argument (see its constant), or ignored
+     * @param a2       its second {@code long} argument, or ignored
+     * @param a3       its third {@code long} argument, or ignored
+     * @param a4       its fourth {@code long} argument, or ignored
+     * @param a5       its fifth {@code long} argument, or ignored
+     * @param src      its source segment, for an operation that takes one; else ignored
+     * @return the twin's result: {@code >= 0} committed, else a decided {@link OpResult} failure
+     */
     public static long onHeldSlice(PerCpuOperation op, SliceMemory m, int index,
                                    long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         return op.onStoppedSlice(m.whole(), index, a1, a2, a3, a4, a5, src);
@@ -155,29 +213,70 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
 
     // ------------------------------------------------------------------ conveniences
 
-    /** *v += delta on the caller's slice; returns the index used. */
+    /**
+     * *v += delta on the caller's slice; returns the index used.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param off      the word's offset in the slice
+     * @param delta    the amount to add
+     * @return the index of the slice the add went to
+     */
     public long add(SliceMemory m, long off, long delta) {
         return run(PerCpuOperation.ADD, m, off, delta, 0, 0, 0, null);
     }
 
-    /** If *v == expect then *v = newValue, on the caller's slice: index or COMPARE_FAILED. */
+    /**
+     * If *v == expect then *v = newValue, on the caller's slice: index or COMPARE_FAILED.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param off      the word's offset in the slice
+     * @param expect   the value the word must hold
+     * @param newValue the value stored when it does
+     * @param release  whether the store has release ordering
+     * @return the slice index on a store, else {@link OpResult#COMPARE_FAILED}
+     */
     public long compareAndStore(SliceMemory m, long off, long expect, long newValue, boolean release) {
         return release
                 ? run(PerCpuOperation.COMPARE_AND_STORE_RELEASE, m, off, expect, newValue, 0, 0, null)
                 : run(PerCpuOperation.COMPARE_AND_STORE, m, off, expect, newValue, 0, 0, null);
     }
 
-    /** If *v1 == e1 and *v2 == e2 then *v1 = newValue: index or COMPARE_FAILED. */
+    /**
+     * If *v1 == e1 and *v2 == e2 then *v1 = newValue: index or COMPARE_FAILED.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param off1     the offset of the word compared with {@code e1} and stored to
+     * @param e1       the value the word at {@code off1} must hold
+     * @param off2     the offset of the second word compared
+     * @param e2       the value the word at {@code off2} must hold
+     * @param newValue the value stored at {@code off1} when both compares succeed
+     * @return the slice index on a store, else {@link OpResult#COMPARE_FAILED}
+     */
     public long compare2AndStore(SliceMemory m, long off1, long e1, long off2, long e2, long newValue) {
         return run(PerCpuOperation.COMPARE2_AND_STORE, m, off1, e1, off2, e2, newValue, null);
     }
 
-    /** Pushes {@code node} on the caller's slice's list at headOff; returns the index. */
+    /**
+     * Pushes {@code node} on the caller's slice's list at headOff; returns the index.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param headOff  the offset of the list's head word in the slice
+     * @param node     the address of the node to push, in no list
+     * @param nextOff  the offset of the link word in a node
+     * @return the index of the slice whose list the node went on
+     */
     public long push(SliceMemory m, long headOff, long node, long nextOff) {
         return run(PerCpuOperation.PUSH, m, headOff, node, nextOff, 0, 0, null);
     }
 
-    /** Pops from the caller's slice's list: the node's address, or EMPTY. */
+    /**
+     * Pops from the caller's slice's list: the node's address, or EMPTY.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param headOff  the offset of the list's head word in the slice
+     * @param nextOff  the offset of the link word in a node
+     * @return the popped node's address, or {@link OpResult#EMPTY}
+     */
     public long pop(SliceMemory m, long headOff, long nextOff) {
         return run(PerCpuOperation.POP, m, headOff, nextOff, 0, 0, 0, null);
     }
@@ -185,22 +284,51 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     /**
      * Appends one record to the caller's slice's ring at ringOff: index, or FULL when
      * that ring has no room. {@code src} must be safe for generated code to read.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param ringOff  the offset of the ring item in the slice
+     * @param src      the record's bytes (heap or native, not memory-mapped)
+     * @param len      the record's size in bytes
+     * @return the index of the slice whose ring took the record, or {@link OpResult#FULL}
      */
     public long ringWrite(SliceMemory m, long ringOff, MemorySegment src, long len) {
         return run(PerCpuOperation.RING_WRITE, m, ringOff, len, 0, 0, 0, src);
     }
 
-    /** Pops from slice {@code i}, which the caller holds stopped: address or EMPTY. */
+    /**
+     * Pops from slice {@code i}, which the caller holds stopped: address or EMPTY.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param i        the slice the caller holds stopped
+     * @param headOff  the offset of the list's head word in the slice
+     * @param nextOff  the offset of the link word in a node
+     * @return the popped node's address, or {@link OpResult#EMPTY}
+     */
     public static long popStopped(SliceMemory m, int i, long headOff, long nextOff) {
         return onHeldSlice(PerCpuOperation.POP, m, i, headOff, nextOff, 0, 0, 0, null);
     }
 
-    /** Pushes on slice {@code i}, which the caller holds stopped. */
+    /**
+     * Pushes on slice {@code i}, which the caller holds stopped.
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param i        the slice the caller holds stopped
+     * @param headOff  the offset of the list's head word in the slice
+     * @param node     the address of the node to push, in no list
+     * @param nextOff  the offset of the link word in a node
+     */
     public static void pushStopped(SliceMemory m, int i, long headOff, long node, long nextOff) {
         onHeldSlice(PerCpuOperation.PUSH, m, i, headOff, node, nextOff, 0, 0, null);
     }
 
-    /** Reads one 64-bit copy of an item with acquire ordering (for sums and snapshots). */
+    /**
+     * Reads one 64-bit copy of an item with acquire ordering (for sums and snapshots).
+     *
+     * @param m        the per-CPU memory to operate on
+     * @param index    the slice to read
+     * @param off      the word's offset in the slice
+     * @return the word's value in that slice
+     */
     public static long getAcquire(SliceMemory m, int index, long off) {
         return (long) ValueLayout.JAVA_LONG.varHandle().getAcquire(m.whole(), at(index, off));
     }

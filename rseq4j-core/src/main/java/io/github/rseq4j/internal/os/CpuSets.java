@@ -16,6 +16,9 @@ public final class CpuSets {
     /**
      * Parses a kernel CPU list such as {@code 0-3,8,10-11}.
      *
+     * @param text the list as the kernel writes it in /sys (surrounding white space is
+     *             ignored; empty means no CPU)
+     * @return the CPU numbers in the order the list gives them
      * @throws IllegalArgumentException on a malformed list
      */
     public static List<Integer> parseList(String text) {
@@ -45,6 +48,8 @@ public final class CpuSets {
     /**
      * Possible CPUs from /sys/devices/system/cpu/possible; where that is unreadable or
      * empty, 0 up to the highest of the processor count and the CPUs this thread may use.
+     *
+     * @return the possible CPU numbers, ascending
      */
     public static List<Integer> possible() {
         try {
@@ -71,7 +76,12 @@ public final class CpuSets {
         return l;
     }
 
-    /** The CPUs the calling OS thread may run on (sched_getaffinity). */
+    /**
+     * The CPUs the calling OS thread may run on (sched_getaffinity).
+     *
+     * @return the CPU numbers in the thread's affinity mask, ascending
+     * @throws IllegalStateException when sched_getaffinity fails
+     */
     public static List<Integer> allowed() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(Libc.CPU_MASK_BYTES, 8);
@@ -93,7 +103,9 @@ public final class CpuSets {
      * Restricts the calling OS thread to {@code cpus}. For a virtual thread this changes
      * its current carrier, which is rarely what anyone wants: callers pin platform threads.
      *
+     * @param cpus the CPUs the thread may run on from now on
      * @return 0 or -errno
+     * @throws IllegalArgumentException when a CPU number does not fit the affinity mask
      */
     public static int setAffinity(List<Integer> cpus) {
         try (Arena arena = Arena.ofConfined()) {

@@ -30,8 +30,18 @@ public final class Fences {
 
     /** How fences are made. */
     public enum Kind {
-        MEMBARRIER, AFFINITY, NONE;
+        /** One membarrier(PRIVATE_EXPEDITED_RSEQ) system call per fence (Linux 5.10+). */
+        MEMBARRIER,
+        /** The caller migrates onto each target CPU with sched_setaffinity. */
+        AFFINITY,
+        /** Portable mode: no critical sections, so fences do nothing. */
+        NONE;
 
+        /**
+         * The kind's name for reports.
+         *
+         * @return the constant's name in lower case, such as {@code membarrier}
+         */
         public String word() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
@@ -41,6 +51,11 @@ public final class Fences {
     private final Kind kind;
 
     /**
+     * Chooses how to fence, and registers the process for membarrier RSEQ fences when the
+     * kernel offers them.
+     *
+     * @param platform the facts about this machine (architecture, membarrier support,
+     *                 possible CPUs)
      * @param rseqMode whether critical sections exist in this process
      * @param forceAffinity use the affinity method even when membarrier exists (tests)
      */
@@ -60,11 +75,23 @@ public final class Fences {
         this.kind = k;
     }
 
+    /**
+     * How fences are made in this process.
+     *
+     * @return the fence kind chosen at construction
+     */
     public Kind kind() {
         return kind;
     }
 
-    /** Fences one CPU. */
+    /**
+     * Fences one CPU.
+     *
+     * @param cpu the CPU whose critical sections must be aborted or finished on return
+     * @throws IllegalArgumentException when {@code cpu} is negative
+     * @throws IllegalStateException    when the fence fails, or the affinity method cannot
+     *                                  move this thread onto {@code cpu}
+     */
     public void fence(int cpu) {
         if (cpu < 0) {
             throw new IllegalArgumentException("cpu must be >= 0: " + cpu);
@@ -83,7 +110,11 @@ public final class Fences {
         }
     }
 
-    /** Fences every CPU. */
+    /**
+     * Fences every CPU.
+     *
+     * @throws IllegalStateException when the fence fails on some CPU
+     */
     public void fenceAll() {
         switch (kind) {
             case NONE -> { }

@@ -22,12 +22,22 @@ import java.util.Optional;
  */
 public record GlibcRseq(boolean present, long offset, int exportedSize, int flags, int usableSize) {
 
-    /** Whether glibc registered its threads. */
+    /**
+     * Whether glibc registered its threads.
+     *
+     * @return {@code true} when the symbols exist and {@code __rseq_size} is positive
+     */
     public boolean registered() {
         return present && exportedSize > 0;
     }
 
-    /** Reads the symbols; {@code featureSize} is the kernel's AT_RSEQ_FEATURE_SIZE. */
+    /**
+     * Reads the symbols; {@code featureSize} is the kernel's AT_RSEQ_FEATURE_SIZE.
+     *
+     * @param featureSize the kernel's AT_RSEQ_FEATURE_SIZE (0 without rseq), used to work
+     *                    out the usable size
+     * @return what glibc exports; all zero and not present when the symbols are missing
+     */
     public static GlibcRseq read(int featureSize) {
         Optional<Long> offset = Libc.readLongSymbol("__rseq_offset");
         Optional<Integer> size = Libc.readIntSymbol("__rseq_size");
@@ -39,7 +49,14 @@ public record GlibcRseq(boolean present, long offset, int exportedSize, int flag
         return new GlibcRseq(true, offset.get(), exported, flags.orElse(0), usableSize(exported, featureSize));
     }
 
-    /** librseq's rule for the usable area size. */
+    /**
+     * librseq's rule for the usable area size.
+     *
+     * @param exportedSize {@code __rseq_size} as glibc exports it
+     * @param featureSize  the kernel's AT_RSEQ_FEATURE_SIZE
+     * @return the bytes of glibc's area the kernel keeps up to date; 0 when glibc did not
+     *         register
+     */
     public static int usableSize(int exportedSize, int featureSize) {
         if (exportedSize == 0) {
             return 0;

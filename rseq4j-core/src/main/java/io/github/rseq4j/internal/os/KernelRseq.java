@@ -19,7 +19,17 @@ public final class KernelRseq {
         UNKNOWN
     }
 
-    /** {@code rseq(area, len, flags, sig)}: 0 or -errno. */
+    /**
+     * {@code rseq(area, len, flags, sig)}: 0 or -errno.
+     *
+     * @param arch  the architecture, for the system call number
+     * @param area  the address of the thread's {@code struct rseq} (0 for the probe)
+     * @param len   the registered length of the area in bytes
+     * @param flags 0 to register, {@link RseqAbi#FLAG_UNREGISTER} to unregister
+     * @param sig   the abort signature every abort handler is preceded by
+     * @return 0 on success, else minus the errno ({@code -ENOSYS} where the architecture has
+     *         no rseq)
+     */
     public static int rseq(Arch arch, long area, int len, int flags, int sig) {
         if (arch.rseqSyscall() < 0) {
             return -RseqAbi.ENOSYS;
@@ -27,7 +37,13 @@ public final class KernelRseq {
         return (int) Libc.syscall(arch.rseqSyscall(), area, len & 0xFFFFFFFFL, flags, sig & 0xFFFFFFFFL);
     }
 
-    /** Asks the kernel whether rseq exists, without registering anything. */
+    /**
+     * Asks the kernel whether rseq exists, without registering anything.
+     *
+     * @param arch the architecture, for the system call number
+     * @return the probe's outcome; {@link Probe#ABSENT} without the C library or a system
+     *         call number
+     */
     public static Probe probe(Arch arch) {
         if (!Libc.AVAILABLE || arch.rseqSyscall() < 0) {
             return Probe.ABSENT;
@@ -41,7 +57,15 @@ public final class KernelRseq {
         };
     }
 
-    /** {@code membarrier(cmd, flags, cpu)}: result or -errno. */
+    /**
+     * {@code membarrier(cmd, flags, cpu)}: result or -errno.
+     *
+     * @param arch  the architecture, for the system call number
+     * @param cmd   a {@code MEMBARRIER_CMD_*} command of {@link RseqAbi}
+     * @param flags 0, or {@link RseqAbi#MEMBARRIER_CMD_FLAG_CPU} to target one CPU
+     * @param cpu   the target CPU with {@code MEMBARRIER_CMD_FLAG_CPU}, else ignored
+     * @return the call's result (a command mask for a query, else 0), or minus the errno
+     */
     public static long membarrier(Arch arch, int cmd, int flags, int cpu) {
         if (!Libc.AVAILABLE || arch.membarrierSyscall() < 0) {
             return -RseqAbi.ENOSYS;

@@ -83,12 +83,24 @@ public final class Libc {
         return LINKER.downcallHandle(addr, fd, options);
     }
 
-    /** Address of a C library symbol (function or data), if it exists. */
+    /**
+     * Address of a C library symbol (function or data), if it exists.
+     *
+     * @param name the symbol's name, such as {@code __rseq_offset}
+     * @return a zero-length segment at the symbol's address, or empty when the C library
+     *         does not define it
+     */
     public static Optional<MemorySegment> symbol(String name) {
         return LOOKUP.find(name);
     }
 
-    /** Address of a C library function that generated code calls; fails clearly when absent. */
+    /**
+     * Address of a C library function that generated code calls; fails clearly when absent.
+     *
+     * @param name the function's name, such as {@code pthread_setspecific}
+     * @return the function's address
+     * @throws IllegalStateException when the C library has no such function
+     */
     public static long functionAddress(String name) {
         return LOOKUP.find(name)
                 .orElseThrow(() -> new IllegalStateException("C library function not found: " + name))
@@ -105,7 +117,15 @@ public final class Libc {
         return new IllegalStateException(t);
     }
 
-    /** {@code syscall(nr, a, b, c)}: result, or -errno. */
+    /**
+     * {@code syscall(nr, a, b, c)}: result, or -errno.
+     *
+     * @param nr the system call number (architecture-specific)
+     * @param a  the call's first argument
+     * @param b  its second argument
+     * @param c  its third argument
+     * @return the call's result when it succeeds, else minus the errno
+     */
     public static long syscall(long nr, long a, long b, long c) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -116,7 +136,16 @@ public final class Libc {
         }
     }
 
-    /** {@code syscall(nr, a, b, c, d)}: result, or -errno. */
+    /**
+     * {@code syscall(nr, a, b, c, d)}: result, or -errno.
+     *
+     * @param nr the system call number (architecture-specific)
+     * @param a  the call's first argument
+     * @param b  its second argument
+     * @param c  its third argument
+     * @param d  its fourth argument
+     * @return the call's result when it succeeds, else minus the errno
+     */
     public static long syscall(long nr, long a, long b, long c, long d) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -127,7 +156,12 @@ public final class Libc {
         }
     }
 
-    /** {@code getauxval(type)}; 0 when the entry is absent. */
+    /**
+     * {@code getauxval(type)}; 0 when the entry is absent.
+     *
+     * @param type the auxiliary vector key, such as {@code AT_RSEQ_FEATURE_SIZE}
+     * @return the entry's value, or 0 when the kernel did not supply it
+     */
     public static long getauxval(long type) {
         try {
             return (long) GETAUXVAL.invokeExact(type);
@@ -136,7 +170,11 @@ public final class Libc {
         }
     }
 
-    /** {@code sched_getcpu()}: the CPU the calling OS thread runs on, or -1. */
+    /**
+     * {@code sched_getcpu()}: the CPU the calling OS thread runs on, or -1.
+     *
+     * @return the CPU number during the call, or -1 when the C library cannot tell
+     */
     public static int schedGetcpu() {
         try {
             return (int) SCHED_GETCPU.invokeExact();
@@ -145,7 +183,11 @@ public final class Libc {
         }
     }
 
-    /** {@code gettid()} of the calling OS thread. */
+    /**
+     * {@code gettid()} of the calling OS thread.
+     *
+     * @return the kernel's thread id of the OS thread (for a virtual thread, its carrier)
+     */
     public static int gettid() {
         try {
             return (int) GETTID.invokeExact();
@@ -157,7 +199,13 @@ public final class Libc {
     /** Size in bytes of the CPU masks passed to the affinity calls (enough for 8192 CPUs). */
     public static final int CPU_MASK_BYTES = 1024;
 
-    /** {@code sched_getaffinity(0, ...)} into {@code mask}: 0 or -errno. */
+    /**
+     * {@code sched_getaffinity(0, ...)} into {@code mask}: 0 or -errno.
+     *
+     * @param mask a native buffer that receives the calling OS thread's CPU bit mask, usually
+     *             {@link #CPU_MASK_BYTES} long
+     * @return 0 on success, else minus the errno
+     */
     public static int schedGetaffinity(MemorySegment mask) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -168,7 +216,12 @@ public final class Libc {
         }
     }
 
-    /** {@code sched_setaffinity(0, ...)} of the calling OS thread: 0 or -errno. */
+    /**
+     * {@code sched_setaffinity(0, ...)} of the calling OS thread: 0 or -errno.
+     *
+     * @param mask a native CPU bit mask (bit {@code i} set: the thread may run on CPU {@code i})
+     * @return 0 on success, else minus the errno
+     */
     public static int schedSetaffinity(MemorySegment mask) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -179,10 +232,21 @@ public final class Libc {
         }
     }
 
+    /** Memory protection bits of mmap and mprotect, as in sys/mman.h (combine with |). */
     public static final int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+    /** mmap flags, as in sys/mman.h on Linux (combine with |). */
     public static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 
-    /** Anonymous private mapping; returns the address or throws with errno. */
+    /**
+     * Anonymous private mapping; returns the address or throws with errno.
+     *
+     * @param length    the mapping's size in bytes
+     * @param prot      its protection, {@code PROT_*} bits
+     * @param noReserve whether to map with MAP_NORESERVE (no swap reserved: untouched pages
+     *                  cost nothing)
+     * @return the address of the new zero-filled mapping
+     * @throws OutOfMemoryError when mmap fails
+     */
     public static long mmapAnonymous(long length, int prot, boolean noReserve) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -197,7 +261,14 @@ public final class Libc {
         }
     }
 
-    /** {@code mprotect}; throws with errno on failure. */
+    /**
+     * {@code mprotect}; throws with errno on failure.
+     *
+     * @param address the start of the range, page-aligned
+     * @param length  the range's size in bytes
+     * @param prot    the new protection, {@code PROT_*} bits
+     * @throws IllegalStateException when mprotect fails
+     */
     public static void mprotect(long address, long length, int prot) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -211,7 +282,14 @@ public final class Libc {
         }
     }
 
-    /** {@code pthread_key_create(&key, destructor)}; returns the key or throws. */
+    /**
+     * {@code pthread_key_create(&key, destructor)}; returns the key or throws.
+     *
+     * @param destructor the native function called with a thread's non-null value when the
+     *                   thread exits, or {@link MemorySegment#NULL} for none
+     * @return the new key
+     * @throws IllegalStateException when pthread_key_create fails
+     */
     public static int pthreadKeyCreate(MemorySegment destructor) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment key = arena.allocate(JAVA_INT);
@@ -225,12 +303,22 @@ public final class Libc {
         }
     }
 
-    /** Reads a C {@code long} data symbol, if present. */
+    /**
+     * Reads a C {@code long} data symbol, if present.
+     *
+     * @param name the symbol's name
+     * @return its 64-bit value, or empty when the symbol does not exist
+     */
     public static Optional<Long> readLongSymbol(String name) {
         return symbol(name).map(s -> s.reinterpret(8).get(ValueLayout.JAVA_LONG, 0));
     }
 
-    /** Reads a C {@code unsigned int} data symbol, if present. */
+    /**
+     * Reads a C {@code unsigned int} data symbol, if present.
+     *
+     * @param name the symbol's name
+     * @return its 32-bit value (as a signed {@code int}), or empty when the symbol does not exist
+     */
     public static Optional<Integer> readIntSymbol(String name) {
         return symbol(name).map(s -> s.reinterpret(4).get(ValueLayout.JAVA_INT, 0));
     }

@@ -10,6 +10,15 @@ import java.util.Locale;
  * Facts about this process and machine, gathered once: the kernel's rseq support, the
  * C library's registration, membarrier, CPUs. Pure detection; nothing is registered or
  * generated here.
+ *
+ * @param arch           the processor architecture
+ * @param linux          whether the operating system is Linux
+ * @param probe          the answer of the {@code rseq(NULL, 0, 0, 0)} probe
+ * @param featureSize    AT_RSEQ_FEATURE_SIZE (20 when the kernel does not report it, 0 without rseq)
+ * @param rseqAlign      AT_RSEQ_ALIGN (32 when not reported)
+ * @param glibc          what glibc exports about its own registration
+ * @param membarrierRseq whether membarrier(PRIVATE_EXPEDITED_RSEQ) and its registration exist
+ * @param possibleCpus   the possible CPUs, ascending
  */
 public record Platform(Arch arch,
                        boolean linux,
@@ -24,7 +33,11 @@ public record Platform(Arch arch,
         static final Platform INSTANCE = detect();
     }
 
-    /** The platform of this process. */
+    /**
+     * The platform of this process.
+     *
+     * @return the facts detected on first use, the same instance every time
+     */
     public static Platform get() {
         return Holder.INSTANCE;
     }
@@ -50,12 +63,20 @@ public record Platform(Arch arch,
         return new Platform(arch, true, probe, featureSize, rseqAlign, glibc, membarrier, CpuSets.possible());
     }
 
-    /** Whether the kernel fills in node_id. */
+    /**
+     * Whether the kernel fills in node_id.
+     *
+     * @return {@code true} when the feature size covers {@code node_id} (Linux 6.3+)
+     */
     public boolean nodeIdUsable() {
         return RseqAbi.fieldUsable(RseqAbi.NODE_ID, featureSize);
     }
 
-    /** Whether the kernel fills in mm_cid. */
+    /**
+     * Whether the kernel fills in mm_cid.
+     *
+     * @return {@code true} when the feature size covers {@code mm_cid} (Linux 6.3+)
+     */
     public boolean mmCidUsable() {
         return RseqAbi.fieldUsable(RseqAbi.MM_CID, featureSize);
     }
@@ -63,6 +84,8 @@ public record Platform(Arch arch,
     /**
      * Number of slices per-CPU memory needs: highest possible CPU + 1, and never less than
      * the JVM's processor count (a safety margin where the possible list is unreadable).
+     *
+     * @return how many slices every per-CPU memory range has
      */
     public int sliceCount() {
         int highest = possibleCpus.isEmpty() ? 0 : possibleCpus.getLast() + 1;

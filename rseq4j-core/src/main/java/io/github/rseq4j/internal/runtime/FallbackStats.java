@@ -15,7 +15,16 @@ public final class FallbackStats {
     private final LongAdder stopped = new LongAdder();
     private final LongAdder portable = new LongAdder();
 
-    /** Records one fallback for the failure code an rseq operation returned. */
+    /** Counts that all start at zero; the runtime keeps one for the process. */
+    public FallbackStats() {
+    }
+
+    /**
+     * Records one fallback for the failure code an rseq operation returned.
+     *
+     * @param failure the undecided code: NOT_REGISTERED, ABORTED or STOPPED
+     * @throws IllegalArgumentException for any other code
+     */
     public void record(long failure) {
         if (failure == OpResult.NOT_REGISTERED) {
             notRegistered.increment();
@@ -33,22 +42,38 @@ public final class FallbackStats {
         portable.increment();
     }
 
-    /** Operations of threads without a usable registration. */
+    /**
+     * Operations of threads without a usable registration.
+     *
+     * @return the count so far
+     */
     public long notRegistered() {
         return notRegistered.sum();
     }
 
-    /** Operations whose sections kept aborting past the attempt budget. */
+    /**
+     * Operations whose sections kept aborting past the attempt budget.
+     *
+     * @return the count so far
+     */
     public long aborted() {
         return aborted.sum();
     }
 
-    /** Operations that found their slice stopped. */
+    /**
+     * Operations that found their slice stopped.
+     *
+     * @return the count so far
+     */
     public long stopped() {
         return stopped.sum();
     }
 
-    /** Operations run in portable mode. */
+    /**
+     * Operations run in portable mode.
+     *
+     * @return the count so far
+     */
     public long portable() {
         return portable.sum();
     }

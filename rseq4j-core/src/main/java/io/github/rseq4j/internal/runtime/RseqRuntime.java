@@ -50,7 +50,12 @@ public final class RseqRuntime {
     private final OperationSet cpuIdOps;
     private final OperationSet mmCidOps;
 
-    /** Builds the runtime for {@code platform} and {@code settings}. */
+    /**
+     * Builds the runtime for {@code platform} and {@code settings}.
+     *
+     * @param platform the facts detected about this process and machine
+     * @param settings the validated {@code rseq4j.*} system properties
+     */
     public RseqRuntime(Platform platform, Settings settings) {
         this.platform = platform;
         this.settings = settings;
@@ -122,7 +127,15 @@ public final class RseqRuntime {
         };
     }
 
-    /** The generator configuration for this process's settings. */
+    /**
+     * The generator configuration for this process's settings.
+     *
+     * @param field               which rseq field selects the slice
+     * @param delayPoint          where to inject a delay loop, 0 for none (see {@link GeneratorConfig})
+     * @param delayLoops          iterations of the delay loop
+     * @param abortCounterAddress address of the abort counter, or 0 for none
+     * @return a configuration with this process's stride, attempt budget and slice count
+     */
     public GeneratorConfig config(IndexField field, int delayPoint, long delayLoops, long abortCounterAddress) {
         return new GeneratorConfig(field, SliceLayout.STRIDE_SHIFT, settings.maxAttempts(), delayPoint, delayLoops,
                 abortCounterAddress, platform.sliceCount());
@@ -132,6 +145,10 @@ public final class RseqRuntime {
      * Generates a separate set of operations with an injected delay loop (for the stress
      * harness), counting aborts in this process's counter.
      *
+     * @param field      which rseq field selects the slice
+     * @param delayPoint where to inject the delay loop, 1 to 3 (see {@link GeneratorConfig})
+     * @param delayLoops iterations of the delay loop
+     * @return the operations, in code installed for the life of the process
      * @throws IllegalStateException in portable mode
      */
     public OperationSet generateWithDelay(IndexField field, int delayPoint, long delayLoops) {
@@ -141,59 +158,120 @@ public final class RseqRuntime {
         return OperationSet.generate(backend.orElseThrow(), location, config(field, delayPoint, delayLoops, abortCounter));
     }
 
+    /**
+     * The facts detected about this process and machine.
+     *
+     * @return the platform the runtime was built for
+     */
     public Platform platform() {
         return platform;
     }
 
+    /**
+     * The validated system properties.
+     *
+     * @return the settings the runtime was built with
+     */
     public Settings settings() {
         return settings;
     }
 
-    /** Whether rseq4j generates code for this machine's architecture. */
+    /**
+     * Whether rseq4j generates code for this machine's architecture.
+     *
+     * @return {@code true} when a back end exists for the architecture, whatever the mode
+     */
     public boolean hasCodeGenerator() {
         return backend.isPresent();
     }
 
+    /**
+     * Whether operations run as rseq critical sections.
+     *
+     * @return {@code true} in rseq mode, {@code false} in portable mode
+     */
     public boolean rseqMode() {
         return rseqMode;
     }
 
-    /** In words, why rseq or portable mode. */
+    /**
+     * In words, why rseq or portable mode.
+     *
+     * @return a sentence for logs and {@code doctor}
+     */
     public String modeReason() {
         return modeReason;
     }
 
+    /**
+     * How threads get their rseq areas in this process.
+     *
+     * @return glibc's registration, rseq4j's own, or none (portable mode)
+     */
     public RegistrationStrategy strategy() {
         return strategy;
     }
 
+    /**
+     * The per-thread registration bookkeeping.
+     *
+     * @return the registrations of this process's threads
+     */
     public ThreadRegistrations registrations() {
         return registrations;
     }
 
-    /** The area readers, or null in portable mode. */
+    /**
+     * The area readers, or null in portable mode.
+     *
+     * @return the generated readers of the calling thread's rseq area, or null
+     */
     public AreaReaders readers() {
         return readers;
     }
 
+    /**
+     * The cross-CPU fences the stop protocol uses.
+     *
+     * @return this process's fences
+     */
     public Fences fences() {
         return fences;
     }
 
+    /**
+     * Counts of operations that completed off the rseq fast path.
+     *
+     * @return this process's fallback counters
+     */
     public FallbackStats stats() {
         return stats;
     }
 
+    /**
+     * How many times a critical section may start before its operation falls back.
+     *
+     * @return the attempt budget from the settings
+     */
     public int maxAttempts() {
         return settings.maxAttempts();
     }
 
-    /** Operations for an index field, or null in portable mode (or mm_cid unsupported). */
+    /**
+     * Operations for an index field, or null in portable mode (or mm_cid unsupported).
+     *
+     * @param field which rseq field selects the slice
+     * @return the generated operations for that field, or null
+     */
     public OperationSet operations(IndexField field) {
         return field == IndexField.CPU_ID ? cpuIdOps : mmCidOps;
     }
 
-    /** Aborts counted by generated code so far. */
+    /**
+     * Aborts counted by generated code so far.
+     *
+     * @return the number of critical-section aborts in this process, 0 in portable mode
+     */
     public long aborts() {
         if (abortCounter == 0) {
             return 0;
@@ -201,7 +279,11 @@ public final class RseqRuntime {
         return MemorySegment.ofAddress(abortCounter).reinterpret(8).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
-    /** Whether the kernel has the rseq system call. */
+    /**
+     * Whether the kernel has the rseq system call.
+     *
+     * @return {@code true} when the probe answered EINVAL (the call exists)
+     */
     public boolean kernelRseq() {
         return platform.probe() == KernelRseq.Probe.PRESENT;
     }

@@ -44,16 +44,34 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final int MAX_MAX_ATTEMPTS = 1_000_000;
 
+    /**
+     * Settings; the problem list is copied.
+     *
+     * @param mode        {@code rseq4j.mode}
+     * @param maxAttempts {@code rseq4j.maxAttempts}
+     * @param fence       {@code rseq4j.fence}
+     * @param problems    one message per rejected setting
+     */
     public Settings {
         problems = List.copyOf(problems);
     }
 
-    /** The defaults. */
+    /**
+     * The defaults.
+     *
+     * @return the settings used when no {@code rseq4j.*} property is set
+     */
     public static Settings defaults() {
         return new Settings(Mode.AUTO, DEFAULT_MAX_ATTEMPTS, FenceChoice.AUTO, List.of());
     }
 
-    /** Reads and validates the settings from {@code props}. */
+    /**
+     * Reads and validates the settings from {@code props}.
+     *
+     * @param props the properties to read, normally {@link System#getProperties()}
+     * @return the settings, with the default for every rejected value and one problem
+     *         message for each
+     */
     public static Settings from(Properties props) {
         List<String> problems = new ArrayList<>();
         Mode mode = parseEnum(props, MODE, Mode.class, Mode.AUTO, problems);
