@@ -37,60 +37,110 @@ public final class HistogramSnapshot {
         void bucket(long lowerBound, long upperBound, long count);
     }
 
-    /** Records in the snapshot. */
+    /**
+     * Records in the snapshot.
+     *
+     * @return how many values were recorded, the sum of the bucket counts
+     */
     public long count() {
         return count;
     }
 
-    /** Sum of the recorded values (each clamped as recorded). */
+    /**
+     * Sum of the recorded values (each clamped as recorded).
+     *
+     * @return the total of the values, wrapping around on overflow as {@code long} arithmetic does
+     */
     public long sum() {
         return sum;
     }
 
-    /** Smallest recorded value, or 0 when empty. */
+    /**
+     * Smallest recorded value, or 0 when empty.
+     *
+     * @return the minimum of the (clamped) values, or 0
+     */
     public long min() {
         return min;
     }
 
-    /** Largest recorded value, or 0 when empty. */
+    /**
+     * Largest recorded value, or 0 when empty.
+     *
+     * @return the maximum of the (clamped) values, or 0
+     */
     public long max() {
         return max;
     }
 
-    /** Mean of the recorded values, or 0 when empty. */
+    /**
+     * Mean of the recorded values, or 0 when empty.
+     *
+     * @return {@link #sum()} divided by {@link #count()}, or 0
+     */
     public double mean() {
         return count == 0 ? 0 : (double) sum / count;
     }
 
-    /** Records whose value was out of range and clamped (negative, or above the highest trackable value). */
+    /**
+     * Records whose value was out of range and clamped (negative, or above the highest trackable value).
+     *
+     * @return how many of the records were clamped; they are included in {@link #count()}
+     */
     public long clamped() {
         return clamped;
     }
 
-    /** Number of buckets. */
+    /**
+     * Number of buckets.
+     *
+     * @return how many buckets the histogram has, empty ones included
+     */
     public int bucketCount() {
         return counts.length;
     }
 
-    /** Records in bucket {@code i}. */
+    /**
+     * Records in bucket {@code i}.
+     *
+     * @param i the bucket's index, from 0 to {@link #bucketCount()} - 1
+     * @return how many records fell in that bucket
+     * @throws IndexOutOfBoundsException when {@code i} is not a bucket index
+     */
     public long bucketCount(int i) {
         Objects.checkIndex(i, counts.length);
         return counts[i];
     }
 
-    /** Smallest value of bucket {@code i}. */
+    /**
+     * Smallest value of bucket {@code i}.
+     *
+     * @param i the bucket's index, from 0 to {@link #bucketCount()} - 1
+     * @return the bucket's inclusive lower bound
+     * @throws IndexOutOfBoundsException when {@code i} is not a bucket index
+     */
     public long bucketLowerBound(int i) {
         Objects.checkIndex(i, counts.length);
         return buckets.lowerBound(i);
     }
 
-    /** Largest value of bucket {@code i}, inclusive ({@link Long#MAX_VALUE} for an unbounded last bucket). */
+    /**
+     * Largest value of bucket {@code i}, inclusive ({@link Long#MAX_VALUE} for an unbounded last bucket).
+     *
+     * @param i the bucket's index, from 0 to {@link #bucketCount()} - 1
+     * @return the bucket's inclusive upper bound
+     * @throws IndexOutOfBoundsException when {@code i} is not a bucket index
+     */
     public long bucketUpperBound(int i) {
         Objects.checkIndex(i, counts.length);
         return buckets.upperBound(i);
     }
 
-    /** Visits every bucket, empty ones included, in increasing order of values. */
+    /**
+     * Visits every bucket, empty ones included, in increasing order of values.
+     *
+     * @param visitor called once per bucket with its bounds and count
+     */
     public void forEachBucket(BucketVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
         for (int i = 0; i < counts.length; i++) {
@@ -103,6 +153,8 @@ public final class HistogramSnapshot {
      * record of that rank, capped at {@link #max()} (and at least {@link #min()}); the minimum
      * for percentile 0; 0 when empty.
      *
+     * @param percentile the rank as a percentage of the records, 0 to 100 (for example 99.9)
+     * @return the value at that rank, to the precision of the buckets
      * @throws IllegalArgumentException for a percentile outside [0, 100]
      */
     public long valueAtPercentile(double percentile) {

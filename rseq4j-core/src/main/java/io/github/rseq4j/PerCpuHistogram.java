@@ -48,6 +48,7 @@ public final class PerCpuHistogram {
      *
      * @param highestValue the largest value recorded as itself (at least {@code 2^precision})
      * @param precision    bits of sub-buckets per power of two, 1 to 10
+     * @return a new, empty histogram
      * @throws IllegalArgumentException for a precision outside 1..10 or a too small highest value
      */
     public static PerCpuHistogram logLinear(long highestValue, int precision) {
@@ -59,13 +60,18 @@ public final class PerCpuHistogram {
      * (inclusive) above the previous bound; one more bucket holds everything larger.
      *
      * @param upperBounds strictly increasing, non-negative bounds (1 to 4096 of them)
+     * @return a new, empty histogram with {@code upperBounds.length + 1} buckets
      * @throws IllegalArgumentException for bounds that are not strictly increasing and non-negative
      */
     public static PerCpuHistogram withBounds(long... upperBounds) {
         return new PerCpuHistogram(new HistogramBuckets.Explicit(upperBounds));
     }
 
-    /** Records {@code value} once (see the class notes for values out of range). */
+    /**
+     * Records {@code value} once (see the class notes for values out of range).
+     *
+     * @param value the value to count, such as a latency in nanoseconds
+     */
     public void record(long value) {
         engine.record(value);
     }
@@ -73,6 +79,8 @@ public final class PerCpuHistogram {
     /**
      * Records {@code value} {@code count} times.
      *
+     * @param value the value to count
+     * @param count how many times to count it, at least 1
      * @throws IllegalArgumentException when {@code count} is not positive
      */
     public void record(long value, long count) {
@@ -82,7 +90,11 @@ public final class PerCpuHistogram {
         engine.record(value, count);
     }
 
-    /** Everything recorded so far, exactly (each CPU's part read while it is stopped). */
+    /**
+     * Everything recorded so far, exactly (each CPU's part read while it is stopped).
+     *
+     * @return an immutable snapshot; the histogram keeps its records
+     */
     public HistogramSnapshot snapshot() {
         return new HistogramSnapshot(engine.buckets(), engine.collect(false));
     }
@@ -90,22 +102,36 @@ public final class PerCpuHistogram {
     /**
      * Everything recorded since the last reset, and a reset: across any sequence of calls,
      * every record is in exactly one returned snapshot (or still in the histogram), whole.
+     *
+     * @return an immutable snapshot of the records taken out of the histogram
      */
     public HistogramSnapshot snapshotThenReset() {
         return new HistogramSnapshot(engine.buckets(), engine.collect(true));
     }
 
-    /** Number of buckets. */
+    /**
+     * Number of buckets.
+     *
+     * @return how many buckets every snapshot of this histogram has
+     */
     public int bucketCount() {
         return engine.buckets().count();
     }
 
-    /** The largest value recorded as itself. */
+    /**
+     * The largest value recorded as itself.
+     *
+     * @return the highest trackable value; larger values are clamped to it
+     */
     public long highestTrackableValue() {
         return engine.buckets().highest();
     }
 
-    /** Bytes of per-CPU memory this histogram uses per CPU. */
+    /**
+     * Bytes of per-CPU memory this histogram uses per CPU.
+     *
+     * @return the size of one CPU's sample log, statistic words and bucket words
+     */
     public long bytesPerCpu() {
         return engine.bytesPerCpu();
     }

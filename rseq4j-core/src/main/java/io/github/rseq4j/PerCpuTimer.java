@@ -23,22 +23,40 @@ public final class PerCpuTimer {
         this.histogram = histogram;
     }
 
-    /** A timer for durations up to one hour at about 3% precision (log-linear, 5 bits). */
+    /**
+     * A timer for durations up to one hour at about 3% precision (log-linear, 5 bits).
+     *
+     * @return a new timer with a histogram of its own
+     */
     public static PerCpuTimer create() {
         return of(PerCpuHistogram.logLinear(TimeUnit.HOURS.toNanos(1), 5));
     }
 
-    /** A timer recording into {@code histogram} (values in nanoseconds). */
+    /**
+     * A timer recording into {@code histogram} (values in nanoseconds).
+     *
+     * @param histogram where the durations go, in nanoseconds; it may be shared
+     * @return a timer over that histogram
+     */
     public static PerCpuTimer of(PerCpuHistogram histogram) {
         return new PerCpuTimer(Objects.requireNonNull(histogram, "histogram"));
     }
 
-    /** The histogram of nanoseconds behind this timer. */
+    /**
+     * The histogram of nanoseconds behind this timer.
+     *
+     * @return the histogram the timer records into
+     */
     public PerCpuHistogram histogram() {
         return histogram;
     }
 
-    /** Records {@code duration} (negative durations are clamped to 0, as the histogram does). */
+    /**
+     * Records {@code duration} (negative durations are clamped to 0, as the histogram does).
+     *
+     * @param duration the duration to record; one too long for a {@code long} of nanoseconds
+     *                 counts as the longest
+     */
     public void record(Duration duration) {
         Objects.requireNonNull(duration, "duration");
         long nanos;
@@ -50,12 +68,21 @@ public final class PerCpuTimer {
         histogram.record(nanos);
     }
 
-    /** Records {@code amount} of {@code unit}. */
+    /**
+     * Records {@code amount} of {@code unit}.
+     *
+     * @param amount the duration in {@code unit}s
+     * @param unit   the unit of {@code amount}
+     */
     public void record(long amount, TimeUnit unit) {
         histogram.record(Objects.requireNonNull(unit, "unit").toNanos(amount));
     }
 
-    /** Runs {@code task} and records how long it took (also when it throws). */
+    /**
+     * Runs {@code task} and records how long it took (also when it throws).
+     *
+     * @param task the code to time, run on the calling thread
+     */
     public void time(Runnable task) {
         Objects.requireNonNull(task, "task");
         long t0 = System.nanoTime();
@@ -66,7 +93,14 @@ public final class PerCpuTimer {
         }
     }
 
-    /** Calls {@code task}, records how long it took (also when it throws), and returns its result. */
+    /**
+     * Calls {@code task}, records how long it took (also when it throws), and returns its result.
+     *
+     * @param <T>  the type of the task's result
+     * @param task the code to time, called on the calling thread
+     * @return what {@code task} returned
+     * @throws Exception whatever {@code task} threw
+     */
     public <T> T time(Callable<T> task) throws Exception {
         Objects.requireNonNull(task, "task");
         long t0 = System.nanoTime();
@@ -77,7 +111,11 @@ public final class PerCpuTimer {
         }
     }
 
-    /** Starts timing; {@link Sample#stop()} records. */
+    /**
+     * Starts timing; {@link Sample#stop()} records.
+     *
+     * @return a sample holding the start time
+     */
     public Sample start() {
         return new Sample(this, System.nanoTime());
     }
@@ -96,6 +134,7 @@ public final class PerCpuTimer {
         /**
          * Records the time since {@link PerCpuTimer#start()} and returns it in nanoseconds.
          *
+         * @return the recorded duration in nanoseconds
          * @throws IllegalStateException when already stopped
          */
         public long stop() {
@@ -109,12 +148,20 @@ public final class PerCpuTimer {
         }
     }
 
-    /** Snapshot of the recorded durations, in nanoseconds. */
+    /**
+     * Snapshot of the recorded durations, in nanoseconds.
+     *
+     * @return a snapshot of the histogram (see {@link PerCpuHistogram#snapshot()})
+     */
     public HistogramSnapshot snapshot() {
         return histogram.snapshot();
     }
 
-    /** Snapshot and reset (see {@link PerCpuHistogram#snapshotThenReset()}). */
+    /**
+     * Snapshot and reset (see {@link PerCpuHistogram#snapshotThenReset()}).
+     *
+     * @return a snapshot of the durations taken out of the histogram, in nanoseconds
+     */
     public HistogramSnapshot snapshotThenReset() {
         return histogram.snapshotThenReset();
     }
