@@ -4,6 +4,7 @@
  * rseq4j's own state ({@code Rseq.status()}) as gauges, info and counters. See
  * {@link io.github.rseq4j.prometheus.RseqCollector}.
  */
+@SuppressWarnings("requires-transitive-automatic")
 module io.github.rseq4j.prometheus {
     requires transitive io.github.rseq4j;
     requires transitive io.prometheus.metrics.model;
