@@ -15,6 +15,8 @@ module io.github.rseq4j.cli {
     requires info.picocli;
     requires org.agrona;
     requires java.management;
+    requires java.logging;
+    requires jdk.httpserver;
 
     requires io.prometheus.metrics.model;
     requires io.prometheus.metrics.core;
