@@ -135,6 +135,11 @@ final class HistogramSuite {
             return "memory not measured";
         }
 
+        /** How {@link #bytes()} was found, e.g. {@code " (HdrHistogram's estimate)"}, or "". */
+        String bytesDetail() {
+            return "";
+        }
+
         @Override
         public String check(long totalOps) {
             return Suites.expect(count(), totalOps);
@@ -143,7 +148,7 @@ final class HistogramSuite {
         @Override
         public String note() {
             long b = bytes();
-            String mem = b < 0 ? bytesNote() : String.format(Locale.ROOT, "%,d B per histogram", b);
+            String mem = b < 0 ? bytesNote() : String.format(Locale.ROOT, "%,d B per histogram", b) + bytesDetail();
             return mem + ", snapshot " + formatNanos(snapshotNanos(this::snapshot));
         }
     }
@@ -204,8 +209,8 @@ final class HistogramSuite {
             }
 
             @Override
-            public String note() {
-                return super.note() + String.format(Locale.ROOT, " (%,d B per CPU x %d CPUs, %d buckets)",
+            String bytesDetail() {
+                return String.format(Locale.ROOT, " (%,d B per CPU x %d CPUs, %,d buckets)",
                         h.bytesPerCpu(), Rseq.status().possibleCpus().size(), h.bucketCount());
             }
         };
@@ -275,8 +280,8 @@ final class HistogramSuite {
             }
 
             @Override
-            public String note() {
-                return super.note() + " (2 x HdrHistogram's estimate)";
+            String bytesDetail() {
+                return " (2 x HdrHistogram's estimate)";
             }
         };
     }
@@ -311,8 +316,8 @@ final class HistogramSuite {
             }
 
             @Override
-            public String note() {
-                return super.note() + " (HdrHistogram's estimate)";
+            String bytesDetail() {
+                return " (HdrHistogram's estimate)";
             }
         };
     }
