@@ -50,9 +50,9 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Checks and notes.</b> Every row checks that its histogram counted every record
  * (warm-up included). After the check, each row's note gives the memory of one histogram
- * where it is cheap to know (rseq4j: {@code bytesPerCpu() x CPUs}; HdrHistogram: its own
- * {@code getEstimatedFootprintInBytes()}) and the median time of one snapshot of the
- * whole histogram (the read a scrape or reporter makes).
+ * (rseq4j: {@code bytesPerCpu() x CPUs} of per-CPU memory, computed; the libraries: retained
+ * heap, measured once per run by {@link #retainedHeap}) and the median time of one
+ * snapshot of the whole histogram (the read a scrape or reporter makes).
  */
 final class HistogramSuite {
     private HistogramSuite() {
@@ -177,6 +177,55 @@ final class HistogramSuite {
                 : String.format(Locale.ROOT, "%.1f us", ns / 1e3);
     }
 
+    /** Instances made to measure one library's retained heap per histogram. */
+    static final int MEMORY_INSTANCES = 64;
+
+    /** Retained heap per histogram, by row name, measured once per run. */
+    private static final java.util.Map<String, Long> RETAINED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Retained heap of one histogram of a library, measured once per run and cached:
+     * {@value #MEMORY_INSTANCES} histograms made by {@code make} (after {@code before}, whose
+     * shared state, a registry say, is not counted), each recorded into with all 4,096 values
+     * by two threads at once (so that striped structures grow as they do under contention),
+     * then the heap used after GC, minus the heap used before, over the instances.
+     */
+    static long retainedHeap(String name, java.util.function.Supplier<Object> before,
+                             java.util.function.IntFunction<Object> make,
+                             java.util.function.ObjIntConsumer<Object> record) {
+        return RETAINED.computeIfAbsent(name, k -> {
+            Object shared = before.get();
+            Object[] held = new Object[MEMORY_INSTANCES];
+            long heap0 = MemorySuite.settledHeapUsed();
+            for (int i = 0; i < held.length; i++) {
+                held[i] = make.apply(i);
+            }
+            Runnable walk = () -> {
+                for (Object h : held) {
+                    for (int v = 0; v < VALUES; v++) {
+                        record.accept(h, v);
+                    }
+                }
+            };
+            Thread other = Thread.ofPlatform().start(walk);
+            walk.run();
+            try {
+                other.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1L;
+            }
+            long heap1 = MemorySuite.settledHeapUsed();
+            java.lang.ref.Reference.reachabilityFence(held);
+            java.lang.ref.Reference.reachabilityFence(shared);
+            return Math.max(0, (heap1 - heap0) / held.length);
+        });
+    }
+
+    /** How {@link #retainedHeap} figures are described. */
+    static final String RETAINED_DETAIL = " (retained heap, " + MEMORY_INSTANCES + " histograms recorded into by 2"
+            + " threads)";
+
     // ---- rseq4j -------------------------------------------------------------------------
 
     static Workload rseq4j() {
@@ -272,16 +321,13 @@ final class HistogramSuite {
 
             @Override
             long bytes() {
-                // a Recorder holds two histograms (active and inactive) of this footprint
-                Histogram h = new Histogram(3);
-                h.recordValue(10_000_000_000L);
-                h.recordValue(1_000);
-                return 2 * h.getEstimatedFootprintInBytes();
+                return retainedHeap(HDR_RECORDER, () -> null, i -> new Recorder(3),
+                        (x, v) -> ((Recorder) x).recordValue(NANOS[v]));
             }
 
             @Override
             String bytesDetail() {
-                return " (2 x HdrHistogram's estimate)";
+                return RETAINED_DETAIL;
             }
         };
     }
@@ -312,21 +358,28 @@ final class HistogramSuite {
 
             @Override
             long bytes() {
-                return h.getEstimatedFootprintInBytes();
+                return retainedHeap(HDR_CONCURRENT, () -> null, i -> new ConcurrentHistogram(3),
+                        (x, v) -> ((ConcurrentHistogram) x).recordValue(NANOS[v]));
             }
 
             @Override
             String bytesDetail() {
-                return " (HdrHistogram's estimate)";
+                return RETAINED_DETAIL + String.format(Locale.ROOT, ", HdrHistogram's estimate %,d B",
+                        h.getEstimatedFootprintInBytes());
             }
         };
     }
 
     // ---- Prometheus, Micrometer ---------------------------------------------------------
 
-    static Workload prometheus() {
-        io.prometheus.metrics.core.metrics.Histogram h = io.prometheus.metrics.core.metrics.Histogram.builder()
+    /** Prometheus's fastest configuration: classic buckets only (the default bounds), no exemplars. */
+    static io.prometheus.metrics.core.metrics.Histogram prometheusHistogram() {
+        return io.prometheus.metrics.core.metrics.Histogram.builder()
                 .name("bench_latency_seconds").help("bench").classicOnly().withoutExemplars().build();
+    }
+
+    static Workload prometheus() {
+        io.prometheus.metrics.core.metrics.Histogram h = prometheusHistogram();
         return new Recording() {
             @Override
             public Loop newLoop(int index) {
@@ -348,7 +401,26 @@ final class HistogramSuite {
             long snapshot() {
                 return h.collect().getDataPoints().getFirst().getCount();
             }
+
+            @Override
+            long bytes() {
+                return retainedHeap(PROMETHEUS, () -> null, i -> prometheusHistogram(),
+                        (x, v) -> ((io.prometheus.metrics.core.metrics.Histogram) x).observe(SECONDS[v]));
+            }
+
+            @Override
+            String bytesDetail() {
+                return RETAINED_DETAIL;
+            }
         };
+    }
+
+    /** Retained heap of one Timer registered in a PrometheusMeterRegistry (shared registry not counted). */
+    static long micrometerBytes() {
+        PrometheusMeterRegistry[] registry = new PrometheusMeterRegistry[1];
+        return retainedHeap(MICROMETER, () -> registry[0] = new PrometheusMeterRegistry(
+                PrometheusConfig.DEFAULT), i -> Timer.builder("bench.latency." + i).register(registry[0]),
+                (x, v) -> ((Timer) x).record(NANOS[v], TimeUnit.NANOSECONDS));
     }
 
     static Workload micrometer() {
@@ -374,6 +446,16 @@ final class HistogramSuite {
             @Override
             long snapshot() {
                 return t.takeSnapshot().count();
+            }
+
+            @Override
+            long bytes() {
+                return micrometerBytes();
+            }
+
+            @Override
+            String bytesDetail() {
+                return RETAINED_DETAIL + ", each a Timer in one registry";
             }
         };
     }
@@ -448,6 +530,22 @@ final class HistogramSuite {
             long snapshot() {
                 return count() + bounds.size();
             }
+
+            @Override
+            long bytes() {
+                SdkMeterProvider[] shared = new SdkMeterProvider[1];
+                return retainedHeap(OTEL, () -> shared[0] = SdkMeterProvider.builder()
+                                .registerMetricReader(new PullReader()).setExemplarFilter(ExemplarFilter.alwaysOff())
+                                .build(),
+                        i -> shared[0].get("rseq4j-bench").histogramBuilder("bench.latency." + i).ofLongs()
+                                .setUnit("ns").setExplicitBucketBoundariesAdvice(OTEL_BOUNDS_NS).build(),
+                        (x, v) -> ((LongHistogram) x).record(NANOS[v]));
+            }
+
+            @Override
+            String bytesDetail() {
+                return RETAINED_DETAIL + ", each an instrument of one provider";
+            }
         };
     }
 
@@ -478,8 +576,15 @@ final class HistogramSuite {
             }
 
             @Override
-            String bytesNote() {
-                return "memory not measured (a reservoir of 1,028 samples)";
+            long bytes() {
+                return retainedHeap(DROPWIZARD, () -> null,
+                        i -> new com.codahale.metrics.Histogram(new ExponentiallyDecayingReservoir()),
+                        (x, v) -> ((com.codahale.metrics.Histogram) x).update(NANOS[v]));
+            }
+
+            @Override
+            String bytesDetail() {
+                return RETAINED_DETAIL;
             }
         };
     }
