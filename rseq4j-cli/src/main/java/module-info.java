@@ -1,14 +1,33 @@
 /**
- * The rseq4j command line: {@code doctor}, {@code stress} and {@code bench}. Runs from the
- * shaded jar ({@code java -jar rseq4j.jar}) or from the module path
+ * The rseq4j command line: {@code doctor}, {@code stress}, {@code bench} and {@code demo}.
+ * Runs from the shaded jar ({@code java -jar rseq4j.jar}) or from the module path
  * ({@code java --enable-native-access=io.github.rseq4j -p <jars> -m io.github.rseq4j.cli/io.github.rseq4j.cli.Main}).
+ *
+ * <p>The metrics libraries are automatic modules: Prometheus client_java (the demo's
+ * endpoint, and a bench row), and, for the bench's histogram topic only, HdrHistogram,
+ * Micrometer, the OpenTelemetry SDK and Dropwizard Metrics.
  */
+@SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.github.rseq4j.cli {
     requires io.github.rseq4j;
     requires io.github.rseq4j.stress;
+    requires io.github.rseq4j.prometheus;
     requires info.picocli;
     requires org.agrona;
     requires java.management;
+    requires java.logging;
+    requires jdk.httpserver;
+
+    requires io.prometheus.metrics.model;
+    requires io.prometheus.metrics.core;
+    requires io.prometheus.metrics.exporter.httpserver;
+    requires HdrHistogram;
+    requires micrometer.core;
+    requires micrometer.registry.prometheus;
+    requires io.opentelemetry.api;
+    requires io.opentelemetry.sdk.metrics;
+    requires io.opentelemetry.sdk.common;
+    requires com.codahale.metrics;
 
     opens io.github.rseq4j.cli to info.picocli;
 }

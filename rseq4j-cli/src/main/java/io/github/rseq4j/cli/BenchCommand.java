@@ -36,14 +36,14 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-                "Measure rseq4j against the JDK and libraries: counters, CPU lookup, pools, ring writes,",
-                "counter memory.",
+                "Measure rseq4j against the JDK and libraries: counters, CPU lookup, pools,",
+                "ring writes, latency histograms, counter memory.",
                 "",
                 "Each row: a warm-up, then timed runs of a fixed number of operations per thread,",
                 "all threads released together; ns/op = wall time of a run / operations per",
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
-                "alternative at the same thread count. The default run takes about a minute on 2 cores.",
-                "Topics: counter, cpu, pool, ring, memory.",
+                "alternative at the same thread count. The default run takes about two minutes on 2 cores.",
+                "Topics: counter, cpu, pool, ring, histogram, memory.",
         })
 public final class BenchCommand implements Callable<Integer> {
 
@@ -61,7 +61,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "TOPIC",
-            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, memory.")
+            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, memory.")
     List<String> only;
 
     @Option(names = "--runs", paramLabel = "N", description = "Timed runs per row (default 5, quick 3).")

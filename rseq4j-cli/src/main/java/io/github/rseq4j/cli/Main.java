@@ -25,6 +25,7 @@ import java.util.Properties;
                 DoctorCommand.class,
                 StressCommand.class,
                 BenchCommand.class,
+                DemoCommand.class,
         })
 public final class Main {
 

@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 /**
  * One row of the bench: {@code name} measured with {@code threads} threads.
  *
- * @param topic     what {@code --only} selects by: counter, cpu, pool, ring
+ * @param topic     what {@code --only} selects by: counter, cpu, pool, ring, histogram
  * @param group     rows compared with each other (same group, threads and thread kind)
  * @param name      the row name, e.g. {@code rseq4j add}, {@code AtomicLong}
  * @param threads   worker threads

@@ -41,7 +41,7 @@ public final class Suites {
     }
 
     /** Topics, in the order they run and print. */
-    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "memory");
+    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", "memory");
 
     /** Thread counts of the counter topic. */
     static final int[] COUNTER_THREADS = {1, 2, 8};
@@ -109,6 +109,9 @@ public final class Suites {
                 all.add(BenchCase.alternative("ring", "ring write", "ConcurrentLinkedQueue", t, false,
                         Suites::queueBursts).asReference());
             }
+        }
+        if (topics.contains(HistogramSuite.TOPIC)) {
+            all.addAll(HistogramSuite.cases());
         }
         return all;
     }

@@ -18,7 +18,7 @@ public record Summary(List<Line> lines) {
     /**
      * One comparison group.
      *
-     * @param topic           the topic (counter, cpu, pool, ring, memory)
+     * @param topic           the topic (counter, cpu, pool, ring, histogram, memory)
      * @param group           the group within it (object pool, buffer pool ...)
      * @param virtual         virtual threads
      * @param threads         thread count; 0 where it does not apply (memory)

@@ -1,0 +1,386 @@
+package io.github.rseq4j.prometheus;
+
+import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.PerCpuHistogram;
+import io.github.rseq4j.PerCpuTimer;
+import io.prometheus.metrics.model.registry.MetricType;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.registry.PrometheusScrapeRequest;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricFamilyDescriptor;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.PrometheusNaming;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * rseq4j counters, histograms and timers as Prometheus metrics: one
+ * {@link MultiCollector} for a {@link PrometheusRegistry}, built once with a fixed set of
+ * metric families (so the registry checks names, types and label names when it is
+ * registered).
+ *
+ * <pre>{@code
+ * PerCpuCounter requests = new PerCpuCounter();
+ * PerCpuTimer latency = PerCpuTimer.create();
+ * RseqCollector.builder()
+ *         .counter("http_requests_total", "HTTP requests served", requests)
+ *         .timer("http_request_duration_seconds", "HTTP request latency", latency)
+ *         .withRseqStatus()                    // rseq4j's own mode, fallbacks, aborts
+ *         .register(PrometheusRegistry.defaultRegistry);
+ * }</pre>
+ *
+ * <p><b>What is exported.</b>
+ * <ul>
+ * <li>A {@link PerCpuCounter} is a <b>counter</b> ({@code name_total}) whose value is
+ *     {@link PerCpuCounter#sum()}: it must only grow (never {@code sumThenReset()} it); a
+ *     negative sum is exported as 0.</li>
+ * <li>A {@link PerCpuHistogram} is a <b>classic histogram</b> in the histogram's own unit;
+ *     a {@link PerCpuTimer} is a classic histogram in <b>seconds</b> (its nanoseconds
+ *     divided by 10^9), whose name must end in {@code _seconds}. The buckets are chosen
+ *     by {@link ClassicBounds} (default: {@link ClassicBounds#auto()} for histograms,
+ *     {@link ClassicBounds#prometheusDefaultSeconds()} for timers); every exported bound
+ *     is one of the histogram's own bucket upper bounds, so the counts are exact.</li>
+ * <li>The same name may be given several times with different label values (the same
+ *     label names, type and help): one family with a data point per label set.</li>
+ * </ul>
+ *
+ * <p><b>Consistency.</b> Every scrape takes exactly one {@link PerCpuHistogram#snapshot()}
+ * per histogram data point and derives its buckets, {@code _count} and {@code _sum} from
+ * it: {@code _count} equals the {@code +Inf} bucket equals the sum of the bucket
+ * increments, the buckets are cumulative and never decrease, and the sum belongs to the
+ * same records. Histograms are cumulative since they were created, as Prometheus expects
+ * (the collector never resets them); do not call {@code snapshotThenReset()} on an
+ * exported histogram. A snapshot stops each CPU's slice of the histogram in turn for a
+ * moment; recorders never wait for it.
+ */
+public final class RseqCollector implements MultiCollector {
+
+    private final List<Family> families;
+    private final List<MetricFamilyDescriptor> descriptors;
+    private final RseqStatusCollector status;
+
+    private RseqCollector(List<Family> families, RseqStatusCollector status) {
+        this.families = families;
+        this.status = status;
+        List<MetricFamilyDescriptor> d = new ArrayList<>();
+        for (Family f : families) {
+            d.add(f.descriptor());
+        }
+        if (status != null) {
+            d.addAll(status.getMetricFamilyDescriptors());
+        }
+        this.descriptors = Collections.unmodifiableList(d);
+    }
+
+    /** A builder of a collector. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Registers this collector with {@code registry} and returns it. */
+    public RseqCollector register(PrometheusRegistry registry) {
+        registry.register(this);
+        return this;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        return collect(name -> true, null);
+    }
+
+    @Override
+    public MetricSnapshots collect(Predicate<String> includedNames) {
+        return collect(includedNames, null);
+    }
+
+    @Override
+    public MetricSnapshots collect(PrometheusScrapeRequest scrapeRequest) {
+        return collect(name -> true, scrapeRequest);
+    }
+
+    /** Only the included families are read (a histogram snapshot stops CPUs: skip what is not asked for). */
+    @Override
+    public MetricSnapshots collect(Predicate<String> includedNames, PrometheusScrapeRequest scrapeRequest) {
+        MetricSnapshots.Builder out = MetricSnapshots.builder();
+        for (Family f : families) {
+            if (includedNames.test(f.metadata.getPrometheusName())) {
+                out.metricSnapshot(f.collect());
+            }
+        }
+        if (status != null) {
+            for (MetricSnapshot s : status.collect(includedNames, scrapeRequest)) {
+                out.metricSnapshot(s);
+            }
+        }
+        return out.build();
+    }
+
+    @Override
+    public List<MetricFamilyDescriptor> getMetricFamilyDescriptors() {
+        return descriptors;
+    }
+
+    @Override
+    public String toString() {
+        List<String> names = new ArrayList<>();
+        for (Family f : families) {
+            names.add(f.metadata.getPrometheusName());
+        }
+        return "RseqCollector" + names + (status == null ? "" : " + rseq4j status");
+    }
+
+    // ------------------------------------------------------------------ families
+
+    private enum Kind { COUNTER, GAUGE, HISTOGRAM }
+
+    /** One metric family: a name, its type, help, unit and label names, and its data points. */
+    private static final class Family {
+        final Kind kind;
+        final MetricMetadata metadata;
+        final Unit unit;
+        final Set<String> labelNames;
+        final List<Point> points = new ArrayList<>();
+
+        Family(Kind kind, MetricMetadata metadata, Unit unit, Set<String> labelNames) {
+            this.kind = kind;
+            this.metadata = metadata;
+            this.unit = unit;
+            this.labelNames = labelNames;
+        }
+
+        MetricFamilyDescriptor descriptor() {
+            MetricType type = switch (kind) {
+                case COUNTER -> MetricType.COUNTER;
+                case GAUGE -> MetricType.GAUGE;
+                case HISTOGRAM -> MetricType.HISTOGRAM;
+            };
+            return MetricFamilyDescriptor.of(type, metadata, labelNames);
+        }
+
+        MetricSnapshot collect() {
+            return switch (kind) {
+                case COUNTER -> {
+                    List<CounterSnapshot.CounterDataPointSnapshot> data = new ArrayList<>(points.size());
+                    for (Point p : points) {
+                        data.add(CounterSnapshot.CounterDataPointSnapshot.builder()
+                                .value(Math.max(0, p.counter.sum())).labels(p.labels).build());
+                    }
+                    yield new CounterSnapshot(metadata, data);
+                }
+                case GAUGE -> {
+                    List<GaugeSnapshot.GaugeDataPointSnapshot> data = new ArrayList<>(points.size());
+                    for (Point p : points) {
+                        data.add(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                                .value(p.counter.sum()).labels(p.labels).build());
+                    }
+                    yield new GaugeSnapshot(metadata, data);
+                }
+                case HISTOGRAM -> {
+                    List<io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot> data =
+                            new ArrayList<>(points.size());
+                    for (Point p : points) {
+                        data.add(p.histogramPoint());
+                    }
+                    yield new io.prometheus.metrics.model.snapshots.HistogramSnapshot(metadata, data);
+                }
+            };
+        }
+    }
+
+    /** One data point: a counter or a histogram, and its labels. */
+    private static final class Point {
+        final Labels labels;
+        final PerCpuCounter counter;
+        final PerCpuHistogram histogram;
+        final ClassicBounds bounds;
+        final long divisor;
+        /** Computed from the first snapshot (a histogram's bucket layout never changes). */
+        private volatile ClassicBounds.Mapping mapping;
+
+        Point(Labels labels, PerCpuCounter counter, PerCpuHistogram histogram, ClassicBounds bounds, long divisor) {
+            this.labels = labels;
+            this.counter = counter;
+            this.histogram = histogram;
+            this.bounds = bounds;
+            this.divisor = divisor;
+        }
+
+        /** One snapshot, and everything derived from it. */
+        io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot histogramPoint() {
+            HistogramSnapshot s = histogram.snapshot();
+            ClassicBounds.Mapping m = mapping;
+            if (m == null) {
+                mapping = m = bounds.mapping(s, divisor);
+            }
+            return io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                    .classicHistogramBuckets(ClassicHistogramBuckets.of(m.upperBounds(), m.counts(s)))
+                    .sum(m.sum(s))
+                    .labels(labels)
+                    .build();
+        }
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    /** Collects metric definitions; {@link #build()} checks them and makes the collector. */
+    public static final class Builder {
+        private final Map<String, Family> families = new LinkedHashMap<>();
+        private boolean status;
+
+        private Builder() {
+        }
+
+        /**
+         * A counter: {@code counter.sum()} at each scrape. {@code name} may end in
+         * {@code _total} or not (the exposition adds it).
+         *
+         * @param labels label names and values, alternating ({@code "path", "/a"})
+         */
+        public Builder counter(String name, String help, PerCpuCounter counter, String... labels) {
+            Objects.requireNonNull(counter, "counter");
+            String base = name != null && name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
+            add(Kind.COUNTER, base, help, null, labels, l -> new Point(l, counter, null, null, 1));
+            return this;
+        }
+
+        /** A gauge: {@code counter.sum()} at each scrape, for counters that go up and down. */
+        public Builder gauge(String name, String help, PerCpuCounter counter, String... labels) {
+            Objects.requireNonNull(counter, "counter");
+            add(Kind.GAUGE, name, help, null, labels, l -> new Point(l, counter, null, null, 1));
+            return this;
+        }
+
+        /** A classic histogram in the histogram's own unit, with {@link ClassicBounds#auto()} buckets. */
+        public Builder histogram(String name, String help, PerCpuHistogram histogram, String... labels) {
+            return histogram(name, help, histogram, ClassicBounds.auto(), labels);
+        }
+
+        /** A classic histogram in the histogram's own unit, with these buckets. */
+        public Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds bounds,
+                                 String... labels) {
+            Objects.requireNonNull(histogram, "histogram");
+            Objects.requireNonNull(bounds, "bounds");
+            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, null, histogram, bounds, 1));
+            return this;
+        }
+
+        /**
+         * A classic histogram in seconds, with the Prometheus default latency buckets
+         * ({@link ClassicBounds#prometheusDefaultSeconds()}).
+         *
+         * @param name must end in {@code _seconds}
+         */
+        public Builder timer(String name, String help, PerCpuTimer timer, String... labels) {
+            return timer(name, help, timer, ClassicBounds.prometheusDefaultSeconds(), labels);
+        }
+
+        /**
+         * A classic histogram in seconds, with these buckets ({@link ClassicBounds#of} in seconds).
+         *
+         * @param name must end in {@code _seconds}
+         */
+        public Builder timer(String name, String help, PerCpuTimer timer, ClassicBounds bounds, String... labels) {
+            Objects.requireNonNull(timer, "timer");
+            Objects.requireNonNull(bounds, "bounds");
+            if (name == null || !name.endsWith("_seconds")) {
+                throw new IllegalArgumentException("a timer is exported in seconds: its name must end in _seconds: "
+                        + name);
+            }
+            add(Kind.HISTOGRAM, name, help, Unit.SECONDS, labels,
+                    l -> new Point(l, null, timer.histogram(), bounds, 1_000_000_000L));
+            return this;
+        }
+
+        /** Also export rseq4j's own state, as {@link RseqStatusCollector} does. */
+        public Builder withRseqStatus() {
+            this.status = true;
+            return this;
+        }
+
+        /**
+         * The collector.
+         *
+         * @throws IllegalArgumentException when it would export nothing
+         */
+        public RseqCollector build() {
+            if (families.isEmpty() && !status) {
+                throw new IllegalArgumentException("nothing to collect: add a counter, histogram or timer");
+            }
+            return new RseqCollector(List.copyOf(families.values()), status ? new RseqStatusCollector() : null);
+        }
+
+        /** Builds the collector, registers it with {@code registry}, and returns it. */
+        public RseqCollector register(PrometheusRegistry registry) {
+            return build().register(registry);
+        }
+
+        private void add(Kind kind, String name, String help, Unit unit, String[] labelPairs,
+                         java.util.function.Function<Labels, Point> point) {
+            Objects.requireNonNull(name, "name");
+            if (!PrometheusNaming.isValidLegacyMetricName(name)) {
+                throw new IllegalArgumentException("not a valid Prometheus metric name: '" + name
+                        + "' (letters, digits, _ and :, not starting with a digit)");
+            }
+            Labels labels = labels(labelPairs);
+            Set<String> labelNames = new LinkedHashSet<>();
+            for (int i = 0; i < labels.size(); i++) {
+                labelNames.add(labels.getPrometheusName(i));
+            }
+            Family f = families.get(name);
+            if (f == null) {
+                f = new Family(kind, new MetricMetadata(name, help, unit), unit, Set.copyOf(labelNames));
+                families.put(name, f);
+            } else {
+                if (f.kind != kind || !Objects.equals(f.unit, unit)) {
+                    throw new IllegalArgumentException(name + ": already defined as another kind of metric");
+                }
+                if (!Objects.equals(f.metadata.getHelp(), help)) {
+                    throw new IllegalArgumentException(name + ": already defined with another help text");
+                }
+                if (!f.labelNames.equals(labelNames)) {
+                    throw new IllegalArgumentException(name + ": already defined with label names " + f.labelNames
+                            + ", not " + labelNames);
+                }
+                for (Point p : f.points) {
+                    if (p.labels.equals(labels)) {
+                        throw new IllegalArgumentException(name + ": already defined with labels " + labels);
+                    }
+                }
+            }
+            f.points.add(point.apply(labels));
+        }
+
+        private static Labels labels(String[] pairs) {
+            if (pairs == null || pairs.length == 0) {
+                return Labels.EMPTY;
+            }
+            if (pairs.length % 2 != 0) {
+                throw new IllegalArgumentException("labels are name, value pairs: odd number of strings");
+            }
+            for (int i = 0; i < pairs.length; i += 2) {
+                String n = Objects.requireNonNull(pairs[i], "label name");
+                Objects.requireNonNull(pairs[i + 1], "label value");
+                if (!PrometheusNaming.isValidLegacyLabelName(n) || n.startsWith("__") || n.equals("le")) {
+                    throw new IllegalArgumentException("not a usable label name: '" + n + "'");
+                }
+            }
+            return Labels.of(pairs);
+        }
+    }
+}
