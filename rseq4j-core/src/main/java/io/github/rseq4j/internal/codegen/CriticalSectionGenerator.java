@@ -55,6 +55,13 @@ public final class CriticalSectionGenerator {
     private static final int FIXED_TEMPS = 4; // area, slice, index, attempts
 
     /**
+     * The labels of one emitted function: its entry, its {@code rseq_cs} descriptor, and
+     * the critical section's start, post-commit and abort addresses (for dumps and checks
+     * of code generated for another architecture).
+     */
+    public record Function(Label entry, Label descriptor, Label start, Label postCommit, Label abort) {}
+
+    /**
      * Emits {@code template} into {@code a}; returns the label of the function's entry.
      *
      * @param a        the assembler to emit into
@@ -63,6 +70,11 @@ public final class CriticalSectionGenerator {
      * @return the label of the emitted function's entry
      */
     public static Label emit(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
+        return emitFunction(a, template, cfg).entry();
+    }
+
+    /** Emits {@code template} into {@code a}; returns the function's labels. */
+    public static Function emitFunction(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
         Label entry = a.label(template.name());
         a.bind(entry);
         int delayTemps = cfg.delays() ? 1 : 0;
@@ -127,7 +139,7 @@ public final class CriticalSectionGenerator {
         a.returnImm(OpResult.ABORTED);
 
         a.descriptor(descriptor, start, postCommit, abort);
-        return entry;
+        return new Function(entry, descriptor, start, postCommit, abort);
     }
 
     private static void delayAt(int point, MacroAssembler a, GeneratorConfig cfg, Reg scratch) {

@@ -79,7 +79,7 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
             entries.put(op, CriticalSectionGenerator.emit(a, op, config));
             onceEntries.put(op, config.maxAttempts() == 1 ? entries.get(op) : CriticalSectionGenerator.emit(a, op, once));
         }
-        ExecutableMemory.Block block = ExecutableMemory.install(a.buffer());
+        ExecutableMemory.Block block = ExecutableMemory.install(backend, a.buffer());
         return new OperationSet(config, bind(block, entries), bind(block, onceEntries), block.address());
     }
 
