@@ -18,15 +18,16 @@
  * cache-maintenance routine (itself flushed with __builtin___clear_cache), then made
  * read+execute. Every operation then runs from more threads than CPUs, one of which
  * migrates between CPUs with sched_setaffinity, one of which is not registered, while a
- * signaller interrupts them; an operation that does not decide (aborted, stopped, not
- * registered) completes on a slice taken with the stop-and-fence protocol (CAS of the
- * stopped word, membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), plain twin, release
- * store), as rseq4j's Java fallback does. Checks: exact sums, exact counts under a per-slice
- * spin lock, every list node / stack value / ring record exactly once and intact, a stopped
- * and fenced slice stays frozen, the decided failures, the index returned on each CPU.
+ * signaller interrupts them (and once with every thread pinned to one CPU); an operation
+ * that does not decide (aborted, stopped, not registered) completes on a slice taken with
+ * the stop-and-fence protocol (CAS of the stopped word, membarrier(MEMBARRIER_CMD_PRIVATE_
+ * EXPEDITED_RSEQ), plain twin, release store), as rseq4j's Java fallback does. Checks:
+ * exact sums, exact counts under a per-slice spin lock, every list node / stack value /
+ * ring record exactly once and intact, a stopped and fenced slice stays frozen, the decided
+ * failures, the index returned on each CPU.
  *
- * Output lines the check script reads: "CHECK <variant> <what>: OK|FAIL ...",
- * "RESULT ...", "PROBE ...", "HARNESS DONE pass=N fail=M".
+ * Output lines the check script reads: "CHECK <variant> <what>: OK|FAIL ...", "RESULT ...",
+ * "INFO ...", "TOTAL ...", "PROBE ...", "HARNESS DONE mode=M glibc=pass|fail own=pass|fail".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -817,6 +818,25 @@ static void scenario_ring(struct variant *v, struct worker *ws) {
           ring_dups, missing);
 }
 
+/* Same-CPU preemption: every worker pinned to CPU 0, so sections are preempted and resumed
+ * on the CPU they started on (and must still abort: arm64 kernels once got this wrong). */
+static void body_same_cpu(struct worker *w) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    for (long i = 0; i < w->v->reps; i++) run_op(w, ADD, ITEM, 1, 0, 0, 0);
+}
+
+static void scenario_same_cpu(struct variant *v, struct worker *ws) {
+    clear_slices(v);
+    struct run r = run_workers(v, ws, body_same_cpu, NULL, NULL);
+    report(v, "same-cpu", "ADD", &r);
+    long want = (long)nworkers * v->reps, got = sum_words(v, ITEM);
+    check(v->name, got == want, "same-cpu: sum %ld with every thread on CPU 0, expected %ld (%lu aborts)", got, want,
+          (unsigned long)r.aborts);
+}
+
 /* Stop and fence: a manager stops a slice, fences it, and checks it stays frozen while ADDs go on. */
 static long frozen_rounds, frozen_violations, manager_adds;
 static int manager_fence = 1;
@@ -979,6 +999,9 @@ static void run_variant(struct variant *v, struct worker *ws) {
               (unsigned long)(uintptr_t)pthread_getspecific);
     }
     if (checks_failed) return;
+    if (v->mm_cid && getauxval(27) < 28)
+        out("INFO %s the kernel has no mm_cid (AT_RSEQ_FEATURE_SIZE %lu < 28): the area's mm_cid stays 0, so this "
+            "variant runs everything on slice 0", v->name, getauxval(27));
     run_single(v, single_main);
     run_single(v, unregistered_main);
     scenario_add(v, ws);
@@ -988,6 +1011,7 @@ static void run_variant(struct variant *v, struct worker *ws) {
     scenario_bounded(v, ws);
     scenario_ring(v, ws);
     scenario_stop_fence(v, ws);
+    scenario_same_cpu(v, ws);
     if (v->loc == LOC_KEY) {
         int in_use = 0;
         for (int i = 0; i < NSLOTS; i++) in_use += __atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != 0;

@@ -34,7 +34,8 @@ public final class CodeBuffer {
     @FunctionalInterface
     public interface WordPatch {
         /**
-         * @param word     the instruction as emitted, with the field still zero
+         * @param word     the instruction as emitted (after an earlier link, with the field
+         *                 already filled: clear it before filling it again)
          * @param distance target minus the instruction's own offset, in bytes
          * @return the instruction with the field filled in
          */
