@@ -953,6 +953,19 @@ static void *single_main(void *arg) {
     r = f[ADD](b, ITEM, 1, 0, 0, 0);
     check(v->name, (r == STOPPED || r == ABORTED) && sum_words(v, ITEM) == 0, "single: ADD on stopped slices -> %ld", r);
     clear_slices(v);
+    if (v->loc == LOC_KEY) {
+        /* The generated unregister stub: 0, then the key is cleared, the kernel no longer
+         * updates the area, and a second call answers -EINVAL (not this thread's area). */
+        regfn unreg = (regfn)(v->load + v->unreg);
+        long u1 = unreg((long)my_area, 32, (long)(int32_t)SIG_RSEQ, v->key, 0);
+        int cleared = pthread_getspecific(own_key) == NULL;
+        int reset = my_area->cpu_id == (uint32_t)-1;
+        long u2 = unreg((long)my_area, 32, (long)(int32_t)SIG_RSEQ, v->key, 0);
+        check(v->name, u1 == 0 && cleared && reset && u2 == -EINVAL,
+              "unregister stub: %ld, key %s, cpu_id %s, again: %ld", u1, cleared ? "cleared" : "kept",
+              reset ? "reset to -1" : "still set", u2);
+        if (u1 == 0) __atomic_store_n(&slots[my_slot].state, 0, __ATOMIC_RELEASE); /* as OwnRegistrar frees it */
+    }
     unregister_thread(v);
     return NULL;
 }
