@@ -58,6 +58,12 @@ public final class CriticalSectionGenerator {
      * The labels of one emitted function: its entry, its {@code rseq_cs} descriptor, and
      * the critical section's start, post-commit and abort addresses (for dumps and checks
      * of code generated for another architecture).
+     *
+     * @param entry      the function's first instruction
+     * @param descriptor the function's {@code struct rseq_cs}
+     * @param start      the first instruction of the critical section ({@code start_ip})
+     * @param postCommit the first instruction after the commit
+     * @param abort      the abort handler, right after the signature ({@code abort_ip})
      */
     public record Function(Label entry, Label descriptor, Label start, Label postCommit, Label abort) {}
 
@@ -73,7 +79,14 @@ public final class CriticalSectionGenerator {
         return emitFunction(a, template, cfg).entry();
     }
 
-    /** Emits {@code template} into {@code a}; returns the function's labels. */
+    /**
+     * Emits {@code template} into {@code a}.
+     *
+     * @param a        the macro-assembler to emit into
+     * @param template the operation
+     * @param cfg      how to instantiate it
+     * @return the function's labels
+     */
     public static Function emitFunction(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
         Label entry = a.label(template.name());
         a.bind(entry);
