@@ -201,7 +201,7 @@ public final class DoctorCommand implements Callable<Integer> {
                 h.add("rseq is a Linux feature: on " + s.os() + " rseq4j always runs on atomics "
                         + "(correct, without the per-CPU speed-up).");
             } else if (!s.codeGenerator()) {
-                h.add("rseq4j generates critical sections for x86_64 only so far; on " + s.arch()
+                h.add("rseq4j generates critical sections for x86_64 and aarch64 only so far; on " + s.arch()
                         + " it runs on atomics.");
             } else if (s.kernel().probe() == RseqStatus.KernelProbe.ABSENT) {
                 h.add("the kernel has no rseq system call: run on Linux 4.18 or newer.");

@@ -138,8 +138,8 @@ class DoctorCommandTest {
         assertTrue(denied.contains("  possible              5 (0-3,6)\n"), denied);
 
         assertTrue(DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "absent")).contains("4.18"));
-        assertTrue(DoctorCommand.report(fallbackStatus("Linux", "aarch64", false, "present"))
-                .contains("x86_64 only"));
+        assertTrue(DoctorCommand.report(fallbackStatus("Linux", "riscv64", false, "present"))
+                .contains("x86_64 and aarch64 only"));
         assertTrue(DoctorCommand.report(fallbackStatus("Mac OS X", "aarch64", false, "absent"))
                 .contains("Linux feature"));
     }

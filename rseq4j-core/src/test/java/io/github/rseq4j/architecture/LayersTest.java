@@ -35,6 +35,7 @@ class LayersTest {
             ROOT + ".internal.os",            // system calls, libc, platform detection, fences
             ROOT + ".internal.asm",           // the architecture-neutral machine-code model (MacroAssembler, Backend), executable memory
             ROOT + ".internal.arch.x86_64",   // one folder per architecture
+            ROOT + ".internal.arch.aarch64",
             ROOT + ".internal.arch",          // the one switch from architecture to back end
             ROOT + ".internal.codegen",       // operation templates, critical-section skeleton, Java twins
             ROOT + ".internal.registration",  // glibc's or rseq4j's own registration, per-thread counts

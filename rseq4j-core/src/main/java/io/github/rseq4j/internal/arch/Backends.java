@@ -1,6 +1,7 @@
 package io.github.rseq4j.internal.arch;
 
 import io.github.rseq4j.internal.abi.Arch;
+import io.github.rseq4j.internal.arch.aarch64.Aarch64Backend;
 import io.github.rseq4j.internal.arch.x86_64.X86_64Backend;
 import io.github.rseq4j.internal.asm.Backend;
 
@@ -17,7 +18,8 @@ public final class Backends {
     public static Optional<Backend> forArch(Arch arch) {
         return Optional.ofNullable(switch (arch) {
             case X86_64 -> X86_64Backend.INSTANCE;
-            case AARCH64, OTHER -> null;
+            case AARCH64 -> Aarch64Backend.INSTANCE;
+            case OTHER -> null;
         });
     }
 

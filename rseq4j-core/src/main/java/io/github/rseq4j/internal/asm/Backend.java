@@ -24,4 +24,14 @@ public interface Backend {
      * @param refusedArea the permanent marker area set through the key for refused threads
      */
     RegistrationStubs registrationStubs(int areaLength, long refusedArea);
+
+    /**
+     * Makes instructions just written to {@code [address, address + size)} visible to
+     * instruction fetch on every CPU. {@link ExecutableMemory#install} calls it after
+     * copying code into fresh pages and before making them executable. A no-op where
+     * instruction fetch is coherent with data stores (x86-64); on aarch64 a data-cache
+     * clean and instruction-cache invalidate by address. Only ever called for code of
+     * the architecture the JVM runs on.
+     */
+    void flushInstructionCache(long address, long size);
 }

@@ -8,7 +8,9 @@ import java.lang.foreign.MemorySegment;
  * Places finished machine code in memory the processor may execute.
  *
  * <p>Implementation notes. Each installation maps fresh anonymous pages read+write, copies
- * the linked code in, then turns the pages read+execute with {@code mprotect}: no page is
+ * the linked code in, has the back end make it visible to instruction fetch
+ * ({@link Backend#flushInstructionCache}: nothing on x86-64, cache maintenance on aarch64),
+ * then turns the pages read+execute with {@code mprotect}: no page is
  * ever writable and executable at once. Pages are never unmapped: a thread may hold a
  * pointer to a generated function or to an {@code rseq_cs} descriptor in its rseq area
  * (the kernel reads it at the next preemption), and there is no cheap way to know that
@@ -40,8 +42,25 @@ public final class ExecutableMemory {
         }
     }
 
-    /** Links {@code code} for a fresh mapping, writes it there, and makes it read+execute. */
-    public static Block install(CodeBuffer code) {
+    /** Makes freshly written instructions visible to instruction fetch (see {@link Backend#flushInstructionCache}). */
+    @FunctionalInterface
+    public interface InstructionCacheFlush {
+        void flush(long address, long size);
+    }
+
+    /**
+     * Links {@code code} for a fresh mapping, writes it there, flushes it with
+     * {@code backend}'s hook, and makes it read+execute.
+     */
+    public static Block install(Backend backend, CodeBuffer code) {
+        return install(code, backend::flushInstructionCache);
+    }
+
+    /**
+     * As {@link #install(Backend, CodeBuffer)} with an explicit flush step (a back end
+     * installing its own cache-maintenance routine bootstraps it through this).
+     */
+    public static Block install(CodeBuffer code, InstructionCacheFlush flush) {
         long size = Math.max(PAGE, (code.position() + PAGE - 1) & -PAGE);
         if (FAIL_FOR_TEST) {
             throw new OutOfMemoryError("mmap(" + size + " bytes) failed: ENOMEM (simulated by -Drseq4j.internal.failCodeMapping)");
@@ -49,6 +68,7 @@ public final class ExecutableMemory {
         long address = Libc.mmapAnonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, false);
         byte[] bytes = code.link(address);
         MemorySegment.ofAddress(address).reinterpret(size).copyFrom(MemorySegment.ofArray(bytes));
+        flush.flush(address, bytes.length);
         Libc.mprotect(address, size, Libc.PROT_READ | Libc.PROT_EXEC);
         return new Block(address, size);
     }

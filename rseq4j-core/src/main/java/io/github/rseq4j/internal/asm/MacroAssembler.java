@@ -6,7 +6,7 @@ package io.github.rseq4j.internal.asm;
  *
  * <p>Templates never see a machine register or an opcode: they ask for argument and
  * temporary {@link Reg}isters and emit these operations; a back end per architecture
- * (x86-64 today) chooses registers, saves what the platform ABI requires and encodes
+ * (x86-64 and aarch64 today) chooses registers, saves what the platform ABI requires and encodes
  * instructions. The rseq-specific pieces (finding the thread's area, arming a critical
  * section, the signature before an abort handler, the {@code rseq_cs} descriptor) are
  * here too, because their encoding is per architecture while their place in a sequence

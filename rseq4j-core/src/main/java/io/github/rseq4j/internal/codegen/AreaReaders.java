@@ -39,7 +39,7 @@ public record AreaReaders(MethodHandle cpu, MethodHandle node, MethodHandle mmCi
         Label node = AreaFieldReader.emit(a, "readNode", RseqAbi.NODE_ID);
         Label cid = AreaFieldReader.emit(a, "readMmCid", RseqAbi.MM_CID);
         Label area = AreaFieldReader.emitAreaAddress(a, "readArea");
-        ExecutableMemory.Block block = ExecutableMemory.install(a.buffer());
+        ExecutableMemory.Block block = ExecutableMemory.install(backend, a.buffer());
         Linker linker = Linker.nativeLinker();
         FunctionDescriptor fd = FunctionDescriptor.of(ValueLayout.JAVA_LONG);
         Linker.Option critical = Linker.Option.critical(false);

@@ -55,6 +55,19 @@ public final class CriticalSectionGenerator {
     private static final int FIXED_TEMPS = 4; // area, slice, index, attempts
 
     /**
+     * The labels of one emitted function: its entry, its {@code rseq_cs} descriptor, and
+     * the critical section's start, post-commit and abort addresses (for dumps and checks
+     * of code generated for another architecture).
+     *
+     * @param entry      the function's first instruction
+     * @param descriptor the function's {@code struct rseq_cs}
+     * @param start      the first instruction of the critical section ({@code start_ip})
+     * @param postCommit the first instruction after the commit
+     * @param abort      the abort handler, right after the signature ({@code abort_ip})
+     */
+    public record Function(Label entry, Label descriptor, Label start, Label postCommit, Label abort) {}
+
+    /**
      * Emits {@code template} into {@code a}; returns the label of the function's entry.
      *
      * @param a        the assembler to emit into
@@ -63,6 +76,18 @@ public final class CriticalSectionGenerator {
      * @return the label of the emitted function's entry
      */
     public static Label emit(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
+        return emitFunction(a, template, cfg).entry();
+    }
+
+    /**
+     * Emits {@code template} into {@code a}.
+     *
+     * @param a        the macro-assembler to emit into
+     * @param template the operation
+     * @param cfg      how to instantiate it
+     * @return the function's labels
+     */
+    public static Function emitFunction(MacroAssembler a, OperationTemplate template, GeneratorConfig cfg) {
         Label entry = a.label(template.name());
         a.bind(entry);
         int delayTemps = cfg.delays() ? 1 : 0;
@@ -127,7 +152,7 @@ public final class CriticalSectionGenerator {
         a.returnImm(OpResult.ABORTED);
 
         a.descriptor(descriptor, start, postCommit, abort);
-        return entry;
+        return new Function(entry, descriptor, start, postCommit, abort);
     }
 
     private static void delayAt(int point, MacroAssembler a, GeneratorConfig cfg, Reg scratch) {

@@ -63,6 +63,40 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
     }
 
     /**
+     * Every operation of one configuration emitted into one code buffer and not installed:
+     * what {@link #generate} installs, and what a check of another architecture's code
+     * dumps (generation never needs the target processor).
+     *
+     * @param assembler the macro-assembler whose {@link MacroAssembler#buffer() buffer} holds the code
+     * @param functions each operation with the configured attempt budget
+     * @param once      each operation with a budget of one attempt (the same functions when
+     *                  the budget is already one)
+     */
+    public record Emitted(MacroAssembler assembler, Map<PerCpuOperation, CriticalSectionGenerator.Function> functions,
+                          Map<PerCpuOperation, CriticalSectionGenerator.Function> once) {}
+
+    /**
+     * Emits every operation for {@code config} with {@code backend}, without installing it.
+     *
+     * @param backend  the code generator of the target architecture (any: nothing runs)
+     * @param location how the generated code finds the calling thread's rseq area
+     * @param config   how to instantiate the operations
+     * @return the code and each operation's labels
+     */
+    public static Emitted emit(Backend backend, AreaLocation location, GeneratorConfig config) {
+        MacroAssembler a = backend.newAssembler(location);
+        GeneratorConfig once = config.withMaxAttempts(1);
+        Map<PerCpuOperation, CriticalSectionGenerator.Function> functions = new EnumMap<>(PerCpuOperation.class);
+        Map<PerCpuOperation, CriticalSectionGenerator.Function> onceFunctions = new EnumMap<>(PerCpuOperation.class);
+        for (PerCpuOperation op : PerCpuOperation.values()) {
+            functions.put(op, CriticalSectionGenerator.emitFunction(a, op, config));
+            onceFunctions.put(op, config.maxAttempts() == 1 ? functions.get(op)
+                    : CriticalSectionGenerator.emitFunction(a, op, once));
+        }
+        return new Emitted(a, functions, onceFunctions);
+    }
+
+    /**
      * Generates, installs and binds every operation for {@code config}.
      *
      * @param backend  the code generator for this machine's architecture
@@ -71,15 +105,12 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
      * @return the bound operations, in code installed for the life of the process
      */
     public static OperationSet generate(Backend backend, AreaLocation location, GeneratorConfig config) {
-        MacroAssembler a = backend.newAssembler(location);
-        GeneratorConfig once = config.withMaxAttempts(1);
+        Emitted emitted = emit(backend, location, config);
         Map<PerCpuOperation, Label> entries = new EnumMap<>(PerCpuOperation.class);
         Map<PerCpuOperation, Label> onceEntries = new EnumMap<>(PerCpuOperation.class);
-        for (PerCpuOperation op : PerCpuOperation.values()) {
-            entries.put(op, CriticalSectionGenerator.emit(a, op, config));
-            onceEntries.put(op, config.maxAttempts() == 1 ? entries.get(op) : CriticalSectionGenerator.emit(a, op, once));
-        }
-        ExecutableMemory.Block block = ExecutableMemory.install(a.buffer());
+        emitted.functions().forEach((op, f) -> entries.put(op, f.entry()));
+        emitted.once().forEach((op, f) -> onceEntries.put(op, f.entry()));
+        ExecutableMemory.Block block = ExecutableMemory.install(backend, emitted.assembler().buffer());
         return new OperationSet(config, bind(block, entries), bind(block, onceEntries), block.address());
     }
 

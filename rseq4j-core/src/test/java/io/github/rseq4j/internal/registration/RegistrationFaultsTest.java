@@ -4,6 +4,7 @@ import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.arch.Backends;
 import io.github.rseq4j.internal.arch.x86_64.X86_64Assembler;
+import io.github.rseq4j.internal.arch.x86_64.X86_64Backend;
 import io.github.rseq4j.internal.asm.AreaLocation;
 import io.github.rseq4j.internal.asm.Backend;
 import io.github.rseq4j.internal.asm.CodeBuffer;
@@ -53,6 +54,11 @@ class RegistrationFaultsTest {
                     destructorFails ? returning(0) : s.destructor());
         }
 
+        @Override
+        public void flushInstructionCache(long address, long size) {
+            real.flushInstructionCache(address, size);
+        }
+
         /** A generated function that returns {@code value} and does nothing else. */
         private static long returning(long value) {
             CodeBuffer buf = new CodeBuffer();
@@ -61,7 +67,7 @@ class RegistrationFaultsTest {
             a.bind(entry);
             a.movImm(RAX, value);
             a.ret();
-            return ExecutableMemory.install(buf).addressOf(entry);
+            return ExecutableMemory.install(X86_64Backend.INSTANCE, buf).addressOf(entry);
         }
     }
 

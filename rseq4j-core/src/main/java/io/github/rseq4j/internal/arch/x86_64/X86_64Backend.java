@@ -27,4 +27,9 @@ public final class X86_64Backend implements Backend {
     public RegistrationStubs registrationStubs(int areaLength, long refusedArea) {
         return X86_64RegistrationStubs.generate(areaLength, refusedArea);
     }
+
+    /** Nothing to do: x86-64 instruction fetch is coherent with stores to the same memory. */
+    @Override
+    public void flushInstructionCache(long address, long size) {
+    }
 }

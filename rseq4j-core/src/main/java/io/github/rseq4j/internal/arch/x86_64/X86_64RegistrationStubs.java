@@ -123,7 +123,7 @@ final class X86_64RegistrationStubs {
         a.bind(dout);
         a.ret();
 
-        ExecutableMemory.Block block = ExecutableMemory.install(buf);
+        ExecutableMemory.Block block = ExecutableMemory.install(X86_64Backend.INSTANCE, buf);
         return new RegistrationStubs(block.addressOf(register), block.addressOf(unregister),
                 block.addressOf(destructor));
     }
