@@ -19,7 +19,6 @@ import java.util.function.LongConsumer;
  */
 public final class SliceList {
     private final SliceMemory m;
-    private final SliceOps ops;
     private final long head;
     private final long payloadBytes;
     private final NodeArena nodes;
@@ -28,13 +27,11 @@ public final class SliceList {
      * A list on every slice of {@code m}, empty, with a fresh head word.
      *
      * @param m            the per-CPU memory that holds the heads
-     * @param ops          how local operations run (the process's, or the stress harness's)
      * @param payloadBytes the payload size of every node
      * @throws IllegalStateException when {@code m} has no room left for the head word
      */
-    public SliceList(SliceMemory m, SliceOps ops, long payloadBytes) {
+    public SliceList(SliceMemory m, long payloadBytes) {
         this.m = m;
-        this.ops = ops;
         this.nodes = new NodeArena(payloadBytes);
         this.payloadBytes = payloadBytes;
         long h = m.allocateFresh(8, 8);
@@ -125,7 +122,7 @@ public final class SliceList {
      * @return the index of the slice whose list the node went on
      */
     public int push(long node) {
-        return (int) ops.push(m, head, node, NodeArena.NEXT_OFFSET);
+        return (int) SliceOps.DEFAULT.push(m, head, node, NodeArena.NEXT_OFFSET);
     }
 
     /**
@@ -134,7 +131,7 @@ public final class SliceList {
      * @return the popped node's address, or {@link OpResult#EMPTY}
      */
     public long pop() {
-        return ops.pop(m, head, NodeArena.NEXT_OFFSET);
+        return SliceOps.DEFAULT.pop(m, head, NodeArena.NEXT_OFFSET);
     }
 
     /**

@@ -40,7 +40,6 @@ public final class HistogramEngine {
 
     private final HistogramBuckets buckets;
     private final SliceMemory memory;
-    private final SliceOps ops = SliceOps.DEFAULT;
     private final long item;
     private final long bytesPerCpu;
 
@@ -83,7 +82,7 @@ public final class HistogramEngine {
             clamped = true;
         }
         if (!clamped) {
-            long r = ops.run(PerCpuOperation.BOUNDED_PUSH, memory, item + LOG, v, LOG_ENTRIES, 0, 0, null);
+            long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_PUSH, memory, item + LOG, v, LOG_ENTRIES, 0, 0, null);
             if (r >= 0) {
                 return;
             }

@@ -91,10 +91,18 @@ public final class SlotPool {
     private final int perCpuLimit;
     private final int batch;
     private final SliceMemory memory;
-    private final SliceOps ops = SliceOps.DEFAULT;
     /** Offset of the per-CPU bounded stack. */
     private final long stack;
+    /**
+     * The state words, one per slot at {@code slot << stateShift}: in pools of up to
+     * {@value #PADDED_UP_TO} slots each word has a cache line of its own (16 ints), because
+     * the word is written on every acquire and release, and two holders of neighbouring
+     * slots on two CPUs would otherwise pass one line back and forth on every operation.
+     */
     private final int[] state;
+    private final int stateShift;
+    /** Largest capacity whose state words are padded to a cache line each. */
+    static final int PADDED_UP_TO = 1 << 16;
     private final AtomicInteger fresh = new AtomicInteger();
     private final ReentrantLock depotLock = new ReentrantLock();
     private final int[] depot;
@@ -127,7 +135,8 @@ public final class SlotPool {
             throw new IllegalStateException("no room for a per-CPU cache of " + this.perCpuLimit + " slots");
         }
         this.stack = off;
-        this.state = new int[capacity];
+        this.stateShift = capacity <= PADDED_UP_TO ? 4 : 0;
+        this.state = new int[capacity << stateShift];
         this.depot = new int[capacity];
     }
 
@@ -170,7 +179,7 @@ public final class SlotPool {
 
     /** Whether {@code slot} is handed out now. */
     public boolean inUse(int slot) {
-        return (int) STATE.getAcquire(state, slot) == IN_USE;
+        return (int) STATE.getAcquire(state, slot << stateShift) == IN_USE;
     }
 
     // ------------------------------------------------------------------ acquire
@@ -183,7 +192,7 @@ public final class SlotPool {
      */
     public int acquire() {
         checkOpen();
-        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
+        long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
         if (r >= 0) {
             return take((int) r);
         }
@@ -273,7 +282,7 @@ public final class SlotPool {
     }
 
     private int take(int slot) {
-        STATE.setRelease(state, slot, IN_USE);
+        STATE.setRelease(state, slot << stateShift, IN_USE);
         return slot;
     }
 
@@ -383,7 +392,7 @@ public final class SlotPool {
      */
     public void release(int slot) {
         checkOpen();
-        if (!STATE.compareAndSet(state, slot, IN_USE, FREE)) {
+        if (!STATE.compareAndSet(state, slot << stateShift, IN_USE, FREE)) {
             throw new IllegalStateException(owner + ": released twice (or never acquired)");
         }
         if (waiting.get() > 0 && handOff(slot)) {
@@ -408,7 +417,7 @@ public final class SlotPool {
 
     /** One critical section: pushes {@code slot} on the caller's CPU; its index, or FULL. */
     private long push(int slot) {
-        return ops.run(PerCpuOperation.BOUNDED_PUSH, memory, stack, slot, perCpuLimit, 0, 0, null);
+        return SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_PUSH, memory, stack, slot, perCpuLimit, 0, 0, null);
     }
 
     /**
@@ -420,7 +429,7 @@ public final class SlotPool {
         int[] got = new int[batch];
         for (int round = 0; round < 4; round++) {
             int k = 0;
-            for (long r; k < batch && (r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null)) >= 0; ) {
+            for (long r; k < batch && (r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null)) >= 0; ) {
                 got[k++] = (int) r;
             }
             toDepot(got, 0, k);
@@ -506,7 +515,7 @@ public final class SlotPool {
     public long available() {
         long out = 0;
         for (int i = 0, u = used(); i < u; i++) {
-            if ((int) STATE.getAcquire(state, i) == IN_USE) {
+            if ((int) STATE.getAcquire(state, i << stateShift) == IN_USE) {
                 out++;
             }
         }
