@@ -96,12 +96,17 @@ public final class PerCpuCounter extends Number implements Serializable {
     }
 
     /**
-     * Whether this process counts without rseq: then an add is one atomic add on a part
-     * chosen by the thread (as {@link java.util.concurrent.atomic.LongAdder} spreads its
-     * cells), and {@link #sumThenReset()} takes each part with an atomic exchange: no lock
-     * and no stop on either side, and the same exactness.
+     * Whether this process counts without rseq. Then the counter is a
+     * {@link java.util.concurrent.atomic.LongAdder} (its cells spread contending threads and
+     * re-spread them on collision, which a fixed per-thread part cannot), whose
+     * {@code sumThenReset} takes the base and each cell with an atomic exchange: the same
+     * exactness, no lock and no stop.
      */
     private static final boolean PORTABLE = !JitConstants.RSEQ;
+
+    /** The portable-mode counter, or null in rseq mode. */
+    private final transient java.util.concurrent.atomic.LongAdder portable =
+            PORTABLE ? new java.util.concurrent.atomic.LongAdder() : null;
 
     /**
      * Adds {@code x} to the calling CPU's part of the sum.
@@ -110,17 +115,11 @@ public final class PerCpuCounter extends Number implements Serializable {
      */
     public void add(long x) {
         if (PORTABLE) {
-            LONG.getAndAdd(slab.whole(), SliceMemory.at(portablePart(), offset), x);
+            portable.add(x);
         } else {
             SliceOps.DEFAULT.add(slab, offset, x);
         }
         Reference.reachabilityFence(this);
-    }
-
-    /** The part a thread adds to in portable mode: a hash of its id, stable for the thread. */
-    private int portablePart() {
-        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
-        return (int) Long.remainderUnsigned(h >>> 29, slab.slices());
     }
 
     /** Equivalent to {@code add(1)}. */
@@ -141,6 +140,9 @@ public final class PerCpuCounter extends Number implements Serializable {
      *         arithmetic does
      */
     public long sum() {
+        if (PORTABLE) {
+            return portable.sum();
+        }
         MemorySegment w = slab.whole();
         long s = 0;
         for (int i = 0, n = slab.slices(); i < n; i++) {
@@ -170,11 +172,7 @@ public final class PerCpuCounter extends Number implements Serializable {
         MemorySegment w = slab.whole();
         long s = 0;
         if (PORTABLE) {
-            for (int i = 0, n = slab.slices(); i < n; i++) {
-                s += (long) LONG.getAndSet(w, SliceMemory.at(i, offset), 0L);
-            }
-            Reference.reachabilityFence(this);
-            return s;
+            return portable.sumThenReset();
         }
         try {
             for (int i = 0, n = slab.slices(); i < n; i++) {
