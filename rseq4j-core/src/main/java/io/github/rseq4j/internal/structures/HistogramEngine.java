@@ -122,13 +122,36 @@ public final class HistogramEngine {
         }
     }
 
-    /** Folds slice {@code i}'s log into its statistics; the caller holds the slice stopped. */
+    /**
+     * Folds slice {@code i}'s log into its statistics; the caller holds the slice stopped.
+     * The count, sum, min and max of the log are gathered in locals and written once; each
+     * entry costs one bucket increment.
+     */
     private void fold(int i) {
         MemorySegment w = memory.whole();
         long log = SliceMemory.at(i, item + LOG);
         long n = w.get(JAVA_LONG, log + BoundedStackLayout.COUNT);
+        if (n == 0) {
+            return;
+        }
+        long sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE;
+        long bucketBase = SliceMemory.at(i, item + BUCKETS);
         for (long k = 0; k < n; k++) {
-            add(i, w.get(JAVA_LONG, log + BoundedStackLayout.ENTRIES + 8 * k), 1);
+            long v = w.get(JAVA_LONG, log + BoundedStackLayout.ENTRIES + 8 * k);
+            sum += v;
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            long b = bucketBase + 8L * buckets.index(v);
+            w.set(JAVA_LONG, b, w.get(JAVA_LONG, b) + 1);
+        }
+        long s = SliceMemory.at(i, item + STATS);
+        w.set(JAVA_LONG, s + COUNT, w.get(JAVA_LONG, s + COUNT) + n);
+        w.set(JAVA_LONG, s + SUM, w.get(JAVA_LONG, s + SUM) + sum);
+        if (min < w.get(JAVA_LONG, s + MIN)) {
+            w.set(JAVA_LONG, s + MIN, min);
+        }
+        if (max > w.get(JAVA_LONG, s + MAX)) {
+            w.set(JAVA_LONG, s + MAX, max);
         }
         w.set(JAVA_LONG, log + BoundedStackLayout.COUNT, 0L);
     }
