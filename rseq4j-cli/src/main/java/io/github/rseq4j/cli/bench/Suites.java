@@ -49,6 +49,9 @@ public final class Suites {
     /** Thread counts of the other throughput topics. */
     static final int[] SMALL_THREADS = {1, 2};
 
+    /** Thread counts of the pool topic (its targets are stated at 1, 2 and 8 threads). */
+    static final int[] POOL_THREADS = {1, 2, 8};
+
     /** Record size of the ring topic. */
     static final int RECORD = 64;
 
@@ -82,7 +85,7 @@ public final class Suites {
             }
         }
         if (topics.contains("pool")) {
-            for (int t : SMALL_THREADS) {
+            for (int t : POOL_THREADS) {
                 all.add(BenchCase.rseq4j("pool", "object pool", "PerCpuPool", t, false, Suites::perCpuPool));
                 all.add(BenchCase.rseq4j("pool", "object pool", "PerCpuPool lease", t, false,
                         Suites::perCpuPoolLease));
@@ -92,7 +95,7 @@ public final class Suites {
                 all.add(BenchCase.alternative("pool", "object pool", "ConcurrentLinkedQueue pool", t, false,
                         () -> queuePool(new ConcurrentLinkedQueue<>())).asReference());
             }
-            for (int t : SMALL_THREADS) {
+            for (int t : POOL_THREADS) {
                 all.add(BenchCase.rseq4j("pool", "buffer pool", "PerCpuBufferPool", t, false,
                         Suites::perCpuBufferPool));
                 all.add(BenchCase.alternative("pool", "buffer pool", "ArrayBlockingQueue buffer pool", t, false,
