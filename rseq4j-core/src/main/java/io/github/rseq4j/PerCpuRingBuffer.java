@@ -1,5 +1,7 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.structures.Waits;
+
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
@@ -114,22 +116,13 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         if (maxWait.isNegative()) {
             throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
         }
-        this.maxWaitNanos = saturatedNanos(maxWait);
+        this.maxWaitNanos = Waits.saturatedNanos(maxWait);
         this.memory = PerCpuMemory.create(IndexMode.CPU_ID);
         try {
             this.ring = memory.newRing(capacityPerCpu);
         } catch (RuntimeException e) {
             memory.close();
             throw e;
-        }
-    }
-
-    /** {@code d} in nanoseconds, saturated: a wait too long to count in nanoseconds has no limit. */
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
         }
     }
 

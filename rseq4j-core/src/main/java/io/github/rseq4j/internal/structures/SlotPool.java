@@ -211,7 +211,7 @@ public final class SlotPool {
         if (s >= 0 || !timeout.isPositive()) {
             return s;
         }
-        long nanos = saturatedNanos(timeout);
+        long nanos = Waits.saturatedNanos(timeout);
         long start = System.nanoTime();
         Waiter w = new Waiter();
         waiters.add(w);
@@ -271,14 +271,6 @@ public final class SlotPool {
     /** An acquire that reports a closed pool as "nothing" (for the waiting path). */
     private int acquireQuietly() {
         return closed ? -1 : acquire();
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
     }
 
     private int take(int slot) {
