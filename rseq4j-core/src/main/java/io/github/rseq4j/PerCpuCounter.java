@@ -33,7 +33,7 @@ import java.lang.ref.Reference;
  * }</pre>
  *
  * <p><b>Implementation notes.</b> All counters of the process share slabs of per-CPU
- * memory (1 MiB per CPU per slab, about 131,000 counters each). A counter is a slab and an
+ * memory (64 KiB per CPU per slab, 8,184 counters each). A counter is a slab and an
  * offset: word {@code offset} of slice {@code i} is CPU {@code i}'s part of the sum.
  * <ul>
  * <li>{@link #add} is one generated critical section, "load word, add, store word", on the
@@ -90,9 +90,14 @@ public final class PerCpuCounter extends Number implements Serializable {
 
     /** A new counter with sum zero. */
     public PerCpuCounter() {
-        long h = CounterSlabs.allocate(this);
-        this.slab = CounterSlabs.slab((int) (h >>> 32));
-        this.offset = (int) h;
+        if (PORTABLE) {
+            this.slab = null;   // portable mode counts in the LongAdder alone
+            this.offset = 0;
+        } else {
+            long h = CounterSlabs.allocate(this);
+            this.slab = CounterSlabs.slab((int) (h >>> 32));
+            this.offset = (int) h;
+        }
     }
 
     /**
@@ -146,7 +151,7 @@ public final class PerCpuCounter extends Number implements Serializable {
         MemorySegment w = slab.whole();
         long s = 0;
         for (int i = 0, n = slab.slices(); i < n; i++) {
-            s += (long) LONG.getAcquire(w, SliceMemory.at(i, offset));
+            s += (long) LONG.getAcquire(w, slab.at(i, offset));
         }
         Reference.reachabilityFence(this);
         return s;
@@ -169,14 +174,14 @@ public final class PerCpuCounter extends Number implements Serializable {
      * @return the sum of the adds this call took out of the counter
      */
     public long sumThenReset() {
-        MemorySegment w = slab.whole();
-        long s = 0;
         if (PORTABLE) {
             return portable.sumThenReset();
         }
+        MemorySegment w = slab.whole();
+        long s = 0;
         try {
             for (int i = 0, n = slab.slices(); i < n; i++) {
-                long at = SliceMemory.at(i, offset);
+                long at = slab.at(i, offset);
                 slab.stop(i);
                 try {
                     s += w.get(ValueLayout.JAVA_LONG, at);

@@ -191,7 +191,7 @@ public final class PerCpuItem {
     public long get(int index, long off) {
         long w = word(off);
         m.checkIndex(index);
-        return (long) LONG.getAcquire(m.whole(), SliceMemory.at(index, w));
+        return (long) LONG.getAcquire(m.whole(), m.at(index, w));
     }
 
     /**
@@ -206,7 +206,7 @@ public final class PerCpuItem {
     public void setStopped(StoppedSlice slice, long off, long value) {
         long w = word(off);
         int index = slice.requireHeld(m);
-        m.whole().set(ValueLayout.JAVA_LONG, SliceMemory.at(index, w), value);
+        m.whole().set(ValueLayout.JAVA_LONG, m.at(index, w), value);
     }
 
     /**
@@ -221,7 +221,7 @@ public final class PerCpuItem {
     public long getStopped(StoppedSlice slice, long off) {
         long w = word(off);
         int index = slice.requireHeld(m);
-        return m.whole().get(ValueLayout.JAVA_LONG, SliceMemory.at(index, w));
+        return m.whole().get(ValueLayout.JAVA_LONG, m.at(index, w));
     }
 
     /**
@@ -234,7 +234,7 @@ public final class PerCpuItem {
         long w = word(off);
         long s = 0;
         for (int i = 0; i < m.slices(); i++) {
-            s += (long) LONG.getAcquire(m.whole(), SliceMemory.at(i, w));
+            s += (long) LONG.getAcquire(m.whole(), m.at(i, w));
         }
         return s;
     }

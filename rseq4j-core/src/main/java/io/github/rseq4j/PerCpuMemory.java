@@ -30,21 +30,47 @@ import java.util.Optional;
  * migrations and exact snapshots use it; so does every operation that cannot complete as
  * a critical section.
  *
- * <p><b>Lifetime.</b> {@link #close()} forbids further use.
+ * <p><b>Size.</b> {@link #create(IndexMode, long)} sizes each slice to what the items
+ * need; {@link #create(IndexMode)} gives every slice the maximum, {@value #MAX_ITEM_BYTES}
+ * bytes (in rseq mode that is address space, and only the pages touched cost memory; in
+ * portable mode it is allocated, so size small instances).
  *
- * @implNote The reservation is not returned to the operating system on close, because
- * another thread might still be inside a critical section on it; create long-lived
- * instances.
+ * <p><b>Lifetime.</b> {@link #close()} forbids further use and gives the memory back:
+ * it stops every slice (waiting for holders), fences, drops the pages, and lets a later
+ * instance reuse the address range after a grace period (so a thread that raced the
+ * close cannot write into its successor). Memory of an instance that becomes unreachable
+ * without {@code close()} is given back the same way. The address range is never
+ * unmapped, so a stale access cannot crash the JVM.
  */
 public final class PerCpuMemory implements AutoCloseable {
     final SliceMemory slices;
 
-    private PerCpuMemory(IndexMode mode) {
-        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field());
+    /** The most bytes of items one slice can hold. */
+    public static final long MAX_ITEM_BYTES = SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
+
+    private PerCpuMemory(IndexMode mode, long itemBytes) {
+        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytes);
     }
 
     /**
-     * Reserves per-CPU memory indexed by {@code mode}.
+     * Per-CPU memory indexed by {@code mode} with room for {@code itemBytesPerSlice} bytes
+     * of items in each slice (the sizes of the items you will allocate, each rounded up to
+     * 8, plus any alignment padding; the room may be rounded up).
+     *
+     * @param mode              what selects a thread's slice
+     * @param itemBytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_ITEM_BYTES}
+     * @return the new memory, with no items yet
+     * @throws IllegalArgumentException      when {@code itemBytesPerSlice} is out of range
+     * @throws UnsupportedOperationException for {@link IndexMode#CONCURRENCY_ID} in rseq
+     *                                       mode on a kernel without mm_cid
+     */
+    public static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice) {
+        return new PerCpuMemory(mode, itemBytesPerSlice);
+    }
+
+    /**
+     * Per-CPU memory indexed by {@code mode}, each slice as big as it can be
+     * ({@link #MAX_ITEM_BYTES} bytes for items).
      *
      * @param mode what selects a thread's slice: the CPU it runs on, or its concurrency id
      * @return the new memory, with no items yet
@@ -52,7 +78,7 @@ public final class PerCpuMemory implements AutoCloseable {
      *                                       mode on a kernel without mm_cid
      */
     public static PerCpuMemory create(IndexMode mode) {
-        return new PerCpuMemory(mode);
+        return new PerCpuMemory(mode, MAX_ITEM_BYTES);
     }
 
     /**
@@ -74,12 +100,12 @@ public final class PerCpuMemory implements AutoCloseable {
     }
 
     /**
-     * Bytes per slice (and the distance between slices).
+     * Bytes per slice.
      *
      * @return the size of one slice in bytes, header included
      */
-    public static long sliceBytes() {
-        return SliceLayout.STRIDE;
+    public long sliceBytes() {
+        return slices.sliceBytes();
     }
 
     /**
@@ -88,8 +114,8 @@ public final class PerCpuMemory implements AutoCloseable {
      * @return the slice size less rseq4j's header: the most one item (or all items together)
      *         can take in a slice
      */
-    public static long itemCapacity() {
-        return SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
+    public long itemCapacity() {
+        return slices.sliceBytes() - SliceLayout.HEADER_BYTES;
     }
 
     /**
@@ -185,12 +211,13 @@ public final class PerCpuMemory implements AutoCloseable {
      *
      * @param index the slice to look at
      * @return {@code true} when someone holds that slice stopped at the moment of the read
+     * @throws IllegalStateException when the memory is closed
      */
     public boolean isStopped(int index) {
         return slices.isStopped(index);
     }
 
-    /** Forbids further use. */
+    /** Forbids further use and gives the memory back (see the class notes). Idempotent. */
     @Override
     public void close() {
         slices.close();

@@ -63,10 +63,10 @@ import java.util.function.Supplier;
  * the depot's lock, the hand-off and the stop protocol order the other paths. So a holder's writes to the
  * object are visible to the next holder.
  *
- * <p><b>Memory.</b> Per pool: one per-CPU memory range (address space per CPU; only the
- * pages of the cache are touched) and an int and an array entry per object; the range is
- * not returned to the system, so create pools for the long term. {@link #close()} forbids further use; objects are
- * not closed or otherwise disposed of.
+ * <p><b>Memory.</b> Per pool: a per-CPU cache sized to the per-CPU capacity (8 bytes per
+ * slot per CPU, pages touched as used) and an int and an array entry per object.
+ * {@link #close()} forbids further use and gives the per-CPU memory back (see
+ * {@link PerCpuMemory}); objects are not closed or otherwise disposed of.
  *
  * @param <T> the type of pooled objects
  */

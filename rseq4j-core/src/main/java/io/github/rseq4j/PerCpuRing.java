@@ -36,7 +36,7 @@ public final class PerCpuRing {
         this.capacity = capacity;
         this.ring = memory.allocateOffset(SliceLayout.RING_DATA + capacity, 64);
         for (int i = 0; i < m.slices(); i++) {
-            RingFormat.init(m.whole(), SliceMemory.at(i, ring), capacity);
+            RingFormat.init(m.whole(), m.at(i, ring), capacity);
         }
     }
 
@@ -118,11 +118,14 @@ public final class PerCpuRing {
         if (drainBuffer == null) {
             drainBuffer = new byte[MAX_RECORD];
         }
+        if (m.isReleased()) {
+            throw new IllegalStateException("the per-CPU memory of this ring is closed: its records are gone with it");
+        }
         byte[] buf = drainBuffer;
         long n = 0;
         for (int i = 0; i < m.slices(); i++) {
             int index = i;
-            n += RingFormat.drain(m.whole(), SliceMemory.at(i, ring), buf, (b, len) -> handler.onRecord(index, b, len));
+            n += RingFormat.drain(m.whole(), m.at(i, ring), buf, (b, len) -> handler.onRecord(index, b, len));
         }
         return n;
     }
@@ -135,6 +138,6 @@ public final class PerCpuRing {
      */
     public long used(int index) {
         m.checkIndex(index);
-        return RingFormat.used(m.whole(), SliceMemory.at(index, ring));
+        return RingFormat.used(m.whole(), m.at(index, ring));
     }
 }

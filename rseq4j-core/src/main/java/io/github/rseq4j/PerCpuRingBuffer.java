@@ -1,5 +1,7 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.abi.SliceLayout;
+
 import io.github.rseq4j.internal.structures.Waits;
 
 import java.lang.foreign.MemorySegment;
@@ -49,8 +51,8 @@ import java.util.concurrent.locks.LockSupport;
  * or sequence number to the record if the consumer must merge them).
  *
  * <p><b>Memory.</b> {@code capacityPerCpu} bytes per possible CPU (pages are touched as
- * the rings fill), in a per-CPU memory range that is never unmapped (see
- * {@link PerCpuMemory}): create ring buffers for the long term.
+ * the rings fill), given back when the buffer is closed and drained (see {@link #close()}
+ * and {@link PerCpuMemory}).
  *
  * <p><b>Memory ordering.</b> Everything a writer did before a committed write
  * happens-before the consumer's handler call for that record (release store of the write
@@ -117,7 +119,10 @@ public final class PerCpuRingBuffer implements AutoCloseable {
             throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
         }
         this.maxWaitNanos = Waits.saturatedNanos(maxWait);
-        this.memory = PerCpuMemory.create(IndexMode.CPU_ID);
+        // Room for the ring alone; a bad capacity gets the ring's own message from newRing.
+        long room = capacityPerCpu >= 256 && capacityPerCpu <= SliceLayout.STRIDE / 2
+                ? SliceLayout.RING_DATA + capacityPerCpu : SliceLayout.RING_DATA + 256;
+        this.memory = PerCpuMemory.create(IndexMode.CPU_ID, room);
         try {
             this.ring = memory.newRing(capacityPerCpu);
         } catch (RuntimeException e) {
@@ -248,8 +253,8 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * Reads every record committed so far, ring by ring and in commit order within a ring,
      * hands each to {@code handler} (with the ring's index and a buffer that is valid only
      * during the call), and frees their space. One consumer at a time: concurrent calls
-     * are serialised. Works after {@link #close()}, to read what is left. Returns how many
-     * records were read.
+     * are serialised. Works after {@link #close()}, to read what is left; the drain that
+     * leaves a closed buffer empty gives its memory back. Returns how many records were read.
      *
      * @param <X>     what the handler may throw (checked exceptions included)
      * @param handler receives each record with the index of the CPU whose ring held it
@@ -259,7 +264,24 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * @throws NullPointerException when {@code handler} is null
      */
     public <X extends Exception> long drain(RecordHandler<X> handler) throws X {
-        return ring.drain(handler);
+        java.util.Objects.requireNonNull(handler, "handler");
+        synchronized (ring) {
+            if (memory.slices.isReleased()) {
+                return 0;
+            }
+            try {
+                return ring.drain(handler);
+            } finally {
+                releaseIfDrained();
+            }
+        }
+    }
+
+    /** Gives the memory back once the buffer is closed and nothing is left to read (holds the ring's lock). */
+    private void releaseIfDrained() {
+        if (closed && !memory.slices.isReleased() && pending() == 0) {
+            memory.close();
+        }
     }
 
     /**
@@ -277,6 +299,9 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * @return the ring space the undrained records take, headers and padding included
      */
     public long pending() {
+        if (memory.slices.isReleased()) {
+            return 0;
+        }
         long n = 0;
         for (int i = 0; i < memory.slices(); i++) {
             n += ring.used(i);
@@ -295,12 +320,19 @@ public final class PerCpuRingBuffer implements AutoCloseable {
 
     /**
      * Forbids further writes (a waiting {@code WAIT} write gives up with
-     * {@link IllegalStateException}); {@link #drain} still reads what was committed.
-     * The rings' memory stays mapped (see {@link PerCpuMemory}).
+     * {@link IllegalStateException}, and so does a write that races the close) and waits
+     * until no write is in flight. When nothing is left to read, the rings' memory is given
+     * back at once; otherwise {@link #drain} still reads what was committed, and the drain
+     * that empties the buffer gives the memory back (so does the garbage collector, for a
+     * buffer dropped undrained). Idempotent.
      */
     @Override
     public void close() {
         closed = true;
+        memory.slices.quiesce();
+        synchronized (ring) {
+            releaseIfDrained();
+        }
     }
 
     @Override

@@ -51,11 +51,15 @@ public final class PerCpuSpinLock {
      * Releases the lock of slice {@code index}.
      *
      * @param index the slice index {@link #lock()} returned
-     * @throws IllegalStateException when it is not held
+     * @throws IllegalStateException when it is not held (after the memory was closed, this
+     *                               does nothing: the lock is gone with it)
      */
     public void unlock(int index) {
         m.checkIndex(index);
-        long at = SliceMemory.at(index, word);
+        if (m.isReleased()) {
+            return;
+        }
+        long at = m.at(index, word);
         if ((long) LONG.getVolatile(m.whole(), at) != 1L) {
             throw new IllegalStateException("the lock of slice " + index + " is not held");
         }
@@ -67,9 +71,11 @@ public final class PerCpuSpinLock {
      *
      * @param index the slice whose lock to look at
      * @return {@code true} when somebody held that lock at the moment of the read
+     * @throws IllegalStateException when the memory is closed
      */
     public boolean isLocked(int index) {
         m.checkIndex(index);
-        return (long) LONG.getVolatile(m.whole(), SliceMemory.at(index, word)) != 0L;
+        m.checkOpen();
+        return (long) LONG.getVolatile(m.whole(), m.at(index, word)) != 0L;
     }
 }

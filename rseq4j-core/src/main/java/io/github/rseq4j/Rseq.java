@@ -84,6 +84,9 @@ public final class Rseq {
      *
      * @return the number of the CPU the thread ran on during the call (it may have moved
      *         since)
+     * @throws UnsupportedOperationException where the CPU cannot be read at all: no C
+     *                                       library calls (not Linux, or the JVM denies
+     *                                       rseq4j native access; the message says which)
      */
     public static int currentCpu() {
         if (JitConstants.RSEQ) {
@@ -91,6 +94,9 @@ public final class Rseq {
             if (c >= 0) {
                 return (int) c;
             }
+        }
+        if (!Libc.AVAILABLE) {
+            throw new UnsupportedOperationException("the current CPU cannot be read: " + Libc.UNAVAILABLE_REASON);
         }
         return Libc.schedGetcpu();
     }
@@ -144,7 +150,7 @@ public final class Rseq {
                 return (int) c;
             }
         }
-        return Libc.schedGetcpu();
+        return Libc.AVAILABLE ? Libc.schedGetcpu() : -1;
     }
 
     private static long readField(Field f) {

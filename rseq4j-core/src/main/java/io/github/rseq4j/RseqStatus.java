@@ -77,7 +77,12 @@ public record RseqStatus(Mode mode,
         /** EPERM: a seccomp filter or container policy blocks it. */
         DENIED,
         /** Anything else. */
-        UNKNOWN
+        UNKNOWN,
+        /**
+         * Not asked: rseq4j cannot make system calls in this JVM (native access denied, or
+         * the C library lacks a function); the mode reason says which.
+         */
+        NOT_PROBED
     }
 
     /** How other CPUs are fenced (the stop protocol). */

@@ -108,7 +108,7 @@ public abstract class RingBufferBenchmark {
 
         @Setup(Level.Trial)
         public void setup() {
-            ring = new PerCpuRingBuffer(PerCpuMemory.sliceBytes() / 2, PerCpuRingBuffer.OverflowPolicy.DROP);
+            ring = new PerCpuRingBuffer(512 * 1024, PerCpuRingBuffer.OverflowPolicy.DROP);
             startConsumer("consumer-PerCpuRingBuffer");
         }
 
@@ -124,7 +124,7 @@ public abstract class RingBufferBenchmark {
 
         @Setup(Level.Trial)
         public void setup() {
-            ring = PerCpuMemory.create(IndexMode.CPU_ID).newRing(PerCpuMemory.sliceBytes() / 2);
+            ring = PerCpuMemory.create(IndexMode.CPU_ID).newRing(512 * 1024);
             startConsumer("consumer-PerCpuRing");
         }
 

@@ -126,7 +126,9 @@ public final class DoctorCommand implements Callable<Integer> {
 
         section(sb, "Kernel");
         RseqStatus.Kernel k = s.kernel();
-        row(sb, "rseq system call", yesNo(k.rseq()) + " (probe: " + word(k.probe()) + ")");
+        boolean asked = k.probe() != RseqStatus.KernelProbe.NOT_PROBED;
+        String notAsked = "unknown (not asked: this JVM gives rseq4j no native access)";
+        row(sb, "rseq system call", asked ? yesNo(k.rseq()) + " (probe: " + word(k.probe()) + ")" : notAsked);
         row(sb, "feature size", k.featureSize() + " bytes (AT_RSEQ_FEATURE_SIZE)");
         row(sb, "area alignment", k.align() + " bytes (AT_RSEQ_ALIGN)");
         row(sb, "node_id", yesNo(k.nodeId()));
@@ -137,7 +139,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
         section(sb, "Registration");
         RseqStatus.Glibc g = s.glibc();
-        row(sb, "glibc rseq symbols", !g.exportsRseq()
+        row(sb, "glibc rseq symbols", !asked ? notAsked : !g.exportsRseq()
                 ? "no (needs glibc 2.35+)"
                 : g.rseqSize() == 0
                 ? "yes, but glibc did not register (__rseq_size=0)"
@@ -149,8 +151,13 @@ public final class DoctorCommand implements Callable<Integer> {
                   + "; those threads use the fallback path)");
 
         section(sb, "CPUs");
-        row(sb, "possible", s.possibleCpus().size() + " (" + CpuRanges.format(s.possibleCpus()) + ")");
-        row(sb, "allowed", s.thread().allowedCpus().size() + " (" + CpuRanges.format(s.thread().allowedCpus()) + ")");
+        if (asked) {
+            row(sb, "possible", s.possibleCpus().size() + " (" + CpuRanges.format(s.possibleCpus()) + ")");
+            row(sb, "allowed", s.thread().allowedCpus().size() + " (" + CpuRanges.format(s.thread().allowedCpus()) + ")");
+        } else {
+            row(sb, "possible", notAsked + "; the JVM reports " + Runtime.getRuntime().availableProcessors()
+                    + " processors");
+        }
         int cpu = s.thread().cpu();
         row(sb, "ran on", cpu >= 0 ? "cpu " + cpu : "unknown (" + cpu + ")");
 
@@ -203,6 +210,8 @@ public final class DoctorCommand implements Callable<Integer> {
             } else if (!s.codeGenerator()) {
                 h.add("rseq4j generates critical sections for x86_64 and aarch64 only so far; on " + s.arch()
                         + " it runs on atomics.");
+            } else if (s.kernel().probe() == RseqStatus.KernelProbe.NOT_PROBED) {
+                h.add(s.modeReason() + ". Portable mode needs no native access, but rseq mode does.");
             } else if (s.kernel().probe() == RseqStatus.KernelProbe.ABSENT) {
                 h.add("the kernel has no rseq system call: run on Linux 4.18 or newer.");
             } else if (s.kernel().probe() == RseqStatus.KernelProbe.DENIED) {

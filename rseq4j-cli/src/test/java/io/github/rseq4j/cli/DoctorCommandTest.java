@@ -51,7 +51,7 @@ class DoctorCommandTest {
                 "os", "mode", "mode_reason", "rseq4j_version", "java_version")) {
             assertInstanceOf(String.class, m.get(k), k);
         }
-        assertTrue(Set.of("present", "absent", "denied", "unknown").contains(m.get("kernel_probe")), text);
+        assertTrue(Set.of("present", "absent", "denied", "unknown", "not_probed").contains(m.get("kernel_probe")), text);
         assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration")), text);
         assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration_strategy")), text);
         assertTrue(Set.of("membarrier", "affinity", "none").contains(m.get("fence")), text);
@@ -142,6 +142,12 @@ class DoctorCommandTest {
                 .contains("x86_64 and aarch64 only"));
         assertTrue(DoctorCommand.report(fallbackStatus("Mac OS X", "aarch64", false, "absent"))
                 .contains("Linux feature"));
+
+        String noNativeAccess = DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "not_probed"));
+        assertTrue(noNativeAccess.contains("  rseq system call      unknown (not asked: this JVM gives rseq4j no native access)\n"),
+                noNativeAccess);
+        assertTrue(noNativeAccess.contains("Portable mode needs no native access, but rseq mode does."), noNativeAccess);
+        assertTrue(!noNativeAccess.contains("rseq system call      no"), "never blames the kernel\n" + noNativeAccess);
     }
 
     @Test

@@ -102,6 +102,19 @@ public final class ChildJvm {
         cmd.addAll(jvmFlags);
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
+        return exec(cmd, env, timeout);
+    }
+
+    /**
+     * Runs a command line (for children that need a launcher of their own, such as one
+     * without native access, or on the module path) and waits at most {@code timeout}.
+     *
+     * @param cmd     the whole command, {@link #javaCommand()} first
+     * @param env     environment changes: a key mapped to null is removed
+     * @param timeout how long to wait before killing the child and failing
+     * @return the finished child's exit code and output
+     */
+    public static Result exec(List<String> cmd, Map<String, String> env, Duration timeout) {
         Path out = null, err = null;
         try {
             out = Files.createTempFile("rseq4j-child", ".out");
@@ -144,7 +157,7 @@ public final class ChildJvm {
         return m;
     }
 
-    private static String javaCommand() {
+    public static String javaCommand() {
         return ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }

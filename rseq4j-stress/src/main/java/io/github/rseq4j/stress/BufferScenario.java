@@ -54,9 +54,9 @@ final class BufferScenario extends Scenario {
             m.stop(i);
             try {
                 for (int k = 0; k < perSlice; k++) {
-                    whole.set(ValueLayout.JAVA_LONG, SliceMemory.at(i, slot(k)), nodes.addresses[i * perSlice + k]);
+                    whole.set(ValueLayout.JAVA_LONG, m.at(i, slot(k)), nodes.addresses[i * perSlice + k]);
                 }
-                whole.set(ValueLayout.JAVA_LONG, SliceMemory.at(i, count), perSlice);
+                whole.set(ValueLayout.JAVA_LONG, m.at(i, count), perSlice);
             } finally {
                 m.start(i);
             }
@@ -153,10 +153,10 @@ final class BufferScenario extends Scenario {
         for (int i = 0; i < m.slices(); i++) {
             m.stop(i);
             try {
-                long c = whole.get(ValueLayout.JAVA_LONG, SliceMemory.at(i, count));
+                long c = whole.get(ValueLayout.JAVA_LONG, m.at(i, count));
                 v.check(c >= 0 && c <= capacity, "count of slice " + i + " is " + c);
                 for (long k = 0; k < Math.min(Math.max(c, 0), capacity); k++) {
-                    census.add(whole.get(ValueLayout.JAVA_LONG, SliceMemory.at(i, slot(k))));
+                    census.add(whole.get(ValueLayout.JAVA_LONG, m.at(i, slot(k))));
                 }
             } finally {
                 m.start(i);

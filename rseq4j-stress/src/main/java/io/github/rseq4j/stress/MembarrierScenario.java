@@ -97,7 +97,7 @@ final class MembarrierScenario extends Scenario {
             run.check();
             long next = 1 - active;
             for (int i = 0; i < slices; i++) {
-                LONG.setVolatile(whole, SliceMemory.at(i, selector), next);
+                LONG.setVolatile(whole, m.at(i, selector), next);
             }
             if (fence) {
                 if (m.mode() == IndexField.CPU_ID && (rounds & 1) == 1) {
@@ -144,7 +144,7 @@ final class MembarrierScenario extends Scenario {
      * the new selector.
      */
     private void waitOutStopper(int i) {
-        long at = SliceMemory.at(i, SliceLayout.STOPPED_OFFSET);
+        long at = m.at(i, SliceLayout.STOPPED_OFFSET);
         for (int spins = 0; !LONG.compareAndSet(whole, at, 0L, 1L); spins++) {
             run.check();
             if (spins < 64) {

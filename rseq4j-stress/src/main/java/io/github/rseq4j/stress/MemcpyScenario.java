@@ -33,7 +33,7 @@ final class MemcpyScenario extends Scenario {
     void setUp() {
         ring = allocate(SliceLayout.RING_DATA + RING_CAPACITY, 64);
         for (int i = 0; i < m.slices(); i++) {
-            RingFormat.init(whole, SliceMemory.at(i, ring), RING_CAPACITY);
+            RingFormat.init(whole, m.at(i, ring), RING_CAPACITY);
         }
         int threads = run.config.threads();
         scratch = new MemorySegment[threads];
@@ -88,7 +88,7 @@ final class MemcpyScenario extends Scenario {
         long n = 0;
         for (int i = 0; i < m.slices(); i++) {
             int index = i;
-            n += RingFormat.drain(whole, SliceMemory.at(i, ring), buf, (b, len) -> records.accept(index, buf, len));
+            n += RingFormat.drain(whole, m.at(i, ring), buf, (b, len) -> records.accept(index, buf, len));
         }
         drains++;
         return n;
@@ -98,7 +98,7 @@ final class MemcpyScenario extends Scenario {
     Verdict verify() {
         long left = 0;
         for (int i = 0; i < m.slices(); i++) {
-            left += RingFormat.used(whole, SliceMemory.at(i, ring));
+            left += RingFormat.used(whole, m.at(i, ring));
         }
         long[] written = new long[run.config.threads()];
         for (int p = 0; p < written.length; p++) {

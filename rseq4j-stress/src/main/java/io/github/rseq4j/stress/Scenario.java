@@ -101,7 +101,7 @@ abstract class Scenario {
 
     /** The word at {@code off} of slice {@code index}, with acquire ordering. */
     final long get(int index, long off) {
-        return (long) LONG.getAcquire(whole, SliceMemory.at(index, off));
+        return (long) LONG.getAcquire(whole, m.at(index, off));
     }
 
     static long sum(long[] values) {

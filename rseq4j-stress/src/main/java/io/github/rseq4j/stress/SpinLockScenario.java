@@ -37,10 +37,10 @@ final class SpinLockScenario extends Scenario {
     void operate(Worker w, long rep) {
         w.pauseIfDue(rep);
         int index = lock(w);
-        long at = SliceMemory.at(index, counter);
+        long at = m.at(index, counter);
         long v = whole.get(ValueLayout.JAVA_LONG, at);
         whole.set(ValueLayout.JAVA_LONG, at, v + 1);
-        long lockAt = SliceMemory.at(index, lock);
+        long lockAt = m.at(index, lock);
         long held = (long) LONG.getVolatile(whole, lockAt);
         if (held != 1) {
             throw run.abort("worker " + w.index + ": the lock of slice " + index + " it holds reads " + held);

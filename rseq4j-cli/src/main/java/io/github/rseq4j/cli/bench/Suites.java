@@ -431,7 +431,7 @@ public final class Suites {
     }
 
     static Workload perCpuRingBufferBursts() {
-        PerCpuRingBuffer ring = new PerCpuRingBuffer(PerCpuMemory.sliceBytes() / 2,
+        PerCpuRingBuffer ring = new PerCpuRingBuffer(512 * 1024,
                 PerCpuRingBuffer.OverflowPolicy.DROP);
         return new Bursts() {
             long bytes;

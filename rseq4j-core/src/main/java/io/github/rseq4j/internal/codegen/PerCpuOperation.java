@@ -9,6 +9,7 @@ import io.github.rseq4j.internal.asm.Label;
 import io.github.rseq4j.internal.asm.MacroAssembler;
 import io.github.rseq4j.internal.asm.Ordering;
 import io.github.rseq4j.internal.asm.Reg;
+import io.github.rseq4j.internal.os.AddressAccess;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
@@ -52,9 +53,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off, long delta, long a3, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long delta, long a3, long a4, long a5,
                                    MemorySegment src) {
-            long at = at(index, off);
+            long at = slice + off;
             w.set(JAVA_LONG, at, w.get(JAVA_LONG, at) + delta);
             return index;
         }
@@ -68,9 +69,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off, long expect, long newValue, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long expect, long newValue, long a4, long a5,
                                    MemorySegment src) {
-            return compareAndStoreStopped(w, index, off, expect, newValue);
+            return compareAndStoreStopped(w, index, slice, off, expect, newValue);
         }
     },
 
@@ -82,9 +83,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off, long expect, long newValue, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long expect, long newValue, long a4, long a5,
                                    MemorySegment src) {
-            return compareAndStoreStopped(w, index, off, expect, newValue);
+            return compareAndStoreStopped(w, index, slice, off, expect, newValue);
         }
     },
 
@@ -105,12 +106,12 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off1, long e1, long off2, long e2, long newValue,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off1, long e1, long off2, long e2, long newValue,
                                    MemorySegment src) {
-            if (w.get(JAVA_LONG, at(index, off1)) != e1 || w.get(JAVA_LONG, at(index, off2)) != e2) {
+            if (w.get(JAVA_LONG, slice + off1) != e1 || w.get(JAVA_LONG, slice + off2) != e2) {
                 return OpResult.COMPARE_FAILED;
             }
-            w.set(JAVA_LONG, at(index, off1), newValue);
+            w.set(JAVA_LONG, slice + off1, newValue);
             return index;
         }
     },
@@ -131,11 +132,11 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long headOff, long node, long nextOff, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long headOff, long node, long nextOff, long a4, long a5,
                                    MemorySegment src) {
-            long head = w.get(JAVA_LONG, at(index, headOff));
-            word(node + nextOff).set(JAVA_LONG, 0, head);
-            w.set(JAVA_LONG, at(index, headOff), node);
+            long head = w.get(JAVA_LONG, slice + headOff);
+            AddressAccess.setLong(node + nextOff, head);
+            w.set(JAVA_LONG, slice + headOff, node);
             return index;
         }
     },
@@ -159,13 +160,13 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long headOff, long nextOff, long a3, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long headOff, long nextOff, long a3, long a4, long a5,
                                    MemorySegment src) {
-            long head = w.get(JAVA_LONG, at(index, headOff));
+            long head = w.get(JAVA_LONG, slice + headOff);
             if (head == 0) {
                 return OpResult.EMPTY;
             }
-            w.set(JAVA_LONG, at(index, headOff), word(head + nextOff).get(JAVA_LONG, 0));
+            w.set(JAVA_LONG, slice + headOff, AddressAccess.getLong(head + nextOff));
             return head;
         }
     },
@@ -190,9 +191,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off, long value, long capacity, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long value, long capacity, long a4, long a5,
                                    MemorySegment src) {
-            long at = at(index, off);
+            long at = slice + off;
             long count = w.get(JAVA_LONG, at + BoundedStackLayout.COUNT);
             if (Long.compareUnsigned(count, capacity) >= 0) {
                 return OpResult.FULL;
@@ -222,9 +223,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long off, long a2, long a3, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long a2, long a3, long a4, long a5,
                                    MemorySegment src) {
-            long at = at(index, off);
+            long at = slice + off;
             long count = w.get(JAVA_LONG, at + BoundedStackLayout.COUNT);
             if (count == 0) {
                 return OpResult.EMPTY;
@@ -293,9 +294,9 @@ public enum PerCpuOperation implements OperationTemplate {
         }
 
         @Override
-        public long onStoppedSlice(MemorySegment w, int index, long ringOff, long len, long a3, long a4, long a5,
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long ringOff, long len, long a3, long a4, long a5,
                                    MemorySegment src) {
-            return RingFormat.writeStopped(w, at(index, ringOff), src, len) ? index : OpResult.FULL;
+            return RingFormat.writeStopped(w, slice + ringOff, src, len) ? index : OpResult.FULL;
         }
     };
 
@@ -328,6 +329,7 @@ public enum PerCpuOperation implements OperationTemplate {
      *
      * @param w     the whole per-CPU memory range
      * @param index the slice the caller holds stopped
+     * @param slice the byte offset of that slice in {@code w} (its stride times {@code index})
      * @param a1    the operation's first {@code long} argument (see its constant), or ignored
      * @param a2    its second {@code long} argument, or ignored
      * @param a3    its third {@code long} argument, or ignored
@@ -337,7 +339,7 @@ public enum PerCpuOperation implements OperationTemplate {
      * @return what the critical section would have returned: {@code index} (or the
      *         operation's own result) on success, else a decided failure
      */
-    public abstract long onStoppedSlice(MemorySegment w, int index, long a1, long a2, long a3, long a4, long a5,
+    public abstract long onStoppedSlice(MemorySegment w, int index, long slice, long a1, long a2, long a3, long a4, long a5,
                                         MemorySegment src);
 
     /**
@@ -397,16 +399,6 @@ public enum PerCpuOperation implements OperationTemplate {
 
     // ------------------------------------------------------------------ shared pieces
 
-    /** Byte offset in the whole range of {@code off} in slice {@code index}. */
-    private static long at(int index, long off) {
-        return ((long) index << SliceLayout.STRIDE_SHIFT) + off;
-    }
-
-    /** The 8-byte word at an address rseq4j owns (a list node's link). */
-    private static MemorySegment word(long address) {
-        return MemorySegment.ofAddress(address).reinterpret(8);
-    }
-
     /** dst = stackOff + 8 * i: where entry i of a bounded stack lies (minus ENTRIES), relative to the slice. */
     private static void entryOffset(MacroAssembler a, Reg dst, Reg i, Reg stackOff) {
         a.mov(dst, i);
@@ -423,8 +415,8 @@ public enum PerCpuOperation implements OperationTemplate {
         cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), ordering);
     }
 
-    private static long compareAndStoreStopped(MemorySegment w, int index, long off, long expect, long newValue) {
-        long at = at(index, off);
+    private static long compareAndStoreStopped(MemorySegment w, int index, long slice, long off, long expect, long newValue) {
+        long at = slice + off;
         if (w.get(JAVA_LONG, at) != expect) {
             return OpResult.COMPARE_FAILED;
         }

@@ -70,4 +70,9 @@ final class ItemAllocator {
     long start() {
         return start;
     }
+
+    /** The end of the space (exclusive). */
+    long end() {
+        return end;
+    }
 }

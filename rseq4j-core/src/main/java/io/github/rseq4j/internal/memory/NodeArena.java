@@ -1,10 +1,14 @@
 package io.github.rseq4j.internal.memory;
 
+import io.github.rseq4j.internal.os.AddressAccess;
 import io.github.rseq4j.internal.os.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 
 /**
- * Fixed-size list nodes in native memory that is never unmapped, so a node address that
+ * Fixed-size list nodes in native memory that is never unmapped (or freed), so a node address that
  * was valid once stays dereferenceable for the life of the process: a pop running on
  * another thread can never fault on a node, whatever its owner did meanwhile.
  *
@@ -52,7 +56,7 @@ public final class NodeArena {
      */
     public synchronized long allocate() {
         if (cursor + stride > limit) {
-            long base = Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
+            long base = mapChunk();
             long[][] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
             grown[grown.length - 1] = new long[]{base, base + CHUNK_BYTES};
             chunks = grown;
@@ -63,6 +67,19 @@ public final class NodeArena {
         cursor += stride;
         count++;
         return n;
+    }
+
+    /**
+     * A new chunk, never freed: mapped where rseq4j has native access, else from the global
+     * arena (portable mode without native access), registered for {@link AddressAccess}.
+     */
+    private static long mapChunk() {
+        if (Libc.AVAILABLE) {
+            return Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
+        }
+        MemorySegment chunk = Arena.global().allocate(CHUNK_BYTES, 4096);
+        AddressAccess.register(chunk);
+        return chunk.address();
     }
 
     /**

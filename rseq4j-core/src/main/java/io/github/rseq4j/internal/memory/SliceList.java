@@ -1,5 +1,7 @@
 package io.github.rseq4j.internal.memory;
 
+import io.github.rseq4j.internal.os.AddressAccess;
+
 import io.github.rseq4j.internal.abi.OpResult;
 
 import java.lang.foreign.MemorySegment;
@@ -75,7 +77,7 @@ public final class SliceList {
      * @return a segment over the node's payload, {@link #payloadBytes()} long
      */
     public MemorySegment payload(long node) {
-        return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(payloadBytes);
+        return AddressAccess.segment(node + NodeArena.PAYLOAD_OFFSET, payloadBytes);
     }
 
     /**
@@ -85,7 +87,7 @@ public final class SliceList {
      * @return the 64-bit value at the start of its payload
      */
     public static long payloadWord(long node) {
-        return MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).get(ValueLayout.JAVA_LONG, 0);
+        return AddressAccess.getLong(node + NodeArena.PAYLOAD_OFFSET);
     }
 
     /**
@@ -95,7 +97,7 @@ public final class SliceList {
      * @param value the 64-bit value to store at the start of its payload
      */
     public static void setPayloadWord(long node, long value) {
-        MemorySegment.ofAddress(node + NodeArena.PAYLOAD_OFFSET).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, value);
+        AddressAccess.setLong(node + NodeArena.PAYLOAD_OFFSET, value);
     }
 
     /**

@@ -7,23 +7,34 @@ import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.runtime.RseqRuntime;
 import io.github.rseq4j.internal.os.Libc;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A per-CPU memory range: one virtual reservation holding a slice per index at a fixed
- * stride ({@link SliceLayout#STRIDE}), items at the same offset in every slice, and the
- * stop protocol on each slice.
+ * Per-CPU memory of one owner: a slice per index, items at the same offset in every
+ * slice, and the stop protocol on each slice.
  *
  * <p>Implementation notes.
  * <ul>
- * <li>Memory: {@code mmap(MAP_NORESERVE)} of {@code slices * STRIDE} bytes. Pages nobody
- *     touches cost no physical memory, so an mm_cid-indexed range on a big machine used by
- *     few threads costs only the slices those threads' ids select. Items of one slice are
- *     packed (many small items share cache lines within a CPU) and no cache line is
- *     shared between slices. The range is never unmapped (a thread may be inside a
- *     critical section on it); {@link #close()} only forbids further use.</li>
+ * <li>Memory in rseq mode: a region of the process's {@link SliceRegions}, at the stride
+ *     generated code is built for ({@link SliceLayout#STRIDE}), sized to what the owner
+ *     asked for. Pages nobody touches cost no physical memory, so an mm_cid-indexed
+ *     range on a big machine used by few threads costs only the slices those threads' ids
+ *     select. Items of one slice are packed (many small items share cache lines within a
+ *     CPU) and no cache line is shared between the slices of one owner.</li>
+ * <li>Memory in portable mode: one block from a shared {@link Arena}, slices packed at a
+ *     stride just big enough for the request (no generated code needs a fixed stride), so
+ *     no restricted method is needed and small structures cost little on big machines.</li>
+ * <li>Release: {@link #close()} sets the closed flag (every operation checks it before
+ *     its call), stops every slice (waiting for holders) and fences, then gives the
+ *     memory back: the region's pages are dropped and its range quarantined before reuse
+ *     (see {@link SliceRegions}), or the arena is closed. Memory whose owner becomes
+ *     unreachable without {@code close()} is given back the same way by a {@link Cleaner}.
+ *     Nothing is ever unmapped, so a thread that still holds an address cannot fault.</li>
  * <li>Stop protocol: the first word of a slice is its stopped word. {@link #stop(int)}
  *     takes it from 0 to 1 with a CAS (so stoppers exclude each other), then fences: the
  *     index's CPU for {@link IndexField#CPU_ID}, every CPU for {@link IndexField#MM_CID}
@@ -38,19 +49,34 @@ import java.lang.invoke.VarHandle;
  */
 public final class SliceMemory {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final java.util.concurrent.atomic.AtomicLong RESERVED = new java.util.concurrent.atomic.AtomicLong();
     /** Spins before a waiting stopper starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
+    /** How long {@link #close()} waits for a slice's holder before releasing without it. */
+    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
+    /** Bytes of portable-mode blocks currently allocated. */
+    private static final AtomicLong PORTABLE_BYTES = new AtomicLong();
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** The largest request: a whole stride per slice, less the header. */
+    public static final long MAX_BYTES_PER_SLICE = SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
+
+    private static final class Regions {
+        static final SliceRegions INSTANCE = new SliceRegions(JitConstants.RUNTIME.platform().sliceCount());
+    }
 
     private final IndexField mode;
     private final int slices;
+    private final long stride;
     private final long base;
     private final MemorySegment whole;
     private final ItemAllocator allocator;
+    private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
+    private volatile boolean released;
 
     /**
-     * Reserves a range with one slice per possible index of {@code mode}.
+     * Per-CPU memory as big as it can be: {@link #MAX_BYTES_PER_SLICE} for items in each
+     * slice (in portable mode all of it is allocated at once: prefer the sized constructor).
      *
      * @param mode which rseq field selects a thread's slice
      * @throws NullPointerException          when {@code mode} is null
@@ -58,8 +84,26 @@ public final class SliceMemory {
      *                                       kernel without mm_cid
      */
     public SliceMemory(IndexField mode) {
+        this(mode, MAX_BYTES_PER_SLICE);
+    }
+
+    /**
+     * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice
+     * (rounded up; what alignment padding the items need must be included).
+     *
+     * @param mode          which rseq field selects a thread's slice
+     * @param bytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_BYTES_PER_SLICE}
+     * @throws NullPointerException          when {@code mode} is null
+     * @throws IllegalArgumentException      when {@code bytesPerSlice} is out of range
+     * @throws UnsupportedOperationException for {@link IndexField#MM_CID} in rseq mode on a
+     *                                       kernel without mm_cid
+     */
+    public SliceMemory(IndexField mode, long bytesPerSlice) {
         if (mode == null) {
             throw new NullPointerException("index mode");
+        }
+        if (bytesPerSlice <= 0 || bytesPerSlice > MAX_BYTES_PER_SLICE) {
+            throw new IllegalArgumentException("bytes per slice must be 1 to " + MAX_BYTES_PER_SLICE + ": " + bytesPerSlice);
         }
         RseqRuntime rt = JitConstants.RUNTIME;
         if (rt.rseqMode() && mode == IndexField.MM_CID && !rt.platform().mmCidUsable()) {
@@ -68,20 +112,48 @@ public final class SliceMemory {
         }
         this.mode = mode;
         this.slices = rt.platform().sliceCount();
-        long bytes = (long) slices << SliceLayout.STRIDE_SHIFT;
-        this.base = Libc.mmapAnonymous(bytes, Libc.PROT_READ | Libc.PROT_WRITE, true);
-        RESERVED.addAndGet(bytes);
-        this.whole = MemorySegment.ofAddress(base).reinterpret(bytes);
-        this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, SliceLayout.STRIDE);
+        long need = SliceLayout.HEADER_BYTES + bytesPerSlice;
+        if (JitConstants.RSEQ) {
+            SliceRegions regions = Regions.INSTANCE;
+            SliceRegions.Region region = regions.allocate(need);
+            this.stride = SliceLayout.STRIDE;
+            this.base = region.base();
+            this.whole = regions.whole(region);
+            this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, region.bytes());
+            this.cleanable = CLEANER.register(this, () -> regions.release(region));
+        } else {
+            long perSlice = need >= 4096 ? (need + 4095) & -4096L : (need + 63) & -64L;
+            Arena arena = Arena.ofShared();
+            long total = perSlice * slices;
+            this.whole = arena.allocate(total, 4096);
+            PORTABLE_BYTES.addAndGet(total);
+            this.stride = perSlice;
+            this.base = whole.address();
+            this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, perSlice);
+            this.cleanable = CLEANER.register(this, () -> {
+                arena.close();
+                PORTABLE_BYTES.addAndGet(-total);
+            });
+        }
     }
 
     /**
-     * Bytes of address space reserved by all per-CPU memory ranges of this process so far.
+     * Address space held for per-CPU memory by this process: the chunks mapped for rseq
+     * mode (kept for reuse, never unmapped) plus the portable-mode blocks not yet freed.
      *
-     * @return the total size of the reservations (never unmapped, so it only grows)
+     * @return bytes of address space
      */
     public static long reservedBytes() {
-        return RESERVED.get();
+        return (JitConstants.RSEQ ? Regions.INSTANCE.mappedBytes() : 0) + PORTABLE_BYTES.get();
+    }
+
+    /**
+     * Per-CPU memories alive (allocated and not yet given back) in rseq mode.
+     *
+     * @return live regions, 0 in portable mode
+     */
+    public static long liveRegions() {
+        return JitConstants.RSEQ ? Regions.INSTANCE.liveRegions() : 0;
     }
 
     /**
@@ -103,6 +175,24 @@ public final class SliceMemory {
     }
 
     /**
+     * Distance in bytes between consecutive slices.
+     *
+     * @return {@link SliceLayout#STRIDE} in rseq mode; in portable mode the size of a slice
+     */
+    public long stride() {
+        return stride;
+    }
+
+    /**
+     * Bytes in each slice, header included.
+     *
+     * @return the slice size: items may lie from the header's end up to this offset
+     */
+    public long sliceBytes() {
+        return allocator.end();
+    }
+
+    /**
      * Base address (argument 0 of every generated operation).
      *
      * @return the address of slice 0
@@ -114,7 +204,8 @@ public final class SliceMemory {
     /**
      * The whole range.
      *
-     * @return a segment over every slice, {@code slices() * STRIDE} bytes from {@link #base()}
+     * @return a segment from {@link #base()} over every slice (in rseq mode it also spans
+     *         other owners' regions between the slices: use {@link #at} offsets only)
      */
     public MemorySegment whole() {
         return whole;
@@ -129,9 +220,63 @@ public final class SliceMemory {
         return closed;
     }
 
-    /** Forbids further use; the memory stays mapped (a thread may still be in a critical section on it). */
+    /**
+     * Forbids further use and gives the memory back: {@link #quiesce()}, then
+     * {@link #release()}. Idempotent.
+     */
     public void close() {
-        closed = true;
+        quiesce();
+        release();
+    }
+
+    /**
+     * Forbids further use and waits until no operation is in flight: sets the closed flag,
+     * stops every slice (waiting up to a second for each holder) and fences. The slices stay
+     * stopped and readable by the caller (to read what is left) until {@link #release()}.
+     * Idempotent.
+     */
+    public void quiesce() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        VarHandle.fullFence();
+        for (int i = 0; i < slices; i++) {
+            long addr = at(i, SliceLayout.STOPPED_OFFSET);
+            long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+            for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L) && System.nanoTime() - deadline < 0; spins++) {
+                backOff(spins);
+            }
+        }
+        if (JitConstants.RSEQ) {
+            try {
+                JitConstants.RUNTIME.fences().fenceAll();
+            } catch (RuntimeException e) {
+                // cannot fence every CPU from here: the quarantine of the range still keeps
+                // a late section's store away from the range's next owner
+            }
+        }
+    }
+
+    /**
+     * Gives the memory back (pages dropped and range quarantined, or arena closed); after
+     * it the memory must not be read. Quiesces first if that was not done. Idempotent.
+     */
+    public void release() {
+        quiesce();
+        released = true;
+        cleanable.clean();
+    }
+
+    /**
+     * Whether {@link #release()} has given the memory back.
+     *
+     * @return {@code true} once the memory must no longer be read
+     */
+    public boolean isReleased() {
+        return released;
     }
 
     /**
@@ -161,11 +306,11 @@ public final class SliceMemory {
      * A view of one slice.
      *
      * @param index the slice, from 0 to {@link #slices()} - 1
-     * @return a segment over that slice's {@code STRIDE} bytes, header included
+     * @return a segment over that slice's {@link #sliceBytes()} bytes, header included
      */
     public MemorySegment slice(int index) {
         checkIndex(index);
-        return whole.asSlice((long) index << SliceLayout.STRIDE_SHIFT, SliceLayout.STRIDE);
+        return whole.asSlice(at(index, 0), sliceBytes());
     }
 
     /**
@@ -173,10 +318,10 @@ public final class SliceMemory {
      *
      * @param index  the slice (not checked)
      * @param offset a byte offset inside a slice
-     * @return {@code index * STRIDE + offset}
+     * @return {@code index * stride() + offset}
      */
-    public static long at(int index, long offset) {
-        return ((long) index << SliceLayout.STRIDE_SHIFT) + offset;
+    public long at(int index, long offset) {
+        return index * stride + offset;
     }
 
     // ------------------------------------------------------------------ items
@@ -213,8 +358,8 @@ public final class SliceMemory {
 
     private long allocate(long bytes, long alignment, boolean reuse) {
         checkOpen();
-        if (bytes <= 0 || bytes > SliceLayout.STRIDE - SliceLayout.HEADER_BYTES) {
-            throw new IllegalArgumentException("item size must be 1 to " + (SliceLayout.STRIDE - SliceLayout.HEADER_BYTES)
+        if (bytes <= 0 || bytes > sliceBytes() - SliceLayout.HEADER_BYTES) {
+            throw new IllegalArgumentException("item size must be 1 to " + (sliceBytes() - SliceLayout.HEADER_BYTES)
                     + " bytes: " + bytes);
         }
         if (alignment < 8 || alignment > 4096 || Long.bitCount(alignment) != 1) {
@@ -310,6 +455,7 @@ public final class SliceMemory {
      */
     public boolean tryStop(int index) {
         checkIndex(index);
+        checkOpen();
         if (!LONG.compareAndSet(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L, 1L)) {
             return false;
         }
@@ -325,8 +471,10 @@ public final class SliceMemory {
      */
     public void stop(int index) {
         checkIndex(index);
+        checkOpen();
         long addr = at(index, SliceLayout.STOPPED_OFFSET);
         for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L); spins++) {
+            checkOpen();
             backOff(spins);
         }
         fenceOrRollBack(index);
@@ -361,13 +509,17 @@ public final class SliceMemory {
     }
 
     /**
-     * Restarts a stopped slice: a release store of 0 publishes the stopper's writes.
+     * Restarts a stopped slice: a release store of 0 publishes the stopper's writes. After
+     * {@link #close()} has given the memory back, does nothing.
      *
      * @param index the slice, from 0 to {@link #slices()} - 1, held stopped by the caller
      * @throws IllegalStateException when the slice is not stopped
      */
     public void start(int index) {
         checkIndex(index);
+        if (released) {
+            return; // close() took the slice over and gave the memory back
+        }
         long addr = at(index, SliceLayout.STOPPED_OFFSET);
         if ((long) LONG.getVolatile(whole, addr) == 0L) {
             throw new IllegalStateException("slice " + index + " is not stopped");
@@ -380,9 +532,11 @@ public final class SliceMemory {
      *
      * @param index the slice, from 0 to {@link #slices()} - 1
      * @return {@code true} when a stopper held the slice at the moment of the read
+     * @throws IllegalStateException when the memory is closed
      */
     public boolean isStopped(int index) {
         checkIndex(index);
+        checkOpen();
         return (long) LONG.getVolatile(whole, at(index, SliceLayout.STOPPED_OFFSET)) != 0L;
     }
 
@@ -399,6 +553,7 @@ public final class SliceMemory {
      * @throws IllegalStateException when no slice could be stopped for 10 seconds
      */
     public int stopForOperation() {
+        checkOpen();
         int hint = hint();
         RuntimeException lastFenceFailure = null;
         long deadline = 0;
@@ -410,6 +565,7 @@ public final class SliceMemory {
                         return idx;
                     }
                 } catch (IllegalStateException e) {
+                    checkOpen();
                     lastFenceFailure = e; // cannot fence that CPU from here: try another slice
                 }
             }

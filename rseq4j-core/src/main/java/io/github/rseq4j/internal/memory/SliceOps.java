@@ -9,7 +9,6 @@ import io.github.rseq4j.internal.runtime.JitConstants;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import static io.github.rseq4j.internal.memory.SliceMemory.at;
 
 /**
  * Per-CPU operations that always complete: the generated critical section first, and
@@ -186,7 +185,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
         }
         int i = m.stopForOperation();
         try {
-            return op.onStoppedSlice(m.whole(), i, a1, a2, a3, a4, a5, src);
+            return op.onStoppedSlice(m.whole(), i, m.at(i, 0), a1, a2, a3, a4, a5, src);
         } finally {
             m.start(i);
         }
@@ -208,7 +207,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      */
     public static long onHeldSlice(PerCpuOperation op, SliceMemory m, int index,
                                    long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
-        return op.onStoppedSlice(m.whole(), index, a1, a2, a3, a4, a5, src);
+        return op.onStoppedSlice(m.whole(), index, m.at(index, 0), a1, a2, a3, a4, a5, src);
     }
 
     // ------------------------------------------------------------------ conveniences
@@ -330,6 +329,6 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      * @return the word's value in that slice
      */
     public static long getAcquire(SliceMemory m, int index, long off) {
-        return (long) ValueLayout.JAVA_LONG.varHandle().getAcquire(m.whole(), at(index, off));
+        return (long) ValueLayout.JAVA_LONG.varHandle().getAcquire(m.whole(), m.at(index, off));
     }
 }

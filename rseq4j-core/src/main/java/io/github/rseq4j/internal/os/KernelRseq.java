@@ -16,7 +16,9 @@ public final class KernelRseq {
         /** EPERM: a seccomp filter (or similar) denies it. */
         DENIED,
         /** Something else, or no way to ask. */
-        UNKNOWN
+        UNKNOWN,
+        /** Not asked: rseq4j cannot make system calls here (see {@link Libc#UNAVAILABLE_REASON}). */
+        NOT_PROBED
     }
 
     /**

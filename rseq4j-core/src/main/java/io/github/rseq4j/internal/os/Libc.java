@@ -23,8 +23,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * captured with {@link Linker.Option#captureCallState(String...)} inside the same native
  * call, so no Java code can run between the failure and reading errno.
  *
- * <p>Nothing here is usable on a system without a C library exporting these symbols;
- * {@link #AVAILABLE} says whether they were all found.
+ * <p>Nothing here is usable on a system without a C library exporting these symbols, or
+ * when the JVM denies this module native access ({@code --illegal-native-access=deny}
+ * without {@code --enable-native-access}): {@link #AVAILABLE} says whether every function
+ * was bound, {@link #UNAVAILABLE_REASON} why not, and every method throws an
+ * {@link IllegalStateException} naming that reason instead of failing obscurely.
  */
 public final class Libc {
     private Libc() {}
@@ -37,6 +40,10 @@ public final class Libc {
 
     /** Whether every function this class binds was found. */
     public static final boolean AVAILABLE;
+    /** Why {@link #AVAILABLE} is false (null when it is true). */
+    public static final String UNAVAILABLE_REASON;
+    /** Whether the JVM refused this module native access (restricted methods throw). */
+    public static final boolean NATIVE_ACCESS_DENIED;
 
     private static final MethodHandle SYSCALL3;
     private static final MethodHandle SYSCALL4;
@@ -46,13 +53,16 @@ public final class Libc {
     private static final MethodHandle SCHED_SETAFFINITY;
     private static final MethodHandle MMAP;
     private static final MethodHandle MPROTECT;
+    private static final MethodHandle MADVISE;
     private static final MethodHandle PTHREAD_KEY_CREATE;
     private static final MethodHandle GETTID;
 
     static {
         MethodHandle s3 = null, s4 = null, aux = null, getcpu = null, getaff = null, setaff = null,
-                mmap = null, mprotect = null, keyCreate = null, gettid = null;
+                mmap = null, mprotect = null, madvise = null, keyCreate = null, gettid = null;
         boolean ok;
+        String reason = null;
+        boolean denied = false;
         try {
             Linker.Option errno = Linker.Option.captureCallState("errno");
             s3 = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
@@ -65,16 +75,45 @@ public final class Libc {
             setaff = downcall("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno);
             mmap = downcall("mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), errno);
             mprotect = downcall("mprotect", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno);
+            madvise = downcall("madvise", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), errno);
             keyCreate = downcall("pthread_key_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
             gettid = downcall("gettid", FunctionDescriptor.of(JAVA_INT));
             ok = true;
+        } catch (IllegalCallerException e) {
+            ok = false;
+            denied = true;
+            reason = nativeAccessAdvice(Libc.class.getModule());
         } catch (RuntimeException | LinkageError e) {
             ok = false;
+            reason = "the C library functions rseq4j needs are missing (" + e.getMessage() + ")";
         }
         AVAILABLE = ok;
+        UNAVAILABLE_REASON = reason;
+        NATIVE_ACCESS_DENIED = denied;
+        MADVISE = madvise;
         SYSCALL3 = s3; SYSCALL4 = s4; GETAUXVAL = aux; SCHED_GETCPU = getcpu;
         SCHED_GETAFFINITY = getaff; SCHED_SETAFFINITY = setaff; MMAP = mmap; MPROTECT = mprotect;
         PTHREAD_KEY_CREATE = keyCreate; GETTID = gettid;
+    }
+
+    /**
+     * What to tell a user whose JVM denies {@code module} native access.
+     *
+     * @param module the module that needs native access (unnamed on the class path)
+     * @return "native access not granted to module X: add --enable-native-access=X ..."
+     */
+    public static String nativeAccessAdvice(Module module) {
+        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
+        String which = module.isNamed() ? "module " + name : "the class path (unnamed module)";
+        return "native access not granted to " + which + ": add --enable-native-access=" + name
+                + " to the java command (or Enable-Native-Access: " + name + " to an executable jar's manifest)";
+    }
+
+    /** Throws when the functions could not be bound: the reason, never a NullPointerException. */
+    private static void requireAvailable() {
+        if (!AVAILABLE) {
+            throw new IllegalStateException("C library calls are unavailable: " + UNAVAILABLE_REASON);
+        }
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
@@ -127,6 +166,7 @@ public final class Libc {
      * @return the call's result when it succeeds, else minus the errno
      */
     public static long syscall(long nr, long a, long b, long c) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long r = (long) SYSCALL3.invokeExact(state, nr, a, b, c);
@@ -147,6 +187,7 @@ public final class Libc {
      * @return the call's result when it succeeds, else minus the errno
      */
     public static long syscall(long nr, long a, long b, long c, long d) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long r = (long) SYSCALL4.invokeExact(state, nr, a, b, c, d);
@@ -163,6 +204,7 @@ public final class Libc {
      * @return the entry's value, or 0 when the kernel did not supply it
      */
     public static long getauxval(long type) {
+        requireAvailable();
         try {
             return (long) GETAUXVAL.invokeExact(type);
         } catch (Throwable t) {
@@ -176,6 +218,7 @@ public final class Libc {
      * @return the CPU number during the call, or -1 when the C library cannot tell
      */
     public static int schedGetcpu() {
+        requireAvailable();
         try {
             return (int) SCHED_GETCPU.invokeExact();
         } catch (Throwable t) {
@@ -189,6 +232,7 @@ public final class Libc {
      * @return the kernel's thread id of the OS thread (for a virtual thread, its carrier)
      */
     public static int gettid() {
+        requireAvailable();
         try {
             return (int) GETTID.invokeExact();
         } catch (Throwable t) {
@@ -207,6 +251,7 @@ public final class Libc {
      * @return 0 on success, else minus the errno
      */
     public static int schedGetaffinity(MemorySegment mask) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) SCHED_GETAFFINITY.invokeExact(state, 0, mask.byteSize(), mask);
@@ -223,6 +268,7 @@ public final class Libc {
      * @return 0 on success, else minus the errno
      */
     public static int schedSetaffinity(MemorySegment mask) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) SCHED_SETAFFINITY.invokeExact(state, 0, mask.byteSize(), mask);
@@ -248,6 +294,7 @@ public final class Libc {
      * @throws OutOfMemoryError when mmap fails
      */
     public static long mmapAnonymous(long length, int prot, boolean noReserve) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noReserve ? MAP_NORESERVE : 0);
@@ -270,12 +317,38 @@ public final class Libc {
      * @throws IllegalStateException when mprotect fails
      */
     public static void mprotect(long address, long length, int prot) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) MPROTECT.invokeExact(state, address, length, prot);
             if (r != 0) {
                 throw new IllegalStateException("mprotect(" + Long.toHexString(address) + ", " + length
                         + ", " + prot + ") failed, errno " + errno(state));
+            }
+        } catch (Throwable t) {
+            throw wrap(t);
+        }
+    }
+
+    /** madvise advice: drop the pages; an anonymous private range reads as zeros afterwards. */
+    public static final int MADV_DONTNEED = 4;
+
+    /**
+     * {@code madvise}; throws with errno on failure.
+     *
+     * @param address the start of the range, page-aligned
+     * @param length  the range's size in bytes
+     * @param advice  the advice, such as {@link #MADV_DONTNEED}
+     * @throws IllegalStateException when madvise fails
+     */
+    public static void madvise(long address, long length, int advice) {
+        requireAvailable();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) MADVISE.invokeExact(state, address, length, advice);
+            if (r != 0) {
+                throw new IllegalStateException("madvise(" + Long.toHexString(address) + ", " + length
+                        + ", " + advice + ") failed, errno " + errno(state));
             }
         } catch (Throwable t) {
             throw wrap(t);
@@ -291,6 +364,7 @@ public final class Libc {
      * @throws IllegalStateException when pthread_key_create fails
      */
     public static int pthreadKeyCreate(MemorySegment destructor) {
+        requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment key = arena.allocate(JAVA_INT);
             int r = (int) PTHREAD_KEY_CREATE.invokeExact(key, destructor);

@@ -46,7 +46,7 @@ public record Platform(Arch arch,
         Arch arch = Arch.current();
         boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
         if (!linux || !Libc.AVAILABLE) {
-            return new Platform(arch, linux, KernelRseq.Probe.ABSENT, 0, 0,
+            return new Platform(arch, linux, linux ? KernelRseq.Probe.NOT_PROBED : KernelRseq.Probe.ABSENT, 0, 0,
                     new GlibcRseq(false, 0, 0, 0, 0), false, List.of(0));
         }
         KernelRseq.Probe probe = KernelRseq.probe(arch);

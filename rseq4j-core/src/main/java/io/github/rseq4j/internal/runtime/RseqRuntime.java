@@ -122,6 +122,7 @@ public final class RseqRuntime {
             case ABSENT -> "the kernel has no rseq system call (ENOSYS; Linux 4.18+ has it)";
             case DENIED -> "rseq is denied (EPERM): a seccomp filter or container policy blocks it";
             case UNKNOWN -> "the rseq probe gave an unexpected answer";
+            case NOT_PROBED -> Libc.UNAVAILABLE_REASON;
             case PRESENT -> backend.isPresent() ? null
                     : "rseq4j cannot generate code for " + p.arch().displayName() + " yet";
         };

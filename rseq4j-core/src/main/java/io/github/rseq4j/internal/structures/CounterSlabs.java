@@ -18,7 +18,7 @@ import java.util.List;
  * ({@link SliceMemory} in {@link IndexField#CPU_ID} mode) packed with 8-byte counter
  * words, and the reclamation of a counter's word once the counter is unreachable.
  *
- * <p>Implementation notes. A slab's slice is {@link SliceLayout#STRIDE} bytes, so one slab
+ * <p>Implementation notes. A slab's slice is {@link #SLAB_BYTES} bytes, so one slab
  * holds {@link #COUNTERS_PER_SLAB} counters, each costing 8 bytes per CPU: counters are
  * dense (no padded cell per counter per CPU); the copies of neighbouring counters share
  * cache lines within a CPU and never across CPUs.
@@ -36,8 +36,11 @@ import java.util.List;
 public final class CounterSlabs {
     private CounterSlabs() {}
 
+    /** Bytes of one slab in each slice (a region of per-CPU memory; pages are touched only as counters are used). */
+    public static final long SLAB_BYTES = 64 * 1024;
+
     /** Counters one slab holds: the slice minus its header, in 8-byte words. */
-    public static final int COUNTERS_PER_SLAB = (int) ((SliceLayout.STRIDE - SliceLayout.HEADER_BYTES) / 8);
+    public static final int COUNTERS_PER_SLAB = (int) ((SLAB_BYTES - SliceLayout.HEADER_BYTES) / 8);
 
     private static final Object LOCK = new Object();
     private static final ReferenceQueue<Object> QUEUE = new ReferenceQueue<>();
@@ -46,7 +49,7 @@ public final class CounterSlabs {
 
     /** One slab: its memory, which words are taken, and the references that watch them. */
     private static final class Slab {
-        final SliceMemory memory = new SliceMemory(IndexField.CPU_ID);
+        final SliceMemory memory = new SliceMemory(IndexField.CPU_ID, SLAB_BYTES - SliceLayout.HEADER_BYTES);
         final long[] used = new long[(COUNTERS_PER_SLAB + 63) / 64];
         final CounterRef[] refs = new CounterRef[COUNTERS_PER_SLAB];
         int live;
@@ -78,7 +81,7 @@ public final class CounterSlabs {
             long offset = offsetOf(word);
             MemorySegment w = memory.whole();
             for (int i = 0, n = memory.slices(); i < n; i++) {
-                w.set(ValueLayout.JAVA_LONG, SliceMemory.at(i, offset), 0L);
+                w.set(ValueLayout.JAVA_LONG, memory.at(i, offset), 0L);
             }
             used[word >>> 6] &= ~(1L << (word & 63));
             refs[word] = null;

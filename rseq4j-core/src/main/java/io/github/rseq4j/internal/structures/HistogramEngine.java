@@ -45,15 +45,18 @@ public final class HistogramEngine {
 
     public HistogramEngine(HistogramBuckets buckets) {
         this.buckets = buckets;
-        this.memory = new SliceMemory(IndexField.CPU_ID);
         this.bytesPerCpu = BUCKETS + 8L * buckets.count();
+        if (bytesPerCpu + 64 > SliceMemory.MAX_BYTES_PER_SLICE) {
+            throw new IllegalArgumentException("too many buckets for per-CPU memory: " + buckets.count());
+        }
+        this.memory = new SliceMemory(IndexField.CPU_ID, bytesPerCpu + 64);
         long off = memory.allocateFresh(bytesPerCpu, 64);
         if (off < 0) {
             throw new IllegalArgumentException("too many buckets for per-CPU memory: " + buckets.count());
         }
         this.item = off;
         for (int i = 0; i < memory.slices(); i++) {
-            memory.whole().set(JAVA_LONG, SliceMemory.at(i, item + STATS + MIN), Long.MAX_VALUE);
+            memory.whole().set(JAVA_LONG, memory.at(i, item + STATS + MIN), Long.MAX_VALUE);
         }
     }
 
@@ -114,7 +117,7 @@ public final class HistogramEngine {
             fold(i);
             add(i, v, n);
             if (clamped) {
-                long at = SliceMemory.at(i, item + STATS + CLAMPED);
+                long at = memory.at(i, item + STATS + CLAMPED);
                 memory.whole().set(JAVA_LONG, at, memory.whole().get(JAVA_LONG, at) + n);
             }
         } finally {
@@ -129,13 +132,13 @@ public final class HistogramEngine {
      */
     private void fold(int i) {
         MemorySegment w = memory.whole();
-        long log = SliceMemory.at(i, item + LOG);
+        long log = memory.at(i, item + LOG);
         long n = w.get(JAVA_LONG, log + BoundedStackLayout.COUNT);
         if (n == 0) {
             return;
         }
         long sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE;
-        long bucketBase = SliceMemory.at(i, item + BUCKETS);
+        long bucketBase = memory.at(i, item + BUCKETS);
         for (long k = 0; k < n; k++) {
             long v = w.get(JAVA_LONG, log + BoundedStackLayout.ENTRIES + 8 * k);
             sum += v;
@@ -144,7 +147,7 @@ public final class HistogramEngine {
             long b = bucketBase + 8L * buckets.index(v);
             w.set(JAVA_LONG, b, w.get(JAVA_LONG, b) + 1);
         }
-        long s = SliceMemory.at(i, item + STATS);
+        long s = memory.at(i, item + STATS);
         w.set(JAVA_LONG, s + COUNT, w.get(JAVA_LONG, s + COUNT) + n);
         w.set(JAVA_LONG, s + SUM, w.get(JAVA_LONG, s + SUM) + sum);
         if (min < w.get(JAVA_LONG, s + MIN)) {
@@ -158,7 +161,7 @@ public final class HistogramEngine {
 
     private void add(int i, long v, long n) {
         MemorySegment w = memory.whole();
-        long s = SliceMemory.at(i, item + STATS);
+        long s = memory.at(i, item + STATS);
         w.set(JAVA_LONG, s + COUNT, w.get(JAVA_LONG, s + COUNT) + n);
         w.set(JAVA_LONG, s + SUM, w.get(JAVA_LONG, s + SUM) + v * n);
         if (v < w.get(JAVA_LONG, s + MIN)) {
@@ -167,7 +170,7 @@ public final class HistogramEngine {
         if (v > w.get(JAVA_LONG, s + MAX)) {
             w.set(JAVA_LONG, s + MAX, v);
         }
-        long b = SliceMemory.at(i, item + BUCKETS) + 8L * buckets.index(v);
+        long b = memory.at(i, item + BUCKETS) + 8L * buckets.index(v);
         w.set(JAVA_LONG, b, w.get(JAVA_LONG, b) + n);
     }
 
@@ -186,7 +189,7 @@ public final class HistogramEngine {
             memory.stop(i);
             try {
                 fold(i);
-                long s = SliceMemory.at(i, item + STATS);
+                long s = memory.at(i, item + STATS);
                 long c = w.get(JAVA_LONG, s + COUNT);
                 count += c;
                 sum += w.get(JAVA_LONG, s + SUM);
@@ -195,7 +198,7 @@ public final class HistogramEngine {
                     min = Math.min(min, w.get(JAVA_LONG, s + MIN));
                     max = Math.max(max, w.get(JAVA_LONG, s + MAX));
                 }
-                long b = SliceMemory.at(i, item + BUCKETS);
+                long b = memory.at(i, item + BUCKETS);
                 for (int k = 0; k < counts.length; k++) {
                     counts[k] += w.get(JAVA_LONG, b + 8L * k);
                 }

@@ -6,6 +6,7 @@ import io.github.rseq4j.internal.abi.OpResult;
 import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.runtime.JitConstants;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -126,10 +127,11 @@ public final class SlotPool {
         }
         this.owner = owner;
         this.capacity = capacity;
-        this.memory = new SliceMemory(IndexField.CPU_ID);
-        int limit = perCpuLimit > 0 ? perCpuLimit : defaultPerCpuLimit(capacity, memory.slices());
+        int limit = perCpuLimit > 0 ? perCpuLimit
+                : defaultPerCpuLimit(capacity, JitConstants.RUNTIME.platform().sliceCount());
         this.perCpuLimit = Math.min(Math.min(limit, capacity), MAX_PER_CPU);
         this.batch = Math.max(1, this.perCpuLimit / 2);
+        this.memory = new SliceMemory(IndexField.CPU_ID, BoundedStackLayout.bytes(this.perCpuLimit) + 64);
         long off = memory.allocateFresh(BoundedStackLayout.bytes(this.perCpuLimit), 64);
         if (off < 0) {
             throw new IllegalStateException("no room for a per-CPU cache of " + this.perCpuLimit + " slots");
@@ -168,7 +170,7 @@ public final class SlotPool {
         }
     }
 
-    /** Forbids further use; waiters give up. */
+    /** Forbids further use and gives the per-CPU memory back; waiters give up. */
     public void close() {
         closed = true;
         memory.close();

@@ -86,7 +86,7 @@ class PerCpuOperationDifferentialTest {
         }
 
         long at(int cpu, long off) {
-            return SliceMemory.at(cpu, off);
+            return m.at(cpu, off);
         }
     }
 
@@ -338,7 +338,7 @@ class PerCpuOperationDifferentialTest {
                         continue;
                     }
                     MemorySegment src = call.src() == null ? null : MemorySegment.ofArray(call.src());
-                    long rj = op.onStoppedSlice(twin.m().whole(), cpu, call.arg(twin, 1), call.arg(twin, 2),
+                    long rj = op.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), call.arg(twin, 1), call.arg(twin, 2),
                             call.arg(twin, 3), call.arg(twin, 4), call.arg(twin, 5), src);
                     if (op == PerCpuOperation.POP && rj >= 0) {
                         assertTrue(rg >= 0, what + ": generated " + OpResult.describe(rg) + ", twin popped");

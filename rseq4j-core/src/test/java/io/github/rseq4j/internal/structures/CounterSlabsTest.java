@@ -51,14 +51,14 @@ class CounterSlabsTest {
     private static void fill(SliceMemory slab, long offset, long value) {
         MemorySegment w = slab.whole();
         for (int i = 0; i < slab.slices(); i++) {
-            w.set(JAVA_LONG, SliceMemory.at(i, offset), value + i);
+            w.set(JAVA_LONG, slab.at(i, offset), value + i);
         }
     }
 
     private static List<Long> copies(SliceMemory slab, long offset) {
         List<Long> out = new ArrayList<>();
         for (int i = 0; i < slab.slices(); i++) {
-            out.add(slab.whole().get(JAVA_LONG, SliceMemory.at(i, offset)));
+            out.add(slab.whole().get(JAVA_LONG, slab.at(i, offset)));
         }
         return out;
     }

@@ -1,0 +1,54 @@
+package io.github.rseq4j.internal.memory;
+
+import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.os.Libc;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Regions: sized to a power of two, pages dropped on release, ranges reused only after the grace period. */
+class SliceRegionsTest {
+
+    @Test
+    void regionSizesArePowersOfTwoFromAPageToTheStride() {
+        assertEquals(4096, SliceRegions.regionBytes(1));
+        assertEquals(4096, SliceRegions.regionBytes(4096));
+        assertEquals(8192, SliceRegions.regionBytes(4097));
+        assertEquals(1 << 17, SliceRegions.regionBytes(65_536 + 128));
+        assertEquals(SliceLayout.STRIDE, SliceRegions.regionBytes(SliceLayout.STRIDE - 1));
+        assertEquals(SliceLayout.STRIDE, SliceRegions.regionBytes(SliceLayout.STRIDE));
+    }
+
+    @Test
+    void aReleasedRangeIsZeroedAndReusedOnlyAfterTheGracePeriod() throws InterruptedException {
+        assumeTrue(Libc.AVAILABLE, "needs mmap and madvise");
+        SliceRegions regions = new SliceRegions(3);
+        SliceRegions.Region a = regions.allocate(100);
+        SliceRegions.Region b = regions.allocate(100);
+        assertNotEquals(a.offset(), b.offset(), "live regions never overlap");
+        assertEquals(a.chunk(), b.chunk(), "small regions share a chunk");
+        MemorySegment w = regions.whole(a);
+        for (int i = 0; i < 3; i++) {
+            w.set(JAVA_LONG, (long) i * SliceLayout.STRIDE + 8, 42 + i);
+        }
+        regions.release(a);
+        assertEquals(1, regions.quarantined());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(0, w.get(JAVA_LONG, (long) i * SliceLayout.STRIDE + 8), "pages dropped at release");
+        }
+        w.set(JAVA_LONG, 8, 7);  // a thread that raced the close writes into the quarantined range
+        SliceRegions.Region c = regions.allocate(100);
+        assertNotEquals(a.offset(), c.offset(), "not reused during the grace period");
+        Thread.sleep(SliceRegions.GRACE_NANOS / 1_000_000 + 50);
+        SliceRegions.Region d = regions.allocate(100);
+        assertEquals(a.offset(), d.offset(), "reused after the grace period");
+        assertEquals(0, regions.whole(d).get(JAVA_LONG, 8), "the late write is gone");
+        assertEquals(3, regions.liveRegions());
+        assertEquals(3L * SliceLayout.STRIDE, regions.mappedBytes(), "one chunk for all of them");
+    }
+}

@@ -1,0 +1,86 @@
+package io.github.rseq4j.testsupport;
+
+import io.github.rseq4j.PerCpuBufferPool;
+import io.github.rseq4j.PerCpuPool;
+import io.github.rseq4j.PerCpuRingBuffer;
+import io.github.rseq4j.internal.memory.SliceMemory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A child-JVM program: creates, uses and closes one kind of structure many times and
+ * prints the process's VmSize and VmRSS (kB) after a warm-up and at the end, plus the
+ * per-CPU regions still alive. Args: {@code pool|bufferpool|ringbuffer|dropped-pool cycles}
+ * ({@code dropped-pool} never calls close: the garbage collector must give memory back).
+ */
+public final class CreateCloseCyclesApp {
+    private CreateCloseCyclesApp() {}
+
+    public static void main(String[] args) throws Exception {
+        String kind = args[0];
+        int cycles = Integer.parseInt(args[1]);
+        run(kind, 300);
+        settle();
+        long vmBefore = status("VmSize"), rssBefore = status("VmRSS");
+        long regionsBefore = SliceMemory.liveRegions();
+        run(kind, cycles);
+        settle();
+        ChildJvm.emit("vmGrowthKb", status("VmSize") - vmBefore);
+        ChildJvm.emit("rssGrowthKb", status("VmRSS") - rssBefore);
+        ChildJvm.emit("regionsGrowth", SliceMemory.liveRegions() - regionsBefore);
+        ChildJvm.emit("reservedMb", SliceMemory.reservedBytes() >> 20);
+    }
+
+    private static void settle() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+    }
+
+    private static void run(String kind, int cycles) {
+        byte[] record = new byte[64];
+        for (int c = 0; c < cycles; c++) {
+            switch (kind) {
+                case "pool" -> {
+                    PerCpuPool<StringBuilder> p = new PerCpuPool<>(StringBuilder::new, 64);
+                    StringBuilder a = p.acquire(), b = p.acquire();
+                    p.release(a);
+                    p.release(b);
+                    p.close();
+                }
+                case "dropped-pool" -> {
+                    PerCpuPool<StringBuilder> p = new PerCpuPool<>(StringBuilder::new, 64);
+                    p.release(p.acquire());
+                }
+                case "bufferpool" -> {
+                    PerCpuBufferPool p = new PerCpuBufferPool(4096, 16);
+                    var a = p.acquire();
+                    a.fill((byte) 1);
+                    p.release(a);
+                    p.close();
+                }
+                case "ringbuffer" -> {
+                    PerCpuRingBuffer r = new PerCpuRingBuffer(64 * 1024, PerCpuRingBuffer.OverflowPolicy.DROP);
+                    for (int k = 0; k < 100; k++) {
+                        r.write(record);
+                    }
+                    r.drain((cpu, buf, len) -> { });
+                    r.close();
+                }
+                default -> throw new IllegalArgumentException(kind);
+            }
+        }
+    }
+
+    private static long status(String field) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IllegalStateException("no " + field + " in /proc/self/status");
+    }
+}
