@@ -12,9 +12,8 @@ import java.util.List;
  * The process's per-CPU address space in rseq mode: chunks of {@code slices} slices at the
  * stride generated code is built for ({@link SliceLayout#STRIDE}), each chunk carved into
  * regions, one region per {@link SliceMemory}. A region is the same page-aligned range of
- * every slice of its chunk, sized to what its owner asked for (rounded up to a power of
- * two, at least a page), so small structures share a chunk instead of reserving a stride
- * per CPU each.
+ * every slice of its chunk, sized to what its owner asked for (see {@link #regionBytes}),
+ * so small structures share a chunk instead of reserving a stride per CPU each.
  *
  * <p>Implementation notes.
  * <ul>
@@ -29,8 +28,9 @@ import java.util.List;
  *     then stalled for the whole grace period could still write into the range; its write
  *     lands in the quarantined range, which is dropped again ({@code MADV_DONTNEED}) when
  *     the grace period ends, before the range is handed to a new owner. Ranges are reused
- *     by exact size (sizes are powers of two, so a program that keeps creating and
- *     closing structures of a few kinds reuses the same few ranges).</li>
+ *     by exact size (a program that keeps creating and closing structures of a few kinds
+ *     reuses ranges of the same few sizes). The address space this takes is bounded by
+ *     the regions alive plus those released within the last grace period.</li>
  * </ul>
  */
 final class SliceRegions {
@@ -68,14 +68,20 @@ final class SliceRegions {
     }
 
     /**
-     * The size a region for {@code bytesPerSlice} bytes gets.
+     * The size a region for {@code bytesPerSlice} bytes gets: rounded up to an eighth of
+     * the power of two below it (at least a page), so at most 12.5% is wasted and the few
+     * sizes a program uses repeat exactly (ranges are reused by exact size).
      *
      * @param bytesPerSlice bytes the owner needs in each slice, header included
-     * @return a power of two from a page to the stride
+     * @return a multiple of a page from a page to the stride
      */
     static long regionBytes(long bytesPerSlice) {
         long b = Math.max(PAGE, bytesPerSlice);
-        return b >= SliceLayout.STRIDE ? SliceLayout.STRIDE : Long.highestOneBit(b - 1) << 1;
+        if (b >= SliceLayout.STRIDE) {
+            return SliceLayout.STRIDE;
+        }
+        long unit = Math.max(PAGE, Long.highestOneBit(b) / 8);
+        return Math.min(SliceLayout.STRIDE, (b + unit - 1) / unit * unit);
     }
 
     /**
@@ -89,7 +95,7 @@ final class SliceRegions {
         long bytes = regionBytes(bytesPerSlice);
         recycleExpired(System.nanoTime());
         for (Chunk c : chunks) {
-            long off = c.space.allocate(bytes, bytes, true);
+            long off = c.space.allocate(bytes, PAGE, true);
             if (off >= 0) {
                 liveRegions++;
                 return new Region(c, off, bytes);
@@ -99,7 +105,7 @@ final class SliceRegions {
         Chunk c = new Chunk(Libc.mmapAnonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, true));
         mappedBytes += size;
         chunks.add(c);
-        long off = c.space.allocate(bytes, bytes, true);
+        long off = c.space.allocate(bytes, PAGE, true);
         liveRegions++;
         return new Region(c, off, bytes);
     }

@@ -9,17 +9,24 @@ import java.lang.foreign.MemorySegment;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Regions: sized to a power of two, pages dropped on release, ranges reused only after the grace period. */
 class SliceRegionsTest {
 
     @Test
-    void regionSizesArePowersOfTwoFromAPageToTheStride() {
+    void regionSizesArePageMultiplesWithinAnEighthOfTheRequest() {
         assertEquals(4096, SliceRegions.regionBytes(1));
         assertEquals(4096, SliceRegions.regionBytes(4096));
         assertEquals(8192, SliceRegions.regionBytes(4097));
-        assertEquals(1 << 17, SliceRegions.regionBytes(65_536 + 128));
+        assertEquals(65_536 + 8192, SliceRegions.regionBytes(65_536 + 128), "a 64 KiB ring and its header");
+        assertEquals(1 << 19, SliceRegions.regionBytes((1 << 19) - 100));
+        for (long b = 1; b < SliceLayout.STRIDE; b = b * 3 + 7) {
+            long r = SliceRegions.regionBytes(b);
+            assertEquals(0, r % 4096, "page multiple for " + b);
+            assertTrue(r >= b && r - b < Math.max(4096, r / 8), b + " -> " + r);
+        }
         assertEquals(SliceLayout.STRIDE, SliceRegions.regionBytes(SliceLayout.STRIDE - 1));
         assertEquals(SliceLayout.STRIDE, SliceRegions.regionBytes(SliceLayout.STRIDE));
     }
