@@ -28,13 +28,15 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  *
  * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
  * appends the value to the CPU's sample log); every {@value HistogramEngine#LOG_ENTRIES}
- * records on a CPU, one record also folds the log into that CPU's buckets (stop, fold,
- * restart). {@link #record(long, long)} with a count above 1, and out-of-range values,
- * take that slower path every time. Snapshots stop each CPU's slice in turn.
+ * records on a CPU, one record also switches that CPU to its second log (one more critical
+ * section, no fence, no stopped slice) and folds the full one into the CPU's buckets under
+ * a per-CPU lock that recorders never wait for. {@link #record(long, long)} with a count
+ * above 1, and out-of-range values, add to the buckets under that lock every time.
+ * Snapshots stop each CPU's slice in turn.
  *
- * @implNote Per CPU: the sample log ({@value HistogramEngine#LOG_ENTRIES} entries), five
- * statistic words and one word per bucket, in per-CPU memory; {@link #bytesPerCpu()}
- * reports it.
+ * @implNote Per CPU: two sample logs ({@value HistogramEngine#LOG_ENTRIES} entries each),
+ * a lock and a cursor word, five statistic words and one word per bucket, in per-CPU
+ * memory; {@link #bytesPerCpu()} reports it.
  */
 public final class PerCpuHistogram {
     private final HistogramEngine engine;

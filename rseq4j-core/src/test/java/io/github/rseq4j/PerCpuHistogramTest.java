@@ -181,6 +181,72 @@ class PerCpuHistogramTest {
         assertEquals(0, h.snapshot().count());
     }
 
+    /**
+     * The paths besides the one-value append: record(value, n), out-of-range values and
+     * full logs (switched and folded while other threads keep appending, or added under
+     * another CPU's lock when that CPU's fold lock is busy), from more platform threads than
+     * CPUs, with a taker resetting all along: totals stay exact and every interval whole.
+     */
+    @Test
+    void countsClampsAndFullLogsStayExactWhenOversubscribed() throws Exception {
+        PerCpuHistogram h = PerCpuHistogram.logLinear(1 << 20, 4);
+        int threads = 3 * Runtime.getRuntime().availableProcessors() + 2, perThread = 30_000;
+        AtomicBoolean done = new AtomicBoolean();
+        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        Thread taker = Thread.ofPlatform().start(() -> {
+            while (!done.get()) {
+                intervals.add(h.snapshotThenReset());
+                Thread.onSpinWait();
+            }
+        });
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts.add(Thread.ofPlatform().start(() -> {
+                for (int k = 0; k < perThread; k++) {
+                    switch (k % 50) {
+                        case 0 -> h.record(k, 3);
+                        case 1 -> h.record(-k);
+                        case 2 -> h.record((1L << 21) + id);
+                        default -> h.record((id * 7919L + k) & 0xFFFF);
+                    }
+                }
+            }));
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        done.set(true);
+        taker.join();
+        intervals.add(h.snapshotThenReset());
+        long expectedCount = 0, expectedSum = 0, expectedClamped = 0;
+        for (int id = 0; id < threads; id++) {
+            for (int k = 0; k < perThread; k++) {
+                switch (k % 50) {
+                    case 0 -> { expectedCount += 3; expectedSum += 3L * k; }
+                    case 1 -> { expectedCount++; expectedClamped++; }
+                    case 2 -> { expectedCount++; expectedClamped++; expectedSum += 1 << 20; }
+                    default -> { expectedCount++; expectedSum += (id * 7919L + k) & 0xFFFF; }
+                }
+            }
+        }
+        long count = 0, sum = 0, clamped = 0;
+        for (HistogramSnapshot s : intervals) {
+            long inBuckets = 0;
+            for (int i = 0; i < s.bucketCount(); i++) {
+                inBuckets += s.bucketCount(i);
+            }
+            assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
+            count += s.count();
+            sum += s.sum();
+            clamped += s.clamped();
+        }
+        assertEquals(expectedCount, count, "every record in exactly one interval");
+        assertEquals(expectedSum, sum);
+        assertEquals(expectedClamped, clamped);
+        assertEquals(0, h.snapshot().count());
+    }
+
     @Test
     void timersRecordNanoseconds() throws Exception {
         PerCpuTimer t = PerCpuTimer.create();

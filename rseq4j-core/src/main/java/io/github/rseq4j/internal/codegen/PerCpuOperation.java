@@ -298,6 +298,78 @@ public enum PerCpuOperation implements OperationTemplate {
                                    MemorySegment src) {
             return RingFormat.writeStopped(w, slice + ringOff, src, len) ? index : OpResult.FULL;
         }
+    },
+
+    /**
+     * logAppend(base, cursorOff, value, limit): two interleaved logs after a cursor word.
+     * w = *cursor, a byte offset into the entries that follow the cursor; if w >= limit
+     * (unsigned) fail with FULL; the entry at {@code cursorOff + 8 + w} = value (a
+     * speculative store to free space), then w + 16 is the commit, with release ordering.
+     * Returns the index. So the cursor is {@code 16 * count + 8 * log}: bit 3 selects the
+     * active log, entry {@code k} of log {@code b} is word {@code 2k + b} after the cursor,
+     * and a structure switches a CPU's active log (a histogram's double-buffered sample
+     * log) with one store to the cursor, whose old value says how many entries the log it
+     * replaced holds. The cursor is trusted: it must be allocated fresh, with
+     * {@code limit} bytes of entries after it. (One temporary and no entries argument keep
+     * the section in caller-saved registers.)
+     */
+    LOG_APPEND(1, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg w = cs.temp(0);
+            a.load(w, cs.slice(), cs.arg(1), 0);
+            a.branch(Cond.GE_UNSIGNED, w, cs.arg(3), cs.fail(OpResult.FULL));
+            a.add(w, cs.arg(1));
+            a.store(cs.slice(), w, 8, cs.arg(2));
+            a.sub(w, cs.arg(1));
+            a.addImm(w, 16);
+            cs.commit(cs.slice(), cs.arg(1), 0, w, Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long cursorOff, long value, long limit,
+                                   long a4, long a5, MemorySegment src) {
+            long cursor = w.get(JAVA_LONG, slice + cursorOff);
+            if (Long.compareUnsigned(cursor, limit) >= 0) {
+                return OpResult.FULL;
+            }
+            w.set(JAVA_LONG, slice + cursorOff + 8 + cursor, value);
+            w.set(JAVA_LONG, slice + cursorOff, cursor + 16);
+            return index;
+        }
+    },
+
+    /**
+     * compareIndexAndStore(base, off, index, expect, newValue): if the section runs on a
+     * slice other than {@code index}, or *v != expect, fail with COMPARE_FAILED; else
+     * *v = newValue, with release ordering. Returns the index. A commit proves that the
+     * caller ran on slice {@code index}'s CPU (or concurrency id) at that instant, so no
+     * other critical section of that slice was in flight: any that had started was
+     * preempted to let the caller run, and the kernel aborts it before it resumes. A
+     * structure can so change a word of its own CPU's slice under every later critical
+     * section of that slice without the stop protocol's fence (rseq4j uses it on
+     * {@code CPU_ID} memory only).
+     */
+    COMPARE_INDEX_AND_STORE(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg v = cs.temp(0);
+            a.branch(Cond.NE, cs.index(), cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
+            a.load(v, cs.slice(), cs.arg(1), 0);
+            a.branch(Cond.NE, v, cs.arg(3), cs.fail(OpResult.COMPARE_FAILED));
+            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(4), Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long off, long expectedIndex, long expect,
+                                   long newValue, long a5, MemorySegment src) {
+            if (index != expectedIndex) {
+                return OpResult.COMPARE_FAILED;
+            }
+            return compareAndStoreStopped(w, index, slice, off, expect, newValue);
+        }
     };
 
     /** Kinds of native parameters after the memory base. */

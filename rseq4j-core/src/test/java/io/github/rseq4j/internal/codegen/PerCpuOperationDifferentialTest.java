@@ -40,6 +40,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * must the memory: the slice's words, list head, ring header and data, every node's two
  * words, and the other slices (left untouched). States cover compares that hold and fail,
  * empty and non-empty lists, rings from empty to full with records wrapping across the end,
+ * full and free sample logs, index-pinned stores naming another slice (always COMPARE_FAILED),
  * and stopped slices, where the generated operation must answer STOPPED and change nothing.
  * Fixed seed, rseq mode only.
  */
@@ -126,6 +127,11 @@ class PerCpuOperationDifferentialTest {
             for (int i = 1; i < WORDS; i++) {
                 words[i] &= Long.MAX_VALUE;     // entries are non-negative (slot numbers)
             }
+        }
+        if (op == PerCpuOperation.LOG_APPEND) {
+            // Word 0 the cursor (a byte offset, either log), entries from word 1: cursor and
+            // limit below 8 * WORDS keep the entry inside the words.
+            words[0] = 8L * rnd.nextInt(WORDS);
         }
         // A list of 0..6 distinct nodes; every other node word holds 0 or some node (stale links).
         List<Integer> order = new ArrayList<>();
@@ -268,6 +274,18 @@ class PerCpuOperationDifferentialTest {
             // capacity 0..WORDS-1: full, nearly full, or with room; entries stay inside the words
             case BOUNDED_PUSH -> new Call(gen.words(), rnd.nextLong() & Long.MAX_VALUE, rnd.nextInt(WORDS), 0, 0, -1, null);
             case BOUNDED_POP -> new Call(gen.words(), 0, 0, 0, 0, -1, null);
+            // limit 0..8 * (WORDS - 1) bytes: full, or room
+            case LOG_APPEND -> new Call(gen.words(), rnd.nextLong(), 8L * rnd.nextInt(WORDS), 0, 0, -1, null);
+            // the pinned CPU, mostly; else another slice's index or one beyond every slice
+            case COMPARE_INDEX_AND_STORE -> {
+                long off = wordOff(rnd);
+                long index = switch (rnd.nextInt(6)) {
+                    case 0 -> cpu + 1;
+                    case 1 -> cpu == 0 ? 1 : cpu - 1;
+                    default -> cpu;
+                };
+                yield new Call(off, index, expectation(rnd, st, off), rnd.nextLong(), 0, -1, null);
+            }
             case RING_WRITE -> {
                 long free = CAPACITY - (st.ringHeader()[0] - st.ringHeader()[1]);
                 long len = switch (rnd.nextInt(4)) {
@@ -348,6 +366,10 @@ class PerCpuOperationDifferentialTest {
                         assertEquals(rj, rg, what + ": result");
                     }
                     stats.merge(rg >= 0 ? "success" : OpResult.describe(rg), 1L, Long::sum);
+                    if (op == PerCpuOperation.COMPARE_INDEX_AND_STORE && call.a2() != cpu) {
+                        assertEquals(OpResult.COMPARE_FAILED, rg, what + ": run on CPU " + cpu + ", not on " + call.a2());
+                        stats.merge("other index", 1L, Long::sum);
+                    }
                     if (op == PerCpuOperation.RING_WRITE && rg >= 0
                             && (st.ringHeader()[0] & (CAPACITY - 1)) + RingFormat.recordBytes(call.a2()) > CAPACITY) {
                         stats.merge("wrapped", 1L, Long::sum);
@@ -379,12 +401,17 @@ class PerCpuOperationDifferentialTest {
         decidedFailure.put(PerCpuOperation.COMPARE2_AND_STORE, "compare-failed");
         decidedFailure.put(PerCpuOperation.POP, "empty");
         decidedFailure.put(PerCpuOperation.RING_WRITE, "full");
+        decidedFailure.put(PerCpuOperation.LOG_APPEND, "full");
+        decidedFailure.put(PerCpuOperation.COMPARE_INDEX_AND_STORE, "compare-failed");
         String f = decidedFailure.get(op);
         if (f != null) {
             assertTrue(stats.getOrDefault(f, 0L) > 0, "some calls failed with " + f + ": " + stats);
         }
         if (op == PerCpuOperation.RING_WRITE) {
             assertTrue(stats.getOrDefault("wrapped", 0L) > 0, "some records wrapped across the end: " + stats);
+        }
+        if (op == PerCpuOperation.COMPARE_INDEX_AND_STORE) {
+            assertTrue(stats.getOrDefault("other index", 0L) > 0, "some calls named another slice: " + stats);
         }
         assertTrue(decided > ITERATIONS / 2, stats.toString());
     }

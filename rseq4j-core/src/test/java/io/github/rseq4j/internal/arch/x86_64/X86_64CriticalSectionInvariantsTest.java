@@ -78,7 +78,8 @@ class X86_64CriticalSectionInvariantsTest {
     private static int speculativeStores(PerCpuOperation op) {
         return switch (op) {
             case ADD, COMPARE_AND_STORE, COMPARE_AND_STORE_RELEASE, COMPARE2_AND_STORE, POP, BOUNDED_POP -> 0;
-            case BOUNDED_PUSH -> 1;  // entries[count] = value
+            case COMPARE_INDEX_AND_STORE -> 0;
+            case BOUNDED_PUSH, LOG_APPEND -> 1;  // entries[count] = value
             case PUSH -> 1;          // node.next = head
             case RING_WRITE -> 3;    // the record header, the word loop, the byte loop
         };
