@@ -20,17 +20,8 @@ public final class NodeArena {
     public static final long PAYLOAD_OFFSET = 8;
 
     private final long stride;
-    /**
-     * The stride as {@code odd << strideShift}, for a divisibility test without a division
-     * (a node check runs on every push): {@code x} is a multiple of the stride exactly when
-     * its low {@code strideShift} bits are 0 and {@code (x >>> strideShift) * oddInverse}
-     * (mod 2<sup>64</sup>) is at most {@code oddLimit}, where {@code oddInverse} is the
-     * inverse of {@code odd} mod 2<sup>64</sup> and {@code oddLimit = (2<sup>64</sup> - 1) / odd}
-     * (Granlund and Montgomery). For a power-of-two stride {@code odd} is 1 and the test is a mask.
-     */
-    private final int strideShift;
-    private final long oddInverse;
-    private final long oddLimit;
+    /** Offsets to node indexes: the node check runs on every push. */
+    private final StrideIndex strideIndex;
     /** Mapped chunks as {start, end} pairs, oldest first; replaced (never changed) when one is added. */
     private volatile long[][] chunks = new long[0][];
     /** Next free node (written under the lock, read without it). */
@@ -50,14 +41,7 @@ public final class NodeArena {
             throw new IllegalArgumentException("node payload must be 1 to " + CHUNK_BYTES / 2 + " bytes: " + payloadBytes);
         }
         this.stride = (PAYLOAD_OFFSET + payloadBytes + 15) & -16L;
-        this.strideShift = Long.numberOfTrailingZeros(stride);
-        long odd = stride >>> strideShift;
-        long inverse = odd;                 // correct to 3 bits (odd * odd = 1 mod 8); each step doubles them
-        for (int i = 0; i < 5; i++) {
-            inverse *= 2 - odd * inverse;
-        }
-        this.oddInverse = inverse;
-        this.oddLimit = Long.divideUnsigned(-1L, odd);
+        this.strideIndex = new StrideIndex(stride);
     }
 
     /**
@@ -95,18 +79,12 @@ public final class NodeArena {
             if (address >= c[0] && address < c[1]) {
                 boolean inLastChunk = handedOut > c[0] && handedOut <= c[1];
                 long rel = address - c[0];
-                boolean aligned = isStrideMultiple(rel);
+                boolean aligned = strideIndex.indexOf(rel) >= 0;
                 return aligned && address + stride <= c[1]
                         && (!inLastChunk || address < handedOut);
             }
         }
         return false;
-    }
-
-    /** Whether {@code x >= 0} is a multiple of the stride (the test described at {@link #strideShift}). */
-    boolean isStrideMultiple(long x) {
-        return (x & ((1L << strideShift) - 1)) == 0
-                && Long.compareUnsigned((x >>> strideShift) * oddInverse, oddLimit) <= 0;
     }
 
     /**
