@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.memory.StrideIndex;
 import io.github.rseq4j.internal.structures.SlotPool;
 
 import java.lang.foreign.Arena;
@@ -55,6 +56,8 @@ import java.util.Objects;
 public final class PerCpuBufferPool implements AutoCloseable {
     private final int bufferSize;
     private final long stride;
+    /** Buffer offsets to slots, without a division (a release checks one). */
+    private final StrideIndex index;
     private final Arena arena;
     private final MemorySegment block;
     private final long base;
@@ -98,6 +101,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
         }
         this.bufferSize = bufferSize;
         this.stride = (bufferSize + 63L) & -64L;
+        this.index = new StrideIndex(stride);
         // The buffers first: if that allocation fails, nothing else has been reserved.
         Arena a = Arena.ofShared();
         try {
@@ -228,12 +232,12 @@ public final class PerCpuBufferPool implements AutoCloseable {
     public void release(MemorySegment buffer) {
         Objects.requireNonNull(buffer, "buffer");
         slots.checkOpen();
-        long off = buffer.address() - base;
-        if (!buffer.isNative() || !buffer.scope().equals(arena.scope()) || buffer.byteSize() != bufferSize
-                || off < 0 || off % stride != 0 || off / stride >= slots.capacity()) {
-            throw new IllegalArgumentException("not a buffer of this pool (size " + bufferSize + "): " + buffer);
+        long s = index.indexOf(buffer.address() - base);
+        if (s < 0 || s >= slots.capacity() || !buffer.isNative() || !buffer.scope().equals(arena.scope())
+                || buffer.byteSize() != bufferSize) {
+            throw notOurs(buffer);
         }
-        slots.release((int) (off / stride));
+        slots.releaseOpen((int) s);
     }
 
     /**
@@ -294,6 +298,10 @@ public final class PerCpuBufferPool implements AutoCloseable {
     @Override
     public String toString() {
         return slots.toString();
+    }
+
+    private IllegalArgumentException notOurs(MemorySegment buffer) {
+        return new IllegalArgumentException("not a buffer of this pool (size " + bufferSize + "): " + buffer);
     }
 
     private MemorySegment view(int slot) {

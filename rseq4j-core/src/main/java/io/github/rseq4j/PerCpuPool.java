@@ -241,10 +241,9 @@ public final class PerCpuPool<T> implements AutoCloseable {
         slots.checkOpen();
         int s = slotOf(object);
         if (s < 0) {
-            throw new IllegalArgumentException("not an object of this pool: " + object.getClass().getName()
-                    + "@" + Integer.toHexString(System.identityHashCode(object)));
+            throw notOurs(object);
         }
-        slots.release(s);
+        slots.releaseOpen(s);
     }
 
     /**
@@ -312,6 +311,11 @@ public final class PerCpuPool<T> implements AutoCloseable {
             throw new IllegalStateException("the pool's factory returned an object that is already in the pool");
         }
         return o;
+    }
+
+    private static IllegalArgumentException notOurs(Object object) {
+        return new IllegalArgumentException("not an object of this pool: " + object.getClass().getName()
+                + "@" + Integer.toHexString(System.identityHashCode(object)));
     }
 
     private static int hash(Object o) {

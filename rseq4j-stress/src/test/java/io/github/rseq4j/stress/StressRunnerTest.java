@@ -132,7 +132,8 @@ class StressRunnerTest {
     void abortStormCompletesThroughTheFallback(IndexMode mode) {
         assumeTrue(Rseq.isRseqMode(), "delay loops need rseq mode");
         assumeTrue(StressRunner.unsupportedReason(mode) == null, () -> StressRunner.unsupportedReason(mode));
-        long loops = DelayCalibration.loopsFor(Duration.ofMillis(8));
+        // Several time slices long even when the calibration ran on a loaded machine.
+        long loops = DelayCalibration.loopsFor(Duration.ofMillis(20));
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         StressConfig c = StressConfig.of(StressTest.INCREMENT, mode).withThreads(threads).withReps(3)
                 .withDelay(1, loops).withTimeout(Duration.ofSeconds(60));

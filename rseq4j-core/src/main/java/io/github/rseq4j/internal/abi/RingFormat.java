@@ -65,10 +65,10 @@ public final class RingFormat {
         }
         long data = at + RING_DATA;
         w.set(ValueLayout.JAVA_LONG, data + (wp & mask), len);
-        long p = wp + RING_RECORD_HEADER;
-        for (long i = 0; i < len; i++) {
-            w.set(ValueLayout.JAVA_BYTE, data + ((p + i) & mask), src.get(ValueLayout.JAVA_BYTE, i));
-        }
+        long start = (wp + RING_RECORD_HEADER) & mask;
+        long first = Math.min(len, mask + 1 - start);   // the bytes before the end of the ring
+        MemorySegment.copy(src, 0, w, data + start, first);
+        MemorySegment.copy(src, first, w, data, len - first);
         LONG.setRelease(w, at + RING_WRITE, wp + need);
         return true;
     }

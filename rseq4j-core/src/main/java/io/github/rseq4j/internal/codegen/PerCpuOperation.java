@@ -240,57 +240,93 @@ public enum PerCpuOperation implements OperationTemplate {
      * bytes, padded to 8) to the ring at ringOff, or fails with FULL when it has no room.
      * The copy goes to free space only, so it is safe to redo; the commit publishes the
      * new write position with release ordering. {@code src} is a segment the caller has
-     * checked can be read without faulting (heap, or native memory rseq4j owns).
+     * checked can be read without faulting (heap, or native memory rseq4j owns); the code
+     * reads exactly its {@code len} bytes, never past them.
+     *
+     * <p>The copy: when the record does not wrap across the end of the ring (the common
+     * case), a straight loop of 8-byte words to consecutive addresses, then one more word
+     * that ends exactly at the last payload byte (it overlaps the previous one; both write
+     * the same bytes), or a byte loop for a payload shorter than a word. A record that
+     * wraps takes the general loop: whole words, then bytes, each address masked into the
+     * ring (records are 8-aligned, so no word straddles the end).
      */
-    RING_WRITE(6, Param.LONG, Param.SOURCE, Param.LONG) {
+    RING_WRITE(5, Param.LONG, Param.SOURCE, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
             MacroAssembler a = cs.asm();
-            Reg ring = cs.temp(0), w = cs.temp(1), t = cs.temp(2), i = cs.temp(3), word = cs.temp(4), mask = cs.temp(5);
-            Reg src = cs.arg(2), len = cs.arg(3);
-            int data = SliceLayout.RING_DATA;
-            a.mov(ring, cs.slice());
-            a.add(ring, cs.arg(1));
-            a.load(w, ring, null, SliceLayout.RING_WRITE);
-            a.load(t, ring, null, SliceLayout.RING_READ);
-            a.load(mask, ring, null, SliceLayout.RING_MASK);
-            // i = used = w - r; t = free = capacity - used
-            a.mov(i, w);
-            a.sub(i, t);
+            Reg w = cs.temp(0), t = cs.temp(1), at = cs.temp(2), word = cs.temp(3), mask = cs.temp(4);
+            Reg slice = cs.slice(), ringOff = cs.arg(1), src = cs.arg(2), len = cs.arg(3);
+            int data = SliceLayout.RING_DATA, header = SliceLayout.RING_RECORD_HEADER;
+            a.load(w, slice, ringOff, SliceLayout.RING_WRITE);
+            a.load(t, slice, ringOff, SliceLayout.RING_READ);
+            a.load(mask, slice, ringOff, SliceLayout.RING_MASK);
+            // room: used + need > capacity, i.e. (w - r) + need - 1 > mask, fails
+            a.mov(at, w);
+            a.sub(at, t);
+            recordBytes(a, t, len);
+            a.add(at, t);
+            a.addImm(at, -1);
+            a.branch(Cond.GT_UNSIGNED, at, mask, cs.fail(OpResult.FULL));
+            // at = where the record starts in the ring; mask - at - 7 = payload room - 1 before the end
+            a.mov(at, w);
+            a.and(at, mask);
             a.mov(t, mask);
-            a.addImm(t, 1);
-            a.sub(t, i);
-            recordBytes(a, i, len);
-            a.branch(Cond.GT_UNSIGNED, i, t, cs.fail(OpResult.FULL));
-            // record header
-            a.mov(t, w);
-            a.and(t, mask);
-            a.add(t, ring);
-            a.store(t, null, data, len);
-            // whole words
-            Label words = a.label("words"), tail = a.label("tail"), done = a.label("done");
-            a.movImm(i, 0);
+            a.sub(t, at);
+            a.addImm(t, -(header - 1));
+            // at = slice + ringOff + position (record header at [at + data], payload from [at + data + 8])
+            a.add(at, slice);
+            a.add(at, ringOff);
+            a.store(at, null, data, len);
+            Label wrap = a.label("wrap"), small = a.label("small"), words = a.label("words"),
+                    wordsTest = a.label("wordsTest"), bytes = a.label("bytes"), done = a.label("done");
+            // the payload needs more than the room before the end (room is a multiple of 8)
+            a.branch(Cond.GT_UNSIGNED, len, t, wrap);
+            a.branchImm(Cond.LT_UNSIGNED, len, 8, small);
+            // straight copy: t runs over word ends 8, 16, ... below len; then the word ending at len
+            a.movImm(t, 8);
+            a.jump(wordsTest);
             a.bind(words);
-            a.mov(t, i);
+            a.load(word, src, t, -8);
+            a.store(at, t, data + header - 8, word);
             a.addImm(t, 8);
-            a.branch(Cond.GT_UNSIGNED, t, len, tail);
-            a.load(word, src, i, 0);
-            ringAddress(a, t, ring, w, i, mask);
-            a.store(t, null, data, word);
-            a.addImm(i, 8);
-            a.jump(words);
-            // remaining bytes
-            a.bind(tail);
-            a.branch(Cond.GE_UNSIGNED, i, len, done);
-            a.loadByte(word, src, i, 0);
-            ringAddress(a, t, ring, w, i, mask);
-            a.storeByte(t, null, data, word);
-            a.addImm(i, 1);
-            a.jump(tail);
+            a.bind(wordsTest);
+            a.branch(Cond.LT_UNSIGNED, t, len, words);
+            a.load(word, src, len, -8);
+            a.store(at, len, data + header - 8, word);
+            a.jump(done);
+            // fewer than 8 bytes, not wrapping
+            a.bind(small);
+            a.movImm(t, 0);
+            a.bind(bytes);
+            a.branch(Cond.GE_UNSIGNED, t, len, done);
+            a.loadByte(word, src, t, 0);
+            a.storeByte(at, t, data + header, word);
+            a.addImm(t, 1);
+            a.jump(bytes);
+            // the record wraps: every payload address masked into the ring
+            a.bind(wrap);
+            Label wrapWords = a.label("wrapWords"), wrapTail = a.label("wrapTail");
+            a.movImm(t, 0);
+            a.bind(wrapWords);
+            a.mov(at, t);
+            a.addImm(at, 8);
+            a.branch(Cond.GT_UNSIGNED, at, len, wrapTail);
+            a.load(word, src, t, 0);
+            ringAddress(a, at, slice, ringOff, w, t, mask);
+            a.store(at, null, data, word);
+            a.addImm(t, 8);
+            a.jump(wrapWords);
+            a.bind(wrapTail);
+            a.branch(Cond.GE_UNSIGNED, t, len, done);
+            a.loadByte(word, src, t, 0);
+            ringAddress(a, at, slice, ringOff, w, t, mask);
+            a.storeByte(at, null, data, word);
+            a.addImm(t, 1);
+            a.jump(wrapTail);
             a.bind(done);
-            recordBytes(a, i, len);
-            a.add(w, i);
-            cs.commit(ring, null, SliceLayout.RING_WRITE, w, Ordering.RELEASE);
+            recordBytes(a, t, len);
+            a.add(w, t);
+            cs.commit(slice, ringOff, SliceLayout.RING_WRITE, w, Ordering.RELEASE);
         }
 
         @Override
@@ -503,12 +539,16 @@ public enum PerCpuOperation implements OperationTemplate {
         a.andImm(dst, -8);
     }
 
-    /** dst = ring + ((w + header + i) &amp; mask): where payload byte i of the record at w goes (minus RING_DATA). */
-    private static void ringAddress(MacroAssembler a, Reg dst, Reg ring, Reg w, Reg i, Reg mask) {
+    /**
+     * dst = slice + ringOff + ((w + header + i) &amp; mask): where payload byte i of the record
+     * at w goes (minus RING_DATA).
+     */
+    private static void ringAddress(MacroAssembler a, Reg dst, Reg slice, Reg ringOff, Reg w, Reg i, Reg mask) {
         a.mov(dst, w);
         a.add(dst, i);
         a.addImm(dst, SliceLayout.RING_RECORD_HEADER);
         a.and(dst, mask);
-        a.add(dst, ring);
+        a.add(dst, slice);
+        a.add(dst, ringOff);
     }
 }

@@ -24,8 +24,8 @@ public final class NodeArena {
     public static final long PAYLOAD_OFFSET = 8;
 
     private final long stride;
-    /** stride - 1 when the stride is a power of two (the common small payloads), else -1: a mask instead of a division. */
-    private final long strideMask;
+    /** Offsets to node indexes: the node check runs on every push. */
+    private final StrideIndex strideIndex;
     /** Mapped chunks as {start, end} pairs, oldest first; replaced (never changed) when one is added. */
     private volatile long[][] chunks = new long[0][];
     /** Next free node (written under the lock, read without it). */
@@ -45,7 +45,7 @@ public final class NodeArena {
             throw new IllegalArgumentException("node payload must be 1 to " + CHUNK_BYTES / 2 + " bytes: " + payloadBytes);
         }
         this.stride = (PAYLOAD_OFFSET + payloadBytes + 15) & -16L;
-        this.strideMask = Long.bitCount(stride) == 1 ? stride - 1 : -1;
+        this.strideIndex = new StrideIndex(stride);
     }
 
     /**
@@ -96,7 +96,7 @@ public final class NodeArena {
             if (address >= c[0] && address < c[1]) {
                 boolean inLastChunk = handedOut > c[0] && handedOut <= c[1];
                 long rel = address - c[0];
-                boolean aligned = strideMask >= 0 ? (rel & strideMask) == 0 : rel % stride == 0;
+                boolean aligned = strideIndex.indexOf(rel) >= 0;
                 return aligned && address + stride <= c[1]
                         && (!inLastChunk || address < handedOut);
             }

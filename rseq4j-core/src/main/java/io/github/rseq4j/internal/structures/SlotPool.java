@@ -386,8 +386,19 @@ public final class SlotPool {
      */
     public void release(int slot) {
         checkOpen();
+        releaseOpen(slot);
+    }
+
+    /**
+     * {@link #release(int)} for a caller that has just called {@link #checkOpen()} (the
+     * public pools check it before they look the slot up, and need not check twice).
+     *
+     * @throws IllegalStateException when it is not handed out (released twice)
+     * @throws IndexOutOfBoundsException for a slot outside the pool
+     */
+    public void releaseOpen(int slot) {
         if (!STATE.compareAndSet(state, slot << stateShift, IN_USE, FREE)) {
-            throw new IllegalStateException(owner + ": released twice (or never acquired)");
+            throw releasedTwice();
         }
         if (waiting.get() > 0 && handOff(slot)) {
             return;
@@ -395,6 +406,10 @@ public final class SlotPool {
         if (push(slot) < 0) {
             spillThenPush(slot);
         }
+    }
+
+    private IllegalStateException releasedTwice() {
+        return new IllegalStateException(owner + ": released twice (or never acquired)");
     }
 
     /** Hands {@code slot} to the longest waiter; false when none takes it. */

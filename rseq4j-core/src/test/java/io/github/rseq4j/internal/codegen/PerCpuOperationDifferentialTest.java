@@ -8,14 +8,17 @@ import io.github.rseq4j.internal.memory.NodeArena;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.internal.os.Libc;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -288,9 +291,10 @@ class PerCpuOperationDifferentialTest {
             }
             case RING_WRITE -> {
                 long free = CAPACITY - (st.ringHeader()[0] - st.ringHeader()[1]);
-                long len = switch (rnd.nextInt(4)) {
+                long len = switch (rnd.nextInt(5)) {
                     case 0 -> Math.max(0, free - 8 - rnd.nextInt(8));      // fits exactly or nearly
                     case 1 -> free - 7 + rnd.nextInt(8);                     // one byte too many, or fits
+                    case 2 -> rnd.nextInt(17);                               // under a word, a word or two
                     default -> rnd.nextInt((int) CAPACITY + 16);
                 };
                 len = Math.max(0, len);
@@ -315,8 +319,11 @@ class PerCpuOperationDifferentialTest {
     }
 
     private static long runGenerated(PerCpuOperation op, Call c, Map<String, Long> stats) {
+        return runGenerated(op, c, c.src() == null ? null : MemorySegment.ofArray(c.src()), stats);
+    }
+
+    private static long runGenerated(PerCpuOperation op, Call c, MemorySegment src, Map<String, Long> stats) {
         OperationSet ops = SliceOps.DEFAULT.set(gen.m());
-        MemorySegment src = c.src() == null ? null : MemorySegment.ofArray(c.src());
         for (int attempt = 0; attempt < 1000; attempt++) {
             long r = ops.invoke(op, gen.m().base(), c.arg(gen, 1), c.arg(gen, 2), c.arg(gen, 3), c.arg(gen, 4),
                     c.arg(gen, 5), src);
@@ -414,5 +421,73 @@ class PerCpuOperationDifferentialTest {
             assertTrue(stats.getOrDefault("other index", 0L) > 0, "some calls named another slice: " + stats);
         }
         assertTrue(decided > ITERATIONS / 2, stats.toString());
+    }
+
+    /**
+     * The generated ring write reads its source's bytes and nothing around them: every
+     * length that fits, at every record position of the ring (so every way a record can
+     * wrap), from a source that ends right before an inaccessible page and from one that
+     * starts right after one (a read past either end would crash the JVM), with the same
+     * result and ring contents as the twin's.
+     */
+    @Test
+    void theRingWriteReadsExactlyItsSource() throws Throwable {
+        assumeTrue(JitConstants.RSEQ, "generated operations exist in rseq mode only: " + JitConstants.RUNTIME.modeReason());
+        assumeTrue(cpu < gen.m().slices(), "CPU " + cpu + " has no slice");
+        long page = 4096;
+        long guarded = Libc.mmapAnonymous(3 * page, Libc.PROT_NONE, false);
+        Libc.mprotect(guarded + page, page, Libc.PROT_READ | Libc.PROT_WRITE);
+        MemorySegment inner = MemorySegment.ofAddress(guarded + page).reinterpret(page);
+        Map<String, Long> stats = new TreeMap<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("differential-ring-source").start(() -> {
+            List<Integer> original = CpuSets.allowed();
+            try {
+                assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
+                assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
+                Random rnd = new Random(SEED);
+                int[][] links = new int[NODES][2];
+                for (int[] l : links) {
+                    Arrays.fill(l, -1);
+                }
+                for (long len = 0; len <= CAPACITY - SliceLayout.RING_RECORD_HEADER; len++) {
+                    byte[] bytes = new byte[(int) len];
+                    rnd.nextBytes(bytes);
+                    for (long position = 0; position < CAPACITY; position += 8) {
+                        for (boolean atEnd : new boolean[]{true, false}) {
+                            MemorySegment src = inner.asSlice(atEnd ? page - len : 0, len);
+                            src.copyFrom(MemorySegment.ofArray(bytes));
+                            long w = position + CAPACITY * rnd.nextInt(3);
+                            byte[] data = new byte[(int) CAPACITY];
+                            rnd.nextBytes(data);
+                            State st = new State(0, new long[WORDS], -1, links, 0, new long[]{w, w, CAPACITY - 1}, data);
+                            write(gen, st);
+                            write(twin, st);
+                            String what = "ring write of " + len + " bytes at position " + position
+                                    + (atEnd ? ", source before a guard page" : ", source after a guard page");
+                            long rg = runGenerated(PerCpuOperation.RING_WRITE, new Call(gen.ring(), len, 0, 0, 0, -1, null),
+                                    src, stats);
+                            long rj = PerCpuOperation.RING_WRITE.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), twin.ring(), len,
+                                    0, 0, 0, src);
+                            assertEquals(cpu, rj, what + ": the twin wrote");
+                            assertEquals(rj, rg, what + ": result");
+                            assertSameState(read(twin), read(gen), what);
+                            stats.merge(position + RingFormat.recordBytes(len) > CAPACITY ? "wrapped" : "straight", 1L,
+                                    Long::sum);
+                        }
+                    }
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                CpuSets.setAffinity(original);
+            }
+        });
+        t.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        System.out.println("differential RING_WRITE sources: " + stats);
+        assertTrue(stats.getOrDefault("wrapped", 0L) > 0 && stats.getOrDefault("straight", 0L) > 0, stats.toString());
     }
 }
