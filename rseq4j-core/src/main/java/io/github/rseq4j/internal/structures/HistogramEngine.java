@@ -31,39 +31,42 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * shards are plain {@code long[]} arrays on the heap: a fold's bucket increment is an array
  * element with one bounds check, about half the cost of a memory segment access.
  *
- * <p>Log states (one word per log, beside a per-CPU <em>switch lock</em>): FREE (empty,
- * may become active), ACTIVE (the cursor's log), FULL ({@value #LOG_ENTRIES} entries
- * waiting to be folded), FOLDING (a folder claimed it). FREE to ACTIVE and ACTIVE to FULL
- * happen only under the CPU's switch lock; FULL to FOLDING (a CAS) and FOLDING to FREE only
- * under some shard's fold lock.
+ * <p>Log states (one word per log): FREE (empty, may become active), ACTIVE (the cursor's
+ * log, or claimed by a switcher that is about to make it so), FULL ({@value #LOG_ENTRIES}
+ * entries waiting to be folded), FOLDING (a folder claimed it). FREE to ACTIVE is a
+ * switcher's CAS (its claim); ACTIVE to FULL (the log it switched out) or back to FREE (a
+ * claim whose switch did not commit) is that switcher's store; FULL to FOLDING (a CAS) and
+ * FOLDING to FREE happen only under some shard's fold lock.
  *
- * <p>Switching without stopping. When a record finds its CPU's active log full, it takes
- * that CPU's switch lock (without waiting), picks a FREE log, marks it ACTIVE and moves the
- * cursor from {@code STEP * LOG_ENTRIES + 8b} to {@code 8j} (that log, empty) with
+ * <p>Switching without stopping and without a lock. When a record finds its CPU's active
+ * log {@code b} full, it claims a FREE log {@code j} and moves the cursor from
+ * {@code STEP * LOG_ENTRIES + 8b} to {@code 8j} (that log, empty) with
  * {@link PerCpuOperation#COMPARE_INDEX_AND_STORE} pinned to that CPU. That commit proves
  * the thread was running on that CPU, so no other critical section of the slice was in
  * flight: one that had read the old cursor was preempted to let the switcher run, and the
  * kernel aborts it before it resumes; it restarts, reads the new cursor and appends to the
- * new log. The switcher marks the old log FULL and unlocks: the switch lock is held for a
- * few loads, stores and one downcall, not for a fold, so a thread preempted while folding
- * blocks no switch. Then the switcher folds the CPU's FULL logs under the first fold lock
- * it gets (usually its CPU's), claiming each with a CAS, and marks them FREE. A ring of
- * {@value #LOGS} logs absorbs folders that are slow or preempted: only when every other log
- * of a CPU is still FULL or FOLDING, or its switch lock is held by a preempted switcher,
- * does a record add itself to the statistics of the first shard whose lock it gets, as do
- * {@code record(value, n)} and out-of-range values.
+ * new log. Of several switchers of one full cursor exactly one commits (the compare); the
+ * others give their claims back. The winner marks {@code b} FULL, then folds the CPU's
+ * FULL logs under the first fold lock it gets (usually its CPU's), claiming each with a
+ * CAS, and marks them FREE. So a thread preempted while it switches or folds holds one log
+ * of the ring and no lock a recorder needs: only when every other log of a CPU is still
+ * claimed, FULL or FOLDING does a record add itself to the statistics of the first shard
+ * whose lock it gets, as do {@code record(value, n)} and out-of-range values.
  *
  * <p>Snapshots take every fold lock (in index order), so no fold is in progress and no
- * shard changes but by the snapshot; then, per CPU, the switch lock and a stop of its slice
- * (the fence makes the active log and its cursor stable): they fold the active log and the
- * FULL ones, empty the active log, restart the slice and unlock the switch. Then they read
- * (and with reset, zero) every shard and release the fold locks. A record is therefore in a
- * log, or folded, never both and never half, and a snapshot sees every record whole in
- * exactly one interval. Lock order: fold locks by index, then a switch lock, then a stop;
- * a recorder waits for no lock while holding one, and never for one particular lock.
+ * shard changes but by the snapshot; then, per CPU, they stop its slice (the fence makes
+ * the active log and its cursor stable), fold the active log, empty it and restart the
+ * slice; then they fold the CPU's FULL logs and wait (spinning, then yielding) while a log
+ * is ACTIVE without being the cursor's: a switcher between its claim and its give-back, or
+ * between its commit and its FULL mark, whose log may hold records committed before the
+ * stop. Switchers hold no lock while they do that, so the wait ends. Then the snapshot
+ * reads (and with reset, zeroes) every shard and releases the fold locks. A record is
+ * therefore in a log, or folded, never both and never half, and a snapshot sees every
+ * record whole in exactly one interval. Lock order: fold locks by index, then a stop; a
+ * recorder waits for no lock while holding one, and never for one particular lock.
  *
  * <p>Per-CPU layout (one item, 64-byte aligned): the fold lock (a cache line of its own),
- * the switch lock and the log states (a line), the cursor and the interleaved logs after
+ * the log states (a line), the cursor and the interleaved logs after
  * it ({@value #LOG_ENTRIES} entries each). Zeroed memory is a valid empty state except log
  * 0's state (ACTIVE). A shard: {@code COUNT, SUM, MIN, MAX, CLAMPED, DIRECT} (DIRECT counts
  * records that found their log full and went to a shard directly: a diagnostic), then one
@@ -84,8 +87,7 @@ public final class HistogramEngine {
     private static final long FREE = 0, ACTIVE = 1, FULL = 2, FOLDING = 3;
 
     private static final long LOCK = 0;
-    private static final long SWITCH = 64;
-    private static final long STATE = SWITCH + 8;
+    private static final long STATE = 64;
     private static final long CURSOR = 128;
     /** Bytes the cursor moves per entry: one word of each log. */
     private static final long STEP = 8L * LOGS;
@@ -191,8 +193,8 @@ public final class HistogramEngine {
     /**
      * The append found the caller's active log full: switch that CPU's logs (or see that
      * another thread did), fold its full logs, append again; after a few rounds without
-     * success (the switch lock held by a preempted thread, no free log), add the value to
-     * a shard under its fold lock.
+     * success (no free log: the others claimed by preempted switchers, or full and not yet
+     * folded), add the value to a shard under its fold lock.
      */
     private void logFull(long v, long r) {
         if (r != OpResult.FULL) {
@@ -217,45 +219,41 @@ public final class HistogramEngine {
     /**
      * Makes a free log of slice {@code i} the active one, with a commit pinned to CPU
      * {@code i}, and marks the one it replaced FULL. Returns whether it switched: not when
-     * the switch lock is busy, the active log is not full (someone switched), no log is
-     * free, or the caller is no longer on CPU {@code i}.
+     * the active log is not full (someone switched), no log is free, or the caller is no
+     * longer on CPU {@code i}. Holds no lock: the log it switches to is claimed with a CAS
+     * (FREE to ACTIVE) and given back if the switch does not commit.
      */
     private boolean trySwitch(int i) {
         MemorySegment w = memory.whole();
-        long lockAt = memory.at(i, item + SWITCH);
-        if (!LONG.compareAndSet(w, lockAt, 0L, 1L)) {
+        long cursor = (long) LONG.getAcquire(w, memory.at(i, item + CURSOR));
+        if (cursor < CURSOR_LIMIT) {
             return false;
         }
-        try {
-            long cursor = (long) LONG.getAcquire(w, memory.at(i, item + CURSOR));
-            if (cursor < CURSOR_LIMIT) {
-                return false;
+        int b = activeLog(cursor);
+        long states = memory.at(i, item + STATE);
+        int j = -1;
+        for (int k = 1; k < LOGS && j < 0; k++) {
+            int c = (b + k) & (LOGS - 1);
+            long at = states + 8L * c;
+            if ((long) LONG.getAcquire(w, at) == FREE && LONG.compareAndSet(w, at, FREE, ACTIVE)) {
+                j = c;
             }
-            int b = (int) ((cursor & (STEP - 1)) >>> 3);
-            long states = memory.at(i, item + STATE);
-            int j = -1;
-            for (int k = 1; k < LOGS; k++) {
-                int c = (b + k) & (LOGS - 1);
-                if ((long) LONG.getAcquire(w, states + 8L * c) == FREE) {
-                    j = c;
-                    break;
-                }
-            }
-            if (j < 0) {
-                return false;
-            }
-            w.set(JAVA_LONG, states + 8L * j, ACTIVE);
-            long r = SliceOps.DEFAULT.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor,
-                    8L * j, 0, null);
-            if (r < 0) {
-                w.set(JAVA_LONG, states + 8L * j, FREE);
-                return false;
-            }
-            LONG.setRelease(w, states + 8L * b, FULL);
-            return true;
-        } finally {
-            LONG.setRelease(w, lockAt, 0L);
         }
+        if (j < 0) {
+            return false;
+        }
+        boolean switched = false;
+        try {
+            switched = SliceOps.DEFAULT.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor,
+                    8L * j, 0, null) >= 0;
+        } finally {
+            LONG.setRelease(w, states + 8L * (switched ? b : j), switched ? FULL : FREE);
+        }
+        return switched;
+    }
+
+    private static int activeLog(long cursor) {
+        return (int) ((cursor & (STEP - 1)) >>> 3);
     }
 
     /** Folds slice {@code i}'s FULL logs, if any, into the first shard whose lock it gets; returns whether it folded one. */
@@ -385,8 +383,8 @@ public final class HistogramEngine {
     public record Totals(long count, long sum, long min, long max, long clamped, long[] bucketCounts, long direct) {}
 
     /**
-     * Folds every log and reads every shard under all fold locks, each slice under its
-     * switch lock and stopped; with {@code reset}, zeroes what it read in the same hold, so
+     * Folds every log and reads every shard under all fold locks, each slice's active log
+     * while the slice is stopped; with {@code reset}, zeroes what it read in the same hold, so
      * every record lands in exactly one snapshot.
      */
     public Totals collect(boolean reset) {
@@ -400,31 +398,32 @@ public final class HistogramEngine {
                 lock(memory.at(locked, item + LOCK));
             }
             for (int i = 0; i < slices; i++) {
-                long switchAt = memory.at(i, item + SWITCH);
-                lock(switchAt);
+                long cursorAt = memory.at(i, item + CURSOR);
+                memory.stop(i);
                 try {
-                    memory.stop(i);
-                    try {
-                        long cursorAt = memory.at(i, item + CURSOR);
-                        long cursor = w.get(JAVA_LONG, cursorAt);
-                        int b = (int) ((cursor & (STEP - 1)) >>> 3);
-                        fold(i, b, (int) (cursor / STEP), i);
-                        w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
-                    } finally {
-                        memory.start(i);
-                    }
-                    long states = memory.at(i, item + STATE);
-                    for (int j = 0; j < LOGS; j++) {
-                        long state = w.get(JAVA_LONG, states + 8L * j);
+                    long cursor = w.get(JAVA_LONG, cursorAt);
+                    int b = activeLog(cursor);
+                    fold(i, b, (int) (cursor / STEP), i);
+                    w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
+                } finally {
+                    memory.start(i);
+                }
+                long states = memory.at(i, item + STATE);
+                for (int j = 0; j < LOGS; j++) {
+                    long at = states + 8L * j;
+                    for (int spins = 0; ; spins++) {
+                        long state = (long) LONG.getAcquire(w, at);
                         if (state == FULL) {
                             fold(i, j, LOG_ENTRIES, i);
-                            LONG.setRelease(w, states + 8L * j, FREE);
+                            LONG.setRelease(w, at, FREE);
                         } else if (state == FOLDING) {
                             throw new IllegalStateException("a log is being folded while every fold lock is held");
+                        } else if (state == ACTIVE && activeLog((long) LONG.getAcquire(w, cursorAt)) != j) {
+                            backOff(spins);     // a switcher between its claim or commit and its mark
+                            continue;
                         }
+                        break;
                     }
-                } finally {
-                    LONG.setRelease(w, switchAt, 0L);
                 }
             }
             for (long[] s : shards) {
