@@ -27,16 +27,19 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * Nothing is ever recorded in a wrong or corrupt bucket.
  *
  * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
- * appends the value to the CPU's sample log); every {@value HistogramEngine#LOG_ENTRIES}
- * records on a CPU, one record also switches that CPU to its second log (one more critical
- * section, no fence, no stopped slice) and folds the full one into the CPU's buckets under
- * a per-CPU lock that recorders never wait for. {@link #record(long, long)} with a count
- * above 1, and out-of-range values, add to the buckets under that lock every time.
- * Snapshots stop each CPU's slice in turn.
+ * appends the value to the CPU's active sample log); every {@value HistogramEngine#LOG_ENTRIES}
+ * records on a CPU, one record also switches that CPU to a free log of its ring of
+ * {@value HistogramEngine#LOGS} (one more critical section, no fence, no stopped slice,
+ * no lock) and folds the full logs into a shard of the statistics under a lock that
+ * recorders never wait for in particular. A thread preempted while it switches or folds
+ * blocks no other switch. {@link #record(long, long)} with a count above
+ * 1, and out-of-range values, add to a shard under its lock every time. Snapshots take
+ * every shard's lock and stop each CPU's slice in turn.
  *
- * @implNote Per CPU: two sample logs ({@value HistogramEngine#LOG_ENTRIES} entries each),
- * a lock and a cursor word, five statistic words and one word per bucket, in per-CPU
- * memory; {@link #bytesPerCpu()} reports it.
+ * @implNote Per CPU: {@value HistogramEngine#LOGS} interleaved sample logs
+ * ({@value HistogramEngine#LOG_ENTRIES} entries each), a lock word, the log states and a
+ * cursor word in per-CPU memory, and a shard of the statistics (six words and one per
+ * bucket) in a heap array; {@link #bytesPerCpu()} reports both.
  */
 public final class PerCpuHistogram {
     private final HistogramEngine engine;
@@ -130,9 +133,10 @@ public final class PerCpuHistogram {
     }
 
     /**
-     * Bytes of per-CPU memory this histogram uses per CPU.
+     * Bytes this histogram uses per CPU: its per-CPU memory and its shard of the statistics.
      *
-     * @return the size of one CPU's sample log, statistic words and bucket words
+     * @return the size of one CPU's sample logs, lock, state and cursor words, statistic
+     *         words and bucket words
      */
     public long bytesPerCpu() {
         return engine.bytesPerCpu();

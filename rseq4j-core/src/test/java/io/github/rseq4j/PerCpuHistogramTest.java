@@ -46,6 +46,73 @@ class PerCpuHistogramTest {
         }
     }
 
+    /** The branch-free log-linear index agrees with the textbook one (exact below 2^p, then 2^p sub-buckets per power of two). */
+    @Test
+    void logLinearIndexMatchesTheReferenceFormula() {
+        Random rnd = new Random(11);
+        for (int p = 1; p <= 10; p++) {
+            for (int k = 0; k < 20_000; k++) {
+                long v = k < 3000 ? k : rnd.nextLong(Long.MAX_VALUE) >>> rnd.nextInt(63);
+                int expected;
+                if (v < (1L << p)) {
+                    expected = (int) v;
+                } else {
+                    int shift = 63 - Long.numberOfLeadingZeros(v) - p;
+                    expected = (1 << p) + shift * (1 << p) + (int) (v >>> shift) - (1 << p);
+                }
+                assertEquals(expected, HistogramBuckets.LogLinear.index(v, p), "value " + v + ", precision " + p);
+            }
+        }
+    }
+
+    /**
+     * One thread records many times the logs' capacity (every log of its CPU switched out,
+     * folded and reused many times), with snapshots in between: per-bucket counts, sum, min
+     * and max are exact for both kinds of buckets, and no record found its log full without
+     * being able to switch (nothing else competes for the switch).
+     */
+    @Test
+    void logsAreSwitchedFoldedAndReusedExactly() {
+        HistogramBuckets[] kinds = {new HistogramBuckets.LogLinear(1L << 30, 5),
+                new HistogramBuckets.Explicit(new long[]{10, 1_000, 100_000, 10_000_000})};
+        for (HistogramBuckets kind : kinds) {
+            HistogramEngine e = new HistogramEngine(kind);
+            try {
+                Random rnd = new Random(3);
+                long[] expected = new long[kind.count()];
+                long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, direct = 0;
+                int n = 40 * HistogramEngine.LOG_ENTRIES * HistogramEngine.LOGS;
+                for (int k = 1; k <= n; k++) {
+                    long v = rnd.nextLong(1L << rnd.nextInt(31));
+                    e.record(v);
+                    expected[kind.index(v)]++;
+                    sum += v;
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                    count++;
+                    if (k % 100_003 == 0 || k == n) {
+                        HistogramEngine.Totals t = e.collect(true);
+                        assertEquals(count, t.count());
+                        assertEquals(sum, t.sum());
+                        assertEquals(min, t.min());
+                        assertEquals(max, t.max());
+                        assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(t.bucketCounts()));
+                        direct += t.direct();
+                        java.util.Arrays.fill(expected, 0);
+                        count = 0;
+                        sum = 0;
+                        min = Long.MAX_VALUE;
+                        max = Long.MIN_VALUE;
+                    }
+                }
+                assertEquals(0, direct, "records that found their log full and could not switch, " + kind);
+                assertEquals(0, e.collect(false).count());
+            } finally {
+                e.close();
+            }
+        }
+    }
+
     @Test
     void explicitBoundsAreInclusiveUpperBounds() {
         HistogramBuckets.Explicit b = new HistogramBuckets.Explicit(new long[]{10, 100, 1000});

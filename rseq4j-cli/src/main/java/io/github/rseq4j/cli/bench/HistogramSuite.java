@@ -50,7 +50,7 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Checks and notes.</b> Every row checks that its histogram counted every record
  * (warm-up included). After the check, each row's note gives the memory of one histogram
- * (rseq4j: {@code bytesPerCpu() x CPUs} of per-CPU memory, computed; the libraries: retained
+ * (rseq4j: {@code bytesPerCpu() x CPUs} of per-CPU memory and statistics shards, computed; the libraries: retained
  * heap, measured once per run by {@link #retainedHeap}) and the median time of one
  * snapshot of the whole histogram (the read a scrape or reporter makes).
  */

@@ -337,19 +337,20 @@ public enum PerCpuOperation implements OperationTemplate {
     },
 
     /**
-     * logAppend(base, cursorOff, value, limit): two interleaved logs after a cursor word.
+     * logAppend(base, cursorOff, value, limit, step): interleaved logs after a cursor word.
      * w = *cursor, a byte offset into the entries that follow the cursor; if w >= limit
      * (unsigned) fail with FULL; the entry at {@code cursorOff + 8 + w} = value (a
-     * speculative store to free space), then w + 16 is the commit, with release ordering.
-     * Returns the index. So the cursor is {@code 16 * count + 8 * log}: bit 3 selects the
-     * active log, entry {@code k} of log {@code b} is word {@code 2k + b} after the cursor,
-     * and a structure switches a CPU's active log (a histogram's double-buffered sample
-     * log) with one store to the cursor, whose old value says how many entries the log it
-     * replaced holds. The cursor is trusted: it must be allocated fresh, with
-     * {@code limit} bytes of entries after it. (One temporary and no entries argument keep
-     * the section in caller-saved registers.)
+     * speculative store to free space), then w + step is the commit, with release ordering.
+     * Returns the index. With {@code L} logs and {@code step = 8L}, the cursor is
+     * {@code step * count + 8 * log}: its low bits select the active log, entry {@code k} of
+     * log {@code b} is word {@code L*k + b} after the cursor, and a structure switches a
+     * CPU's active log (a histogram's ring of sample logs) with one store to the cursor,
+     * whose old value says how many entries the log it replaced holds. The cursor is
+     * trusted: it must be allocated fresh, with {@code limit} bytes of entries after it.
+     * (One temporary and no entries argument keep the section in registers: the step's
+     * argument register costs one callee-saved register, saved outside the section.)
      */
-    LOG_APPEND(1, Param.LONG, Param.LONG, Param.LONG) {
+    LOG_APPEND(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
             MacroAssembler a = cs.asm();
@@ -359,19 +360,19 @@ public enum PerCpuOperation implements OperationTemplate {
             a.add(w, cs.arg(1));
             a.store(cs.slice(), w, 8, cs.arg(2));
             a.sub(w, cs.arg(1));
-            a.addImm(w, 16);
+            a.add(w, cs.arg(4));
             cs.commit(cs.slice(), cs.arg(1), 0, w, Ordering.RELEASE);
         }
 
         @Override
         public long onStoppedSlice(MemorySegment w, int index, long slice, long cursorOff, long value, long limit,
-                                   long a4, long a5, MemorySegment src) {
+                                   long step, long a5, MemorySegment src) {
             long cursor = w.get(JAVA_LONG, slice + cursorOff);
             if (Long.compareUnsigned(cursor, limit) >= 0) {
                 return OpResult.FULL;
             }
             w.set(JAVA_LONG, slice + cursorOff + 8 + cursor, value);
-            w.set(JAVA_LONG, slice + cursorOff, cursor + 16);
+            w.set(JAVA_LONG, slice + cursorOff, cursor + step);
             return index;
         }
     },

@@ -45,13 +45,21 @@ public sealed interface HistogramBuckets {
 
         @Override
         public int index(long v) {
-            if (v < (1L << precision)) {
-                return (int) v;
-            }
-            int e = 63 - Long.numberOfLeadingZeros(v);
-            int shift = e - precision;
-            int sub = (int) (v >>> shift) - (1 << precision);
-            return (1 << precision) + shift * (1 << precision) + sub;
+            return index(v, precision);
+        }
+
+        /**
+         * The bucket of {@code v} (in {@code [0, Long.MAX_VALUE - 1]}) with {@code precision}
+         * sub-bucket bits, without a branch: below {@code 2^precision} the value itself; else,
+         * with {@code shift = (bit length of v) - 1 - precision}, the {@code 2^precision}
+         * buckets of each power of two start at {@code (shift + 1) << precision}, and
+         * {@code v >>> shift} is {@code 2^precision} plus the sub-bucket, so the index is
+         * {@code (shift << precision) + (v >>> shift)}; {@code shift = max(0, ...)} makes the
+         * same formula give {@code v} below {@code 2^precision}.
+         */
+        public static int index(long v, int precision) {
+            int shift = Math.max(0, 63 - precision - Long.numberOfLeadingZeros(v));
+            return (shift << precision) + (int) (v >>> shift);
         }
 
         @Override

@@ -1,6 +1,5 @@
 package io.github.rseq4j.internal.structures;
 
-import io.github.rseq4j.internal.abi.BoundedStackLayout;
 import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.abi.OpResult;
 import io.github.rseq4j.internal.codegen.PerCpuOperation;
@@ -9,95 +8,122 @@ import io.github.rseq4j.internal.memory.SliceOps;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The engine of {@code PerCpuHistogram}: per CPU, two sample logs and the folded statistics.
+ * The engine of {@code PerCpuHistogram}: per CPU, a ring of sample logs and a shard of the
+ * folded statistics.
  *
  * <p>Implementation notes. Recording several independent words (a bucket, the count, the
  * sum, min and max) in one critical section is impossible: a section commits one store,
  * and a restarted section must not re-apply stores it made before the abort. So a record
  * is one {@link PerCpuOperation#LOG_APPEND} of the value into the CPU's <em>active</em>
  * sample log (speculative store of the entry, commit of the log cursor), like a ring
- * write. Each CPU has two logs, interleaved: the cursor is {@code 16 * count + 8 * log},
- * so its bit 3 selects the active log and entry {@code k} of log {@code b} is word
- * {@code 2k + b} after the cursor. The statistics (buckets, count, sum, min, max, clamped) are guarded by a
- * per-CPU <em>fold lock</em> (a spin lock word in per-CPU memory, taken with a CAS); no
- * critical section reads or writes the statistics or the lock.
+ * write. Each CPU has {@value #LOGS} logs, interleaved: the cursor is
+ * {@code STEP * count + 8 * log} ({@code STEP = 8 * LOGS}), so its low bits select the
+ * active log and entry {@code k} of log {@code b} is word {@code LOGS * k + b} after the
+ * cursor. Each CPU also has a <em>shard</em> of the statistics (buckets, count, sum, min,
+ * max, clamped) guarded by a <em>fold lock</em> (a spin lock word in per-CPU memory, taken
+ * with a CAS); a snapshot adds the shards up, so anything may be folded into any shard. No
+ * critical section reads or writes the statistics, the locks or the log states, so the
+ * shards are plain {@code long[]} arrays on the heap: a fold's bucket increment is an array
+ * element with one bounds check, about half the cost of a memory segment access.
  *
- * <p>Folding without stopping. When a record finds its CPU's active log full, it takes
- * the fold lock of the CPU it runs on and switches the logs: the cursor goes from
- * {@code 16n + 8b} to {@code 8(1 - b)} (the other log, empty) with
+ * <p>Log states (one word per log): FREE (empty, may become active), ACTIVE (the cursor's
+ * log, or claimed by a switcher that is about to make it so), FULL ({@value #LOG_ENTRIES}
+ * entries waiting to be folded), FOLDING (a folder claimed it). FREE to ACTIVE is a
+ * switcher's CAS (its claim); ACTIVE to FULL (the log it switched out) or back to FREE (a
+ * claim whose switch did not commit) is that switcher's store; FULL to FOLDING (a CAS) and
+ * FOLDING to FREE happen only under some shard's fold lock.
+ *
+ * <p>Switching without stopping and without a lock. When a record finds its CPU's active
+ * log {@code b} full, it claims a FREE log {@code j} and moves the cursor from
+ * {@code STEP * LOG_ENTRIES + 8b} to {@code 8j} (that log, empty) with
  * {@link PerCpuOperation#COMPARE_INDEX_AND_STORE} pinned to that CPU. That commit proves
  * the thread was running on that CPU, so no other critical section of the slice was in
  * flight: one that had read the old cursor was preempted to let the switcher run, and the
  * kernel aborts it before it resumes; it restarts, reads the new cursor and appends to the
- * other log. From the switch on nothing writes the old log, whose {@code n} entries the
- * replaced cursor names, and the lock holder folds them into the statistics with plain
- * accesses while records keep going into the other log: no membarrier fence, no stopped
- * slice, no record sent to the fallback path. Switches happen only under the CPU's fold
- * lock and the holder folds the log it switched out before it unlocks, so a log that
- * becomes active again holds nothing anyone still needs. A record whose CPU's fold lock is
- * busy (another thread folding there, or a snapshot) adds itself to the statistics of the
- * first CPU whose lock it gets, as do {@code record(value, n)} and out-of-range values. If
- * the switch fails (the thread moved to another CPU), the value is added under the lock
- * anyway and a later record retries.
+ * new log. Of several switchers of one full cursor exactly one commits (the compare); the
+ * others give their claims back. The winner marks {@code b} FULL, then folds the CPU's
+ * FULL logs under the first fold lock it gets (usually its CPU's), claiming each with a
+ * CAS, and marks them FREE. So a thread preempted while it switches or folds holds one log
+ * of the ring and no lock a recorder needs: only when every other log of a CPU is still
+ * claimed, FULL or FOLDING does a record add itself to the statistics of the first shard
+ * whose lock it gets, as do {@code record(value, n)} and out-of-range values.
  *
- * <p>Snapshots take each CPU's fold lock, then stop its slice with the stop protocol
- * (the fence makes the active log and its cursor stable), fold the active log, empty it,
- * read (and with reset, zero) the statistics, restart the slice and unlock. A record is
+ * <p>Snapshots take every fold lock (in index order), so no fold is in progress and no
+ * shard changes but by the snapshot; then, per CPU, they stop its slice (the fence makes
+ * the active log and its cursor stable), fold the active log, empty it and restart the
+ * slice; then they fold the CPU's FULL logs and wait (spinning, then yielding) while a log
+ * is ACTIVE without being the cursor's: a switcher between its claim and its give-back, or
+ * between its commit and its FULL mark, whose log may hold records committed before the
+ * stop. Switchers hold no lock while they do that, so the wait ends. Then the snapshot
+ * reads (and with reset, zeroes) every shard and releases the fold locks. A record is
  * therefore in a log, or folded, never both and never half, and a snapshot sees every
- * record whole in exactly one interval. Lock order: fold lock, then stop; nothing waits
- * for a fold lock while holding a stop, and a record never waits for one particular lock.
+ * record whole in exactly one interval. Lock order: fold locks by index, then a stop; a
+ * recorder waits for no lock while holding one, and never for one particular lock.
  *
  * <p>Per-CPU layout (one item, 64-byte aligned): the fold lock (a cache line of its own),
- * the cursor and the two interleaved logs after it ({@value #LOG_ENTRIES} entries
- * each), then {@code COUNT, SUM, MIN, MAX, CLAMPED}, then one word per bucket.
- * Zeroed memory is a valid empty state except MIN (Long.MAX_VALUE when empty).
+ * the log states (a line), the cursor and the interleaved logs after
+ * it ({@value #LOG_ENTRIES} entries each). Zeroed memory is a valid empty state except log
+ * 0's state (ACTIVE). A shard: {@code COUNT, SUM, MIN, MAX, CLAMPED, DIRECT} (DIRECT counts
+ * records that found their log full and went to a shard directly: a diagnostic), then one
+ * element per bucket; MIN is Long.MAX_VALUE and MAX Long.MIN_VALUE when empty.
  */
 public final class HistogramEngine {
-    /** Entries in each of a CPU's two sample logs. */
+    /** Entries in each of a CPU's sample logs. */
     public static final int LOG_ENTRIES = 256;
+    /** Sample logs per CPU (a power of two). */
+    public static final int LOGS = 4;
 
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     /** Spins before a waiting snapshot or recorder starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
-    /** Tries of a log switch whose cursor moved under it (records still appending). */
-    private static final int SWITCH_TRIES = 4;
+    /** Rounds of switch, fold and append before a record with a full log goes to a shard directly. */
+    private static final int FULL_TRIES = 4;
+
+    private static final long FREE = 0, ACTIVE = 1, FULL = 2, FOLDING = 3;
 
     private static final long LOCK = 0;
-    private static final long CURSOR = 64;
-    /** The cursor's bound: {@value #LOG_ENTRIES} entries of 16 bytes (one word of each log). */
-    private static final long CURSOR_LIMIT = 16L * LOG_ENTRIES;
-    private static final long STATS = CURSOR + 8 + CURSOR_LIMIT;
-    private static final int COUNT = 0, SUM = 8, MIN = 16, MAX = 24, CLAMPED = 32;
-    private static final long BUCKETS = STATS + 40;
+    private static final long STATE = 64;
+    private static final long CURSOR = 128;
+    /** Bytes the cursor moves per entry: one word of each log. */
+    private static final long STEP = 8L * LOGS;
+    /** The cursor's bound: {@value #LOG_ENTRIES} entries of every log. */
+    private static final long CURSOR_LIMIT = STEP * LOG_ENTRIES;
+    private static final long ITEM_BYTES = CURSOR + 8 + CURSOR_LIMIT;
+    /** Elements of a shard. */
+    private static final int COUNT = 0, SUM = 1, MIN = 2, MAX = 3, CLAMPED = 4, DIRECT = 5, BUCKETS = 6;
 
     private final HistogramBuckets buckets;
-    /** {@code buckets} when they are log-linear (a final class: a direct, inlined call in the fold), else null. */
-    private final HistogramBuckets.LogLinear logLinear;
+    /** Sub-bucket bits of log-linear buckets (the fold's index in line), or -1 for other buckets. */
+    private final int precision;
     private final long highest;
     private final SliceMemory memory;
     private final long item;
     private final long bytesPerCpu;
+    /** The statistics, one shard per slice, each guarded by that slice's fold lock. */
+    private final long[][] shards;
 
     public HistogramEngine(HistogramBuckets buckets) {
         this.buckets = buckets;
-        this.logLinear = buckets instanceof HistogramBuckets.LogLinear l ? l : null;
+        this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
         this.highest = buckets.highest();
-        this.bytesPerCpu = BUCKETS + 8L * buckets.count();
-        if (bytesPerCpu + 64 > SliceMemory.MAX_BYTES_PER_SLICE) {
-            throw new IllegalArgumentException("too many buckets for per-CPU memory: " + buckets.count());
-        }
-        this.memory = new SliceMemory(IndexField.CPU_ID, bytesPerCpu + 64);
-        long off = memory.allocateFresh(bytesPerCpu, 64);
+        int shardLength = BUCKETS + buckets.count();
+        this.bytesPerCpu = ITEM_BYTES + 16 + 8L * shardLength;    // per-CPU memory + the shard (array header)
+        this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64);
+        long off = memory.allocateFresh(ITEM_BYTES, 64);
         if (off < 0) {
-            throw new IllegalArgumentException("too many buckets for per-CPU memory: " + buckets.count());
+            throw new IllegalStateException("no room for the sample logs in per-CPU memory");
         }
         this.item = off;
+        this.shards = new long[memory.slices()][];
         for (int i = 0; i < memory.slices(); i++) {
-            memory.whole().set(JAVA_LONG, memory.at(i, item + STATS + MIN), Long.MAX_VALUE);
+            shards[i] = new long[shardLength];
+            emptyStatistics(shards[i]);
+            memory.whole().set(JAVA_LONG, memory.at(i, item + STATE), ACTIVE);
         }
         VarHandle.releaseFence();
     }
@@ -106,7 +132,7 @@ public final class HistogramEngine {
         return buckets;
     }
 
-    /** Bytes of per-CPU memory per CPU (pages are touched as they are used). */
+    /** Bytes per CPU: its per-CPU memory (pages are touched as they are used) and its shard of the statistics. */
     public long bytesPerCpu() {
         return bytesPerCpu;
     }
@@ -117,14 +143,15 @@ public final class HistogramEngine {
 
     /**
      * Records {@code value} (clamped to {@code [0, highest]}) once: one critical section on
-     * the fast path; when the CPU's active log is full, a switch of the logs and a fold first.
+     * the fast path; when the CPU's active log is full, a switch to another log, a fold of
+     * the full ones and the append again.
      */
     public void record(long value) {
-        if (value < 0 || value > highest) {
-            recordLocked(value < 0 ? 0 : highest, 1, true);
+        if (Long.compareUnsigned(value, highest) > 0) {
+            recordLocked(value < 0 ? 0 : highest, 1, CLAMPED);
             return;
         }
-        long r = SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, value, CURSOR_LIMIT, 0, 0,
+        long r = SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, value, CURSOR_LIMIT, STEP, 0,
                 null);
         if (r < 0) {
             logFull(value, r);
@@ -138,124 +165,190 @@ public final class HistogramEngine {
             return;
         }
         boolean clamped = value < 0 || value > highest;
-        recordLocked(clamped ? (value < 0 ? 0 : highest) : value, n, clamped);
+        recordLocked(clamped ? (value < 0 ? 0 : highest) : value, n, clamped ? CLAMPED : -1);
     }
 
-    private void recordLocked(long v, long n, boolean clamped) {
-        int i = lockSome(memory.hint());
+    /** Adds {@code v} {@code n} times to a shard, and {@code n} to the shard's word {@code also} (CLAMPED, DIRECT) unless it is -1. */
+    private void recordLocked(long v, long n, int also) {
+        int k = lockSome(memory.hint());
         try {
-            add(i, v, n);
-            if (clamped) {
-                long at = memory.at(i, item + STATS + CLAMPED);
-                memory.whole().set(JAVA_LONG, at, memory.whole().get(JAVA_LONG, at) + n);
+            long[] s = shards[k];
+            s[COUNT] += n;
+            s[SUM] += v * n;
+            if (v < s[MIN]) {
+                s[MIN] = v;
+            }
+            if (v > s[MAX]) {
+                s[MAX] = v;
+            }
+            s[BUCKETS + bucketIndex(v)] += n;
+            if (also >= 0) {
+                s[also] += n;
             }
         } finally {
-            unlock(i);
+            unlock(k);
         }
     }
 
-    /** The append found the caller's active log full: switch and fold that CPU's logs if its lock is free. */
+    /**
+     * The append found the caller's active log full: switch that CPU's logs (or see that
+     * another thread did), fold its full logs, append again; after a few rounds without
+     * success (no free log: the others claimed by preempted switchers, or full and not yet
+     * folded), add the value to a shard under its fold lock.
+     */
     private void logFull(long v, long r) {
         if (r != OpResult.FULL) {
             throw new IllegalStateException("sample log append returned " + OpResult.describe(r));
         }
-        int cpu = memory.hint();
-        int i = lockSome(cpu);
-        try {
-            if (i == cpu) {
-                switchAndFold(i);
+        for (int tries = 0; tries < FULL_TRIES; tries++) {
+            int cpu = memory.hint();
+            boolean switched = trySwitch(cpu);
+            boolean folded = foldFull(cpu);
+            if (!switched && !(folded && trySwitch(cpu))) {
+                Thread.onSpinWait();
             }
-            add(i, v, 1);
-        } finally {
-            unlock(i);
-        }
-    }
-
-    /**
-     * Makes slice {@code i}'s other log the active one, with a commit pinned to CPU
-     * {@code i}, and folds the one it replaced; the caller holds {@code i}'s fold lock. Does
-     * nothing when the caller is no longer on that CPU.
-     */
-    private void switchAndFold(int i) {
-        long at = memory.at(i, item + CURSOR);
-        long cursor = (long) LONG.getAcquire(memory.whole(), at);
-        for (int tries = 0; tries < SWITCH_TRIES; tries++) {
-            long r = SliceOps.DEFAULT.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor,
-                    (cursor & 8) ^ 8, 0, null);
+            r = SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, v, CURSOR_LIMIT, STEP, 0,
+                    null);
             if (r >= 0) {
-                fold(i, cursor);
                 return;
             }
-            long now = (long) LONG.getAcquire(memory.whole(), at);
-            if (now == cursor) {
-                return;     // not on CPU i any more
-            }
-            cursor = now;   // appends went on: try again with the new count
         }
+        recordLocked(v, 1, DIRECT);
     }
 
     /**
-     * Folds the log that {@code cursor} describes in slice {@code i} into its statistics;
-     * the caller holds the fold lock and nothing appends to that log (it was switched out,
-     * or the slice is stopped). The count, sum, min and max of the log are gathered in
-     * locals and written once; each entry costs one bucket increment.
+     * Makes a free log of slice {@code i} the active one, with a commit pinned to CPU
+     * {@code i}, and marks the one it replaced FULL. Returns whether it switched: not when
+     * the active log is not full (someone switched), no log is free, or the caller is no
+     * longer on CPU {@code i}. Holds no lock: the log it switches to is claimed with a CAS
+     * (FREE to ACTIVE) and given back if the switch does not commit.
      */
-    private void fold(int i, long cursor) {
-        int n = (int) (cursor >>> 4);
+    private boolean trySwitch(int i) {
+        MemorySegment w = memory.whole();
+        long cursor = (long) LONG.getAcquire(w, memory.at(i, item + CURSOR));
+        if (cursor < CURSOR_LIMIT) {
+            return false;
+        }
+        int b = activeLog(cursor);
+        long states = memory.at(i, item + STATE);
+        int j = -1;
+        for (int k = 1; k < LOGS && j < 0; k++) {
+            int c = (b + k) & (LOGS - 1);
+            long at = states + 8L * c;
+            if ((long) LONG.getAcquire(w, at) == FREE && LONG.compareAndSet(w, at, FREE, ACTIVE)) {
+                j = c;
+            }
+        }
+        if (j < 0) {
+            return false;
+        }
+        boolean switched = false;
+        try {
+            switched = SliceOps.DEFAULT.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor,
+                    8L * j, 0, null) >= 0;
+        } finally {
+            LONG.setRelease(w, states + 8L * (switched ? b : j), switched ? FULL : FREE);
+        }
+        return switched;
+    }
+
+    private static int activeLog(long cursor) {
+        return (int) ((cursor & (STEP - 1)) >>> 3);
+    }
+
+    /** Folds slice {@code i}'s FULL logs, if any, into the first shard whose lock it gets; returns whether it folded one. */
+    private boolean foldFull(int i) {
+        MemorySegment w = memory.whole();
+        long states = memory.at(i, item + STATE);
+        boolean any = false;
+        for (int j = 0; j < LOGS; j++) {
+            any |= (long) LONG.getAcquire(w, states + 8L * j) == FULL;
+        }
+        if (!any) {
+            return false;
+        }
+        boolean folded = false;
+        int k = lockSome(i);
+        try {
+            for (int j = 0; j < LOGS; j++) {
+                long at = states + 8L * j;
+                if ((long) LONG.getAcquire(w, at) == FULL && LONG.compareAndSet(w, at, FULL, FOLDING)) {
+                    fold(i, j, LOG_ENTRIES, k);
+                    LONG.setRelease(w, at, FREE);
+                    folded = true;
+                }
+            }
+        } finally {
+            unlock(k);
+        }
+        return folded;
+    }
+
+    /**
+     * Folds the first {@code n} entries of log {@code j} of slice {@code i} into shard
+     * {@code k}; the caller holds {@code k}'s fold lock and nothing appends to that log. The
+     * count, sum, min and max are gathered in locals and written once; each entry costs one
+     * bucket increment.
+     */
+    private void fold(int i, int j, int n, int k) {
         if (n == 0) {
             return;
         }
         MemorySegment w = memory.whole();
-        long entries = memory.at(i, item + CURSOR + 8 + (cursor & 8));
-        long sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE;
-        long bucketBase = memory.at(i, item + BUCKETS);
-        for (int k = 0; k < n; k++) {
-            long v = w.get(JAVA_LONG, entries + 16L * k);
-            sum += v;
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-            long b = bucketBase + 8L * bucketIndex(v);
-            w.set(JAVA_LONG, b, w.get(JAVA_LONG, b) + 1);
+        long e = memory.at(i, item + CURSOR + 8 + 8L * j);
+        long[] s = shards[k];
+        long sum = 0, min = s[MIN], max = s[MAX];
+        int p = precision;
+        if (p >= 0) {
+            for (int x = 0; x < n; x++) {
+                long v = w.get(JAVA_LONG, e + STEP * x);
+                sum += v;
+                if (v < min) {
+                    min = v;    // rarely taken: a branch, not a dependency chain of conditional moves
+                }
+                if (v > max) {
+                    max = v;
+                }
+                s[BUCKETS + HistogramBuckets.LogLinear.index(v, p)]++;
+            }
+        } else {
+            for (int x = 0; x < n; x++) {
+                long v = w.get(JAVA_LONG, e + STEP * x);
+                sum += v;
+                if (v < min) {
+                    min = v;
+                }
+                if (v > max) {
+                    max = v;
+                }
+                s[BUCKETS + buckets.index(v)]++;
+            }
         }
-        long s = memory.at(i, item + STATS);
-        w.set(JAVA_LONG, s + COUNT, w.get(JAVA_LONG, s + COUNT) + n);
-        w.set(JAVA_LONG, s + SUM, w.get(JAVA_LONG, s + SUM) + sum);
-        if (min < w.get(JAVA_LONG, s + MIN)) {
-            w.set(JAVA_LONG, s + MIN, min);
-        }
-        if (max > w.get(JAVA_LONG, s + MAX)) {
-            w.set(JAVA_LONG, s + MAX, max);
-        }
+        s[COUNT] += n;
+        s[SUM] += sum;
+        s[MIN] = min;
+        s[MAX] = max;
     }
 
     private int bucketIndex(long v) {
-        return logLinear != null ? logLinear.index(v) : buckets.index(v);
+        return precision >= 0 ? HistogramBuckets.LogLinear.index(v, precision) : buckets.index(v);
     }
 
-    private void add(int i, long v, long n) {
-        MemorySegment w = memory.whole();
-        long s = memory.at(i, item + STATS);
-        w.set(JAVA_LONG, s + COUNT, w.get(JAVA_LONG, s + COUNT) + n);
-        w.set(JAVA_LONG, s + SUM, w.get(JAVA_LONG, s + SUM) + v * n);
-        if (v < w.get(JAVA_LONG, s + MIN)) {
-            w.set(JAVA_LONG, s + MIN, v);
-        }
-        if (v > w.get(JAVA_LONG, s + MAX)) {
-            w.set(JAVA_LONG, s + MAX, v);
-        }
-        long b = memory.at(i, item + BUCKETS) + 8L * bucketIndex(v);
-        w.set(JAVA_LONG, b, w.get(JAVA_LONG, b) + n);
+    private static void emptyStatistics(long[] s) {
+        Arrays.fill(s, 0L);
+        s[MIN] = Long.MAX_VALUE;
+        s[MAX] = Long.MIN_VALUE;
     }
 
-    // ------------------------------------------------------------------ fold locks
+    // ------------------------------------------------------------------ locks
 
-    private boolean tryLock(int i) {
-        return LONG.compareAndSet(memory.whole(), memory.at(i, item + LOCK), 0L, 1L);
+    private boolean tryLock(long at) {
+        return LONG.compareAndSet(memory.whole(), at, 0L, 1L);
     }
 
-    /** Takes fold lock {@code i}, waiting while another thread holds it. */
-    private void lock(int i) {
-        for (int spins = 0; !tryLock(i); spins++) {
+    /** Takes the lock word at {@code at}, waiting while another thread holds it. */
+    private void lock(long at) {
+        for (int spins = 0; !tryLock(at); spins++) {
             backOff(spins);
         }
     }
@@ -266,7 +359,7 @@ public final class HistogramEngine {
         for (int spins = 0; ; spins++) {
             for (int k = 0; k < slices; k++) {
                 int i = hint + k < slices ? hint + k : hint + k - slices;
-                if (tryLock(i)) {
+                if (tryLock(memory.at(i, item + LOCK))) {
                     return i;
                 }
             }
@@ -274,8 +367,8 @@ public final class HistogramEngine {
         }
     }
 
-    private void unlock(int i) {
-        LONG.setRelease(memory.whole(), memory.at(i, item + LOCK), 0L);
+    private void unlock(int k) {
+        LONG.setRelease(memory.whole(), memory.at(k, item + LOCK), 0L);
     }
 
     private static void backOff(int spins) {
@@ -287,50 +380,72 @@ public final class HistogramEngine {
     }
 
     /** What a snapshot collects. */
-    public record Totals(long count, long sum, long min, long max, long clamped, long[] bucketCounts) {}
+    public record Totals(long count, long sum, long min, long max, long clamped, long[] bucketCounts, long direct) {}
 
     /**
-     * Folds and reads every slice, each under its fold lock and stopped; with {@code reset},
-     * zeroes what it read in the same hold, so every record lands in exactly one snapshot.
+     * Folds every log and reads every shard under all fold locks, each slice's active log
+     * while the slice is stopped; with {@code reset}, zeroes what it read in the same hold, so
+     * every record lands in exactly one snapshot.
      */
     public Totals collect(boolean reset) {
         MemorySegment w = memory.whole();
-        long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, clamped = 0;
+        int slices = memory.slices();
+        long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, clamped = 0, direct = 0;
         long[] counts = new long[buckets.count()];
-        for (int i = 0; i < memory.slices(); i++) {
-            lock(i);
-            try {
+        int locked = 0;
+        try {
+            for (; locked < slices; locked++) {
+                lock(memory.at(locked, item + LOCK));
+            }
+            for (int i = 0; i < slices; i++) {
+                long cursorAt = memory.at(i, item + CURSOR);
                 memory.stop(i);
                 try {
-                    long cursorAt = memory.at(i, item + CURSOR);
                     long cursor = w.get(JAVA_LONG, cursorAt);
-                    fold(i, cursor);
-                    w.set(JAVA_LONG, cursorAt, cursor & 8);     // the same log, empty
-                    long s = memory.at(i, item + STATS);
-                    long c = w.get(JAVA_LONG, s + COUNT);
-                    count += c;
-                    sum += w.get(JAVA_LONG, s + SUM);
-                    clamped += w.get(JAVA_LONG, s + CLAMPED);
-                    if (c > 0) {
-                        min = Math.min(min, w.get(JAVA_LONG, s + MIN));
-                        max = Math.max(max, w.get(JAVA_LONG, s + MAX));
-                    }
-                    long b = memory.at(i, item + BUCKETS);
-                    for (int k = 0; k < counts.length; k++) {
-                        counts[k] += w.get(JAVA_LONG, b + 8L * k);
-                    }
-                    if (reset) {
-                        w.asSlice(s, BUCKETS - STATS + 8L * counts.length).fill((byte) 0);
-                        w.set(JAVA_LONG, s + MIN, Long.MAX_VALUE);
-                    }
+                    int b = activeLog(cursor);
+                    fold(i, b, (int) (cursor / STEP), i);
+                    w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
                 } finally {
                     memory.start(i);
                 }
-            } finally {
+                long states = memory.at(i, item + STATE);
+                for (int j = 0; j < LOGS; j++) {
+                    long at = states + 8L * j;
+                    for (int spins = 0; ; spins++) {
+                        long state = (long) LONG.getAcquire(w, at);
+                        if (state == FULL) {
+                            fold(i, j, LOG_ENTRIES, i);
+                            LONG.setRelease(w, at, FREE);
+                        } else if (state == FOLDING) {
+                            throw new IllegalStateException("a log is being folded while every fold lock is held");
+                        } else if (state == ACTIVE && activeLog((long) LONG.getAcquire(w, cursorAt)) != j) {
+                            backOff(spins);     // a switcher between its claim or commit and its mark
+                            continue;
+                        }
+                        break;
+                    }
+                }
+            }
+            for (long[] s : shards) {
+                count += s[COUNT];
+                sum += s[SUM];
+                clamped += s[CLAMPED];
+                direct += s[DIRECT];
+                min = Math.min(min, s[MIN]);
+                max = Math.max(max, s[MAX]);
+                for (int k = 0; k < counts.length; k++) {
+                    counts[k] += s[BUCKETS + k];
+                }
+                if (reset) {
+                    emptyStatistics(s);
+                }
+            }
+        } finally {
+            for (int i = 0; i < locked; i++) {
                 unlock(i);
             }
         }
-        return new Totals(count, sum, count == 0 ? 0 : min, count == 0 ? 0 : max, clamped, counts);
+        return new Totals(count, sum, count == 0 ? 0 : min, count == 0 ? 0 : max, clamped, counts, direct);
     }
 
     /** Forbids further use. */

@@ -278,7 +278,9 @@ class PerCpuOperationDifferentialTest {
             case BOUNDED_PUSH -> new Call(gen.words(), rnd.nextLong() & Long.MAX_VALUE, rnd.nextInt(WORDS), 0, 0, -1, null);
             case BOUNDED_POP -> new Call(gen.words(), 0, 0, 0, 0, -1, null);
             // limit 0..8 * (WORDS - 1) bytes: full, or room
-            case LOG_APPEND -> new Call(gen.words(), rnd.nextLong(), 8L * rnd.nextInt(WORDS), 0, 0, -1, null);
+            // step 8 to 32 bytes (1 to 4 interleaved logs)
+            case LOG_APPEND -> new Call(gen.words(), rnd.nextLong(), 8L * rnd.nextInt(WORDS), 8L * (1 + rnd.nextInt(4)),
+                    0, -1, null);
             // the pinned CPU, mostly; else another slice's index or one beyond every slice
             case COMPARE_INDEX_AND_STORE -> {
                 long off = wordOff(rnd);
