@@ -47,15 +47,7 @@ class PerCpuMemoryTest {
 
     /** Runs {@code body} on a new platform thread pinned to {@code cpu}. */
     static void pinned(int cpu, Executable body) throws Throwable {
-        onPlatformThread(() -> {
-            List<Integer> original = CpuSets.allowed();
-            assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
-            try {
-                body.execute();
-            } finally {
-                CpuSets.setAffinity(original);
-            }
-        });
+        io.github.rseq4j.testsupport.Pinned.run(cpu, body);
     }
 
     static List<Integer> allowed() {

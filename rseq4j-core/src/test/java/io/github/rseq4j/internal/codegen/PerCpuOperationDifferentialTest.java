@@ -8,6 +8,7 @@ import io.github.rseq4j.internal.memory.NodeArena;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.testsupport.Pinned;
 import io.github.rseq4j.internal.os.Libc;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.BeforeAll;
@@ -343,63 +344,50 @@ class PerCpuOperationDifferentialTest {
         assumeTrue(JitConstants.RSEQ, "generated operations exist in rseq mode only: " + JitConstants.RUNTIME.modeReason());
         assumeTrue(cpu < gen.m().slices(), "CPU " + cpu + " has no slice");
         Map<String, Long> stats = new TreeMap<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().name("differential-" + op).start(() -> {
-            List<Integer> original = CpuSets.allowed();
-            try {
-                assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
-                assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
-                Random rnd = new Random(SEED + op.ordinal());
-                for (int it = 0; it < ITERATIONS; it++) {
-                    boolean stopped = rnd.nextInt(10) == 0;
-                    State st = randomState(rnd, stopped, op);
-                    Call call = randomCall(op, rnd, st);
-                    write(gen, st);
-                    write(twin, st);
-                    String what = op + " iteration " + it + " " + call;
-                    long rg = runGenerated(op, call, stats);
-                    if (stopped) {
-                        assertEquals(OpResult.STOPPED, rg, what + ": on a stopped slice");
-                        assertSameState(st, read(gen), what + ": a stopped slice is left as it was");
-                        stats.merge("stopped", 1L, Long::sum);
-                        continue;
-                    }
-                    MemorySegment src = call.src() == null ? null : MemorySegment.ofArray(call.src());
-                    long rj = op.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), call.arg(twin, 1), call.arg(twin, 2),
-                            call.arg(twin, 3), call.arg(twin, 4), call.arg(twin, 5), src);
-                    if (op == PerCpuOperation.POP && rj >= 0) {
-                        assertTrue(rg >= 0, what + ": generated " + OpResult.describe(rg) + ", twin popped");
-                        assertEquals(twin.nodeIndex(rj), gen.nodeIndex(rg), what + ": popped node");
-                    } else {
-                        assertEquals(OpResult.describe(rj), OpResult.describe(rg), what + ": result");
-                        assertEquals(rj, rg, what + ": result");
-                    }
-                    stats.merge(rg >= 0 ? "success" : OpResult.describe(rg), 1L, Long::sum);
-                    if (op == PerCpuOperation.COMPARE_INDEX_AND_STORE && call.a2() != cpu) {
-                        assertEquals(OpResult.COMPARE_FAILED, rg, what + ": run on CPU " + cpu + ", not on " + call.a2());
-                        stats.merge("other index", 1L, Long::sum);
-                    }
-                    if (op == PerCpuOperation.RING_WRITE && rg >= 0
-                            && (st.ringHeader()[0] & (CAPACITY - 1)) + RingFormat.recordBytes(call.a2()) > CAPACITY) {
-                        stats.merge("wrapped", 1L, Long::sum);
-                    }
-                    assertSameState(read(twin), read(gen), what);
-                    if (rg >= 0 && op != PerCpuOperation.POP && op != PerCpuOperation.BOUNDED_POP) {
-                        assertEquals(cpu, rg, what + ": the slice of the pinned CPU");
-                    }
+        Pinned.run(cpu, () -> {
+            assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
+            Random rnd = new Random(SEED + op.ordinal());
+            for (int it = 0; it < ITERATIONS; it++) {
+                boolean stopped = rnd.nextInt(10) == 0;
+                State st = randomState(rnd, stopped, op);
+                Call call = randomCall(op, rnd, st);
+                write(gen, st);
+                write(twin, st);
+                String what = op + " iteration " + it + " " + call;
+                long rg = runGenerated(op, call, stats);
+                if (stopped) {
+                    assertEquals(OpResult.STOPPED, rg, what + ": on a stopped slice");
+                    assertSameState(st, read(gen), what + ": a stopped slice is left as it was");
+                    stats.merge("stopped", 1L, Long::sum);
+                    continue;
                 }
-                assertOtherSlicesUntouched(gen, op.toString());
-                assertOtherSlicesUntouched(twin, op.toString());
-            } catch (Throwable e) {
-                failure.set(e);
-            } finally {
-                CpuSets.setAffinity(original);
+                MemorySegment src = call.src() == null ? null : MemorySegment.ofArray(call.src());
+                long rj = op.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), call.arg(twin, 1), call.arg(twin, 2),
+                        call.arg(twin, 3), call.arg(twin, 4), call.arg(twin, 5), src);
+                if (op == PerCpuOperation.POP && rj >= 0) {
+                    assertTrue(rg >= 0, what + ": generated " + OpResult.describe(rg) + ", twin popped");
+                    assertEquals(twin.nodeIndex(rj), gen.nodeIndex(rg), what + ": popped node");
+                } else {
+                    assertEquals(OpResult.describe(rj), OpResult.describe(rg), what + ": result");
+                    assertEquals(rj, rg, what + ": result");
+                }
+                stats.merge(rg >= 0 ? "success" : OpResult.describe(rg), 1L, Long::sum);
+                if (op == PerCpuOperation.COMPARE_INDEX_AND_STORE && call.a2() != cpu) {
+                    assertEquals(OpResult.COMPARE_FAILED, rg, what + ": run on CPU " + cpu + ", not on " + call.a2());
+                    stats.merge("other index", 1L, Long::sum);
+                }
+                if (op == PerCpuOperation.RING_WRITE && rg >= 0
+                        && (st.ringHeader()[0] & (CAPACITY - 1)) + RingFormat.recordBytes(call.a2()) > CAPACITY) {
+                    stats.merge("wrapped", 1L, Long::sum);
+                }
+                assertSameState(read(twin), read(gen), what);
+                if (rg >= 0 && op != PerCpuOperation.POP && op != PerCpuOperation.BOUNDED_POP) {
+                    assertEquals(cpu, rg, what + ": the slice of the pinned CPU");
+                }
             }
+            assertOtherSlicesUntouched(gen, op.toString());
+            assertOtherSlicesUntouched(twin, op.toString());
         });
-        t.join();
-        if (failure.get() != null) {
-            throw failure.get();
-        }
         System.out.println("differential " + op + ": " + stats);
         long decided = ITERATIONS - stats.getOrDefault("stopped", 0L);
         assertTrue(stats.getOrDefault("stopped", 0L) > 0, "stopped slices were tried: " + stats);
@@ -441,54 +429,41 @@ class PerCpuOperationDifferentialTest {
         Libc.mprotect(guarded + page, page, Libc.PROT_READ | Libc.PROT_WRITE);
         MemorySegment inner = MemorySegment.ofAddress(guarded + page).reinterpret(page);
         Map<String, Long> stats = new TreeMap<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().name("differential-ring-source").start(() -> {
-            List<Integer> original = CpuSets.allowed();
-            try {
-                assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
-                assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
-                Random rnd = new Random(SEED);
-                int[][] links = new int[NODES][2];
-                for (int[] l : links) {
-                    Arrays.fill(l, -1);
-                }
-                for (long len = 0; len <= CAPACITY - SliceLayout.RING_RECORD_HEADER; len++) {
-                    byte[] bytes = new byte[(int) len];
-                    rnd.nextBytes(bytes);
-                    for (long position = 0; position < CAPACITY; position += 8) {
-                        for (boolean atEnd : new boolean[]{true, false}) {
-                            MemorySegment src = inner.asSlice(atEnd ? page - len : 0, len);
-                            src.copyFrom(MemorySegment.ofArray(bytes));
-                            long w = position + CAPACITY * rnd.nextInt(3);
-                            byte[] data = new byte[(int) CAPACITY];
-                            rnd.nextBytes(data);
-                            State st = new State(0, new long[WORDS], -1, links, 0, new long[]{w, w, CAPACITY - 1}, data);
-                            write(gen, st);
-                            write(twin, st);
-                            String what = "ring write of " + len + " bytes at position " + position
-                                    + (atEnd ? ", source before a guard page" : ", source after a guard page");
-                            long rg = runGenerated(PerCpuOperation.RING_WRITE, new Call(gen.ring(), len, 0, 0, 0, -1, null),
-                                    src, stats);
-                            long rj = PerCpuOperation.RING_WRITE.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), twin.ring(), len,
-                                    0, 0, 0, src);
-                            assertEquals(cpu, rj, what + ": the twin wrote");
-                            assertEquals(rj, rg, what + ": result");
-                            assertSameState(read(twin), read(gen), what);
-                            stats.merge(position + RingFormat.recordBytes(len) > CAPACITY ? "wrapped" : "straight", 1L,
-                                    Long::sum);
-                        }
+        Pinned.run(cpu, () -> {
+            assertTrue(JitConstants.RUNTIME.registrations().ensureRegistered(), "this thread has an rseq registration");
+            Random rnd = new Random(SEED);
+            int[][] links = new int[NODES][2];
+            for (int[] l : links) {
+                Arrays.fill(l, -1);
+            }
+            for (long len = 0; len <= CAPACITY - SliceLayout.RING_RECORD_HEADER; len++) {
+                byte[] bytes = new byte[(int) len];
+                rnd.nextBytes(bytes);
+                for (long position = 0; position < CAPACITY; position += 8) {
+                    for (boolean atEnd : new boolean[]{true, false}) {
+                        MemorySegment src = inner.asSlice(atEnd ? page - len : 0, len);
+                        src.copyFrom(MemorySegment.ofArray(bytes));
+                        long w = position + CAPACITY * rnd.nextInt(3);
+                        byte[] data = new byte[(int) CAPACITY];
+                        rnd.nextBytes(data);
+                        State st = new State(0, new long[WORDS], -1, links, 0, new long[]{w, w, CAPACITY - 1}, data);
+                        write(gen, st);
+                        write(twin, st);
+                        String what = "ring write of " + len + " bytes at position " + position
+                                + (atEnd ? ", source before a guard page" : ", source after a guard page");
+                        long rg = runGenerated(PerCpuOperation.RING_WRITE, new Call(gen.ring(), len, 0, 0, 0, -1, null),
+                                src, stats);
+                        long rj = PerCpuOperation.RING_WRITE.onStoppedSlice(twin.m().whole(), cpu, twin.m().at(cpu, 0), twin.ring(), len,
+                                0, 0, 0, src);
+                        assertEquals(cpu, rj, what + ": the twin wrote");
+                        assertEquals(rj, rg, what + ": result");
+                        assertSameState(read(twin), read(gen), what);
+                        stats.merge(position + RingFormat.recordBytes(len) > CAPACITY ? "wrapped" : "straight", 1L,
+                                Long::sum);
                     }
                 }
-            } catch (Throwable e) {
-                failure.set(e);
-            } finally {
-                CpuSets.setAffinity(original);
             }
         });
-        t.join();
-        if (failure.get() != null) {
-            throw failure.get();
-        }
         System.out.println("differential RING_WRITE sources: " + stats);
         assertTrue(stats.getOrDefault("wrapped", 0L) > 0 && stats.getOrDefault("straight", 0L) > 0, stats.toString());
     }

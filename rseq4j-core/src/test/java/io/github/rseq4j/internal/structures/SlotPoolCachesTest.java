@@ -1,6 +1,7 @@
 package io.github.rseq4j.internal.structures;
 
 import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.testsupport.Pinned;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
@@ -26,22 +27,7 @@ class SlotPoolCachesTest {
 
     /** Runs {@code body} on a new platform thread pinned to {@code cpu}, and waits for it. */
     static void pinned(int cpu, Executable body) throws Throwable {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().name("pinned-" + cpu).start(() -> {
-            List<Integer> original = CpuSets.allowed();
-            try {
-                assertEquals(0, CpuSets.setAffinity(List.of(cpu)), "pin to CPU " + cpu);
-                body.execute();
-            } catch (Throwable e) {
-                failure.set(e);
-            } finally {
-                CpuSets.setAffinity(original);
-            }
-        });
-        t.join();
-        if (failure.get() != null) {
-            throw failure.get();
-        }
+        Pinned.run(cpu, body);
     }
 
     private static int[] twoCpus(SlotPool pool) {
