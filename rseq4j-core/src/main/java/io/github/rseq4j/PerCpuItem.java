@@ -242,7 +242,8 @@ public final class PerCpuItem {
     /**
      * Frees the item in every slice; later use of this handle throws. The caller
      * guarantees nobody uses it any more (a racing operation can only touch data items:
-     * freed offsets are never reused for words generated code trusts).
+     * freed offsets are never reused for words generated code trusts). After the memory
+     * was closed this only marks the handle freed: the item went with the memory.
      *
      * @throws IllegalStateException when it was already freed
      */

@@ -373,12 +373,16 @@ public final class SliceMemory {
 
     /**
      * Frees an item: its copies are zeroed for the next owner. The caller guarantees no
-     * thread still operates on it.
+     * thread still operates on it. After {@link #close()} this does nothing (the memory,
+     * and every item in it, is gone).
      *
      * @param offset the offset {@link #allocate} returned for the item
      * @throws IllegalArgumentException when no live item starts at {@code offset}
      */
     public void free(long offset) {
+        if (closed) {
+            return; // the item went with the memory; its range may already belong to another owner
+        }
         long size;
         synchronized (allocator) {
             size = allocator.sizeOf(offset);

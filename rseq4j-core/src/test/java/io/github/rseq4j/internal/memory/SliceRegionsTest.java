@@ -58,4 +58,24 @@ class SliceRegionsTest {
         assertEquals(3, regions.liveRegions());
         assertEquals(3L * SliceLayout.STRIDE, regions.mappedBytes(), "one chunk for all of them");
     }
+
+    @Test
+    void aLateFreeOnAClosedOwnerNeverTouchesTheRangesNextOwner() throws InterruptedException {
+        assumeTrue(io.github.rseq4j.internal.runtime.JitConstants.RSEQ, "regions exist in rseq mode");
+        SliceMemory first = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000);
+        long item = first.allocate(8, 8);
+        first.close();
+        Thread.sleep(SliceRegions.GRACE_NANOS / 1_000_000 + 50);
+        SliceMemory next = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000);
+        try {
+            assumeTrue(next.base() == first.base(), "the range was reused (the same size, after the grace period)");
+            long mine = next.allocate(8, 8);
+            assertEquals(item, mine, "the next owner's first item is at the same offset");
+            next.whole().set(JAVA_LONG, next.at(0, mine), 42);
+            first.free(item);   // a stale handle of the closed owner
+            assertEquals(42, next.whole().get(JAVA_LONG, next.at(0, mine)), "the late free zeroed another owner's item");
+        } finally {
+            next.close();
+        }
+    }
 }
