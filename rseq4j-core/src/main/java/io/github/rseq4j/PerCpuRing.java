@@ -28,16 +28,26 @@ public final class PerCpuRing {
     private byte[] drainBuffer;
 
     PerCpuRing(PerCpuMemory memory, long capacity) {
+        this.m = memory.slices;
+        this.capacity = capacity;
+        this.ring = memory.allocateOffset(bytesPerSlice(capacity), 64);
+        for (int i = 0; i < m.slices(); i++) {
+            RingFormat.init(m.whole(), m.at(i, ring), capacity);
+        }
+    }
+
+    /**
+     * Per-CPU bytes a ring of {@code capacity} takes (its header and records).
+     *
+     * @throws IllegalArgumentException when {@code capacity} is not a power of two from 256
+     *                                  to half a slice
+     */
+    static long bytesPerSlice(long capacity) {
         if (capacity < 256 || capacity > SliceLayout.STRIDE / 2 || Long.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity must be a power of two from 256 to "
                     + SliceLayout.STRIDE / 2 + ": " + capacity);
         }
-        this.m = memory.slices;
-        this.capacity = capacity;
-        this.ring = memory.allocateOffset(SliceLayout.RING_DATA + capacity, 64);
-        for (int i = 0; i < m.slices(); i++) {
-            RingFormat.init(m.whole(), m.at(i, ring), capacity);
-        }
+        return SliceLayout.RING_DATA + capacity;
     }
 
     /**

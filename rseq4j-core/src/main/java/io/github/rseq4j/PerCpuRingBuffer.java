@@ -1,6 +1,5 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.abi.SliceLayout;
 
 import io.github.rseq4j.internal.structures.Waits;
 
@@ -119,10 +118,7 @@ public final class PerCpuRingBuffer implements AutoCloseable {
             throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
         }
         this.maxWaitNanos = Waits.saturatedNanos(maxWait);
-        // Room for the ring alone; a bad capacity gets the ring's own message from newRing.
-        long room = capacityPerCpu >= 256 && capacityPerCpu <= SliceLayout.STRIDE / 2
-                ? SliceLayout.RING_DATA + capacityPerCpu : SliceLayout.RING_DATA + 256;
-        this.memory = PerCpuMemory.create(IndexMode.CPU_ID, room);
+        this.memory = PerCpuMemory.create(IndexMode.CPU_ID, PerCpuRing.bytesPerSlice(capacityPerCpu));
         try {
             this.ring = memory.newRing(capacityPerCpu);
         } catch (RuntimeException e) {
