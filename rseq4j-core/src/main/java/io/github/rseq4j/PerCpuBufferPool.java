@@ -233,8 +233,13 @@ public final class PerCpuBufferPool implements AutoCloseable {
         Objects.requireNonNull(buffer, "buffer");
         slots.checkOpen();
         long s = index.indexOf(buffer.address() - base);
-        if (s < 0 || s >= slots.capacity() || !buffer.isNative() || !buffer.scope().equals(arena.scope())
-                || buffer.byteSize() != bufferSize) {
+        if (s < 0 || s >= views.length) {
+            throw notOurs(buffer);
+        }
+        // The segment this pool handed out (the usual case) is ours by identity: one load and
+        // a compare. Another segment over the same bytes gets the full check.
+        if (views[(int) s] != buffer
+                && (!buffer.isNative() || !buffer.scope().equals(arena.scope()) || buffer.byteSize() != bufferSize)) {
             throw notOurs(buffer);
         }
         slots.releaseOpen((int) s);

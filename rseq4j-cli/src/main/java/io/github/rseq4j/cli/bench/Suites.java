@@ -280,9 +280,17 @@ public final class Suites {
 
     // ---- pool ---------------------------------------------------------------------------
 
-    /** What the object pools hand out: a small mutable object, touched once per use. */
+    /**
+     * What the object pools hand out: a mutable object the size of a cache line, touched
+     * once per use. The padding matters: the collector packs small objects side by side, so
+     * with a 16-byte object two threads on two CPUs holding neighbouring objects write one
+     * cache line (that made this row's 2- and 8-thread figures jump by 2x from run to run,
+     * in the pools and the queues alike). Real pooled objects (builders, buffers, parsers)
+     * are larger than a line anyway.
+     */
     static final class Pooled {
         long uses;
+        long p1, p2, p3, p4, p5, p6, p7;
     }
 
     /** Objects (buffers) per pool: far more than the threads ever hold, so no pool runs dry. */

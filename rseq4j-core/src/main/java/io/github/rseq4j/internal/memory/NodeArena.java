@@ -28,6 +28,15 @@ public final class NodeArena {
     private final StrideIndex strideIndex;
     /** Mapped chunks as {start, end} pairs, oldest first; replaced (never changed) when one is added. */
     private volatile long[][] chunks = new long[0][];
+    /**
+     * Where the newest chunk starts (it is also in {@link #chunks}; every chunk is
+     * {@value #CHUNK_BYTES} bytes, so one word says where it ends too and cannot be read
+     * torn): {@link #isNode} checks it first, with no dependent load (the loop over
+     * {@code chunks} is four loads in a chain, about a third of a list push's Java time).
+     * Written under the lock before {@code chunks} and {@code cursor}; 0 while no chunk is
+     * mapped.
+     */
+    private volatile long newestStart;
     /** Next free node (written under the lock, read without it). */
     private volatile long cursor;
     private long limit;
@@ -59,6 +68,7 @@ public final class NodeArena {
             long base = mapChunk();
             long[][] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
             grown[grown.length - 1] = new long[]{base, base + CHUNK_BYTES};
+            newestStart = base;
             chunks = grown;
             cursor = base;
             limit = base + CHUNK_BYTES / stride * stride;
@@ -89,19 +99,30 @@ public final class NodeArena {
      * @return {@code true} only for the address of a node returned by {@link #allocate()}
      */
     public boolean isNode(long address) {
-        long[][] all = chunks;       // read before the cursor: a cursor never points into a chunk not yet listed
+        long start = newestStart;                    // read before the cursor, as the chunks below
+        if (start != 0 && address - start >= 0 && address - start < CHUNK_BYTES) {
+            return isNodeIn(address, start, start + CHUNK_BYTES, cursor);
+        }
+        long[][] all = chunks;
         long handedOut = cursor;
         for (int k = all.length - 1; k >= 0; k--) {  // the newest chunk first: most nodes are there
             long[] c = all[k];
             if (address >= c[0] && address < c[1]) {
-                boolean inLastChunk = handedOut > c[0] && handedOut <= c[1];
-                long rel = address - c[0];
-                boolean aligned = strideIndex.indexOf(rel) >= 0;
-                return aligned && address + stride <= c[1]
-                        && (!inLastChunk || address < handedOut);
+                return isNodeIn(address, c[0], c[1], handedOut);
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code address}, inside the chunk [{@code start}, {@code end}), is a node
+     * start that was handed out: on the stride, wholly inside the chunk, and below the
+     * cursor when the cursor is in this chunk (a cursor read after the chunk's bounds).
+     */
+    private boolean isNodeIn(long address, long start, long end, long handedOut) {
+        boolean inCursorChunk = handedOut > start && handedOut <= end;
+        return strideIndex.indexOf(address - start) >= 0 && address + stride <= end
+                && (!inCursorChunk || address < handedOut);
     }
 
     /**

@@ -95,15 +95,23 @@ public final class SlotPool {
     /** Offset of the per-CPU bounded stack. */
     private final long stack;
     /**
-     * The state words, one per slot at {@code slot << stateShift}: in pools of up to
+     * The state words, one per slot at {@link #stateIndex}: in pools of up to
      * {@value #PADDED_UP_TO} slots each word has a cache line of its own (16 ints), because
      * the word is written on every acquire and release, and two holders of neighbouring
      * slots on two CPUs would otherwise pass one line back and forth on every operation.
+     * The words start {@value #STATE_PAD} ints (two lines) into the array and end as far
+     * before its end: the array's header (its length, read by every bounds check) and the
+     * neighbouring heap objects then never share a line with a word that is written. (Slot
+     * 0's word in the header's line cost a thread on another CPU one miss per bounds check:
+     * 2-thread acquire + release took twice the 1-thread time in runs where one thread held
+     * slot 0.)
      */
     private final int[] state;
     private final int stateShift;
     /** Largest capacity whose state words are padded to a cache line each. */
     static final int PADDED_UP_TO = 1 << 16;
+    /** Unused ints before the first state word and after the last: two cache lines. */
+    static final int STATE_PAD = 32;
     private final AtomicInteger fresh = new AtomicInteger();
     private final ReentrantLock depotLock = new ReentrantLock();
     private final int[] depot;
@@ -138,7 +146,7 @@ public final class SlotPool {
         }
         this.stack = off;
         this.stateShift = capacity <= PADDED_UP_TO ? 4 : 0;
-        this.state = new int[capacity << stateShift];
+        this.state = new int[(capacity << stateShift) + 2 * STATE_PAD];
         this.depot = new int[capacity];
     }
 
@@ -181,7 +189,7 @@ public final class SlotPool {
 
     /** Whether {@code slot} is handed out now. */
     public boolean inUse(int slot) {
-        return (int) STATE.getAcquire(state, slot << stateShift) == IN_USE;
+        return (int) STATE.getAcquire(state, stateIndex(slot)) == IN_USE;
     }
 
     // ------------------------------------------------------------------ acquire
@@ -275,8 +283,18 @@ public final class SlotPool {
         return closed ? -1 : acquire();
     }
 
+    /** Where slot {@code slot}'s state word is in {@link #state}. */
+    int stateIndex(int slot) {
+        return (slot << stateShift) + STATE_PAD;
+    }
+
+    /** The length of {@link #state}, for the layout test. */
+    int stateLength() {
+        return state.length;
+    }
+
     private int take(int slot) {
-        STATE.setRelease(state, slot << stateShift, IN_USE);
+        STATE.setRelease(state, stateIndex(slot), IN_USE);
         return slot;
     }
 
@@ -397,7 +415,7 @@ public final class SlotPool {
      * @throws IndexOutOfBoundsException for a slot outside the pool
      */
     public void releaseOpen(int slot) {
-        if (!STATE.compareAndSet(state, slot << stateShift, IN_USE, FREE)) {
+        if (!STATE.compareAndSet(state, stateIndex(slot), IN_USE, FREE)) {
             throw releasedTwice();
         }
         if (waiting.get() > 0 && handOff(slot)) {
@@ -524,7 +542,7 @@ public final class SlotPool {
     public long available() {
         long out = 0;
         for (int i = 0, u = used(); i < u; i++) {
-            if ((int) STATE.getAcquire(state, i << stateShift) == IN_USE) {
+            if ((int) STATE.getAcquire(state, stateIndex(i)) == IN_USE) {
                 out++;
             }
         }
