@@ -87,6 +87,23 @@ public final class SlotPool {
         volatile long slot = NO_SLOT;
     }
 
+    /**
+     * The depot: an array stack of slots under a lock. Its size word changes on every spill
+     * and refill, so it lives here rather than in a field of the pool, whose object every
+     * acquire and release on every CPU reads (a write to the pool object's line would cost
+     * each of them a miss).
+     */
+    private static final class Depot {
+        final ReentrantLock lock = new ReentrantLock();
+        final int[] slots;
+        /** Guarded by {@link #lock}. */
+        int size;
+
+        Depot(int capacity) {
+            slots = new int[capacity];
+        }
+    }
+
     private final String owner;
     private final int capacity;
     private final int perCpuLimit;
@@ -113,9 +130,8 @@ public final class SlotPool {
     /** Unused ints before the first state word and after the last: two cache lines. */
     static final int STATE_PAD = 32;
     private final AtomicInteger fresh = new AtomicInteger();
-    private final ReentrantLock depotLock = new ReentrantLock();
-    private final int[] depot;
-    private int depotSize;
+    /** The shared depot, in an object of its own (see {@link Depot}). */
+    private final Depot depot;
     private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile boolean closed;
@@ -147,7 +163,7 @@ public final class SlotPool {
         this.stack = off;
         this.stateShift = capacity <= PADDED_UP_TO ? 4 : 0;
         this.state = new int[(capacity << stateShift) + 2 * STATE_PAD];
-        this.depot = new int[capacity];
+        this.depot = new Depot(capacity);
     }
 
     /** Default per-CPU limit: a fair share of the capacity, between 4 and 256. */
@@ -322,16 +338,16 @@ public final class SlotPool {
     /** One slot from the depot for the caller, and up to a batch more onto its CPU. */
     private int fromDepot() {
         int[] got;
-        depotLock.lock();
+        depot.lock.lock();
         try {
-            if (depotSize == 0) {
+            if (depot.size == 0) {
                 return -1;
             }
-            int k = Math.min(batch, depotSize);
-            got = Arrays.copyOfRange(depot, depotSize - k, depotSize);
-            depotSize -= k;
+            int k = Math.min(batch, depot.size);
+            got = Arrays.copyOfRange(depot.slots, depot.size - k, depot.size);
+            depot.size -= k;
         } finally {
-            depotLock.unlock();
+            depot.lock.unlock();
         }
         int i = 1;
         for (; i < got.length; i++) {
@@ -471,12 +487,12 @@ public final class SlotPool {
         if (from >= to) {
             return;
         }
-        depotLock.lock();
+        depot.lock.lock();
         try {
-            System.arraycopy(slots, from, depot, depotSize, to - from);
-            depotSize += to - from;
+            System.arraycopy(slots, from, depot.slots, depot.size, to - from);
+            depot.size += to - from;
         } finally {
-            depotLock.unlock();
+            depot.lock.unlock();
         }
     }
 
@@ -551,11 +567,11 @@ public final class SlotPool {
 
     /** Slots in the depot now. */
     public int depotSize() {
-        depotLock.lock();
+        depot.lock.lock();
         try {
-            return depotSize;
+            return depot.size;
         } finally {
-            depotLock.unlock();
+            depot.lock.unlock();
         }
     }
 
