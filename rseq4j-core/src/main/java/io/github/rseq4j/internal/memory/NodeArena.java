@@ -32,7 +32,7 @@ public final class NodeArena {
      * Where the newest chunk starts (it is also in {@link #chunks}; every chunk is
      * {@value #CHUNK_BYTES} bytes, so one word says where it ends too and cannot be read
      * torn): {@link #isNode} checks it first, with no dependent load (the loop over
-     * {@code chunks} is four loads in a chain, about a third of a list push's Java time).
+     * {@code chunks} is a chain of four dependent loads, on every push).
      * Written under the lock before {@code chunks} and {@code cursor}; 0 while no chunk is
      * mapped.
      */
