@@ -3,7 +3,7 @@ package io.github.rseq4j;
 import io.github.rseq4j.internal.structures.SlotPool;
 
 /**
- * One object or buffer taken from a {@link PerCpuPool} or {@link PerCpuBufferPool} with
+ * One object or buffer taken from a {@link Pool} ({@link PerCpuPool}, {@link PerCpuBufferPool}) with
  * {@code lease()}, for try-with-resources; {@link #close()} gives it back.
  *
  * <pre>{@code

@@ -53,7 +53,7 @@ import java.util.Objects;
  * the next holder sees everything the previous holder wrote (and must overwrite what it
  * relies on).
  */
-public final class PerCpuBufferPool implements AutoCloseable {
+public final class PerCpuBufferPool implements Pool<MemorySegment> {
     private final int bufferSize;
     private final long stride;
     /** Buffer offsets to slots, without a division (a release checks one). */
@@ -135,11 +135,22 @@ public final class PerCpuBufferPool implements AutoCloseable {
     }
 
     /**
+     * Number of buffers, under the name every {@link Pool} has.
+     *
+     * @return {@link #buffers()}
+     */
+    @Override
+    public int capacity() {
+        return slots.capacity();
+    }
+
+    /**
      * Buffers a CPU's cache may hold before it spills to the depot.
      *
      * @return the per-CPU cache limit in use: the constructor's value (or the default, for 0)
      *         clamped to the number of buffers and to the cache's maximum
      */
+    @Override
     public int perCpuCapacity() {
         return slots.perCpuLimit();
     }
@@ -150,6 +161,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      *
      * @return how many buffers are in the pool now (in a cache, the depot, or never used)
      */
+    @Override
     public long available() {
         return slots.available();
     }
@@ -164,6 +176,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      *         {@code null} when every buffer is out
      * @throws IllegalStateException when the pool is closed
      */
+    @Override
     public MemorySegment acquire() {
         int s = slots.acquire();
         return s < 0 ? null : view(s);
@@ -178,6 +191,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * @return a buffer now owned by the caller, or {@code null} when none became free in time
      * @throws InterruptedException when interrupted while waiting
      */
+    @Override
     public MemorySegment acquire(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
@@ -191,6 +205,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * @throws NoSuchElementException when all buffers are out (use {@link #lease(Duration)} to wait)
      * @throws IllegalStateException  when the pool is closed
      */
+    @Override
     public Lease<MemorySegment> lease() {
         int s = slots.acquire();
         if (s < 0) {
@@ -209,6 +224,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * @throws NoSuchElementException when no buffer became free in time
      * @throws InterruptedException   when interrupted while waiting
      */
+    @Override
     public Lease<MemorySegment> lease(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
@@ -229,6 +245,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      *                                  {@link #acquire()} returned it)
      * @throws IllegalStateException    when it is not out (released twice), or the pool is closed
      */
+    @Override
     public void release(MemorySegment buffer) {
         Objects.requireNonNull(buffer, "buffer");
         slots.checkOpen();
@@ -251,6 +268,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      *
      * @return the number of buffers moved between caches and the depot
      */
+    @Override
     public int rebalance() {
         return slots.rebalance();
     }
@@ -261,6 +279,7 @@ public final class PerCpuBufferPool implements AutoCloseable {
      * @return {@code true} once {@code close()} has been called, even if it could not free
      *         the memory yet
      */
+    @Override
     public boolean isClosed() {
         return slots.isClosed();
     }

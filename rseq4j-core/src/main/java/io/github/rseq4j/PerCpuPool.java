@@ -70,7 +70,7 @@ import java.util.function.Supplier;
  *
  * @param <T> the type of pooled objects
  */
-public final class PerCpuPool<T> implements AutoCloseable {
+public final class PerCpuPool<T> implements Pool<T> {
     private final Supplier<? extends T> factory;
     private final SlotPool slots;
     private final Object[] objects;
@@ -120,6 +120,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      *
      * @return the capacity given to the constructor
      */
+    @Override
     public int capacity() {
         return slots.capacity();
     }
@@ -130,6 +131,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @return the per-CPU cache limit in use: the constructor's value (or the default, for 0)
      *         clamped to the capacity and to the cache's maximum
      */
+    @Override
     public int perCpuCapacity() {
         return slots.perCpuLimit();
     }
@@ -156,6 +158,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      *
      * @return how many more objects could be acquired now without waiting
      */
+    @Override
     public long available() {
         return slots.available();
     }
@@ -171,6 +174,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @throws RuntimeException      what the factory throws (the slot stays free);
      *                               {@link NullPointerException} when it returns null
      */
+    @Override
     public T acquire() {
         int s = slots.acquire();
         return s < 0 ? null : object(s);
@@ -185,6 +189,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @return an object now owned by the caller, or {@code null} when none became free in time
      * @throws InterruptedException when interrupted while waiting
      */
+    @Override
     public T acquire(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
@@ -197,6 +202,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @return a lease on an object; closing it gives the object back
      * @throws NoSuchElementException when all objects are out (use {@link #lease(Duration)} to wait)
      */
+    @Override
     public Lease<T> lease() {
         int s = slots.acquire();
         if (s < 0) {
@@ -215,6 +221,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @throws NoSuchElementException when no object became free in time
      * @throws InterruptedException   when interrupted while waiting
      */
+    @Override
     public Lease<T> lease(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         int s = slots.acquire(timeout);
@@ -236,6 +243,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @throws IllegalArgumentException when it is not an object of this pool
      * @throws IllegalStateException    when it is not out (released twice), or the pool is closed
      */
+    @Override
     public void release(T object) {
         Objects.requireNonNull(object, "object");
         slots.checkOpen();
@@ -255,6 +263,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      * @return the number of objects moved between caches and the depot
      * @throws IllegalStateException when the pool is closed
      */
+    @Override
     public int rebalance() {
         return slots.rebalance();
     }
@@ -264,6 +273,7 @@ public final class PerCpuPool<T> implements AutoCloseable {
      *
      * @return {@code true} once the pool is closed
      */
+    @Override
     public boolean isClosed() {
         return slots.isClosed();
     }

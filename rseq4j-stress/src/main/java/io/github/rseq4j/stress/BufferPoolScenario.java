@@ -1,11 +1,10 @@
 package io.github.rseq4j.stress;
 
-import io.github.rseq4j.Lease;
 import io.github.rseq4j.PerCpuBufferPool;
+import io.github.rseq4j.Pool;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Duration;
 
 /**
  * {@link PerCpuBufferPool} through its public API (see {@link PooledScenario}). The
@@ -18,8 +17,6 @@ import java.time.Duration;
 final class BufferPoolScenario extends PooledScenario<MemorySegment> {
     static final int BUFFER_SIZE = 256;
 
-    private PerCpuBufferPool pool;
-
     BufferPoolScenario(Run run) {
         super(run);
     }
@@ -29,44 +26,8 @@ final class BufferPoolScenario extends PooledScenario<MemorySegment> {
     }
 
     @Override
-    void setUp() {
-        super.setUp();
-        pool = new PerCpuBufferPool(BUFFER_SIZE, capacity(run.config.threads()));
-    }
-
-    @Override
-    MemorySegment acquire() {
-        return pool.acquire();
-    }
-
-    @Override
-    MemorySegment acquire(Duration timeout) throws InterruptedException {
-        return pool.acquire(timeout);
-    }
-
-    @Override
-    Lease<MemorySegment> lease() {
-        return pool.lease();
-    }
-
-    @Override
-    void release(MemorySegment item) {
-        pool.release(item);
-    }
-
-    @Override
-    int rebalance() {
-        return pool.rebalance();
-    }
-
-    @Override
-    long available() {
-        return pool.available();
-    }
-
-    @Override
-    int capacity() {
-        return pool.buffers();
+    Pool<MemorySegment> newPool(int capacity) {
+        return new PerCpuBufferPool(BUFFER_SIZE, capacity);
     }
 
     @Override
@@ -110,10 +71,5 @@ final class BufferPoolScenario extends PooledScenario<MemorySegment> {
             return name(b) + " taken over by " + (found == FREE ? "a release" : who(found)) + " while it was held";
         }
         return null;
-    }
-
-    @Override
-    void tearDown() {
-        pool.close();
     }
 }

@@ -1,9 +1,8 @@
 package io.github.rseq4j.stress;
 
-import io.github.rseq4j.Lease;
 import io.github.rseq4j.PerCpuPool;
+import io.github.rseq4j.Pool;
 
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,52 +22,14 @@ final class PoolScenario extends PooledScenario<PoolScenario.Item> {
         }
     }
 
-    private PerCpuPool<Item> pool;
-
     PoolScenario(Run run) {
         super(run);
     }
 
     @Override
-    void setUp() {
-        super.setUp();
+    Pool<Item> newPool(int capacity) {
         AtomicLong made = new AtomicLong();
-        pool = new PerCpuPool<>(() -> new Item((int) made.getAndIncrement()), capacity(run.config.threads()));
-    }
-
-    @Override
-    Item acquire() {
-        return pool.acquire();
-    }
-
-    @Override
-    Item acquire(Duration timeout) throws InterruptedException {
-        return pool.acquire(timeout);
-    }
-
-    @Override
-    Lease<Item> lease() {
-        return pool.lease();
-    }
-
-    @Override
-    void release(Item item) {
-        pool.release(item);
-    }
-
-    @Override
-    int rebalance() {
-        return pool.rebalance();
-    }
-
-    @Override
-    long available() {
-        return pool.available();
-    }
-
-    @Override
-    int capacity() {
-        return pool.capacity();
+        return new PerCpuPool<>(() -> new Item((int) made.getAndIncrement()), capacity);
     }
 
     @Override
@@ -95,10 +56,5 @@ final class PoolScenario extends PooledScenario<PoolScenario.Item> {
         }
         return "object " + item.id + " taken over by " + (found == FREE ? "a release" : who(found))
                 + " while it was held";
-    }
-
-    @Override
-    void tearDown() {
-        pool.close();
     }
 }

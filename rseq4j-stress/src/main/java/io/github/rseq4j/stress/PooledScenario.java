@@ -1,6 +1,7 @@
 package io.github.rseq4j.stress;
 
 import io.github.rseq4j.Lease;
+import io.github.rseq4j.Pool;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,19 +77,11 @@ abstract class PooledScenario<T> extends Scenario {
 
     // ---------------------------------------------------------------- the pool
 
-    abstract T acquire();
+    /** The pool under test, made by {@link #newPool} in {@link #setUp}. */
+    Pool<T> pool;
 
-    abstract T acquire(Duration timeout) throws InterruptedException;
-
-    abstract Lease<T> lease();
-
-    abstract void release(T item);
-
-    abstract int rebalance();
-
-    abstract long available();
-
-    abstract int capacity();
+    /** A new pool of {@code capacity} items. */
+    abstract Pool<T> newPool(int capacity);
 
     /** What to call the items in messages: "object", "buffer". */
     abstract String noun();
@@ -110,9 +103,15 @@ abstract class PooledScenario<T> extends Scenario {
     @Override
     void setUp() {
         int threads = run.config.threads();
+        pool = newPool(capacity(threads));
         acquires = new long[threads];
         releases = new long[threads];
         misses = new long[threads];
+    }
+
+    @Override
+    void tearDown() {
+        pool.close();
     }
 
     @Override
@@ -122,7 +121,7 @@ abstract class PooledScenario<T> extends Scenario {
 
     @Override
     long expected() {
-        return capacity();
+        return pool.capacity();
     }
 
     @Override
@@ -135,11 +134,11 @@ abstract class PooledScenario<T> extends Scenario {
         int way = early || leak ? 1 : (int) (rep % 3);
         try {
             switch (way) {
-                case 0 -> item = acquire();
-                case 1 -> item = acquire(early || leak ? Duration.ofNanos(FAULT_WAIT_NANOS) : WAIT);
+                case 0 -> item = pool.acquire();
+                case 1 -> item = pool.acquire(early || leak ? Duration.ofNanos(FAULT_WAIT_NANOS) : WAIT);
                 default -> {
                     try {
-                        lease = lease();
+                        lease = pool.lease();
                         item = lease.get();
                     } catch (NoSuchElementException e) {
                         item = null;
@@ -170,7 +169,7 @@ abstract class PooledScenario<T> extends Scenario {
         if (lease != null) {
             lease.close();
         } else {
-            release(item);
+            pool.release(item);
         }
         releases[w.index]++;
     }
@@ -181,7 +180,7 @@ abstract class PooledScenario<T> extends Scenario {
      * into the mark.
      */
     private void releaseEarly(Worker w, T item, long rep) {
-        release(item);
+        pool.release(item);
         releases[w.index]++;
         long until = System.nanoTime() + FAULT_WAIT_NANOS;
         while (violations.get() == 0 && System.nanoTime() - until < 0) {
@@ -203,7 +202,7 @@ abstract class PooledScenario<T> extends Scenario {
             run.backgroundReady.countDown();
             while (!run.workersDone()) {
                 run.check();
-                moved += rebalance();
+                moved += pool.rebalance();
                 rebalances++;
                 LockSupport.parkNanos(REBALANCE_PAUSE_NANOS);
             }
@@ -215,7 +214,7 @@ abstract class PooledScenario<T> extends Scenario {
         long a = sum(acquires);
         long r = sum(releases);
         long miss = sum(misses);
-        long free = available();
+        long free = pool.available();
         Verdict.Builder v = Verdict.builder()
                 .detail("acquires", a).detail("releases", r).detail("misses", miss)
                 .detail("rebalances", rebalances).detail("moved", moved).detail("violations", violations.get());
@@ -228,7 +227,7 @@ abstract class PooledScenario<T> extends Scenario {
         }
         v.check(a == r, "acquires " + a + " != releases " + r + " (" + (a - r) + " " + noun() + "s never given back)");
         v.check(a + miss == operations(), "acquires " + a + " + misses " + miss + " != operations " + operations());
-        v.check(free == capacity(), (capacity() - free) + " of " + capacity() + " " + noun()
+        v.check(free == pool.capacity(), (pool.capacity() - free) + " of " + pool.capacity() + " " + noun()
                 + "s not back in the pool at the end (available " + free + ")");
         return v.build(free);
     }
