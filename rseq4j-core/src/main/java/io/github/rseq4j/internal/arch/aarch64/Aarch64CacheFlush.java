@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import static io.github.rseq4j.internal.arch.aarch64.Aarch64Reg.*;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -49,36 +50,34 @@ public final class Aarch64CacheFlush {
     public static Label emit(CodeBuffer buf) {
         Aarch64Assembler a = new Aarch64Assembler(buf);
         Label entry = new Label("flushInstructionCache");
-        Label dloop = new Label("dcLoop");
-        Label iloop = new Label("icLoop");
         a.bind(entry);
         a.add(X1, X0, X1);              // end
         a.mrsCtrEl0(X3);
-        a.ubfx(X4, X3, 16, 4);          // DminLine: log2 of the line in words
-        a.movz(X5, 4, 0);
-        a.lslv(X5, X5, X4);             // data line bytes
-        a.subImm(X6, X5, 1, false);
-        a.bic(X2, X0, X6);
-        a.bind(dloop);
-        a.dcCvau(X2);
-        a.add(X2, X2, X5);
-        a.cmp(X2, X1);
-        a.bcond(Cond.LO, dloop);
-        a.dsbIsh();
-        a.andImm(X4, X3, 0xF);          // IminLine
-        a.movz(X5, 4, 0);
-        a.lslv(X5, X5, X4);             // instruction line bytes
-        a.subImm(X6, X5, 1, false);
-        a.bic(X2, X0, X6);
-        a.bind(iloop);
-        a.icIvau(X2);
-        a.add(X2, X2, X5);
-        a.cmp(X2, X1);
-        a.bcond(Cond.LO, iloop);
-        a.dsbIsh();
+        eachLine(a, "dcLoop", 16, a::dcCvau);   // DminLine: CTR_EL0 bits 16-19
+        eachLine(a, "icLoop", 0, a::icIvau);    // IminLine: CTR_EL0 bits 0-3
         a.isb();
         a.ret();
         return entry;
+    }
+
+    /**
+     * Applies {@code maintenance} to every cache line of [x0, x1), lines of the size whose
+     * log2 in words is the 4-bit field of CTR_EL0 (in x3) at bit {@code lsb}, then
+     * {@code dsb ish}. Uses x2, x4, x5, x6.
+     */
+    private static void eachLine(Aarch64Assembler a, String name, int lsb, Consumer<Aarch64Reg> maintenance) {
+        Label loop = new Label(name);
+        a.ubfx(X4, X3, lsb, 4);         // log2 of the line in words
+        a.movz(X5, 4, 0);
+        a.lslv(X5, X5, X4);             // line bytes
+        a.subImm(X6, X5, 1, false);
+        a.bic(X2, X0, X6);              // the first line's start
+        a.bind(loop);
+        maintenance.accept(X2);
+        a.add(X2, X2, X5);
+        a.cmp(X2, X1);
+        a.bcond(Cond.LO, loop);
+        a.dsbIsh();
     }
 
     /** Flushes {@code [address, address + size)}; aarch64 JVMs only. */
