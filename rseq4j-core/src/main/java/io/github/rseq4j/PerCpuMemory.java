@@ -46,7 +46,7 @@ public final class PerCpuMemory implements AutoCloseable {
     final SliceMemory slices;
 
     /** The most bytes of items one slice can hold. */
-    public static final long MAX_ITEM_BYTES = SliceLayout.STRIDE - SliceLayout.HEADER_BYTES;
+    public static final long MAX_ITEM_BYTES = SliceMemory.MAX_BYTES_PER_SLICE;
 
     private PerCpuMemory(IndexMode mode, long itemBytes) {
         this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytes);

@@ -260,7 +260,7 @@ public final class PerCpuRingBuffer implements AutoCloseable {
      * @throws NullPointerException when {@code handler} is null
      */
     public <X extends Exception> long drain(RecordHandler<X> handler) throws X {
-        java.util.Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(handler, "handler");
         synchronized (ring) {
             if (memory.slices.isReleased()) {
                 return 0;

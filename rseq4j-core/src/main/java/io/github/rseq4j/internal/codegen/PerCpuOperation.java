@@ -65,7 +65,7 @@ public enum PerCpuOperation implements OperationTemplate {
     COMPARE_AND_STORE(1, Param.LONG, Param.LONG, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
-            compareAndStore(cs, Ordering.RELAXED);
+            compareAndStore(cs, cs.arg(1), cs.arg(2), cs.arg(3), Ordering.RELAXED);
         }
 
         @Override
@@ -79,7 +79,7 @@ public enum PerCpuOperation implements OperationTemplate {
     COMPARE_AND_STORE_RELEASE(1, Param.LONG, Param.LONG, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
-            compareAndStore(cs, Ordering.RELEASE);
+            compareAndStore(cs, cs.arg(1), cs.arg(2), cs.arg(3), Ordering.RELEASE);
         }
 
         @Override
@@ -391,12 +391,8 @@ public enum PerCpuOperation implements OperationTemplate {
     COMPARE_INDEX_AND_STORE(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
-            MacroAssembler a = cs.asm();
-            Reg v = cs.temp(0);
-            a.branch(Cond.NE, cs.index(), cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
-            a.load(v, cs.slice(), cs.arg(1), 0);
-            a.branch(Cond.NE, v, cs.arg(3), cs.fail(OpResult.COMPARE_FAILED));
-            cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(4), Ordering.RELEASE);
+            cs.asm().branch(Cond.NE, cs.index(), cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
+            compareAndStore(cs, cs.arg(1), cs.arg(3), cs.arg(4), Ordering.RELEASE);
         }
 
         @Override
@@ -515,13 +511,13 @@ public enum PerCpuOperation implements OperationTemplate {
         a.add(dst, stackOff);
     }
 
-    /** Body of both compare-and-store variants. */
-    private static void compareAndStore(CriticalSection cs, Ordering ordering) {
+    /** Body of the compare-and-store operations: if the word at {@code off} in the slice holds {@code expect}, commit {@code newValue} to it; else fail with COMPARE_FAILED. Uses temp 0. */
+    private static void compareAndStore(CriticalSection cs, Reg off, Reg expect, Reg newValue, Ordering ordering) {
         MacroAssembler a = cs.asm();
         Reg v = cs.temp(0);
-        a.load(v, cs.slice(), cs.arg(1), 0);
-        a.branch(Cond.NE, v, cs.arg(2), cs.fail(OpResult.COMPARE_FAILED));
-        cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(3), ordering);
+        a.load(v, cs.slice(), off, 0);
+        a.branch(Cond.NE, v, expect, cs.fail(OpResult.COMPARE_FAILED));
+        cs.commit(cs.slice(), off, 0, newValue, ordering);
     }
 
     private static long compareAndStoreStopped(MemorySegment w, int index, long slice, long off, long expect, long newValue) {

@@ -185,7 +185,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
         }
         int i = m.stopForOperation();
         try {
-            return op.onStoppedSlice(m.whole(), i, m.at(i, 0), a1, a2, a3, a4, a5, src);
+            return onHeldSlice(op, m, i, a1, a2, a3, a4, a5, src);
         } finally {
             m.start(i);
         }

@@ -317,17 +317,7 @@ public final class Libc {
      * @throws IllegalStateException when mprotect fails
      */
     public static void mprotect(long address, long length, int prot) {
-        requireAvailable();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int r = (int) MPROTECT.invokeExact(state, address, length, prot);
-            if (r != 0) {
-                throw new IllegalStateException("mprotect(" + Long.toHexString(address) + ", " + length
-                        + ", " + prot + ") failed, errno " + errno(state));
-            }
-        } catch (Throwable t) {
-            throw wrap(t);
-        }
+        rangeCall(MPROTECT, "mprotect", address, length, prot);
     }
 
     /** madvise advice: drop the pages; an anonymous private range reads as zeros afterwards. */
@@ -342,13 +332,21 @@ public final class Libc {
      * @throws IllegalStateException when madvise fails
      */
     public static void madvise(long address, long length, int advice) {
+        rangeCall(MADVISE, "madvise", address, length, advice);
+    }
+
+    /**
+     * Calls {@code int name(void *address, size_t length, int arg)} (mprotect, madvise)
+     * bound as {@code h}; throws with errno when it does not return 0.
+     */
+    private static void rangeCall(MethodHandle h, String name, long address, long length, int arg) {
         requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            int r = (int) MADVISE.invokeExact(state, address, length, advice);
+            int r = (int) h.invokeExact(state, address, length, arg);
             if (r != 0) {
-                throw new IllegalStateException("madvise(" + Long.toHexString(address) + ", " + length
-                        + ", " + advice + ") failed, errno " + errno(state));
+                throw new IllegalStateException(name + "(" + Long.toHexString(address) + ", " + length
+                        + ", " + arg + ") failed, errno " + errno(state));
             }
         } catch (Throwable t) {
             throw wrap(t);

@@ -151,11 +151,15 @@ public final class HistogramEngine {
             recordLocked(value < 0 ? 0 : highest, 1, CLAMPED);
             return;
         }
-        long r = SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, value, CURSOR_LIMIT, STEP, 0,
-                null);
+        long r = append(value);
         if (r < 0) {
             logFull(value, r);
         }
+    }
+
+    /** One critical section: appends {@code v} to the caller's CPU's active log; the index, or FULL. */
+    private long append(long v) {
+        return SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, v, CURSOR_LIMIT, STEP, 0, null);
     }
 
     /** Records {@code value} {@code n} times (n >= 1) under a fold lock. */
@@ -207,8 +211,7 @@ public final class HistogramEngine {
             if (!switched && !(folded && trySwitch(cpu))) {
                 Thread.onSpinWait();
             }
-            r = SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, v, CURSOR_LIMIT, STEP, 0,
-                    null);
+            r = append(v);
             if (r >= 0) {
                 return;
             }

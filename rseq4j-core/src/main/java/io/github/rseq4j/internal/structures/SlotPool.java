@@ -365,15 +365,8 @@ public final class SlotPool {
      * them, so an exhausted pool costs no fences. -1 when every slice is empty.
      */
     private int steal() {
-        int slices = memory.slices();
-        long[] c = new long[slices];
-        Integer[] order = new Integer[slices];
-        for (int i = 0; i < slices; i++) {
-            c[i] = count(i);
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(c[b], c[a]));
-        for (int i : order) {
+        long[] c = new long[memory.slices()];
+        for (int i : byCountDescending(c)) {
             if (c[i] == 0) {
                 break;
             }
@@ -508,12 +501,7 @@ public final class SlotPool {
         checkOpen();
         int slices = memory.slices();
         long[] counts = new long[slices];
-        Integer[] order = new Integer[slices];
-        for (int i = 0; i < slices; i++) {
-            counts[i] = count(i);
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(counts[b], counts[a]));
+        Integer[] order = byCountDescending(counts);
         int moved = 0;
         for (int k = 0; k < slices / 2; k++) {
             int hi = order[k], lo = order[slices - 1 - k];
@@ -584,6 +572,20 @@ public final class SlotPool {
     /** Threads waiting in {@link #acquire(Duration)} now. */
     public int waiters() {
         return waiting.get();
+    }
+
+    /**
+     * Reads every slice's count into {@code counts} (one entry per slice) and returns the
+     * slice indexes, the fullest first.
+     */
+    private Integer[] byCountDescending(long[] counts) {
+        Integer[] order = new Integer[counts.length];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = count(i);
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(counts[b], counts[a]));
+        return order;
     }
 
     private long count(int index) {
