@@ -205,92 +205,76 @@ public final class Aarch64MacroAssembler implements MacroAssembler {
         asm.lslImm(r(dst), r(dst), bits);
     }
 
+    /** The register-offset form of a load or store: {@code op rt, [base, index]}. */
+    private interface IndexForm {
+        void emit(Aarch64Reg rt, Aarch64Reg base, Aarch64Reg index);
+    }
+
+    /** The immediate-displacement form of the same load or store: {@code op rt, [base, #disp]}. */
+    private interface DisplacementForm {
+        void emit(Aarch64Reg rt, Aarch64Reg base, long disp);
+    }
+
     /**
-     * Where an access of {@code size} bytes to [base + index + disp] goes: returns the
-     * base register of an immediate-displacement form ({@link #memDisp} holds the
-     * displacement), or sets {@link #memIndex} for a register-offset form. Uses x16/x17.
+     * Emits an access of {@code size} bytes of {@code rt} at [base + index + disp]
+     * ({@code index} may be null) with the displacement form when the displacement fits it,
+     * else the register-offset form. Uses x16/x17.
      */
-    private Aarch64Reg address(Aarch64Reg base, Aarch64Reg index, long disp, int size) {
-        memIndex = null;
-        memDisp = 0;
+    private void access(Aarch64Reg rt, Aarch64Reg base, Aarch64Reg index, long disp, int size,
+                        IndexForm byIndex, DisplacementForm byDisplacement) {
         if (index == null) {
             if (Aarch64Assembler.fitsDisplacement(disp, size)) {
-                memDisp = disp;
-                return base;
+                byDisplacement.emit(rt, base, disp);
+            } else {
+                asm.movImm(SCRATCH, disp);
+                byIndex.emit(rt, base, SCRATCH);
             }
-            asm.movImm(SCRATCH, disp);
-            memIndex = SCRATCH;
-            return base;
+            return;
         }
         if (disp == 0) {
-            memIndex = index;
-            return base;
+            byIndex.emit(rt, base, index);
+            return;
         }
         asm.add(SCRATCH, base, index);
         if (Aarch64Assembler.fitsDisplacement(disp, size)) {
-            memDisp = disp;
-            return SCRATCH;
+            byDisplacement.emit(rt, SCRATCH, disp);
+        } else {
+            asm.movImm(SCRATCH2, disp);
+            byIndex.emit(rt, SCRATCH, SCRATCH2);
         }
-        asm.movImm(SCRATCH2, disp);
-        memIndex = SCRATCH2;
-        return SCRATCH;
     }
 
-    private Aarch64Reg memIndex;
-    private long memDisp;
+    private Aarch64Reg rOrNull(Reg index) {
+        return index == null ? null : r(index);
+    }
 
     @Override
     public void load(Reg dst, Reg base, Reg index, int disp) {
-        load64(r(dst), r(base), index == null ? null : r(index), disp);
+        load64(r(dst), r(base), rOrNull(index), disp);
     }
 
     private void load64(Aarch64Reg dst, Aarch64Reg base, Aarch64Reg index, long disp) {
-        Aarch64Reg b = address(base, index, disp, 8);
-        if (memIndex != null) {
-            asm.ldr(dst, b, memIndex);
-        } else {
-            asm.ldr(dst, b, memDisp);
-        }
+        access(dst, base, index, disp, 8, asm::ldr, asm::ldr);
     }
 
     @Override
     public void loadInt32(Reg dst, Reg base, int disp) {
-        Aarch64Reg b = address(r(base), null, disp, 4);
-        if (memIndex != null) {
-            asm.ldrsw(r(dst), b, memIndex);
-        } else {
-            asm.ldrsw(r(dst), b, memDisp);
-        }
+        access(r(dst), r(base), null, disp, 4, asm::ldrsw, asm::ldrsw);
     }
 
     @Override
     public void loadByte(Reg dst, Reg base, Reg index, int disp) {
-        Aarch64Reg b = address(r(base), index == null ? null : r(index), disp, 1);
-        if (memIndex != null) {
-            asm.ldrb(r(dst), b, memIndex);
-        } else {
-            asm.ldrb(r(dst), b, memDisp);
-        }
+        access(r(dst), r(base), rOrNull(index), disp, 1, asm::ldrb, asm::ldrb);
     }
 
     @Override
     public void storeByte(Reg base, Reg index, int disp, Reg src) {
-        Aarch64Reg b = address(r(base), index == null ? null : r(index), disp, 1);
-        if (memIndex != null) {
-            asm.strb(r(src), b, memIndex);
-        } else {
-            asm.strb(r(src), b, memDisp);
-        }
+        access(r(src), r(base), rOrNull(index), disp, 1, asm::strb, asm::strb);
     }
 
     @Override
     public void store(Reg base, Reg index, int disp, Reg src) {
-        Aarch64Reg b = address(r(base), index == null ? null : r(index), disp, 8);
-        if (memIndex != null) {
-            asm.str(r(src), b, memIndex);
-        } else {
-            asm.str(r(src), b, memDisp);
-        }
+        access(r(src), r(base), rOrNull(index), disp, 8, asm::str, asm::str);
     }
 
     /**
