@@ -2,7 +2,6 @@ package io.github.rseq4j.internal.codegen;
 
 import io.github.rseq4j.internal.asm.AreaLocation;
 import io.github.rseq4j.internal.asm.Backend;
-import io.github.rseq4j.internal.asm.Label;
 import io.github.rseq4j.internal.asm.MacroAssembler;
 import io.github.rseq4j.internal.asm.ExecutableMemory;
 
@@ -106,19 +105,16 @@ public record OperationSet(GeneratorConfig config, List<MethodHandle> handles, L
      */
     public static OperationSet generate(Backend backend, AreaLocation location, GeneratorConfig config) {
         Emitted emitted = emit(backend, location, config);
-        Map<PerCpuOperation, Label> entries = new EnumMap<>(PerCpuOperation.class);
-        Map<PerCpuOperation, Label> onceEntries = new EnumMap<>(PerCpuOperation.class);
-        emitted.functions().forEach((op, f) -> entries.put(op, f.entry()));
-        emitted.once().forEach((op, f) -> onceEntries.put(op, f.entry()));
         ExecutableMemory.Block block = ExecutableMemory.install(backend, emitted.assembler().buffer());
-        return new OperationSet(config, bind(block, entries), bind(block, onceEntries), block.address());
+        return new OperationSet(config, bind(block, emitted.functions()), bind(block, emitted.once()), block.address());
     }
 
-    private static List<MethodHandle> bind(ExecutableMemory.Block block, Map<PerCpuOperation, Label> entries) {
+    private static List<MethodHandle> bind(ExecutableMemory.Block block,
+                                           Map<PerCpuOperation, CriticalSectionGenerator.Function> functions) {
         Linker linker = Linker.nativeLinker();
         List<MethodHandle> handles = new ArrayList<>();
         for (PerCpuOperation op : PerCpuOperation.values()) {
-            MethodHandle nativeHandle = linker.downcallHandle(block.entry(entries.get(op)), op.descriptor(),
+            MethodHandle nativeHandle = linker.downcallHandle(block.entry(functions.get(op).entry()), op.descriptor(),
                     Linker.Option.critical(op.hasSource()));
             handles.add(MethodHandles.permuteArguments(nativeHandle, UNIFORM, op.uniformReorder()));
         }
