@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -210,6 +211,30 @@ public final class ReadmeJava {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    /**
+     * Checks that the README blocks of one module compile: every block that imports from
+     * {@code modulePackage} (they are marked not compiled for the core's test, whose class
+     * path lacks the module) must declare a class, and they must compile against the
+     * caller's class path; there must be at least one.
+     *
+     * @param modulePackage the module's package with a trailing dot, e.g. {@code "io.github.rseq4j.micrometer."}
+     * @param unitPrefix    the package prefix of the generated units, e.g. {@code "readme.micrometer"}
+     * @throws IOException when the README cannot be read
+     */
+    public static void assertModuleBlocksCompile(String modulePackage, String unitPrefix) throws IOException {
+        List<Block> blocks = javaBlocks(readme()).stream()
+                .filter(b -> b.lines().stream().anyMatch(l -> l.strip().startsWith("import " + modulePackage)))
+                .toList();
+        assertTrue(!blocks.isEmpty(), "no README block imports " + modulePackage);
+        List<Unit> units = new ArrayList<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            assertNotNull(topLevelType(blocks.get(i).lines()),
+                    "a README block of this module declares a class:\n" + String.join("\n", blocks.get(i).lines()));
+            units.add(unit(blocks.get(i), unitPrefix + (i + 1)));
+        }
+        assertEquals("", compile(units));
     }
 
     private static String describe(Diagnostic<? extends JavaFileObject> d) {
