@@ -138,14 +138,15 @@ final class MembarrierScenario extends Scenario {
 
     /**
      * Waits until nobody holds slice {@code i} through the stop protocol, by taking and
-     * releasing its stopped word (without the fence a full stop would add, so that only the
+     * releasing its owner word (without the fence a full stop would add, so that only the
      * manager's own fence stands between it and the critical sections). A fallback operation
      * that read the old selector while holding the slice has then finished; later ones read
      * the new selector.
      */
     private void waitOutStopper(int i) {
-        long at = m.at(i, SliceLayout.STOPPED_OFFSET);
-        for (int spins = 0; !LONG.compareAndSet(whole, at, 0L, 1L); spins++) {
+        long at = m.at(i, SliceLayout.OWNER_WORD_OFFSET);
+        long token = m.token();
+        for (int spins = 0; !LONG.compareAndSet(whole, at, token, SliceLayout.stoppedWord(token)); spins++) {
             run.check();
             if (spins < 64) {
                 Thread.onSpinWait();
@@ -153,7 +154,7 @@ final class MembarrierScenario extends Scenario {
                 Thread.yield();
             }
         }
-        LONG.setRelease(whole, at, 0L);
+        LONG.setRelease(whole, at, token);
     }
 
     @Override

@@ -76,8 +76,31 @@ public interface MacroAssembler {
     /** Branch when {@code a cond imm}. */
     void branchImm(Cond cond, Reg a, long imm, Label target);
 
-    /** Branch when the 64-bit word at [base + disp] is not zero. */
-    void branchIfMemNonZero(Reg base, int disp, Label target);
+    /** Branch when the 64-bit word at [base + disp] is not equal to {@code value}. */
+    void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target);
+
+    /**
+     * Splits a tagged address: {@code tag = address >>> (64 - tagBits)}, then the top
+     * {@code tagBits} bits of {@code address} are cleared. {@code tag} and {@code address}
+     * must be different registers.
+     *
+     * @param address the register holding the tagged address; holds the plain address after
+     * @param tag     the register that receives the tag
+     * @param tagBits how many top bits hold the tag, 1 to 32
+     */
+    void splitTag(Reg address, Reg tag, int tagBits);
+
+    /**
+     * Checks a tag width for {@link #splitTag}.
+     *
+     * @param tagBits how many top bits hold the tag
+     * @throws IllegalArgumentException when it is not 1 to 32
+     */
+    static void checkTagBits(int tagBits) {
+        if (tagBits < 1 || tagBits > 32) {
+            throw new IllegalArgumentException("tag bits must be 1 to 32: " + tagBits);
+        }
+    }
 
     void jump(Label target);
 

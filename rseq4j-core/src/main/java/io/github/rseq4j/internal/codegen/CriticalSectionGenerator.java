@@ -18,6 +18,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
  * <p>Implementation notes. The emitted function is:
  * <pre>
  *   area = locate the thread's rseq area        (or return NOT_REGISTERED)
+ *   token = base &gt;&gt;&gt; 48; base &amp;= 2^48 - 1      (the owner token rides in base's top bits)
  *   attempts = 0
  * restart:
  *   area.rseq_cs = &amp;descriptor                 (arm)
@@ -27,7 +28,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
  *   if idx &gt;= slices return STOPPED           (never past the mapping)
  *   (delay point 1)
  *   slice = base + (idx &lt;&lt; strideShift)
- *   if slice.stopped != 0 return STOPPED
+ *   if slice.owner != token return STOPPED    (stopped, closed, or another owner's)
  *   body ...                                    (may exit with a decided failure)
  *   (delay point 2)
  *   committing store                            --- last instruction of the section
@@ -45,14 +46,22 @@ import io.github.rseq4j.internal.abi.SliceLayout;
  * memory private to the caller, so it is safe to redo after an abort. The index is read
  * inside the section, so a preempted, migrated or signalled thread can never commit to a
  * slice that is not its own. Exits before the commit leave the section by jumping out
- * of the range, which the kernel ignores. The stopped check is what the stop-and-fence
- * protocol relies on: a stopper sets the word, then a membarrier(RSEQ) fence aborts any
- * section that had already read it as 0.
+ * of the range, which the kernel ignores. The owner check is what the stop-and-fence
+ * protocol relies on: a stopper changes the word from the token to another value, then a
+ * membarrier(RSEQ) fence aborts any section that had already read the token. It is also
+ * what keeps a stale caller out of a reused range: a section called for an owner that
+ * has since been closed carries that owner's token, and the word now holds 0 (pages
+ * given back) or the next owner's token, so it fails with STOPPED instead of committing
+ * into memory another owner holds. The token is split off {@code base} before the
+ * section (once per call, not per attempt), so the section itself compares with a
+ * register instead of with zero: {@code cmp [slice], token; jne} on x86-64, the same
+ * count as {@code cmp [slice], 0; jne}; {@code ldr; cmp; b.ne} on aarch64, one more than
+ * {@code ldr; cbnz}.
  */
 public final class CriticalSectionGenerator {
     private CriticalSectionGenerator() {}
 
-    private static final int FIXED_TEMPS = 4; // area, slice, index, attempts
+    private static final int FIXED_TEMPS = 5; // area, slice, index, attempts, token
 
     /**
      * The labels of one emitted function: its entry, its {@code rseq_cs} descriptor, and
@@ -96,6 +105,7 @@ public final class CriticalSectionGenerator {
         Reg slice = a.temp(1);
         Reg index = a.temp(2);
         Reg attempts = a.temp(3);
+        Reg token = a.temp(4);
         Reg delayScratch = delayTemps == 1 ? a.temp(FIXED_TEMPS + template.temps()) : null;
 
         Label notRegistered = a.label("notRegistered");
@@ -107,6 +117,7 @@ public final class CriticalSectionGenerator {
         Label descriptor = a.label("descriptor");
 
         a.locateArea(area, notRegistered);
+        a.splitTag(a.arg(0), token, SliceLayout.TOKEN_BITS);
         a.movImm(attempts, 0);
         a.bind(restart);
         a.armCriticalSection(area, descriptor, index);
@@ -123,7 +134,7 @@ public final class CriticalSectionGenerator {
         a.mov(slice, index);
         a.shlImm(slice, cfg.strideShift());
         a.add(slice, a.arg(0));
-        a.branchIfMemNonZero(slice, SliceLayout.STOPPED_OFFSET, stopped);
+        a.branchIfMemNotEqual(slice, SliceLayout.OWNER_WORD_OFFSET, token, stopped);
 
         Body body = new Body(a, template, slice, index, cfg, delayScratch, postCommit);
         template.body(body);

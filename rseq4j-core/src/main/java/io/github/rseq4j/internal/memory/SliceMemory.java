@@ -12,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,30 +31,53 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>Memory in portable mode: one block from a shared {@link Arena}, slices packed at a
  *     stride just big enough for the request (no generated code needs a fixed stride), so
  *     no restricted method is needed and small structures cost little on big machines.</li>
+ * <li>Owner token: the first word of every slice is the owner word
+ *     ({@link SliceLayout#OWNER_WORD_OFFSET}); it holds this memory's token while the slice
+ *     runs. The region comes with its token already written into every slice (see
+ *     {@link SliceRegions}); generated operations get the token in the top bits of
+ *     {@link #operationBase()} and commit only while the word equals it. A caller that
+ *     still runs an operation for this memory after it was given back finds 0 or the next
+ *     owner's token there, fails with STOPPED, and its fallback throws
+ *     {@link IllegalStateException} (this memory is closed): it cannot write into the
+ *     next owner's memory, whether it stalled before its section or inside it.</li>
+ * <li>Stop protocol: {@link #stop(int)} takes the owner word from the token to
+ *     {@link SliceLayout#stoppedWord} with a CAS (so stoppers exclude each other, and a
+ *     stale stopper of an earlier owner, whose token is another, takes nothing), then
+ *     fences: the index's CPU for {@link IndexField#CPU_ID}, every CPU for
+ *     {@link IndexField#MM_CID} (an mm_cid can run anywhere). A critical section that
+ *     read the token before the CAS is either finished, and its store is visible after the
+ *     fence, or aborted by the fence (or by the preemption that took it off its CPU), and
+ *     every section that starts later reads another value and fails with STOPPED. The
+ *     stopper then owns the slice and uses plain loads and stores; {@link #start(int)}
+ *     publishes them by setting the token back with a CAS (a volatile write).</li>
  * <li>Release: {@link #close()} sets the closed flag (every operation checks it before
- *     its call), stops every slice (waiting for holders) and fences, then gives the
- *     memory back: the region's pages are dropped and its range quarantined before reuse
- *     (see {@link SliceRegions}), or the arena is closed. Memory whose owner becomes
- *     unreachable without {@code close()} is given back the same way by a {@link Cleaner}.
- *     Nothing is ever unmapped, so a thread that still holds an address cannot fault.</li>
- * <li>Stop protocol: the first word of a slice is its stopped word. {@link #stop(int)}
- *     takes it from 0 to 1 with a CAS (so stoppers exclude each other), then fences: the
- *     index's CPU for {@link IndexField#CPU_ID}, every CPU for {@link IndexField#MM_CID}
- *     (an mm_cid can run anywhere). A critical section that read the word as 0 before the
- *     CAS is either finished, and its store is visible after the fence, or aborted by the
- *     fence (or by the preemption that took it off its CPU), and every section that starts
- *     later sees 1 and fails with STOPPED. The stopper then owns the slice and uses plain
- *     loads and stores; {@link #start(int)} publishes them with a release store of 0.</li>
+ *     its call), stops every slice and fences, then gives the memory back: the region's
+ *     pages are dropped (every owner word reads 0) and its range quarantined before reuse
+ *     (see {@link SliceRegions}), or the arena is closed. It never gives back a slice it
+ *     did not stop itself: when a holder keeps a slice longer than a second, close hands
+ *     that slice to its holder (the word goes from stopped to handed over), and the
+ *     memory is given back when the last such holder calls {@link #start(int)}, which
+ *     leaves the slice stopped (a reference count: one for close, one per handed slice).
+ *     A holder that never restarts its slice keeps the memory forever: a leak, never a
+ *     write into another owner's memory. Memory whose owner becomes unreachable without
+ *     {@code close()} is given back by a {@link Cleaner} (nothing can hold a slice of
+ *     it). Nothing is ever unmapped, so a thread that still holds an address cannot
+ *     fault.</li>
  * <li>Portable mode: there are no critical sections, so every operation itself stops its
- *     slice (no fence needed): the stopped word is a per-slice spin lock on atomics.</li>
+ *     slice (no fence needed): the owner word is a per-slice spin lock on atomics, with
+ *     token 1 (memory from an arena is never reused, and a closed arena throws on access).</li>
  * </ul>
  */
 public final class SliceMemory {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Spins before a waiting stopper starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
-    /** How long {@link #close()} waits for a slice's holder before releasing without it. */
+    /** How long {@link #close()} waits for a slice's holder before handing the slice to it. */
     private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
+    /** The bit {@link #quiesce()} adds to a held slice's stopped word when it hands the slice to its holder. */
+    private static final long HANDED_BIT = 1L << 33;
+    /** Token of portable-mode memory: no generated code compares it, and arena memory is never reused. */
+    private static final int PORTABLE_TOKEN = 1;
     /** Bytes of portable-mode blocks currently allocated. */
     private static final AtomicLong PORTABLE_BYTES = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();
@@ -68,9 +93,14 @@ public final class SliceMemory {
     private final int slices;
     private final long stride;
     private final long base;
+    private final long token;
+    private final long operationBase;
     private final MemorySegment whole;
     private final ItemAllocator allocator;
     private final Cleaner.Cleanable cleanable;
+    /** Who must let go before the memory is given back: close itself, and the holder of each slice it handed over. */
+    private final AtomicInteger releaseHolds = new AtomicInteger(1);
+    private final AtomicBoolean releaseRequested = new AtomicBoolean();
     private volatile boolean closed;
     private volatile boolean released;
 
@@ -118,6 +148,8 @@ public final class SliceMemory {
             SliceRegions.Region region = regions.allocate(need);
             this.stride = SliceLayout.STRIDE;
             this.base = region.base();
+            this.token = region.token();
+            this.operationBase = SliceLayout.taggedBase(base, region.token());
             this.whole = regions.whole(region);
             this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, region.bytes());
             this.cleanable = CLEANER.register(this, () -> regions.release(region));
@@ -129,6 +161,12 @@ public final class SliceMemory {
             PORTABLE_BYTES.addAndGet(total);
             this.stride = perSlice;
             this.base = whole.address();
+            this.token = PORTABLE_TOKEN;
+            this.operationBase = 0;
+            for (int i = 0; i < slices; i++) {
+                whole.set(ValueLayout.JAVA_LONG, at(i, SliceLayout.OWNER_WORD_OFFSET), token);
+            }
+            VarHandle.fullFence();
             this.allocator = new ItemAllocator(SliceLayout.HEADER_BYTES, perSlice);
             this.cleanable = CLEANER.register(this, () -> {
                 arena.close();
@@ -193,12 +231,31 @@ public final class SliceMemory {
     }
 
     /**
-     * Base address (argument 0 of every generated operation).
+     * Base address.
      *
      * @return the address of slice 0
      */
     public long base() {
         return base;
+    }
+
+    /**
+     * This memory's owner token: the value of a running slice's owner word.
+     *
+     * @return 1 to {@link SliceLayout#MAX_TOKEN}
+     */
+    public long token() {
+        return token;
+    }
+
+    /**
+     * Argument 0 of every generated operation: {@link #base()} with {@link #token()} in its
+     * top {@link SliceLayout#TOKEN_BITS} bits (checked when the memory was created).
+     *
+     * @return the tagged base, or 0 in portable mode (no generated code)
+     */
+    public long operationBase() {
+        return operationBase;
     }
 
     /**
@@ -231,9 +288,10 @@ public final class SliceMemory {
 
     /**
      * Forbids further use and waits until no operation is in flight: sets the closed flag,
-     * stops every slice (waiting up to a second for each holder) and fences. The slices stay
-     * stopped and readable by the caller (to read what is left) until {@link #release()}.
-     * Idempotent.
+     * stops every slice and fences. A slice whose holder keeps it for more than a second is
+     * handed to that holder: the memory is then given back only after the holder's
+     * {@link #start(int)}. The slices stay stopped and readable by the caller (to read what
+     * is left) until {@link #release()}. Idempotent.
      */
     public void quiesce() {
         synchronized (this) {
@@ -243,10 +301,22 @@ public final class SliceMemory {
             closed = true;
         }
         VarHandle.fullFence();
+        long stopped = SliceLayout.stoppedWord(token);
         for (int i = 0; i < slices; i++) {
-            long addr = at(i, SliceLayout.STOPPED_OFFSET);
+            long addr = at(i, SliceLayout.OWNER_WORD_OFFSET);
             long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-            for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L) && System.nanoTime() - deadline < 0; spins++) {
+            for (int spins = 0; !LONG.compareAndSet(whole, addr, token, stopped); spins++) {
+                long late = System.nanoTime() - deadline;
+                if (late >= 0) {
+                    releaseHolds.incrementAndGet();
+                    if (LONG.compareAndSet(whole, addr, stopped, stopped | HANDED_BIT)) {
+                        break; // the holder's start() lets go of the memory
+                    }
+                    if (late > CLOSE_WAIT_NANOS) {
+                        break; // neither running nor held: never given back (a leak, not a stale write)
+                    }
+                    releaseHolds.decrementAndGet(); // restarted meanwhile: stop it next round
+                }
                 backOff(spins);
             }
         }
@@ -262,16 +332,28 @@ public final class SliceMemory {
 
     /**
      * Gives the memory back (pages dropped and range quarantined, or arena closed); after
-     * it the memory must not be read. Quiesces first if that was not done. Idempotent.
+     * it the memory must not be read. Quiesces first if that was not done. When
+     * {@link #quiesce()} handed slices to their holders, the memory is given back at the
+     * last of their {@link #start(int)} calls instead. Idempotent.
      */
     public void release() {
         quiesce();
-        released = true;
-        cleanable.clean();
+        if (releaseRequested.compareAndSet(false, true)) {
+            letGo();
+        }
+    }
+
+    /** Drops one hold on the memory; the last one gives it back. */
+    private void letGo() {
+        if (releaseHolds.decrementAndGet() == 0) {
+            released = true;
+            cleanable.clean();
+        }
     }
 
     /**
-     * Whether {@link #release()} has given the memory back.
+     * Whether the memory has been given back ({@link #release()}, or the last holder's
+     * {@link #start(int)} after it).
      *
      * @return {@code true} once the memory must no longer be read
      */
@@ -460,7 +542,7 @@ public final class SliceMemory {
     public boolean tryStop(int index) {
         checkIndex(index);
         checkOpen();
-        if (!LONG.compareAndSet(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L, 1L)) {
+        if (!LONG.compareAndSet(whole, at(index, SliceLayout.OWNER_WORD_OFFSET), token, SliceLayout.stoppedWord(token))) {
             return false;
         }
         fenceOrRollBack(index);
@@ -476,8 +558,9 @@ public final class SliceMemory {
     public void stop(int index) {
         checkIndex(index);
         checkOpen();
-        long addr = at(index, SliceLayout.STOPPED_OFFSET);
-        for (int spins = 0; !LONG.compareAndSet(whole, addr, 0L, 1L); spins++) {
+        long addr = at(index, SliceLayout.OWNER_WORD_OFFSET);
+        long stopped = SliceLayout.stoppedWord(token);
+        for (int spins = 0; !LONG.compareAndSet(whole, addr, token, stopped); spins++) {
             checkOpen();
             backOff(spins);
         }
@@ -497,7 +580,7 @@ public final class SliceMemory {
         try {
             fence(index);
         } catch (RuntimeException | Error e) {
-            LONG.setRelease(whole, at(index, SliceLayout.STOPPED_OFFSET), 0L);
+            start(index);
             throw e;
         }
     }
@@ -513,8 +596,10 @@ public final class SliceMemory {
     }
 
     /**
-     * Restarts a stopped slice: a release store of 0 publishes the stopper's writes. After
-     * {@link #close()} has given the memory back, does nothing.
+     * Restarts a stopped slice: setting the token back with a CAS publishes the stopper's
+     * writes. When {@link #close()} handed the slice to the caller, leaves it stopped and,
+     * as the last holder, gives the memory back. After the memory was given back, does
+     * nothing.
      *
      * @param index the slice, from 0 to {@link #slices()} - 1, held stopped by the caller
      * @throws IllegalStateException when the slice is not stopped
@@ -522,13 +607,21 @@ public final class SliceMemory {
     public void start(int index) {
         checkIndex(index);
         if (released) {
-            return; // close() took the slice over and gave the memory back
+            return; // given back: nothing to restart (and an arena's memory can no longer be read)
         }
-        long addr = at(index, SliceLayout.STOPPED_OFFSET);
-        if ((long) LONG.getVolatile(whole, addr) == 0L) {
-            throw new IllegalStateException("slice " + index + " is not stopped");
+        long addr = at(index, SliceLayout.OWNER_WORD_OFFSET);
+        long stopped = SliceLayout.stoppedWord(token);
+        if (LONG.compareAndSet(whole, addr, stopped, token)) {
+            return;
         }
-        LONG.setRelease(whole, addr, 0L);
+        if (released) {
+            return;
+        }
+        if (LONG.compareAndSet(whole, addr, stopped | HANDED_BIT, stopped)) {
+            letGo(); // close() handed this slice over: it stays stopped
+            return;
+        }
+        throw new IllegalStateException("slice " + index + " is not stopped");
     }
 
     /**
@@ -541,7 +634,7 @@ public final class SliceMemory {
     public boolean isStopped(int index) {
         checkIndex(index);
         checkOpen();
-        return (long) LONG.getVolatile(whole, at(index, SliceLayout.STOPPED_OFFSET)) != 0L;
+        return (long) LONG.getVolatile(whole, at(index, SliceLayout.OWNER_WORD_OFFSET)) != token;
     }
 
     /** How long a fallback operation waits for a free slice before reporting the holders. */

@@ -115,12 +115,12 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
                 return runCut(cut, op, s, m, a1, a2, a3, a4, a5, src);
             }
         }
-        long r = s.invoke(op, m.base(), a1, a2, a3, a4, a5, src);
+        long r = s.invoke(op, m.operationBase(), a1, a2, a3, a4, a5, src);
         if (OpResult.decided(r)) {
             return r;
         }
         if (r == OpResult.NOT_REGISTERED && JitConstants.RUNTIME.registrations().ensureRegistered()) {
-            r = s.invoke(op, m.base(), a1, a2, a3, a4, a5, src);
+            r = s.invoke(op, m.operationBase(), a1, a2, a3, a4, a5, src);
             if (OpResult.decided(r)) {
                 return r;
             }
@@ -134,13 +134,13 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     /** {@link #run} for a thread whose attempt budget is cut to one (see {@link AbortBudget}). */
     private static long runCut(AbortBudget.Cut cut, PerCpuOperation op, OperationSet s, SliceMemory m,
                                long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
-        long r = s.invokeOnce(op, m.base(), a1, a2, a3, a4, a5, src);
+        long r = s.invokeOnce(op, m.operationBase(), a1, a2, a3, a4, a5, src);
         if (OpResult.decided(r)) {
             AbortBudget.decided(cut);
             return r;
         }
         if (r == OpResult.NOT_REGISTERED && JitConstants.RUNTIME.registrations().ensureRegistered()) {
-            r = s.invokeOnce(op, m.base(), a1, a2, a3, a4, a5, src);
+            r = s.invokeOnce(op, m.operationBase(), a1, a2, a3, a4, a5, src);
             if (OpResult.decided(r)) {
                 AbortBudget.decided(cut);
                 return r;
@@ -169,7 +169,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     public long attempt(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5,
                         MemorySegment src) {
         OperationSet s = set(m);
-        return s == null ? OpResult.NOT_REGISTERED : s.invoke(op, m.base(), a1, a2, a3, a4, a5, src);
+        return s == null ? OpResult.NOT_REGISTERED : s.invoke(op, m.operationBase(), a1, a2, a3, a4, a5, src);
     }
 
     /**

@@ -4,9 +4,13 @@ import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.os.Libc;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The process's per-CPU address space in rseq mode: chunks of {@code slices} slices at the
@@ -31,6 +35,16 @@ import java.util.List;
  *     by exact size (a program that keeps creating and closing structures of a few kinds
  *     reuses ranges of the same few sizes). The address space this takes is bounded by
  *     the regions alive plus those released within the last grace period.</li>
+ * <li>Owner tokens: every region gets a token, 1 to {@link SliceLayout#MAX_TOKEN}, one
+ *     more (wrapping, never 0) than the last owner of the same range had; ranges are
+ *     reused only at the same offset and size, so the owner word a stale caller of the
+ *     last owner compares is the one the next owner's token is in. {@link #allocate}
+ *     writes the token into the owner word of every slice before it returns the region
+ *     (one page touched per slice), so no owner word of a live region reads 0: a stale
+ *     caller, whose token is another, can neither commit there nor take a slice with the
+ *     stop protocol. That is the guarantee; the quarantine adds that the tokens of one
+ *     range wrap around only after {@link SliceLayout#MAX_TOKEN} reuses, at least 4.5
+ *     hours of grace periods.</li>
  * </ul>
  */
 final class SliceRegions {
@@ -38,8 +52,8 @@ final class SliceRegions {
     static final long GRACE_NANOS = 250_000_000L;
     private static final long PAGE = 4096;
 
-    /** A region: the address of its range in slice 0 and its size in every slice. */
-    record Region(Chunk chunk, long offset, long bytes) {
+    /** A region: the address of its range in slice 0, its size in every slice and its owner token. */
+    record Region(Chunk chunk, long offset, long bytes, int token) {
         long base() {
             return chunk.base + offset;
         }
@@ -49,6 +63,8 @@ final class SliceRegions {
     static final class Chunk {
         final long base;
         final ItemAllocator space = new ItemAllocator(0, SliceLayout.STRIDE);
+        /** The token of the last region handed out at each offset. */
+        final Map<Long, Integer> lastToken = new HashMap<>();
 
         Chunk(long base) {
             this.base = base;
@@ -85,7 +101,8 @@ final class SliceRegions {
     }
 
     /**
-     * A zeroed region of at least {@code bytesPerSlice} bytes in every slice.
+     * A region of at least {@code bytesPerSlice} bytes in every slice, zeroed except for the
+     * owner word of each slice, which holds the region's token.
      *
      * @param bytesPerSlice bytes needed in each slice, 1 to the stride
      * @return the region
@@ -97,17 +114,27 @@ final class SliceRegions {
         for (Chunk c : chunks) {
             long off = c.space.allocate(bytes, PAGE, true);
             if (off >= 0) {
-                liveRegions++;
-                return new Region(c, off, bytes);
+                return handOut(c, off, bytes);
             }
         }
         long size = (long) slices * SliceLayout.STRIDE;
         Chunk c = new Chunk(Libc.mmapAnonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, true));
         mappedBytes += size;
         chunks.add(c);
-        long off = c.space.allocate(bytes, PAGE, true);
+        return handOut(c, c.space.allocate(bytes, PAGE, true), bytes);
+    }
+
+    /** The next token of the range at {@code off}, written into every slice's owner word. */
+    private Region handOut(Chunk c, long off, long bytes) {
+        int token = c.lastToken.merge(off, 1, (last, one) -> last % SliceLayout.MAX_TOKEN + 1);
+        Region r = new Region(c, off, bytes, token);
+        MemorySegment w = whole(r);
+        for (int i = 0; i < slices; i++) {
+            w.set(ValueLayout.JAVA_LONG, SliceLayout.STRIDE * i + SliceLayout.OWNER_WORD_OFFSET, token);
+        }
+        VarHandle.fullFence();
         liveRegions++;
-        return new Region(c, off, bytes);
+        return r;
     }
 
     /**

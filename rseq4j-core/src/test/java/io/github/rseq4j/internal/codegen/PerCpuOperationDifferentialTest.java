@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -169,9 +170,34 @@ class PerCpuOperationDifferentialTest {
         return new State(stoppedWord, words, head, links, linkWord, ringHeader, data);
     }
 
+    /**
+     * The owner word for a memory-independent state: 0 running (the memory's token),
+     * 1 held by a stopper, 2 given back (0), 3 another owner's token.
+     */
+    private static long ownerWord(Side s, long state) {
+        long token = s.m().token();
+        return switch ((int) state) {
+            case 0 -> token;
+            case 1 -> SliceLayout.stoppedWord(token);
+            case 2 -> 0;
+            case 3 -> token % SliceLayout.MAX_TOKEN + 1;
+            default -> throw new IllegalArgumentException("owner state " + state);
+        };
+    }
+
+    /** The inverse of {@link #ownerWord}, or -1 for a word no state has. */
+    private static long ownerState(Side s, long word) {
+        for (long state = 0; state <= 3; state++) {
+            if (ownerWord(s, state) == word) {
+                return state;
+            }
+        }
+        return -1;
+    }
+
     private static void write(Side s, State st) {
         MemorySegment w = s.m().whole();
-        w.set(JAVA_LONG, s.at(cpu, SliceLayout.STOPPED_OFFSET), st.stopped());
+        w.set(JAVA_LONG, s.at(cpu, SliceLayout.OWNER_WORD_OFFSET), ownerWord(s, st.stopped()));
         for (int i = 0; i < WORDS; i++) {
             w.set(JAVA_LONG, s.at(cpu, s.words() + 8L * i), st.words()[i]);
         }
@@ -203,7 +229,7 @@ class PerCpuOperationDifferentialTest {
         long[] header = {w.get(JAVA_LONG, r + SliceLayout.RING_WRITE), w.get(JAVA_LONG, r + SliceLayout.RING_READ),
                 w.get(JAVA_LONG, r + SliceLayout.RING_MASK)};
         byte[] data = w.asSlice(r + SliceLayout.RING_DATA, CAPACITY).toArray(JAVA_BYTE);
-        return new State(w.get(JAVA_LONG, s.at(cpu, SliceLayout.STOPPED_OFFSET)), words,
+        return new State(ownerState(s, w.get(JAVA_LONG, s.at(cpu, SliceLayout.OWNER_WORD_OFFSET))), words,
                 s.nodeIndex(w.get(JAVA_LONG, s.at(cpu, s.head()))), links, -1, header, data);
     }
 
@@ -224,13 +250,14 @@ class PerCpuOperationDifferentialTest {
         assertEquals(-1, mismatch, what + ": ring data differ at byte " + mismatch);
     }
 
-    /** The other slices' copies of the test's items were never written (they read zero). */
+    /** The other slices were never written: their owner word holds the token, the rest reads zero. */
     private static void assertOtherSlicesUntouched(Side s, String what) {
         long end = s.ring() + SliceLayout.RING_DATA + CAPACITY;
-        MemorySegment zeros = MemorySegment.ofArray(new byte[(int) end]);
+        MemorySegment untouched = MemorySegment.ofArray(new byte[(int) end]);
+        untouched.set(JAVA_LONG_UNALIGNED, SliceLayout.OWNER_WORD_OFFSET, s.m().token());
         for (int i = 0; i < s.m().slices(); i++) {
             if (i != cpu) {
-                long m = s.m().slice(i).asSlice(0, end).mismatch(zeros);
+                long m = s.m().slice(i).asSlice(0, end).mismatch(untouched);
                 assertEquals(-1, m, what + ": slice " + i + " was written at byte " + m);
             }
         }
@@ -328,7 +355,7 @@ class PerCpuOperationDifferentialTest {
     private static long runGenerated(PerCpuOperation op, Call c, MemorySegment src, Map<String, Long> stats) {
         OperationSet ops = SliceOps.DEFAULT.set(gen.m());
         for (int attempt = 0; attempt < 1000; attempt++) {
-            long r = ops.invoke(op, gen.m().base(), c.arg(gen, 1), c.arg(gen, 2), c.arg(gen, 3), c.arg(gen, 4),
+            long r = ops.invoke(op, gen.m().operationBase(), c.arg(gen, 1), c.arg(gen, 2), c.arg(gen, 3), c.arg(gen, 4),
                     c.arg(gen, 5), src);
             if (r != OpResult.ABORTED) {
                 return r;

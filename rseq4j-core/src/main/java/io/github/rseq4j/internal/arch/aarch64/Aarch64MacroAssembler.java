@@ -357,9 +357,17 @@ public final class Aarch64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNonZero(Reg base, int disp, Label target) {
+    public void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target) {
         load64(SCRATCH, r(base), null, disp);
-        asm.cbnz(SCRATCH, target);
+        asm.cmp(SCRATCH, r(value));
+        asm.bcond(Aarch64Assembler.Cond.NE, target);
+    }
+
+    @Override
+    public void splitTag(Reg address, Reg tag, int tagBits) {
+        MacroAssembler.checkTagBits(tagBits);
+        asm.ubfx(r(tag), r(address), 64 - tagBits, tagBits);
+        asm.ubfx(r(address), r(address), 0, 64 - tagBits);
     }
 
     @Override

@@ -248,15 +248,30 @@ public final class X86_64Assembler {
         buf.u8(imm8);
     }
 
+    /** cmp qword [base + disp], reg (flags of the word minus reg). */
+    public void cmpMem(X86Reg base, int disp, X86Reg reg) {
+        memOp(true, 0x39, reg.code(), base, null, disp);
+    }
+
     /** shl dst, imm (1..63). */
     public void shlImm(X86Reg dst, int imm) {
+        shift(4, dst, imm);
+    }
+
+    /** shr dst, imm (1..63): logical shift right. */
+    public void shrImm(X86Reg dst, int imm) {
+        shift(5, dst, imm);
+    }
+
+    /** Group-2 shift (shl=4, shr=5) of a 64-bit register by an immediate. */
+    private void shift(int ext, X86Reg dst, int imm) {
         if (imm < 1 || imm > 63) {
             throw new IllegalArgumentException("shift out of range: " + imm);
         }
         if (imm == 1) {
-            regOp(true, 0xD1, 4, dst);
+            regOp(true, 0xD1, ext, dst);
         } else {
-            regOp(true, 0xC1, 4, dst);
+            regOp(true, 0xC1, ext, dst);
             buf.u8(imm);
         }
     }

@@ -224,9 +224,18 @@ public final class X86_64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNonZero(Reg base, int disp, Label target) {
-        asm.cmpMemImm8(r(base), disp, 0);
+    public void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target) {
+        asm.cmpMem(r(base), disp, r(value));
         asm.jcc(X86_64Assembler.Cond.NE, target);
+    }
+
+    @Override
+    public void splitTag(Reg address, Reg tag, int tagBits) {
+        MacroAssembler.checkTagBits(tagBits);
+        asm.mov(r(tag), r(address));
+        asm.shrImm(r(tag), 64 - tagBits);
+        asm.shlImm(r(address), tagBits);
+        asm.shrImm(r(address), tagBits);
     }
 
     @Override

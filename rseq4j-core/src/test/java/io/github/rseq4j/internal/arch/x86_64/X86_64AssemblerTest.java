@@ -257,9 +257,17 @@ class X86_64AssemblerTest {
                 }
             }
         }
+        for (X86Reg b : ALL) {
+            for (int disp : DISPS) {
+                for (X86Reg r : ALL) {
+                    c.add("cmpMem", "cmp qword ptr " + mem(b, null, disp) + ", " + r64(r), a -> a.cmpMem(b, disp, r));
+                }
+            }
+        }
         for (X86Reg d : ALL) {
             for (int sh : new int[] {1, 2, 7, 31, 32, 63}) {
                 c.add("shlImm", "shl " + r64(d) + ", " + sh, a -> a.shlImm(d, sh));
+                c.add("shrImm", "shr " + r64(d) + ", " + sh, a -> a.shrImm(d, sh));
             }
             c.add("inc", "inc " + r64(d), a -> a.inc(d));
             c.add("dec", "dec " + r64(d), a -> a.dec(d));
@@ -559,6 +567,8 @@ class X86_64AssemblerTest {
     void shiftOutOfRangeThrows() {
         X86_64Assembler a = new X86_64Assembler(new CodeBuffer());
         assertThrows(IllegalArgumentException.class, () -> a.shlImm(X86Reg.RAX, 0));
+        assertThrows(IllegalArgumentException.class, () -> a.shrImm(X86Reg.RAX, 0));
+        assertThrows(IllegalArgumentException.class, () -> a.shrImm(X86Reg.RAX, 64));
         assertThrows(IllegalArgumentException.class, () -> a.shlImm(X86Reg.RAX, 64));
         assertThrows(IllegalArgumentException.class, () -> a.shlImm(X86Reg.RAX, -1));
         assertEquals(0, a.buffer().position(), "nothing emitted");

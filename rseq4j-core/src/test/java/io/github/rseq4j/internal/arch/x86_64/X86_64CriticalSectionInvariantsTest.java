@@ -95,9 +95,9 @@ class X86_64CriticalSectionInvariantsTest {
     private static final Set<String> READS_FIRST_OPERAND = Set.of("cmp", "test", "bt", "nop", "prefetcht0",
             "prefetcht1", "prefetcht2", "prefetchnta", "prefetchw", "jmp", "ud1");
 
-    /** The memory operand of the stopped check: [slice + STOPPED_OFFSET]. */
+    /** The memory operand of the owner check: [slice + OWNER_WORD_OFFSET]. */
     private static final String STOPPED_WORD = "QWORD PTR \\[\\w+"
-            + (SliceLayout.STOPPED_OFFSET == 0 ? "" : "\\+0x" + Integer.toHexString(SliceLayout.STOPPED_OFFSET)) + "]";
+            + (SliceLayout.OWNER_WORD_OFFSET == 0 ? "" : "\\+0x" + Integer.toHexString(SliceLayout.OWNER_WORD_OFFSET)) + "]";
 
     private static final Pattern STACK_POINTER = Pattern.compile("\\b(rsp|esp|sp|spl)\\b");
 
@@ -376,6 +376,13 @@ class X86_64CriticalSectionInvariantsTest {
         assertTrue(commit.operands().get(0).startsWith("QWORD PTR ["), "a 64-bit store to memory: " + commit + "\n" + where);
         assertFalse(commit.hasMemoryOperand(1), where);
 
+        // The owner token: split off the base (shr by 64 - TOKEN_BITS) once, before the section.
+        List<Insn> before = insns.stream().filter(i -> i.at() >= f.entry() && i.at() < start).toList();
+        List<Insn> splits = before.stream().filter(i -> i.mnemonic().equals("shr") && i.operands().size() == 2
+                && i.operands().get(1).equals("0x" + Integer.toHexString(64 - SliceLayout.TOKEN_BITS))).toList();
+        assertEquals(1, splits.size(), "the token is split off the base once, before the section: " + where);
+        String token = splits.getFirst().operands().getFirst();
+
         // Nothing else in the section writes memory, calls, or touches the stack.
         int stopCheck = -1;
         List<Insn> stores = new ArrayList<>();
@@ -384,7 +391,7 @@ class X86_64CriticalSectionInvariantsTest {
             assertFalse(FORBIDDEN.contains(i.mnemonic()), "forbidden in a critical section: " + i + "\n" + where);
             assertFalse(STACK_POINTER.matcher(i.text()).find(), "touches the stack pointer: " + i + "\n" + where);
             if (stopCheck < 0 && i.mnemonic().equals("cmp")
-                    && i.operands().get(0).matches(STOPPED_WORD) && i.operands().get(1).equals("0x0")) {
+                    && i.operands().get(0).matches(STOPPED_WORD) && i.operands().get(1).equals(token)) {
                 Insn jump = section.get(k + 1);
                 int target = jump.jumpTarget(f.entry());
                 assertEquals("jne", jump.mnemonic(), where);
@@ -392,11 +399,11 @@ class X86_64CriticalSectionInvariantsTest {
                 stopCheck = i.at();
             }
             if (i != commit && i.writesMemory()) {
-                assertTrue(stopCheck >= 0, "a store before the stopped word is checked: " + i + "\n" + where);
+                assertTrue(stopCheck >= 0, "a store before the owner word is checked: " + i + "\n" + where);
                 stores.add(i);
             }
         }
-        assertTrue(stopCheck >= 0, "the section checks the slice's stopped word: " + where);
+        assertTrue(stopCheck >= 0, "the section compares the slice's owner word with the token: " + where);
         assertEquals(speculativeStores(f.op()), stores.size(), "stores before the commit " + stores + ": " + where);
 
         // Jumps from outside the section never land inside it (it would run un-armed after an abort).
