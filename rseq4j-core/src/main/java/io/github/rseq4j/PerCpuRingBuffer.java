@@ -273,10 +273,18 @@ public final class PerCpuRingBuffer implements AutoCloseable {
         }
     }
 
-    /** Gives the memory back once the buffer is closed and nothing is left to read (holds the ring's lock). */
+    /**
+     * Gives the memory back once the buffer is closed and nothing is left to read (holds the
+     * ring's lock). Quiesces first, so that no write that passed the closed check can still
+     * commit after {@code pending()} was read (a drain may see the closed flag before
+     * {@link #close()} has quiesced the memory).
+     */
     private void releaseIfDrained() {
-        if (closed && !memory.slices.isReleased() && pending() == 0) {
-            memory.close();
+        if (closed && !memory.slices.isReleased()) {
+            memory.slices.quiesce();
+            if (pending() == 0) {
+                memory.close();
+            }
         }
     }
 

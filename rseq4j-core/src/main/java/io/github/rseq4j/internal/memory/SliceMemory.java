@@ -294,12 +294,16 @@ public final class SliceMemory {
      * is left) until {@link #release()}. Idempotent.
      */
     public void quiesce() {
-        synchronized (this) {
+        synchronized (this) {   // held throughout: a concurrent close() or release() returns only after the slices are stopped
             if (closed) {
                 return;
             }
             closed = true;
+            stopAllForClose();
         }
+    }
+
+    private void stopAllForClose() {
         VarHandle.fullFence();
         long stopped = SliceLayout.stoppedWord(token);
         for (int i = 0; i < slices; i++) {
@@ -324,8 +328,9 @@ public final class SliceMemory {
             try {
                 JitConstants.RUNTIME.fences().fenceAll();
             } catch (RuntimeException e) {
-                // cannot fence every CPU from here: the quarantine of the range still keeps
-                // a late section's store away from the range's next owner
+                // cannot fence every CPU from here: a late section's store lands in this
+                // memory (or its dropped pages), and the owner token keeps every later one
+                // out of the range's next owner
             }
         }
     }
