@@ -20,11 +20,15 @@
  * migrates between CPUs with sched_setaffinity, one of which is not registered, while a
  * signaller interrupts them (and once with every thread pinned to one CPU); an operation
  * that does not decide (aborted, stopped, not registered) completes on a slice taken with
- * the stop-and-fence protocol (CAS of the stopped word, membarrier(MEMBARRIER_CMD_PRIVATE_
- * EXPEDITED_RSEQ), plain twin, release store), as rseq4j's Java fallback does. Checks:
- * exact sums, exact counts under a per-slice spin lock, every list node / stack value /
- * ring record exactly once and intact, a stopped and fenced slice stays frozen, the decided
- * failures, the index returned on each CPU.
+ * the stop-and-fence protocol (CAS of the owner word from the owner's token to the stopped
+ * word, membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), plain twin, release store of the
+ * token), as rseq4j's Java fallback does. Every call passes the token in the top 16 bits of
+ * its base, as rseq4j does. Checks: exact sums, exact counts under a per-slice spin lock,
+ * every list node / stack value / ring record / log value exactly once and intact (the logs
+ * switched from their own CPU with COMPARE_INDEX_AND_STORE or remotely under stop), a
+ * stopped and fenced slice stays frozen, the decided failures, STOPPED for a stopped slice,
+ * a slice given back or another owner's, and for a caller with a stale token, the index
+ * returned on each CPU.
  *
  * Output lines the check script reads: "CHECK <variant> <what>: OK|FAIL ...", "RESULT ...",
  * "INFO ...", "TOTAL ...", "PROBE ...", "HARNESS DONE mode=M glibc=pass|fail own=pass|fail".
@@ -66,9 +70,16 @@
 #define EMPTY (-5L)
 #define FULL (-6L)
 
-enum { ADD, CAS, CAS_RELEASE, CAS2, PUSH, POP, BPUSH, BPOP, RING_WRITE, NOPS };
+enum { ADD, CAS, CAS_RELEASE, CAS2, PUSH, POP, BPUSH, BPOP, RING_WRITE, LOG_APPEND, CIDX, NOPS };
 static const char *OP_NAMES[NOPS] = {"ADD", "COMPARE_AND_STORE", "COMPARE_AND_STORE_RELEASE",
-    "COMPARE2_AND_STORE", "PUSH", "POP", "BOUNDED_PUSH", "BOUNDED_POP", "RING_WRITE"};
+    "COMPARE2_AND_STORE", "PUSH", "POP", "BOUNDED_PUSH", "BOUNDED_POP", "RING_WRITE", "LOG_APPEND",
+    "COMPARE_INDEX_AND_STORE"};
+
+/* The owner word (SliceLayout): the first word of every slice holds the owner's token while the
+ * slice runs; a stopper sets bit 32; generated code gets the token in the top 16 bits of base. */
+#define TOKEN 0x2a5bUL
+#define OTHER_TOKEN 0x2a5cUL
+#define STOPPED_WORD (TOKEN | (1UL << 32))
 
 struct rseq_area {
     uint32_t cpu_id_start;
@@ -260,8 +271,15 @@ static inline uint64_t *word(struct variant *v, int s, long off) {
     return (uint64_t *)(slice(v, s) + off);
 }
 
+/* Argument 0 of every generated operation: the base with the owner token in its top 16 bits. */
+static inline long tagged(struct variant *v, uint64_t token) {
+    return (long)(v->base | token << 48);
+}
+
+/* Zeroes every slice and gives each the owner's token (as rseq4j's SliceRegions does). */
 static void clear_slices(struct variant *v) {
     memset((void *)v->base, 0, (size_t)v->slices << v->stride_shift);
+    for (int s = 0; s < v->slices; s++) *word(v, s, 0) = TOKEN;
 }
 
 /* ---------------------------------------------------------------- registration */
@@ -334,8 +352,8 @@ static int stop_any(struct variant *v, int preferred) {
     for (int round = 0;; round++) {
         for (int k = 0; k < v->slices; k++) {
             int s = (preferred + k) % v->slices;
-            uint64_t expect = 0;
-            if (__atomic_compare_exchange_n(word(v, s, 0), &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            uint64_t expect = TOKEN;
+            if (__atomic_compare_exchange_n(word(v, s, 0), &expect, STOPPED_WORD, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
                 fence(v, s);
                 return s;
             }
@@ -345,7 +363,7 @@ static int stop_any(struct variant *v, int preferred) {
 }
 
 static void start_slice(struct variant *v, int s) {
-    __atomic_store_n(word(v, s, 0), 0, __ATOMIC_RELEASE);
+    __atomic_store_n(word(v, s, 0), TOKEN, __ATOMIC_RELEASE);
 }
 
 static long twin(struct variant *v, int op, int s, long a1, long a2, long a3, long a4, long a5) {
@@ -398,6 +416,17 @@ static long twin(struct variant *v, int op, int s, long a1, long a2, long a3, lo
         __atomic_store_n(&ring[0], wp + need, __ATOMIC_RELEASE);
         return s;
     }
+    case LOG_APPEND: {
+        uint64_t c = *word(v, s, a1);
+        if (c >= (uint64_t)a3) return FULL;
+        *word(v, s, a1 + 8 + (long)c) = a2;
+        __atomic_store_n(word(v, s, a1), c + a4, __ATOMIC_RELEASE);
+        return s;
+    }
+    case CIDX:
+        if (s != a2 || *word(v, s, a1) != (uint64_t)a3) return COMPARE_FAILED;
+        __atomic_store_n(word(v, s, a1), a4, __ATOMIC_RELEASE);
+        return s;
     }
     return -100;
 }
@@ -431,7 +460,7 @@ static inline int guess_index(struct variant *v) {
 /* One operation as rseq4j's SliceOps.run does it: the critical section, then the fallback. */
 static long run_op(struct worker *w, int op, long a1, long a2, long a3, long a4, long a5) {
     struct variant *v = w->v;
-    long r = ((opfn)(v->load + v->op[op]))((long)v->base, a1, a2, a3, a4, a5);
+    long r = ((opfn)(v->load + v->op[op]))(tagged(v, TOKEN), a1, a2, a3, a4, a5);
     if (r >= 0) { w->st.committed++; return r; }
     if (r == COMPARE_FAILED || r == EMPTY || r == FULL) { w->st.decided_failures++; return r; }
     if (r == ABORTED) w->st.aborted++;
@@ -818,6 +847,104 @@ static void scenario_ring(struct variant *v, struct worker *ws) {
           ring_dups, missing);
 }
 
+/* Sample logs as the histogram uses them: two interleaved logs after a cursor per slice
+ * (cursor = 16 * count + 8 * log; entry k of log b at ITEM + 8 + 16k + 8b). Workers append
+ * values (worker, sequence) with LOG_APPEND, waiting while their log is FULL; a switcher moves a
+ * slice to its other (empty) log with COMPARE_INDEX_AND_STORE on that slice's own CPU (or
+ * concurrency id), whose commit proves no append of that slice is in flight, then reads the
+ * log it replaced. Exact: every value read once, none twice, none corrupt. */
+#define LOGCAP 512
+static uint8_t *log_seen; /* [worker][seq] */
+static long log_values, log_bad, log_dups, log_switches;
+
+static void body_log(struct worker *w) {
+    struct variant *v = w->v;
+    for (long i = 0; i < v->reps; i++) {
+        maybe_migrate(w, i);
+        long value = ((long)(w->id + 1) << 32) | i;
+        long r;
+        while ((r = run_op(w, LOG_APPEND, ITEM, value, 16L * LOGCAP, 16, 0)) == FULL) sched_yield();
+        if (r < 0) { w->error = "log append failed"; return; }
+    }
+}
+
+static void read_log(struct variant *v, int s, uint64_t cursor) {
+    uint64_t count = cursor >> 4, b = (cursor >> 3) & 1;
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t *e = word(v, s, ITEM + 8 + 16 * (long)k + 8 * (long)b);
+        uint64_t x = *e, id = (x >> 32) - 1, seq = x & 0xffffffffUL;
+        *e = 0;
+        if (x == 0 || id >= (uint64_t)nworkers || seq >= MAXREPS) { log_bad++; continue; }
+        if (log_seen[id * MAXREPS + seq]++) log_dups++;
+        log_values++;
+    }
+}
+
+/* Switches slice t: from its own CPU (concurrency id) with COMPARE_INDEX_AND_STORE when the
+ * switcher runs there, else remotely under the stop protocol (CAS, fence), as a snapshot does. */
+static void *switcher_main(void *arg) {
+    struct variant *v = arg;
+    struct worker self = {.v = v, .id = -1};
+    if (register_thread(v, 0)) { log_bad++; return NULL; }
+    unsigned long round = 0;
+    while (__atomic_load_n(&scenario_running, __ATOMIC_ACQUIRE)) {
+        int t = round++ % v->slices;
+        if (!v->mm_cid) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(t % nprocs, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
+        int g = guess_index(v);
+        if (g == t) {
+            uint64_t cursor = __atomic_load_n(word(v, t, ITEM), __ATOMIC_ACQUIRE);
+            if (cursor >> 4 == 0) { sched_yield(); continue; }
+            long r = run_op(&self, CIDX, ITEM, t, (long)cursor, (long)(8 - (cursor & 8)), 0);
+            if (r == t) {
+                read_log(v, t, cursor);
+                log_switches++;
+            } else if (r != COMPARE_FAILED) {
+                log_bad++;
+            }
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);   /* leave the CPUs to the appenders between switches */
+        } else {
+            uint64_t expect = TOKEN;
+            if (!__atomic_compare_exchange_n(word(v, t, 0), &expect, STOPPED_WORD, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                sched_yield();
+                continue;
+            }
+            fence(v, t);
+            uint64_t cursor = *word(v, t, ITEM);
+            if (cursor >> 4) {
+                *word(v, t, ITEM) = 8 - (cursor & 8);
+                read_log(v, t, cursor);
+                log_switches++;
+            }
+            start_slice(v, t);
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    unregister_thread(v);
+    return NULL;
+}
+
+static void scenario_log(struct variant *v, struct worker *ws) {
+    clear_slices(v);
+    memset(log_seen, 0, NWORKERS_MAX * MAXREPS);
+    log_values = log_bad = log_dups = log_switches = 0;
+    struct run r = run_workers(v, ws, body_log, switcher_main, v);
+    report(v, "log", "LOG_APPEND,COMPARE_INDEX_AND_STORE", &r);
+    for (int s = 0; s < v->slices; s++) read_log(v, s, *word(v, s, ITEM));
+    long want = (long)nworkers * v->reps, missing = 0;
+    for (int t = 0; t < nworkers; t++)
+        for (int q = 0; q < v->reps; q++) missing += log_seen[t * MAXREPS + q] == 0;
+    check(v->name, log_values == want && !log_bad && !log_dups && !missing && log_switches > 0,
+          "log: %ld of %ld values read over %ld switches, %ld bad, %ld twice, %ld missing", log_values, want,
+          log_switches, log_bad, log_dups, missing);
+}
+
 /* Same-CPU preemption: every worker pinned to CPU 0, so sections are preempted and resumed
  * on the CPU they started on (and must still abort: arm64 kernels once got this wrong). */
 static void body_same_cpu(struct worker *w) {
@@ -846,8 +973,8 @@ static void *manager_main(void *arg) {
     unsigned long round = 0;
     while (__atomic_load_n(&scenario_running, __ATOMIC_ACQUIRE)) {
         int s = round++ % v->slices;
-        uint64_t expect = 0;
-        if (!__atomic_compare_exchange_n(word(v, s, 0), &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        uint64_t expect = TOKEN;
+        if (!__atomic_compare_exchange_n(word(v, s, 0), &expect, STOPPED_WORD, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
             sched_yield();
             continue;
         }
@@ -904,7 +1031,7 @@ static void *single_main(void *arg) {
     if (why) { check(v->name, 0, "single: %s", why); return NULL; }
     opfn f[NOPS];
     for (int i = 0; i < NOPS; i++) f[i] = (opfn)(v->load + v->op[i]);
-    long b = (long)v->base;
+    long b = tagged(v, TOKEN);
     clear_slices(v);
     /* The index returned on each CPU equals cpu_id (or mm_cid) read from the area. */
     int good = 0, tried = 0;
@@ -947,11 +1074,53 @@ static void *single_main(void *arg) {
     check(v->name, r == FULL, "single: RING_WRITE of a record larger than the ring -> %ld", r);
     r = f[RING_WRITE](b, ITEM, (long)src, 13, 0, 0);
     check(v->name, r >= 0 && word(v, r, ITEM)[0] == 24, "single: RING_WRITE of 13 bytes -> %ld", r);
-    /* A stopped slice is never written: STOPPED (or ABORTED), nothing stored. */
+    /* LOG_APPEND: the entry after the cursor, the cursor advanced by the step; FULL at the limit. */
     clear_slices(v);
-    for (int s = 0; s < v->slices; s++) *word(v, s, 0) = 1;
+    r = f[LOG_APPEND](b, ITEM, 77, 32, 16, 0);
+    check(v->name, r >= 0 && *word(v, r, ITEM) == 16 && *word(v, r, ITEM + 8) == 77 && sum_words(v, ITEM + 8) == 77,
+          "single: LOG_APPEND to an empty log -> %ld", r);
+    for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 8; /* log 1 of 2, empty: the entry lands at 8 + 8 */
+    r = f[LOG_APPEND](b, ITEM, 78, 32, 16, 0);
+    check(v->name, r >= 0 && *word(v, r, ITEM) == 24 && *word(v, r, ITEM + 16) == 78,
+          "single: LOG_APPEND to log 1 -> %ld", r);
+    for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 32;
+    r = f[LOG_APPEND](b, ITEM, 79, 32, 16, 0);
+    check(v->name, r == FULL && sum_words(v, ITEM) == 32L * v->slices && sum_words(v, ITEM + 8 + 32) == 0,
+          "single: LOG_APPEND at the limit -> %ld", r);
+    /* COMPARE_INDEX_AND_STORE: only on the named slice, only over the expected value. */
+    clear_slices(v);
+    for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 5;
+    int here = -1;
+    for (int k = 0; k < 100 && here < 0; k++) {
+        int g = guess_index(v);
+        r = f[CIDX](b, ITEM, g, 5, 6, 0);
+        if (r == g) here = g;
+    }
+    check(v->name, here >= 0 && *word(v, here, ITEM) == 6 && sum_words(v, ITEM) == 5L * v->slices + 1,
+          "single: COMPARE_INDEX_AND_STORE on its own slice -> index %d", here);
+    r = f[CIDX](b, ITEM, v->slices + 3, 5, 9, 0);
+    check(v->name, r == COMPARE_FAILED && sum_words(v, ITEM) == 5L * v->slices + 1,
+          "single: COMPARE_INDEX_AND_STORE naming no slice -> %ld", r);
+    r = f[CIDX](b, ITEM, guess_index(v), 4, 9, 0);
+    check(v->name, (r == COMPARE_FAILED || r == ABORTED) && sum_words(v, ITEM) == 5L * v->slices + 1,
+          "single: COMPARE_INDEX_AND_STORE over another value -> %ld", r);
+    /* The owner word: a slice runs only for its owner's token. A stopped slice, a slice given
+     * back (0), another owner's slice, or a caller with a stale token: STOPPED, nothing stored. */
+    uint64_t words[3] = {STOPPED_WORD, 0, OTHER_TOKEN};
+    const char *what[3] = {"stopped slices", "slices given back (0)", "another owner's slices"};
+    for (int k = 0; k < 3; k++) {
+        clear_slices(v);
+        for (int s = 0; s < v->slices; s++) *word(v, s, 0) = words[k];
+        r = f[ADD](b, ITEM, 1, 0, 0, 0);
+        check(v->name, (r == STOPPED || r == ABORTED) && sum_words(v, ITEM) == 0, "single: ADD on %s -> %ld", what[k], r);
+    }
+    clear_slices(v);
+    r = f[ADD](tagged(v, OTHER_TOKEN), ITEM, 1, 0, 0, 0);
+    check(v->name, (r == STOPPED || r == ABORTED) && sum_words(v, ITEM) == 0, "single: ADD with a stale token -> %ld", r);
+    r = f[ADD](tagged(v, 0), ITEM, 1, 0, 0, 0);
+    check(v->name, (r == STOPPED || r == ABORTED) && sum_words(v, ITEM) == 0, "single: ADD with token 0 -> %ld", r);
     r = f[ADD](b, ITEM, 1, 0, 0, 0);
-    check(v->name, (r == STOPPED || r == ABORTED) && sum_words(v, ITEM) == 0, "single: ADD on stopped slices -> %ld", r);
+    check(v->name, r >= 0 && sum_words(v, ITEM) == 1 && *word(v, r, 0) == TOKEN, "single: ADD with the token -> %ld", r);
     clear_slices(v);
     if (v->loc == LOC_KEY) {
         /* The generated unregister stub: 0, then the key is cleared, the kernel no longer
@@ -975,7 +1144,7 @@ static void *unregistered_main(void *arg) {
     const char *why = register_thread(v, 1);
     if (why) { check(v->name, 0, "unregistered: %s", why); return NULL; }
     clear_slices(v);
-    long r = ((opfn)(v->load + v->op[ADD]))((long)v->base, ITEM, 1, 0, 0, 0);
+    long r = ((opfn)(v->load + v->op[ADD]))(tagged(v, TOKEN), ITEM, 1, 0, 0, 0);
     check(v->name, r == NOT_REGISTERED && sum_words(v, ITEM) == 0, "unregistered thread: ADD -> %ld", r);
     return NULL;
 }
@@ -1023,6 +1192,7 @@ static void run_variant(struct variant *v, struct worker *ws) {
     scenario_list(v, ws);
     scenario_bounded(v, ws);
     scenario_ring(v, ws);
+    scenario_log(v, ws);
     scenario_stop_fence(v, ws);
     scenario_same_cpu(v, ws);
     if (v->loc == LOC_KEY) {
@@ -1056,6 +1226,7 @@ static int run_process(const char *kind) {
     nworkers = 3 * nprocs;
     if (nworkers > NWORKERS_MAX) nworkers = NWORKERS_MAX;
     ring_seen = calloc(NWORKERS_MAX, MAXREPS);
+    log_seen = calloc(NWORKERS_MAX, MAXREPS);
     struct worker *ws = calloc(NWORKERS_MAX, sizeof *ws);
     FILE *list = fopen("/code/list.txt", "r");
     if (!list) die("no /code/list.txt");

@@ -19,7 +19,7 @@ import java.util.Optional;
  * }</pre>
  *
  * <p><b>Layout.</b> Slices are {@link #sliceBytes()} apart in one virtual reservation; a
- * slice's first 64 bytes are rseq4j's header (the stopped word); items of one slice are
+ * slice's first 64 bytes are rseq4j's header (the owner word); items of one slice are
  * packed, so the per-CPU copies of many small items share cache lines within a CPU and
  * never across CPUs. Pages nobody touches cost no physical memory, which is what makes
  * {@link IndexMode#CONCURRENCY_ID} cheap on big machines.

@@ -102,7 +102,7 @@
  *     and unregisters it when the thread exits.</li>
  * <li><b>portable</b> ({@link io.github.rseq4j.RseqStatus.Mode#FALLBACK}): no rseq (another
  *     OS or architecture, an old kernel, a seccomp filter, or {@code -Drseq4j.mode=fallback});
- *     every operation runs in Java on a slice it locks through the slice's stopped word.
+ *     every operation runs in Java on a slice it locks through the slice's owner word.
  *     Same API, same guarantees, slower.</li>
  * </ul>
  * A thread without a usable registration (for example one the kernel refused because

@@ -316,10 +316,11 @@ public final class SliceMemory {
                     if (LONG.compareAndSet(whole, addr, stopped, stopped | HANDED_BIT)) {
                         break; // the holder's start() lets go of the memory
                     }
-                    if (late > CLOSE_WAIT_NANOS) {
+                    long now = (long) LONG.getVolatile(whole, addr);
+                    if (now != token && now != stopped && late > CLOSE_WAIT_NANOS) {
                         break; // neither running nor held: never given back (a leak, not a stale write)
                     }
-                    releaseHolds.decrementAndGet(); // restarted meanwhile: stop it next round
+                    releaseHolds.decrementAndGet(); // restarted or stopped again meanwhile: next round
                 }
                 backOff(spins);
             }

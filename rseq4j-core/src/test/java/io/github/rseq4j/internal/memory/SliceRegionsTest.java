@@ -55,6 +55,15 @@ class SliceRegionsTest {
         SliceRegions.Region d = regions.allocate(100);
         assertEquals(a.offset(), d.offset(), "reused after the grace period");
         assertEquals(0, regions.whole(d).get(JAVA_LONG, 8), "the late write is gone");
+        assertNotEquals(a.token(), d.token(), "the next owner of the range has another token");
+        assertEquals(a.token() % SliceLayout.MAX_TOKEN + 1, d.token(), "the next generation of the range");
+        for (SliceRegions.Region r : new SliceRegions.Region[] {b, c, d}) {
+            assertTrue(r.token() >= 1 && r.token() <= SliceLayout.MAX_TOKEN, "a token is never 0: " + r.token());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(r.token(), regions.whole(r).get(JAVA_LONG, (long) i * SliceLayout.STRIDE
+                        + SliceLayout.OWNER_WORD_OFFSET), "every slice's owner word holds the token from the start");
+            }
+        }
         assertEquals(3, regions.liveRegions());
         assertEquals(3L * SliceLayout.STRIDE, regions.mappedBytes(), "one chunk for all of them");
     }
