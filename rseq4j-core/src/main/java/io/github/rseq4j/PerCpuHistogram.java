@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 
@@ -45,7 +46,7 @@ public final class PerCpuHistogram {
     private final HistogramEngine engine;
 
     private PerCpuHistogram(HistogramBuckets buckets) {
-        this.engine = new HistogramEngine(buckets);
+        this.engine = new HistogramEngine(buckets, JitConstants.CONTEXT);
     }
 
     /**

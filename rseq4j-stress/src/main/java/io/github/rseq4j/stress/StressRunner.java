@@ -136,7 +136,7 @@ public final class StressRunner {
                         + "): running without them");
                 effective = effective.withDelay(0, 0);
             } else {
-                ops = SliceOps.withOperations(delayedOps(field(mode), config.delayPoint(), config.delayLoops()));
+                ops = SliceOps.of(rt.context().withOperations(delayedOps(field(mode), config.delayPoint(), config.delayLoops())));
                 if (config.test() == StressTest.MEMBARRIER) {
                     delayNanos = DelayCalibration.nanosPerLoop();
                 }
