@@ -48,11 +48,16 @@ import java.util.concurrent.Callable;
                 "              buffer and checks the stamp before release",
                 "  ringbuffer  PerCpuRingBuffer (WAIT) writers, one consumer: each record",
                 "              arrives once, intact, in order per producer per ring",
+                "  histogram   PerCpuHistogram's engine, built with the run's critical",
+                "              sections (delay points apply): record(v), record(v, n) and",
+                "              clamped values while a taker calls snapshotThenReset();",
+                "              every interval whole, every record in exactly one",
                 "  all         every scenario; the kernel's in both index modes unless",
                 "              --index is given, the public structures' once",
                 "The public structures choose their own memory (by CPU) and critical",
-                "sections: --delay-point, --unregistered-every and --index mmcid do not",
-                "apply to them; their runs go ahead without those, with a note.",
+                "sections: --delay-point (except histogram), --unregistered-every and",
+                "--index mmcid do not apply to them; their runs go ahead without those,",
+                "with a note.",
                 "",
                 "The last line ends in PASS or FAIL.",
                 "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
@@ -64,7 +69,7 @@ public final class StressCommand implements Callable<Integer> {
 
     @Option(names = "--test", paramLabel = "TEST", defaultValue = "all",
             description = "increment, spinlock, list, buffer, memcpy, membarrier, counter, pool, bufferpool,"
-                    + " ringbuffer or all (default: ${DEFAULT-VALUE}).")
+                    + " ringbuffer, histogram or all (default: ${DEFAULT-VALUE}).")
     String test;
 
     @Option(names = "--threads", paramLabel = "N",

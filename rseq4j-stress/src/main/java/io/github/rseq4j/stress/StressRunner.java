@@ -32,10 +32,11 @@ import java.util.function.Consumer;
  * checks, against the operations actually done. Every loop of every thread ends when the
  * timeout passes, and a run that is still going then fails with a message.
  *
- * <p>The public-structure scenarios ({@link StressTest#usesPublicApi()}) run on
- * structures that choose their own memory (indexed by CPU) and the process's operations:
- * delay points, unregistered workers and index mode mmcid do not apply to them, and a run
- * asked for them goes ahead without them, with a note saying so.
+ * <p>The structure scenarios ({@link StressTest#usesPublicApi()}) run on structures that
+ * choose their own memory (indexed by CPU): unregistered workers and index mode mmcid do
+ * not apply to them, nor delay points to those built through the public API (all but
+ * {@link StressTest#HISTOGRAM}, whose engine gets the run's operations through a
+ * {@code RuntimeContext}); a run asked for them goes ahead without them, with a note.
  *
  * <p>Aborts and fallbacks are the process-wide counters' deltas over the run, so runs
  * should not overlap.
@@ -156,6 +157,7 @@ public final class StressRunner {
             case POOL -> new PoolScenario(run);
             case BUFFERPOOL -> new BufferPoolScenario(run);
             case RINGBUFFER -> new RingBufferScenario(run);
+            case HISTOGRAM -> new HistogramScenario(run);
         };
         if (fault != null) {
             try {
@@ -291,7 +293,7 @@ public final class StressRunner {
      */
     static StressConfig publicApiConfig(StressConfig c, List<String> notes) {
         String what = c.test().word() + " uses rseq4j's public API";
-        if (c.delayPoint() != 0) {
+        if (c.delayPoint() != 0 && !c.test().takesDelayPoints()) {
             notes.add("delay points do not apply: " + what + ", whose critical sections are the process's own"
                     + " (no delay loops): running without them");
             c = c.withDelay(0, 0);
@@ -320,6 +322,7 @@ public final class StressRunner {
         return switch (config.test()) {
             case MEMCPY, RINGBUFFER -> "consumer";
             case COUNTER -> "collector";
+            case HISTOGRAM -> "taker";
             case POOL, BUFFERPOOL -> "rebalancer";
             default -> "manager";
         };
