@@ -112,6 +112,11 @@ public final class StressCommand implements Callable<Integer> {
     @Option(names = "--virtual", description = "Run the workers as virtual threads.")
     boolean virtual;
 
+    @Option(names = "--signal-every-us", paramLabel = "US", defaultValue = "0",
+            description = "Send every worker's thread a signal (SIGPIPE, which the JVM ignores) every US"
+                    + " microseconds, 1 to 1000000: critical sections are aborted by signal delivery too.")
+    long signalEveryUs;
+
     @Option(names = "--unregistered-every", paramLabel = "M", defaultValue = "0",
             description = "Every M-th worker acts as unregistered: all its operations take the fallback path.")
     int unregisteredEvery;
@@ -251,7 +256,8 @@ public final class StressCommand implements Callable<Integer> {
                         .withLimits(r, duration)
                         .withDelay(delayPoint, loops)
                         .withVirtualThreads(virtual)
-                        .withUnregisteredEvery(unregisteredEvery);
+                        .withUnregisteredEvery(unregisteredEvery)
+                        .withSignalsEvery(signalEveryUs);
                 if (threads != null) {
                     c = c.withThreads(threads);
                 }

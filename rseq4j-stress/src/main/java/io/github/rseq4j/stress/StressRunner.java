@@ -143,6 +143,17 @@ public final class StressRunner {
                 }
             }
         }
+        Signaller signals = null;
+        if (effective.signalMicros() != 0) {
+            signals = new Signaller(effective.threads(), effective.signalMicros());
+            String why = signals.unavailableReason();
+            if (why != null) {
+                notes.add(why + ": running without them");
+                effective = effective.withSignalsEvery(0);
+                signals = null;
+            }
+        }
+        Signaller signaller = signals;
         SliceMemory memory = new SliceMemory(field(mode));
         long startNanos = System.nanoTime();
         Run run = new Run(effective, memory, ops, rt.rseqMode(), delayNanos, startNanos + config.timeout().toNanos());
@@ -210,6 +221,9 @@ public final class StressRunner {
             Runnable body = guard(run, "worker " + i, () -> {
                 await(run, gate, "the start signal never came");
                 for (long rep = 0; run.another(rep); rep++) {
+                    if (signaller != null) {
+                        signaller.publish(w.index, rep);
+                    }
                     scenario.operate(w, rep);
                     run.done.lazySet(w.index, rep + 1);
                 }
@@ -221,6 +235,9 @@ public final class StressRunner {
         for (Thread t : workers) {
             t.start();
         }
+        Thread signalling = signaller == null ? null : Thread.ofPlatform().daemon(true)
+                .name("stress-" + config.test().word() + "-signaller")
+                .start(guard(run, "signaller", () -> signaller.loop(run)));
         long t0 = System.nanoTime();
         run.startClock(t0);
         gate.countDown();
@@ -229,6 +246,9 @@ public final class StressRunner {
         run.markWorkersDone();
         if (background != null && !stuck) {
             stuck = !join(run, background);
+        }
+        if (signalling != null && !join(run, signalling)) {
+            run.fail("the signaller did not end");
         }
         if (stuck) {
             run.fail(run.timedOut()
@@ -274,9 +294,10 @@ public final class StressRunner {
                         fallbacks1.aborted() - fallbacks0.aborted(),
                         fallbacks1.stopped() - fallbacks0.stopped(),
                         fallbacks1.portable() - fallbacks0.portable()),
-                passed, elapsed, verdict.details(), failures, notes);
-        if (!verdict.details().isEmpty()) {
-            progress.accept(name + ": " + verdict.details());
+                passed, elapsed, verdict.details() + (signaller == null ? ""
+                : (verdict.details().isEmpty() ? "" : " ") + "signals=" + signaller.sent()), failures, notes);
+        if (!result.details().isEmpty()) {
+            progress.accept(name + ": " + result.details());
         }
         if (result.fallbacks().total() > 0) {
             progress.accept(name + ": fallbacks " + result.fallbacks());

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The histogram scenario, short: plain, with each delay point (the engine built with the
- * run's delayed operations), with yields, on virtual threads; index mode mmcid goes ahead by
+ * run's delayed operations), with signals (alone and with delay point 2, where a signal
+ * lands inside a long section), with yields, on virtual threads; index mode mmcid goes ahead by
  * CPU with a note; and a self-test showing that an untallied record fails the checks.
  */
 class HistogramScenarioTest {
@@ -29,7 +30,7 @@ class HistogramScenarioTest {
 
     static Stream<Arguments> runs() {
         List<Arguments> a = new ArrayList<>();
-        for (String v : List.of("plain", "delay1", "delay2", "delay3", "yield", "virtual")) {
+        for (String v : List.of("plain", "delay1", "delay2", "delay3", "signals", "signals-delay2", "yield", "virtual")) {
             a.add(Arguments.of(v));
         }
         return a.stream();
@@ -43,6 +44,8 @@ class HistogramScenarioTest {
             case "delay1" -> c.withDelay(1, 2000);
             case "delay2" -> c.withDelay(2, 2000);
             case "delay3" -> c.withDelay(3, 2000);
+            case "signals" -> c.withSignalsEvery(20);
+            case "signals-delay2" -> c.withSignalsEvery(20).withDelay(2, 2000);
             case "yield" -> c.withYieldEvery(2);
             case "virtual" -> c.withVirtualThreads(true);
             default -> throw new AssertionError(variant);
@@ -61,6 +64,9 @@ class HistogramScenarioTest {
         assertEquals(r.expected(), r.actual(), () -> explain(r, log));
         assertTrue(r.expected() > (long) THREADS * REPS, "record(v, n) adds n: " + r.line());
         assertTrue(r.details().contains("intervals="), r.details());
+        if (c.signalMicros() != 0) {
+            assertTrue(r.details().matches(".*signals=[1-9]\\d*.*"), "signals reached the workers: " + r.details());
+        }
         if (c.delayPoint() != 0) {
             if (Rseq.isRseqMode()) {
                 assertTrue(r.options().contains("delay"), "the engine ran the delayed operations: " + r.line());
