@@ -18,4 +18,5 @@ module io.github.rseq4j {
     exports io.github.rseq4j.internal.os to io.github.rseq4j.stress;
     exports io.github.rseq4j.internal.runtime to io.github.rseq4j.stress;
     exports io.github.rseq4j.internal.memory to io.github.rseq4j.stress;
+    exports io.github.rseq4j.internal.structures to io.github.rseq4j.stress;
 }

@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.internal.memory.StrideIndex;
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.SlotPool;
 
 import java.lang.foreign.Arena;
@@ -112,7 +113,7 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
         }
         this.arena = a;
         this.base = block.address();
-        this.slots = new SlotPool("PerCpuBufferPool", buffers, perCpuCapacity);
+        this.slots = new SlotPool("PerCpuBufferPool", buffers, perCpuCapacity, JitConstants.CONTEXT);
         this.views = new MemorySegment[buffers];
     }
 

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 
@@ -30,11 +31,14 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * appends the value to the CPU's active sample log); every {@value HistogramEngine#LOG_ENTRIES}
  * records on a CPU, one record also switches that CPU to a free log of its ring of
  * {@value HistogramEngine#LOGS} (one more critical section, no fence, no stopped slice,
- * no lock) and folds the full logs into a shard of the statistics under a lock that
- * recorders never wait for in particular. A thread preempted while it switches or folds
- * blocks no other switch. {@link #record(long, long)} with a count above
- * 1, and out-of-range values, add to a shard under its lock every time. Snapshots take
- * every shard's lock and stop each CPU's slice in turn.
+ * no lock) and folds the full logs into a shard of the statistics under the first free
+ * shard lock, or leaves them for later when none is free. Recorders never wait for a
+ * snapshot or a switcher: a thread preempted while it switches holds one log and no lock,
+ * and a switch whose thread stops after its commit is completed by the next switch or
+ * snapshot. {@link #record(long, long)} with a count above 1, and out-of-range values, add
+ * to a shard under the first free shard lock every time (waiting only while every shard
+ * lock is held). Snapshots run one at a time, and visit the shards in turn: one shard lock
+ * at a time, each CPU's slice stopped briefly.
  *
  * @implNote Per CPU: {@value HistogramEngine#LOGS} interleaved sample logs
  * ({@value HistogramEngine#LOG_ENTRIES} entries each), a lock word, the log states and a
@@ -45,7 +49,7 @@ public final class PerCpuHistogram {
     private final HistogramEngine engine;
 
     private PerCpuHistogram(HistogramBuckets buckets) {
-        this.engine = new HistogramEngine(buckets);
+        this.engine = new HistogramEngine(buckets, JitConstants.CONTEXT);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.SlotPool;
 
 import java.time.Duration;
@@ -108,7 +109,7 @@ public final class PerCpuPool<T> implements Pool<T> {
      */
     public PerCpuPool(Supplier<? extends T> factory, int capacity, int perCpuCapacity) {
         this.factory = Objects.requireNonNull(factory, "factory");
-        this.slots = new SlotPool("PerCpuPool", capacity, perCpuCapacity);
+        this.slots = new SlotPool("PerCpuPool", capacity, perCpuCapacity, JitConstants.CONTEXT);
         this.objects = new Object[capacity];
         int size = Integer.highestOneBit(Math.max(2, capacity) * 2 - 1) << 1;
         this.index = new AtomicIntegerArray(size);

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,7 @@ class PerCpuHistogramTest {
         HistogramBuckets[] kinds = {new HistogramBuckets.LogLinear(1L << 30, 5),
                 new HistogramBuckets.Explicit(new long[]{10, 1_000, 100_000, 10_000_000})};
         for (HistogramBuckets kind : kinds) {
-            HistogramEngine e = new HistogramEngine(kind);
+            HistogramEngine e = new HistogramEngine(kind, JitConstants.CONTEXT);
             try {
                 Random rnd = new Random(3);
                 long[] expected = new long[kind.count()];

@@ -48,11 +48,16 @@ import java.util.concurrent.Callable;
                 "              buffer and checks the stamp before release",
                 "  ringbuffer  PerCpuRingBuffer (WAIT) writers, one consumer: each record",
                 "              arrives once, intact, in order per producer per ring",
+                "  histogram   PerCpuHistogram's engine, built with the run's critical",
+                "              sections (delay points apply): record(v), record(v, n) and",
+                "              clamped values while a taker calls snapshotThenReset();",
+                "              every interval whole, every record in exactly one",
                 "  all         every scenario; the kernel's in both index modes unless",
                 "              --index is given, the public structures' once",
                 "The public structures choose their own memory (by CPU) and critical",
-                "sections: --delay-point, --unregistered-every and --index mmcid do not",
-                "apply to them; their runs go ahead without those, with a note.",
+                "sections: --delay-point (except histogram), --unregistered-every and",
+                "--index mmcid do not apply to them; their runs go ahead without those,",
+                "with a note.",
                 "",
                 "The last line ends in PASS or FAIL.",
                 "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
@@ -64,7 +69,7 @@ public final class StressCommand implements Callable<Integer> {
 
     @Option(names = "--test", paramLabel = "TEST", defaultValue = "all",
             description = "increment, spinlock, list, buffer, memcpy, membarrier, counter, pool, bufferpool,"
-                    + " ringbuffer or all (default: ${DEFAULT-VALUE}).")
+                    + " ringbuffer, histogram or all (default: ${DEFAULT-VALUE}).")
     String test;
 
     @Option(names = "--threads", paramLabel = "N",
@@ -106,6 +111,11 @@ public final class StressCommand implements Callable<Integer> {
 
     @Option(names = "--virtual", description = "Run the workers as virtual threads.")
     boolean virtual;
+
+    @Option(names = "--signal-every-us", paramLabel = "US", defaultValue = "0",
+            description = "Send every worker's thread a signal (SIGPIPE, which the JVM ignores) every US"
+                    + " microseconds, 1 to 1000000: critical sections are aborted by signal delivery too.")
+    long signalEveryUs;
 
     @Option(names = "--unregistered-every", paramLabel = "M", defaultValue = "0",
             description = "Every M-th worker acts as unregistered: all its operations take the fallback path.")
@@ -246,7 +256,8 @@ public final class StressCommand implements Callable<Integer> {
                         .withLimits(r, duration)
                         .withDelay(delayPoint, loops)
                         .withVirtualThreads(virtual)
-                        .withUnregisteredEvery(unregisteredEvery);
+                        .withUnregisteredEvery(unregisteredEvery)
+                        .withSignalsEvery(signalEveryUs);
                 if (threads != null) {
                     c = c.withThreads(threads);
                 }

@@ -1,6 +1,7 @@
 package io.github.rseq4j.cli;
 
 import io.github.rseq4j.stress.StressConfig;
+import io.github.rseq4j.stress.StressTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -131,13 +132,14 @@ class StressCommandTest {
     void theTimeoutFollowsTheDuration() {
         assertEquals(Duration.ofSeconds(120), configs("--test", "counter").getFirst().timeout());
         List<StressConfig> runs = configs("--test", "all", "--seconds", "200");
-        assertEquals(16, runs.size());
+        assertEquals(17, runs.size());
         for (StressConfig c : runs) {
             assertEquals(Duration.ofSeconds(200), c.duration());
             assertEquals(0, c.reps());
             assertEquals(Duration.ofSeconds(320), c.timeout());
         }
-        assertEquals(4, runs.stream().filter(c -> c.test().usesPublicApi()).count());
+        assertEquals(5, runs.stream().filter(c -> c.test().usesPublicApi()).count());
+        assertTrue(runs.stream().anyMatch(c -> c.test() == StressTest.HISTOGRAM), "--test all includes histogram");
         assertEquals(Duration.ofSeconds(86_400), configs("--seconds", "86399").getFirst().timeout());
         StressConfig both = configs("--test", "pool", "--seconds", "5", "--reps", "7", "--timeout-s", "6").getFirst();
         assertEquals("reps=7 seconds=5", both.limitWords());

@@ -55,8 +55,8 @@ public final class DelayCalibration {
         }
         SliceMemory m = new SliceMemory(IndexField.CPU_ID);
         long off = m.allocate(8, 8);
-        SliceOps none = SliceOps.withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, 1));
-        SliceOps some = SliceOps.withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, LOOPS));
+        SliceOps none = SliceOps.of(rt.context().withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, 1)));
+        SliceOps some = SliceOps.of(rt.context().withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, LOOPS)));
         long base = Long.MAX_VALUE;
         for (int i = 0; i < 2000; i++) {
             long t = System.nanoTime();

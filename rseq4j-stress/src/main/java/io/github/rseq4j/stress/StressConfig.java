@@ -32,10 +32,13 @@ import java.util.Objects;
  *                          unregistered thread and always takes the fallback path (0 = none)
  * @param timeout           a run still going after this long fails (1 s to 24 h, longer than
  *                          the duration)
+ * @param signalMicros      a signal to every worker's thread every this many microseconds (1 to
+ *                          1000000), or 0 for none
  */
 public record StressConfig(StressTest test, IndexMode indexMode, int threads, int reps, Duration duration,
                            int delayPoint, long delayLoops, int every, Pause pause, long sleepMs,
-                           boolean virtualThreads, int unregisteredEvery, Duration timeout) {
+                           boolean virtualThreads, int unregisteredEvery, Duration timeout,
+                           long signalMicros) {
 
     /** How a worker pauses around every {@code every}-th operation. */
     public enum Pause {
@@ -92,6 +95,9 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
         if (pause != Pause.SLEEP && sleepMs != 0) {
             throw new IllegalArgumentException("a sleep time needs the sleep pause");
         }
+        if (signalMicros < 0 || signalMicros > 1_000_000) {
+            throw new IllegalArgumentException("signals every 1 to 1000000 us (0 for none): " + signalMicros);
+        }
         if (unregisteredEvery < 0) {
             throw new IllegalArgumentException("unregistered-every must be >= 1 (0 for none): " + unregisteredEvery);
         }
@@ -112,27 +118,27 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
     /** {@code test} on {@code mode} memory with the defaults: 6 x CPUs threads, 1000 reps, nothing else. */
     public static StressConfig of(StressTest test, IndexMode mode) {
         return new StressConfig(test, mode, defaultThreads(), DEFAULT_REPS, Duration.ZERO, 0, 0, 0, Pause.NONE, 0,
-                false, 0, DEFAULT_TIMEOUT);
+                false, 0, DEFAULT_TIMEOUT, 0);
     }
 
     public StressConfig withTest(StressTest t) {
         return new StressConfig(t, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     public StressConfig withIndexMode(IndexMode m) {
         return new StressConfig(test, m, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     public StressConfig withThreads(int n) {
         return new StressConfig(test, indexMode, n, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     public StressConfig withReps(int r) {
         return new StressConfig(test, indexMode, threads, r, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     /** Each worker runs for {@code d}, with no limit on its operations. */
@@ -146,7 +152,7 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
      */
     public StressConfig withLimits(int r, Duration d) {
         return new StressConfig(test, indexMode, threads, r, d, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     /** Whether the workers run for a duration (and perhaps up to a rep count). */
@@ -177,34 +183,44 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
     /** With a delay loop of {@code loops} iterations at {@code point} (0, 0 for none). */
     public StressConfig withDelay(int point, long loops) {
         return new StressConfig(test, indexMode, threads, reps, duration, point, loops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     /** Yield around every {@code m}-th operation. */
     public StressConfig withYieldEvery(int m) {
         return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, m, Pause.YIELD, 0,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     /** Sleep {@code ms} around every {@code m}-th operation. */
     public StressConfig withSleepEvery(int m, long ms) {
         return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, m, Pause.SLEEP, ms,
-                virtualThreads, unregisteredEvery, timeout);
+                virtualThreads, unregisteredEvery, timeout, signalMicros);
     }
 
     public StressConfig withVirtualThreads(boolean v) {
         return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                v, unregisteredEvery, timeout);
+                v, unregisteredEvery, timeout, signalMicros);
     }
 
     public StressConfig withUnregisteredEvery(int m) {
         return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, m, timeout);
+                virtualThreads, m, timeout, signalMicros);
     }
 
     public StressConfig withTimeout(Duration t) {
         return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
-                virtualThreads, unregisteredEvery, t);
+                virtualThreads, unregisteredEvery, t, signalMicros);
+    }
+
+    /**
+     * A signaller sends SIGPIPE (which the JVM handles and ignores) to the workers' threads
+     * every {@code micros} microseconds, so critical sections are aborted by signal delivery
+     * too (0 = no signals).
+     */
+    public StressConfig withSignalsEvery(long micros) {
+        return new StressConfig(test, indexMode, threads, reps, duration, delayPoint, delayLoops, every, pause, sleepMs,
+                virtualThreads, unregisteredEvery, timeout, micros);
     }
 
     /** Whether worker {@code index} (0-based) acts as unregistered. */
@@ -250,6 +266,9 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
         }
         if (unregisteredEvery != 0) {
             w.add("unregistered-every=" + unregisteredEvery);
+        }
+        if (signalMicros != 0) {
+            w.add("signals=" + signalMicros + "us");
         }
         return String.join(" ", w);
     }

@@ -32,10 +32,11 @@ import java.util.function.Consumer;
  * checks, against the operations actually done. Every loop of every thread ends when the
  * timeout passes, and a run that is still going then fails with a message.
  *
- * <p>The public-structure scenarios ({@link StressTest#usesPublicApi()}) run on
- * structures that choose their own memory (indexed by CPU) and the process's operations:
- * delay points, unregistered workers and index mode mmcid do not apply to them, and a run
- * asked for them goes ahead without them, with a note saying so.
+ * <p>The structure scenarios ({@link StressTest#usesPublicApi()}) run on structures that
+ * choose their own memory (indexed by CPU): unregistered workers and index mode mmcid do
+ * not apply to them, nor delay points to those built through the public API (all but
+ * {@link StressTest#HISTOGRAM}, whose engine gets the run's operations through a
+ * {@code RuntimeContext}); a run asked for them goes ahead without them, with a note.
  *
  * <p>Aborts and fallbacks are the process-wide counters' deltas over the run, so runs
  * should not overlap.
@@ -136,12 +137,23 @@ public final class StressRunner {
                         + "): running without them");
                 effective = effective.withDelay(0, 0);
             } else {
-                ops = SliceOps.withOperations(delayedOps(field(mode), config.delayPoint(), config.delayLoops()));
+                ops = SliceOps.of(rt.context().withOperations(delayedOps(field(mode), config.delayPoint(), config.delayLoops())));
                 if (config.test() == StressTest.MEMBARRIER) {
                     delayNanos = DelayCalibration.nanosPerLoop();
                 }
             }
         }
+        Signaller signals = null;
+        if (effective.signalMicros() != 0) {
+            signals = new Signaller(effective.threads(), effective.signalMicros());
+            String why = signals.unavailableReason();
+            if (why != null) {
+                notes.add(why + ": running without them");
+                effective = effective.withSignalsEvery(0);
+                signals = null;
+            }
+        }
+        Signaller signaller = signals;
         SliceMemory memory = new SliceMemory(field(mode));
         long startNanos = System.nanoTime();
         Run run = new Run(effective, memory, ops, rt.rseqMode(), delayNanos, startNanos + config.timeout().toNanos());
@@ -156,6 +168,7 @@ public final class StressRunner {
             case POOL -> new PoolScenario(run);
             case BUFFERPOOL -> new BufferPoolScenario(run);
             case RINGBUFFER -> new RingBufferScenario(run);
+            case HISTOGRAM -> new HistogramScenario(run);
         };
         if (fault != null) {
             try {
@@ -208,6 +221,9 @@ public final class StressRunner {
             Runnable body = guard(run, "worker " + i, () -> {
                 await(run, gate, "the start signal never came");
                 for (long rep = 0; run.another(rep); rep++) {
+                    if (signaller != null) {
+                        signaller.publish(w.index, rep);
+                    }
                     scenario.operate(w, rep);
                     run.done.lazySet(w.index, rep + 1);
                 }
@@ -219,6 +235,9 @@ public final class StressRunner {
         for (Thread t : workers) {
             t.start();
         }
+        Thread signalling = signaller == null ? null : Thread.ofPlatform().daemon(true)
+                .name("stress-" + config.test().word() + "-signaller")
+                .start(guard(run, "signaller", () -> signaller.loop(run)));
         long t0 = System.nanoTime();
         run.startClock(t0);
         gate.countDown();
@@ -227,6 +246,9 @@ public final class StressRunner {
         run.markWorkersDone();
         if (background != null && !stuck) {
             stuck = !join(run, background);
+        }
+        if (signalling != null && !join(run, signalling)) {
+            run.fail("the signaller did not end");
         }
         if (stuck) {
             run.fail(run.timedOut()
@@ -272,9 +294,10 @@ public final class StressRunner {
                         fallbacks1.aborted() - fallbacks0.aborted(),
                         fallbacks1.stopped() - fallbacks0.stopped(),
                         fallbacks1.portable() - fallbacks0.portable()),
-                passed, elapsed, verdict.details(), failures, notes);
-        if (!verdict.details().isEmpty()) {
-            progress.accept(name + ": " + verdict.details());
+                passed, elapsed, verdict.details() + (signaller == null ? ""
+                : (verdict.details().isEmpty() ? "" : " ") + "signals=" + signaller.sent()), failures, notes);
+        if (!result.details().isEmpty()) {
+            progress.accept(name + ": " + result.details());
         }
         if (result.fallbacks().total() > 0) {
             progress.accept(name + ": fallbacks " + result.fallbacks());
@@ -291,7 +314,7 @@ public final class StressRunner {
      */
     static StressConfig publicApiConfig(StressConfig c, List<String> notes) {
         String what = c.test().word() + " uses rseq4j's public API";
-        if (c.delayPoint() != 0) {
+        if (c.delayPoint() != 0 && !c.test().takesDelayPoints()) {
             notes.add("delay points do not apply: " + what + ", whose critical sections are the process's own"
                     + " (no delay loops): running without them");
             c = c.withDelay(0, 0);
@@ -320,6 +343,7 @@ public final class StressRunner {
         return switch (config.test()) {
             case MEMCPY, RINGBUFFER -> "consumer";
             case COUNTER -> "collector";
+            case HISTOGRAM -> "taker";
             case POOL, BUFFERPOOL -> "rebalancer";
             default -> "manager";
         };

@@ -25,16 +25,30 @@ public enum StressTest {
     /** {@code PerCpuBufferPool} acquire and release with a rebalancer; no buffer shared, all come back. */
     BUFFERPOOL,
     /** {@code PerCpuRingBuffer} writers and one consumer: every record once, intact, in order per ring. */
-    RINGBUFFER;
+    RINGBUFFER,
+    /**
+     * {@code PerCpuHistogram}'s engine, built with the run's operations: recorders and a
+     * {@code snapshotThenReset()} taker; every interval whole, every record in exactly one.
+     */
+    HISTOGRAM;
 
     /**
-     * Whether the scenario exercises rseq4j's public structures through their public API
-     * only (the last four), rather than the harness's own per-CPU memory and critical
-     * sections. Those structures choose their own memory (indexed by CPU) and operations,
-     * so delay points, unregistered workers and the index mode do not apply to them.
+     * Whether the scenario runs on a structure of rseq4j's own (the last five) rather than
+     * on the harness's per-CPU memory and critical sections. Those structures choose their
+     * own memory (indexed by CPU), so unregistered workers and the index mode do not apply
+     * to them; the first four use the public API only, so delay points do not apply either
+     * ({@link #takesDelayPoints()}).
      */
     public boolean usesPublicApi() {
         return ordinal() >= COUNTER.ordinal();
+    }
+
+    /**
+     * Whether the scenario runs the run's operations, so a delay point applies: the
+     * harness's own scenarios, and {@link #HISTOGRAM}, whose engine is built with them.
+     */
+    public boolean takesDelayPoints() {
+        return !usesPublicApi() || this == HISTOGRAM;
     }
 
     /** The command-line word ({@code increment}, ...). */

@@ -31,7 +31,7 @@ final class Worker {
         this.index = index;
         this.unregistered = run.config.unregistered(index);
         this.m = run.memory;
-        this.ops = unregistered ? SliceOps.fallbackOnly(RseqResult.NOT_REGISTERED) : run.ops;
+        this.ops = unregistered ? SliceOps.fallbackOnly(run.ops.context(), RseqResult.NOT_REGISTERED) : run.ops;
     }
 
     // ---------------------------------------------------------------- operations

@@ -33,7 +33,7 @@ class PublicScenariosTest {
     static Stream<Arguments> runs() {
         List<Arguments> a = new ArrayList<>();
         for (StressTest test : StressTest.values()) {
-            if (test.usesPublicApi()) {
+            if (test.usesPublicApi() && !test.takesDelayPoints()) {    // histogram: HistogramScenarioTest
                 for (StressRunnerTest.Variant v : StressRunnerTest.Variant.values()) {
                     a.add(Arguments.of(test, v));
                 }

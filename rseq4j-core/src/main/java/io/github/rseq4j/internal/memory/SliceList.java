@@ -1,6 +1,7 @@
 package io.github.rseq4j.internal.memory;
 
 import io.github.rseq4j.internal.os.AddressAccess;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import io.github.rseq4j.internal.abi.OpResult;
 
@@ -24,16 +25,19 @@ public final class SliceList {
     private final long head;
     private final long payloadBytes;
     private final NodeArena nodes;
+    private final SliceOps ops;
 
     /**
      * A list on every slice of {@code m}, empty, with a fresh head word.
      *
      * @param m            the per-CPU memory that holds the heads
      * @param payloadBytes the payload size of every node
+     * @param context      the runtime's collaborators: the operations every push and pop runs
      * @throws IllegalStateException when {@code m} has no room left for the head word
      */
-    public SliceList(SliceMemory m, long payloadBytes) {
+    public SliceList(SliceMemory m, long payloadBytes, RuntimeContext context) {
         this.m = m;
+        this.ops = SliceOps.of(context);
         this.nodes = new NodeArena(payloadBytes);
         this.payloadBytes = payloadBytes;
         long h = m.allocateFresh(8, 8);
@@ -124,7 +128,7 @@ public final class SliceList {
      * @return the index of the slice whose list the node went on
      */
     public int push(long node) {
-        return (int) SliceOps.DEFAULT.push(m, head, node, NodeArena.NEXT_OFFSET);
+        return (int) ops.push(m, head, node, NodeArena.NEXT_OFFSET);
     }
 
     /**
@@ -133,7 +137,7 @@ public final class SliceList {
      * @return the popped node's address, or {@link OpResult#EMPTY}
      */
     public long pop() {
-        return SliceOps.DEFAULT.pop(m, head, NodeArena.NEXT_OFFSET);
+        return ops.pop(m, head, NodeArena.NEXT_OFFSET);
     }
 
     /**

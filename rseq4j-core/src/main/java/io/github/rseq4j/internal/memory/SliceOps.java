@@ -1,10 +1,10 @@
 package io.github.rseq4j.internal.memory;
 
-import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.abi.OpResult;
 import io.github.rseq4j.internal.codegen.OperationSet;
 import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,66 +17,73 @@ import java.lang.foreign.ValueLayout;
  * the second.
  *
  * <p>Implementation notes. One generic path, {@link #run}, serves every
- * {@link PerCpuOperation}; the named methods are one-line conveniences. A record, so
- * that {@link #DEFAULT} (a {@code static final}) and its operation sets are constants to
- * the JIT, and {@code run} with a constant operation inlines to one downcall and a sign
- * test. A thread that reports NOT_REGISTERED is registered (where rseq4j owns
- * registration) and retried once before falling back.
+ * {@link PerCpuOperation}; the named methods are one-line conveniences. The operations,
+ * statistics and registrations come from a {@link RuntimeContext} handed down by whoever
+ * builds the structure ({@link #of}). A record, so that {@link #DEFAULT} (a
+ * {@code static final}, the process's context) and its operation sets are constants to the
+ * JIT: {@code run} dispatches on {@code this == DEFAULT} (a compare with a constant) and
+ * runs the default through the constant itself, so {@code run} with a constant operation
+ * inlines to one downcall and a sign test even when the structure holds its
+ * {@code SliceOps} in an instance field. A thread that reports NOT_REGISTERED is registered
+ * (where rseq4j owns registration) and retried once before falling back.
  *
  * <p>Other instances serve the stress harness: {@link #fallbackOnly} sends every
  * operation down the stop-and-fence path (as if the thread had no registration), and
- * {@link #withOperations} runs a separately generated set (with delay loops).
+ * {@link #of} with {@link RuntimeContext#withOperations} runs a separately generated set
+ * (with delay loops).
  *
  * <p>Callers validate arguments; methods here trust offsets and node addresses.
  *
- * @param cpuId          operations for cpu_id-indexed memory, or null
- * @param mmCid          operations for mm_cid-indexed memory, or null
+ * @param context        the operations for each index field (null ones take the fallback
+ *                       path), the statistics and the registrations
  * @param fallbackReason the reason counted when there are no operations for a memory:
  *                       {@link #PORTABLE}, or an {@link OpResult} undecided code
  */
-public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReason) {
+public record SliceOps(RuntimeContext context, long fallbackReason) {
 
     /** Reason code for operations run in portable mode. */
     public static final long PORTABLE = Long.MIN_VALUE;
 
     /** The process's operations (portable where there is no rseq). */
-    public static final SliceOps DEFAULT = new SliceOps(JitConstants.CPU_ID, JitConstants.MM_CID, PORTABLE);
+    public static final SliceOps DEFAULT = new SliceOps(JitConstants.CONTEXT, PORTABLE);
 
     /**
-     * Checks the fallback reason.
+     * Checks the context and the fallback reason.
      *
-     * @param cpuId          operations for cpu_id-indexed memory, or null
-     * @param mmCid          operations for mm_cid-indexed memory, or null
+     * @param context        the collaborators, not null
      * @param fallbackReason {@link #PORTABLE} or an undecided {@link OpResult} code
      * @throws IllegalArgumentException for any other reason code
      */
     public SliceOps {
+        if (context == null) {
+            throw new NullPointerException("context");
+        }
         if (fallbackReason != PORTABLE && !OpResult.undecided(fallbackReason)) {
             throw new IllegalArgumentException("not a fallback reason: " + OpResult.describe(fallbackReason));
         }
     }
 
     /**
-     * Operations that always take the stop-and-fence path, counted under {@code reason}.
+     * The operations of {@code context}: {@link #DEFAULT} for the process's context.
      *
-     * @param reason the fallback reason every operation is counted under: {@link #PORTABLE}
-     *               or an undecided {@link OpResult} code
-     * @return operations with no generated code
+     * @param context the collaborators a structure was built with
+     * @return operations that run {@code context}'s operation sets
      */
-    public static SliceOps fallbackOnly(long reason) {
-        return new SliceOps(null, null, reason);
+    public static SliceOps of(RuntimeContext context) {
+        return context == DEFAULT.context ? DEFAULT : new SliceOps(context, PORTABLE);
     }
 
     /**
-     * Operations that run {@code set} for memory of its index field.
+     * Operations that always take the stop-and-fence path, counted under {@code reason}.
      *
-     * @param set generated operations (for instance with delay loops)
-     * @return operations that use {@code set} for memory of {@code set}'s index field and the
-     *         stop-and-fence path for memory of the other
+     * @param context the collaborators (its statistics count the fallbacks; its operations are not used)
+     * @param reason  the fallback reason every operation is counted under: {@link #PORTABLE}
+     *                or an undecided {@link OpResult} code
+     * @return operations with no generated code
      */
-    public static SliceOps withOperations(OperationSet set) {
-        return set.config().indexField() == IndexField.CPU_ID
-                ? new SliceOps(set, null, PORTABLE) : new SliceOps(null, set, PORTABLE);
+    public static SliceOps fallbackOnly(RuntimeContext context, long reason) {
+        return new SliceOps(new RuntimeContext(null, null, context.fences(), context.stats(), context.registrations()),
+                reason);
     }
 
     /**
@@ -86,7 +93,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      * @return the operation set for its index field, or null when there is none
      */
     public OperationSet set(SliceMemory m) {
-        return m.mode() == IndexField.CPU_ID ? cpuId : mmCid;
+        return context.operations(m.mode());
     }
 
     /**
@@ -105,6 +112,12 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      * @return the decision: {@code >= 0} committed, else a decided {@link OpResult} failure
      */
     public long run(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
+        return this == DEFAULT ? DEFAULT.runWith(op, m, a1, a2, a3, a4, a5, src) : runWith(op, m, a1, a2, a3, a4, a5, src);
+    }
+
+    /** {@link #run} with this instance's operations. */
+    private long runWith(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5,
+                         MemorySegment src) {
         OperationSet s = set(m);
         if (s == null) {
             return onStoppedSlice(op, m, fallbackReason, a1, a2, a3, a4, a5, src);
@@ -119,7 +132,7 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
         if (OpResult.decided(r)) {
             return r;
         }
-        if (r == OpResult.NOT_REGISTERED && JitConstants.RUNTIME.registrations().ensureRegistered()) {
+        if (r == OpResult.NOT_REGISTERED && context.registrations().ensureRegistered()) {
             r = s.invoke(op, m.operationBase(), a1, a2, a3, a4, a5, src);
             if (OpResult.decided(r)) {
                 return r;
@@ -132,14 +145,14 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
     }
 
     /** {@link #run} for a thread whose attempt budget is cut to one (see {@link AbortBudget}). */
-    private static long runCut(AbortBudget.Cut cut, PerCpuOperation op, OperationSet s, SliceMemory m,
+    private long runCut(AbortBudget.Cut cut, PerCpuOperation op, OperationSet s, SliceMemory m,
                                long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         long r = s.invokeOnce(op, m.operationBase(), a1, a2, a3, a4, a5, src);
         if (OpResult.decided(r)) {
             AbortBudget.decided(cut);
             return r;
         }
-        if (r == OpResult.NOT_REGISTERED && JitConstants.RUNTIME.registrations().ensureRegistered()) {
+        if (r == OpResult.NOT_REGISTERED && context.registrations().ensureRegistered()) {
             r = s.invokeOnce(op, m.operationBase(), a1, a2, a3, a4, a5, src);
             if (OpResult.decided(r)) {
                 AbortBudget.decided(cut);
@@ -176,12 +189,12 @@ public record SliceOps(OperationSet cpuId, OperationSet mmCid, long fallbackReas
      * The fallback path shared by every operation: counts why, stops a slice (the
      * caller's CPU's if free), runs the operation's twin on it, restarts it.
      */
-    private static long onStoppedSlice(PerCpuOperation op, SliceMemory m, long reason,
+    private long onStoppedSlice(PerCpuOperation op, SliceMemory m, long reason,
                                        long a1, long a2, long a3, long a4, long a5, MemorySegment src) {
         if (reason == PORTABLE) {
-            JitConstants.RUNTIME.stats().recordPortable();
+            context.stats().recordPortable();
         } else {
-            JitConstants.RUNTIME.stats().record(reason);
+            context.stats().record(reason);
         }
         int i = m.stopForOperation();
         try {

@@ -19,6 +19,8 @@ public final class JitConstants {
 
     /** The process's runtime, built on first use of rseq4j. */
     public static final RseqRuntime RUNTIME = start();
+    /** The process's context: what the memory and structures layers are built with. */
+    public static final RuntimeContext CONTEXT = RUNTIME.context();
     /** Whether operations run as rseq critical sections. */
     public static final boolean RSEQ = RUNTIME.rseqMode();
     /** Operations on cpu_id-indexed memory, or null in portable mode. */

@@ -28,8 +28,9 @@ import java.util.Optional;
  * through its constructor. Any failure to set up generated code leaves the process in
  * portable mode, with the reason in {@link #modeReason()}.
  *
- * <p>Hot paths do not call this class: they read {@link JitConstants}, whose
- * {@code static final} fields the JIT folds.
+ * <p>What the layers above need is handed down as a {@link RuntimeContext} ({@link #context()});
+ * hot paths do not call this class: the process's context and operations are
+ * {@code static final} fields of {@link JitConstants}, which the JIT folds.
  */
 public final class RseqRuntime {
 
@@ -49,6 +50,7 @@ public final class RseqRuntime {
     private final long abortCounter;
     private final OperationSet cpuIdOps;
     private final OperationSet mmCidOps;
+    private final RuntimeContext context;
 
     /**
      * Builds the runtime for {@code platform} and {@code settings}.
@@ -111,6 +113,7 @@ public final class RseqRuntime {
         this.mmCidOps = cidOps;
         this.registrations = new ThreadRegistrations(strat, platform.glibc().registered(), ownReg, rd);
         this.fences = new Fences(platform, rseqMode, settings.fence() == Settings.FenceChoice.AFFINITY);
+        this.context = new RuntimeContext(cpuIdOps, mmCidOps, fences, stats, registrations);
     }
 
     /** Why rseq mode is impossible here, or null when it is possible. */
@@ -157,6 +160,16 @@ public final class RseqRuntime {
             throw new IllegalStateException("delay loops exist only in rseq mode: " + modeReason);
         }
         return OperationSet.generate(backend.orElseThrow(), location, config(field, delayPoint, delayLoops, abortCounter));
+    }
+
+    /**
+     * What the memory and structures layers are built with: this process's operations,
+     * fences, statistics and registrations.
+     *
+     * @return the process's context
+     */
+    public RuntimeContext context() {
+        return context;
     }
 
     /**

@@ -5,9 +5,11 @@ import io.github.rseq4j.internal.abi.OpResult;
 import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -24,53 +26,71 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * write. Each CPU has {@value #LOGS} logs, interleaved: the cursor is
  * {@code STEP * count + 8 * log} ({@code STEP = 8 * LOGS}), so its low bits select the
  * active log and entry {@code k} of log {@code b} is word {@code LOGS * k + b} after the
- * cursor. Each CPU also has a <em>shard</em> of the statistics (buckets, count, sum, min,
- * max, clamped) guarded by a <em>fold lock</em> (a spin lock word in per-CPU memory, taken
- * with a CAS); a snapshot adds the shards up, so anything may be folded into any shard. No
- * critical section reads or writes the statistics, the locks or the log states, so the
- * shards are plain {@code long[]} arrays on the heap: a fold's bucket increment is an array
- * element with one bounds check, about half the cost of a memory segment access.
+ * cursor. The statistics (buckets, count, sum, min, max, clamped) live in <em>shards</em>,
+ * one per CPU (two on a one-CPU machine), each guarded by a <em>fold lock</em> (a spin lock
+ * word in per-CPU memory, taken with a CAS); a snapshot adds the shards up, so anything may
+ * be folded into any shard. No critical section reads or writes the statistics, the locks
+ * or the log states, so the shards are plain {@code long[]} arrays on the heap: a fold's
+ * bucket increment is an array element with one bounds check, about half the cost of a
+ * memory segment access.
  *
- * <p>Log states (one word per log): FREE (empty, may become active), ACTIVE (the cursor's
- * log, or claimed by a switcher that is about to make it so), FULL ({@value #LOG_ENTRIES}
- * entries waiting to be folded), FOLDING (a folder claimed it). FREE to ACTIVE is a
- * switcher's CAS (its claim); ACTIVE to FULL (the log it switched out) or back to FREE (a
- * claim whose switch did not commit) is that switcher's store; FULL to FOLDING (a CAS) and
- * FOLDING to FREE happen only under some shard's fold lock.
+ * <p>Log states: FREE (empty, may become active), ACTIVE (the cursor's log, or the log a
+ * committed switch left and whose FULL mark is still to come), CLAIMED(b) (a switcher
+ * claimed it to replace log {@code b}), FULL ({@value #LOG_ENTRIES} entries waiting to be
+ * folded), FOLDING (a folder claimed it). The states of a CPU's logs are 4-bit fields of
+ * one <em>state word</em> whose upper 48 bits count its changes; every transition is a CAS
+ * of the whole word, so a stale CAS never succeeds (no ABA) and a switch's two marks are
+ * one atomic step.
  *
  * <p>Switching without stopping and without a lock. When a record finds its CPU's active
- * log {@code b} full, it claims a FREE log {@code j} and moves the cursor from
- * {@code STEP * LOG_ENTRIES + 8b} to {@code 8j} (that log, empty) with
+ * log {@code b} full, it claims a FREE log {@code j} (FREE to CLAIMED(b)) and moves the
+ * cursor from {@code STEP * LOG_ENTRIES + 8b} to {@code 8j} (that log, empty) with
  * {@link PerCpuOperation#COMPARE_INDEX_AND_STORE} pinned to that CPU. That commit proves
  * the thread was running on that CPU, so no other critical section of the slice was in
  * flight: one that had read the old cursor was preempted to let the switcher run, and the
  * kernel aborts it before it resumes; it restarts, reads the new cursor and appends to the
  * new log. Of several switchers of one full cursor exactly one commits (the compare); the
- * others give their claims back. The winner marks {@code b} FULL, then folds the CPU's
- * FULL logs under the first fold lock it gets (usually its CPU's), claiming each with a
- * CAS, and marks them FREE. So a thread preempted while it switches or folds holds one log
- * of the ring and no lock a recorder needs: only when every other log of a CPU is still
- * claimed, FULL or FOLDING does a record add itself to the statistics of the first shard
- * whose lock it gets, as do {@code record(value, n)} and out-of-range values.
+ * others give their claims back (CLAIMED to FREE). The commit is then <em>settled</em>: in
+ * one CAS, {@code j} CLAIMED(b) becomes ACTIVE and {@code b} FULL. Anyone may settle: a log
+ * CLAIMED(b) that is the cursor's log was switched to (only its claimer can move the cursor
+ * there), so the switcher itself, the next switcher of that CPU (before it claims) and every
+ * snapshot (with the slice stopped) settle what they find. So a switcher that never gets
+ * past its commit (preempted, or an asynchronous error such as a StackOverflowError or an
+ * OutOfMemoryError) loses no record and no log; one that never gets past its claim leaves
+ * one empty log CLAIMED (never lost records: the log is empty; an error there costs that
+ * CPU one log of its ring for the histogram's life).
  *
- * <p>Snapshots take every fold lock (in index order), so no fold is in progress and no
- * shard changes but by the snapshot; then, per CPU, they stop its slice (the fence makes
- * the active log and its cursor stable), fold the active log, empty it and restart the
- * slice; then they fold the CPU's FULL logs and wait (spinning, then yielding) while a log
- * is ACTIVE without being the cursor's: a switcher between its claim and its give-back, or
- * between its commit and its FULL mark, whose log may hold records committed before the
- * stop. Switchers hold no lock while they do that, so the wait ends. Then the snapshot
- * reads (and with reset, zeroes) every shard and releases the fold locks. A record is
- * therefore in a log, or folded, never both and never half, and a snapshot sees every
- * record whole in exactly one interval. Lock order: fold locks by index, then a stop; a
- * recorder waits for no lock while holding one, and never for one particular lock.
+ * <p>Recorders never wait for a snapshot or a switcher. A switcher folds the CPU's FULL logs
+ * (FULL to FOLDING, fold, FREE) into the first shard whose lock it gets with one
+ * {@code tryLock} pass and leaves them for later (a later switch, fold or snapshot) when all
+ * are taken. Only when every other log of the CPU is CLAIMED, FULL or FOLDING after a few
+ * rounds does a record add itself to the statistics of the first shard whose lock it gets,
+ * as do {@code record(value, n)} and out-of-range values; that may wait only while every
+ * shard lock is held at once. Snapshots run one at a time and hold one fold lock at a
+ * time, and the other holders (folders, direct records) do bounded work without waiting,
+ * so with at least two shards a recorder never waits for a snapshot, nor for a switcher
+ * (a switcher holds no lock while it switches).
  *
- * <p>Per-CPU layout (one item, 64-byte aligned): the fold lock (a cache line of its own),
- * the log states (a line), the cursor and the interleaved logs after
- * it ({@value #LOG_ENTRIES} entries each). Zeroed memory is a valid empty state except log
- * 0's state (ACTIVE). A shard: {@code COUNT, SUM, MIN, MAX, CLAMPED, DIRECT} (DIRECT counts
- * records that found their log full and went to a shard directly: a diagnostic), then one
- * element per bucket; MIN is Long.MAX_VALUE and MAX Long.MIN_VALUE when empty.
+ * <p>Snapshots visit the shards in turn. For shard {@code i} (a CPU's) a snapshot takes its
+ * fold lock, stops the slice (the fence makes the cursor stable), settles a committed switch,
+ * folds the active log, empties it and restarts the slice, then folds the CPU's FULL logs,
+ * reads (and with reset, zeroes) the shard and releases the lock. It never waits for a
+ * switcher: a claim that has not committed holds an empty log, and one that has committed is
+ * settled. Every record is in a log or in exactly one shard, never both and never half (a
+ * log is folded whole under one lock, a direct record is added whole under one lock), and
+ * each shard is read and zeroed whole under its lock, so every record is whole in exactly one
+ * interval. A record that completed before {@code collect} began is in it, unless another
+ * thread was folding its log at that moment into a shard the snapshot had already read: then
+ * it is in the next interval. Lock order: a fold lock, then a stop; a recorder waits for no
+ * lock while holding one, and never for one particular lock.
+ *
+ * <p>Per-CPU layout (one item, 64-byte aligned): the fold lock (a cache line of its own; on a
+ * one-CPU machine slice 0 holds the second shard's lock in the next word), the state word (a
+ * line), the cursor and the interleaved logs after it ({@value #LOG_ENTRIES} entries each).
+ * Zeroed memory is a valid empty state except the state word (log 0 ACTIVE). A shard:
+ * {@code COUNT, SUM, MIN, MAX, CLAMPED, DIRECT} (DIRECT counts records that found their log
+ * full and went to a shard directly: a diagnostic), then one element per bucket; MIN is
+ * Long.MAX_VALUE and MAX Long.MIN_VALUE when empty.
  */
 public final class HistogramEngine {
     /** Entries in each of a CPU's sample logs. */
@@ -84,7 +104,12 @@ public final class HistogramEngine {
     /** Rounds of switch, fold and append before a record with a full log goes to a shard directly. */
     private static final int FULL_TRIES = 4;
 
-    private static final long FREE = 0, ACTIVE = 1, FULL = 2, FOLDING = 3;
+    /** Log states, 4-bit fields of the state word; CLAIMED + b is "claimed to replace log b". */
+    static final int FREE = 0, ACTIVE = 1, FULL = 2, FOLDING = 3, CLAIMED = 4;
+    private static final int STATE_BITS = 4;
+    private static final long STATE_MASK = (1L << STATE_BITS) - 1;
+    /** One change of the state word (its upper bits count changes). */
+    private static final long CHANGE = 1L << (STATE_BITS * LOGS);
 
     private static final long LOCK = 0;
     private static final long STATE = 64;
@@ -101,30 +126,43 @@ public final class HistogramEngine {
     /** Sub-bucket bits of log-linear buckets (the fold's index in line), or -1 for other buckets. */
     private final int precision;
     private final long highest;
+    private final SliceOps ops;
     private final SliceMemory memory;
     private final long item;
     private final long bytesPerCpu;
-    /** The statistics, one shard per slice, each guarded by that slice's fold lock. */
+    /** The statistics: shard {@code k} for {@code k < slices} is slice {@code k}'s, guarded by its fold lock. */
     private final long[][] shards;
+    /** Held by the snapshot in progress: snapshots run one at a time. */
+    private final Object collecting = new Object();
 
-    public HistogramEngine(HistogramBuckets buckets) {
+    /**
+     * An empty histogram engine.
+     *
+     * @param buckets how values map to buckets
+     * @param context the runtime's collaborators: the operations every record runs
+     */
+    public HistogramEngine(HistogramBuckets buckets, RuntimeContext context) {
         this.buckets = buckets;
         this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
         this.highest = buckets.highest();
+        this.ops = SliceOps.of(context);
         int shardLength = BUCKETS + buckets.count();
-        this.bytesPerCpu = ITEM_BYTES + 16 + 8L * shardLength;    // per-CPU memory + the shard (array header)
         this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64);
         long off = memory.allocateFresh(ITEM_BYTES, 64);
         if (off < 0) {
             throw new IllegalStateException("no room for the sample logs in per-CPU memory");
         }
         this.item = off;
-        this.shards = new long[memory.slices()][];
-        for (int i = 0; i < memory.slices(); i++) {
-            shards[i] = new long[shardLength];
-            emptyStatistics(shards[i]);
-            memory.whole().set(JAVA_LONG, memory.at(i, item + STATE), ACTIVE);
+        this.shards = new long[Math.max(2, memory.slices())][];
+        for (int k = 0; k < shards.length; k++) {
+            shards[k] = new long[shardLength];
+            emptyStatistics(shards[k]);
         }
+        for (int i = 0; i < memory.slices(); i++) {
+            memory.whole().set(JAVA_LONG, memory.at(i, item + STATE), (long) ACTIVE);    // log 0
+        }
+        // per-CPU memory + this CPU's share of the shards (array headers included)
+        this.bytesPerCpu = ITEM_BYTES + (16 + 8L * shardLength) * shards.length / memory.slices();
         VarHandle.releaseFence();
     }
 
@@ -159,7 +197,7 @@ public final class HistogramEngine {
 
     /** One critical section: appends {@code v} to the caller's CPU's active log; the index, or FULL. */
     private long append(long v) {
-        return SliceOps.DEFAULT.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, v, CURSOR_LIMIT, STEP, 0, null);
+        return ops.run(PerCpuOperation.LOG_APPEND, memory, item + CURSOR, v, CURSOR_LIMIT, STEP, 0, null);
     }
 
     /** Records {@code value} {@code n} times (n >= 1) under a fold lock. */
@@ -172,7 +210,10 @@ public final class HistogramEngine {
         recordLocked(clamped ? (value < 0 ? 0 : highest) : value, n, clamped ? CLAMPED : -1);
     }
 
-    /** Adds {@code v} {@code n} times to a shard, and {@code n} to the shard's word {@code also} (CLAMPED, DIRECT) unless it is -1. */
+    /**
+     * Adds {@code v} {@code n} times to a shard, and {@code n} to the shard's word
+     * {@code also} (CLAMPED, DIRECT) unless it is -1: waits only while every shard lock is held.
+     */
     private void recordLocked(long v, long n, int also) {
         int k = lockSome(memory.hint());
         try {
@@ -196,9 +237,9 @@ public final class HistogramEngine {
 
     /**
      * The append found the caller's active log full: switch that CPU's logs (or see that
-     * another thread did), fold its full logs, append again; after a few rounds without
-     * success (no free log: the others claimed by preempted switchers, or full and not yet
-     * folded), add the value to a shard under its fold lock.
+     * another thread did), fold its full logs if a fold lock is free, append again; after a
+     * few rounds without success (no free log: the others claimed by preempted switchers,
+     * or full and not yet folded), add the value to a shard under its fold lock.
      */
     private void logFull(long v, long r) {
         if (r != OpResult.FULL) {
@@ -207,7 +248,7 @@ public final class HistogramEngine {
         for (int tries = 0; tries < FULL_TRIES; tries++) {
             int cpu = memory.hint();
             boolean switched = trySwitch(cpu);
-            boolean folded = foldFull(cpu);
+            boolean folded = tryFoldFull(cpu);
             if (!switched && !(folded && trySwitch(cpu))) {
                 Thread.onSpinWait();
             }
@@ -223,66 +264,168 @@ public final class HistogramEngine {
      * Makes a free log of slice {@code i} the active one, with a commit pinned to CPU
      * {@code i}, and marks the one it replaced FULL. Returns whether it switched: not when
      * the active log is not full (someone switched), no log is free, or the caller is no
-     * longer on CPU {@code i}. Holds no lock: the log it switches to is claimed with a CAS
-     * (FREE to ACTIVE) and given back if the switch does not commit.
+     * longer on CPU {@code i}. Holds no lock. Whatever is thrown between the claim and the
+     * marks leaves nothing that others wait for (see the class notes).
      */
     private boolean trySwitch(int i) {
-        MemorySegment w = memory.whole();
-        long cursor = (long) LONG.getAcquire(w, memory.at(i, item + CURSOR));
+        long cursor = (long) LONG.getAcquire(memory.whole(), memory.at(i, item + CURSOR));
         if (cursor < CURSOR_LIMIT) {
             return false;
         }
-        int b = activeLog(cursor);
-        long states = memory.at(i, item + STATE);
-        int j = -1;
-        for (int k = 1; k < LOGS && j < 0; k++) {
-            int c = (b + k) & (LOGS - 1);
-            long at = states + 8L * c;
-            if ((long) LONG.getAcquire(w, at) == FREE && LONG.compareAndSet(w, at, FREE, ACTIVE)) {
-                j = c;
-            }
-        }
+        settle(i);     // the switch to this log may have committed without its marks
+        int j = claim(i, activeLog(cursor));
         if (j < 0) {
             return false;
         }
-        boolean switched = false;
-        try {
-            switched = SliceOps.DEFAULT.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor,
-                    8L * j, 0, null) >= 0;
-        } finally {
-            LONG.setRelease(w, states + 8L * (switched ? b : j), switched ? FULL : FREE);
+        if (commitSwitch(i, cursor, j)) {
+            settle(i);
+            return true;
         }
-        return switched;
+        giveBack(i, j);
+        return false;
+    }
+
+    /**
+     * Claims a FREE log of slice {@code i} to replace log {@code b}: FREE to CLAIMED(b).
+     *
+     * @return the log claimed, or -1 when none is free
+     */
+    int claim(int i, int b) {
+        MemorySegment w = memory.whole();
+        long at = memory.at(i, item + STATE);
+        for (;;) {
+            long word = (long) LONG.getAcquire(w, at);
+            int j = -1;
+            for (int k = 1; k < LOGS && j < 0; k++) {
+                int c = (b + k) & (LOGS - 1);
+                if (state(word, c) == FREE) {
+                    j = c;
+                }
+            }
+            if (j < 0) {
+                return -1;
+            }
+            if (LONG.compareAndSet(w, at, word, with(word, j, CLAIMED + b) + CHANGE)) {
+                Reference.reachabilityFence(this);
+                return j;
+            }
+        }
+    }
+
+    /** Moves slice {@code i}'s cursor from the full {@code cursor} to log {@code j}, empty, if the caller runs on CPU {@code i}. */
+    boolean commitSwitch(int i, long cursor, int j) {
+        return ops.run(PerCpuOperation.COMPARE_INDEX_AND_STORE, memory, item + CURSOR, i, cursor, 8L * j, 0, null) >= 0;
+    }
+
+    /** Gives back a claim whose switch did not commit: CLAIMED to FREE. */
+    void giveBack(int i, int j) {
+        MemorySegment w = memory.whole();
+        long at = memory.at(i, item + STATE);
+        for (;;) {
+            long word = (long) LONG.getAcquire(w, at);
+            if (state(word, j) < CLAIMED) {
+                throw new IllegalStateException("log " + j + " of slice " + i + " is not claimed: " + Long.toHexString(word));
+            }
+            if (LONG.compareAndSet(w, at, word, with(word, j, FREE) + CHANGE)) {
+                Reference.reachabilityFence(this);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Settles a committed switch of slice {@code i}: if the cursor's log is CLAIMED(b), it
+     * was switched to (only its claimer moves the cursor there), so in one CAS it becomes
+     * ACTIVE and {@code b} FULL. The state word is read before the cursor: a claim seen
+     * before the cursor was seen on its log had committed by then.
+     */
+    void settle(int i) {
+        MemorySegment w = memory.whole();
+        long at = memory.at(i, item + STATE);
+        long cursorAt = memory.at(i, item + CURSOR);
+        for (;;) {
+            long word = (long) LONG.getAcquire(w, at);
+            int a = activeLog((long) LONG.getAcquire(w, cursorAt));
+            int s = state(word, a);
+            if (s < CLAIMED) {
+                break;
+            }
+            int b = s - CLAIMED;
+            if (state(word, b) != ACTIVE) {
+                throw new IllegalStateException("log " + b + " of slice " + i + " was switched out but is not active: "
+                        + Long.toHexString(word));
+            }
+            if (LONG.compareAndSet(w, at, word, with(with(word, a, ACTIVE), b, FULL) + CHANGE)) {
+                break;
+            }
+        }
+        Reference.reachabilityFence(this);
+    }
+
+    /** Changes log {@code j}'s state of slice {@code i} from {@code from} to {@code to}; false when it is not {@code from}. */
+    private boolean transition(int i, int j, int from, int to) {
+        MemorySegment w = memory.whole();
+        long at = memory.at(i, item + STATE);
+        for (;;) {
+            long word = (long) LONG.getAcquire(w, at);
+            if (state(word, j) != from) {
+                return false;
+            }
+            if (LONG.compareAndSet(w, at, word, with(word, j, to) + CHANGE)) {
+                Reference.reachabilityFence(this);
+                return true;
+            }
+        }
+    }
+
+    private static int state(long word, int log) {
+        return (int) ((word >>> (STATE_BITS * log)) & STATE_MASK);
+    }
+
+    private static long with(long word, int log, int state) {
+        int shift = STATE_BITS * log;
+        return (word & ~(STATE_MASK << shift)) | ((long) state << shift);
     }
 
     private static int activeLog(long cursor) {
         return (int) ((cursor & (STEP - 1)) >>> 3);
     }
 
-    /** Folds slice {@code i}'s FULL logs, if any, into the first shard whose lock it gets; returns whether it folded one. */
-    private boolean foldFull(int i) {
-        MemorySegment w = memory.whole();
-        long states = memory.at(i, item + STATE);
+    /**
+     * Folds slice {@code i}'s FULL logs, if any, into the first shard whose lock is free,
+     * without waiting: when every lock is taken, they stay FULL for a later fold.
+     *
+     * @return whether it folded one
+     */
+    private boolean tryFoldFull(int i) {
+        long word = (long) LONG.getAcquire(memory.whole(), memory.at(i, item + STATE));
         boolean any = false;
         for (int j = 0; j < LOGS; j++) {
-            any |= (long) LONG.getAcquire(w, states + 8L * j) == FULL;
+            any |= state(word, j) == FULL;
         }
         if (!any) {
             return false;
         }
-        boolean folded = false;
-        int k = lockSome(i);
+        int k = tryLockAny(i);
+        if (k < 0) {
+            return false;
+        }
         try {
-            for (int j = 0; j < LOGS; j++) {
-                long at = states + 8L * j;
-                if ((long) LONG.getAcquire(w, at) == FULL && LONG.compareAndSet(w, at, FULL, FOLDING)) {
-                    fold(i, j, LOG_ENTRIES, k);
-                    LONG.setRelease(w, at, FREE);
-                    folded = true;
-                }
-            }
+            return foldFull(i, k);
         } finally {
             unlock(k);
+        }
+    }
+
+    /** Folds slice {@code i}'s FULL logs into shard {@code k}, whose lock the caller holds; returns whether it folded one. */
+    private boolean foldFull(int i, int k) {
+        boolean folded = false;
+        for (int j = 0; j < LOGS; j++) {
+            if (transition(i, j, FULL, FOLDING)) {
+                fold(i, j, LOG_ENTRIES, k);
+                transition(i, j, FOLDING, FREE);
+                folded = true;
+            }
         }
         return folded;
     }
@@ -345,33 +488,48 @@ public final class HistogramEngine {
 
     // ------------------------------------------------------------------ locks
 
-    private boolean tryLock(long at) {
-        return LONG.compareAndSet(memory.whole(), at, 0L, 1L);
+    /** The lock word of shard {@code k}: slice {@code k}'s, or for the second shard of a one-CPU machine the next word of slice 0's. */
+    private long lockAt(int k) {
+        return k < memory.slices() ? memory.at(k, item + LOCK) : memory.at(0, item + LOCK + 8);
     }
 
-    /** Takes the lock word at {@code at}, waiting while another thread holds it. */
-    private void lock(long at) {
-        for (int spins = 0; !tryLock(at); spins++) {
+    private boolean tryLock(int k) {
+        return LONG.compareAndSet(memory.whole(), lockAt(k), 0L, 1L);
+    }
+
+    /** Takes shard {@code k}'s lock, waiting while another thread holds it (snapshots only). */
+    private void lock(int k) {
+        for (int spins = 0; !tryLock(k); spins++) {
             backOff(spins);
         }
     }
 
+    /** Takes the first free fold lock from {@code hint}'s on, in one pass; its index, or -1 when all are held. */
+    private int tryLockAny(int hint) {
+        int n = shards.length;
+        for (int x = 0; x < n; x++) {
+            int k = hint + x < n ? hint + x : hint + x - n;
+            if (tryLock(k)) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
     /** Takes some fold lock, {@code hint}'s if free, never waiting for one in particular; returns its index. */
     private int lockSome(int hint) {
-        int slices = memory.slices();
         for (int spins = 0; ; spins++) {
-            for (int k = 0; k < slices; k++) {
-                int i = hint + k < slices ? hint + k : hint + k - slices;
-                if (tryLock(memory.at(i, item + LOCK))) {
-                    return i;
-                }
+            int k = tryLockAny(hint);
+            if (k >= 0) {
+                return k;
             }
             backOff(spins);
         }
     }
 
     private void unlock(int k) {
-        LONG.setRelease(memory.whole(), memory.at(k, item + LOCK), 0L);
+        LONG.setRelease(memory.whole(), lockAt(k), 0L);
+        Reference.reachabilityFence(this);
     }
 
     private static void backOff(int spins) {
@@ -386,69 +544,61 @@ public final class HistogramEngine {
     public record Totals(long count, long sum, long min, long max, long clamped, long[] bucketCounts, long direct) {}
 
     /**
-     * Folds every log and reads every shard under all fold locks, each slice's active log
-     * while the slice is stopped; with {@code reset}, zeroes what it read in the same hold, so
-     * every record lands in exactly one snapshot.
+     * Folds every log and reads every shard, one shard at a time under its fold lock, each
+     * slice's active log while the slice is stopped; with {@code reset}, zeroes each shard in
+     * the same hold, so every record lands whole in exactly one snapshot (see the class notes).
      */
     public Totals collect(boolean reset) {
-        MemorySegment w = memory.whole();
-        int slices = memory.slices();
         long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, clamped = 0, direct = 0;
         long[] counts = new long[buckets.count()];
-        int locked = 0;
-        try {
-            for (; locked < slices; locked++) {
-                lock(memory.at(locked, item + LOCK));
-            }
-            for (int i = 0; i < slices; i++) {
-                long cursorAt = memory.at(i, item + CURSOR);
-                memory.stop(i);
+        synchronized (collecting) {
+            for (int k = 0; k < shards.length; k++) {
+                lock(k);
                 try {
-                    long cursor = w.get(JAVA_LONG, cursorAt);
-                    int b = activeLog(cursor);
-                    fold(i, b, (int) (cursor / STEP), i);
-                    w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
-                } finally {
-                    memory.start(i);
-                }
-                long states = memory.at(i, item + STATE);
-                for (int j = 0; j < LOGS; j++) {
-                    long at = states + 8L * j;
-                    for (int spins = 0; ; spins++) {
-                        long state = (long) LONG.getAcquire(w, at);
-                        if (state == FULL) {
-                            fold(i, j, LOG_ENTRIES, i);
-                            LONG.setRelease(w, at, FREE);
-                        } else if (state == FOLDING) {
-                            throw new IllegalStateException("a log is being folded while every fold lock is held");
-                        } else if (state == ACTIVE && activeLog((long) LONG.getAcquire(w, cursorAt)) != j) {
-                            backOff(spins);     // a switcher between its claim or commit and its mark
-                            continue;
-                        }
-                        break;
+                    if (k < memory.slices()) {
+                        drain(k);
                     }
+                    long[] s = shards[k];
+                    count += s[COUNT];
+                    sum += s[SUM];
+                    clamped += s[CLAMPED];
+                    direct += s[DIRECT];
+                    min = Math.min(min, s[MIN]);
+                    max = Math.max(max, s[MAX]);
+                    for (int b = 0; b < counts.length; b++) {
+                        counts[b] += s[BUCKETS + b];
+                    }
+                    if (reset) {
+                        emptyStatistics(s);
+                    }
+                } finally {
+                    unlock(k);
                 }
-            }
-            for (long[] s : shards) {
-                count += s[COUNT];
-                sum += s[SUM];
-                clamped += s[CLAMPED];
-                direct += s[DIRECT];
-                min = Math.min(min, s[MIN]);
-                max = Math.max(max, s[MAX]);
-                for (int k = 0; k < counts.length; k++) {
-                    counts[k] += s[BUCKETS + k];
-                }
-                if (reset) {
-                    emptyStatistics(s);
-                }
-            }
-        } finally {
-            for (int i = 0; i < locked; i++) {
-                unlock(i);
             }
         }
         return new Totals(count, sum, count == 0 ? 0 : min, count == 0 ? 0 : max, clamped, counts, direct);
+    }
+
+    /**
+     * Folds every record in slice {@code i}'s logs into shard {@code i}, whose lock the caller
+     * holds: with the slice stopped, settles a committed switch and folds and empties the
+     * active log; then folds the FULL logs. Logs CLAIMED by a switch that has not committed
+     * are empty; logs another thread is FOLDING go to the shard it holds.
+     */
+    private void drain(int i) {
+        MemorySegment w = memory.whole();
+        long cursorAt = memory.at(i, item + CURSOR);
+        memory.stop(i);
+        try {
+            settle(i);
+            long cursor = w.get(JAVA_LONG, cursorAt);
+            int b = activeLog(cursor);
+            fold(i, b, (int) (cursor / STEP), i);
+            w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
+        } finally {
+            memory.start(i);
+        }
+        foldFull(i, i);
     }
 
     /** Forbids further use. */

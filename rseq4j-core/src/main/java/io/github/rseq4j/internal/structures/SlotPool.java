@@ -7,6 +7,7 @@ import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -109,6 +110,7 @@ public final class SlotPool {
     private final int perCpuLimit;
     private final int batch;
     private final SliceMemory memory;
+    private final SliceOps ops;
     /** Offset of the per-CPU bounded stack. */
     private final long stack;
     /**
@@ -141,8 +143,9 @@ public final class SlotPool {
      * @param capacity     number of slots
      * @param perCpuLimit  slots a CPU's cache may hold before it spills to the depot; 0 for
      *                     the default; clamped to the capacity and to {@link #MAX_PER_CPU}
+     * @param context      the runtime's collaborators: the operations every acquire and release runs
      */
-    public SlotPool(String owner, int capacity, int perCpuLimit) {
+    public SlotPool(String owner, int capacity, int perCpuLimit, RuntimeContext context) {
         if (capacity <= 0 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("capacity must be 1 to " + MAX_CAPACITY + ": " + capacity);
         }
@@ -150,6 +153,7 @@ public final class SlotPool {
             throw new IllegalArgumentException("per-CPU capacity must be >= 1 (or 0 for the default): " + perCpuLimit);
         }
         this.owner = owner;
+        this.ops = SliceOps.of(context);
         this.capacity = capacity;
         int limit = perCpuLimit > 0 ? perCpuLimit
                 : defaultPerCpuLimit(capacity, JitConstants.RUNTIME.platform().sliceCount());
@@ -218,7 +222,7 @@ public final class SlotPool {
      */
     public int acquire() {
         checkOpen();
-        long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
+        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
         if (r >= 0) {
             return take((int) r);
         }
@@ -453,7 +457,7 @@ public final class SlotPool {
 
     /** One critical section: pushes {@code slot} on the caller's CPU; its index, or FULL. */
     private long push(int slot) {
-        return SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_PUSH, memory, stack, slot, perCpuLimit, 0, 0, null);
+        return ops.run(PerCpuOperation.BOUNDED_PUSH, memory, stack, slot, perCpuLimit, 0, 0, null);
     }
 
     /**
@@ -465,7 +469,7 @@ public final class SlotPool {
         int[] got = new int[batch];
         for (int round = 0; round < 4; round++) {
             int k = 0;
-            for (long r; k < batch && (r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null)) >= 0; ) {
+            for (long r; k < batch && (r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null)) >= 0; ) {
                 got[k++] = (int) r;
             }
             toDepot(got, 0, k);

@@ -1,5 +1,7 @@
 package io.github.rseq4j.internal.structures;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
+
 import io.github.rseq4j.internal.os.CpuSets;
 import io.github.rseq4j.testsupport.Pinned;
 import org.junit.jupiter.api.Test;
@@ -64,7 +66,7 @@ class SlotPoolCachesTest {
     @Test
     void everyStateWordHasACacheLineOfItsOwnAwayFromTheArraysEnds() {
         for (int capacity : new int[]{1, 2, 64, SlotPool.PADDED_UP_TO}) {
-            SlotPool pool = new SlotPool("test", capacity, 0);
+            SlotPool pool = new SlotPool("test", capacity, 0, JitConstants.CONTEXT);
             try {
                 long header = 16;                                  // mark word, class word, length (upper bound)
                 long bytes = header + 4L * pool.stateLength();
@@ -87,7 +89,7 @@ class SlotPoolCachesTest {
 
     @Test
     void releasesFillTheCallersCacheExactlyThenSpillABatch() throws Throwable {
-        SlotPool pool = new SlotPool("test", 8, 4);
+        SlotPool pool = new SlotPool("test", 8, 4, JitConstants.CONTEXT);
         int cpu = twoCpus(pool)[0];
         int[] slots = acquireAll(pool);
         pinned(cpu, () -> {
@@ -105,7 +107,7 @@ class SlotPoolCachesTest {
 
     @Test
     void anEmptyCacheTakesABatchFromTheDepotThenSteals() throws Throwable {
-        SlotPool pool = new SlotPool("test", 8, 4);
+        SlotPool pool = new SlotPool("test", 8, 4, JitConstants.CONTEXT);
         int[] cpus = twoCpus(pool);
         int[] slots = acquireAll(pool);
         pinned(cpus[0], () -> {
@@ -137,7 +139,7 @@ class SlotPoolCachesTest {
 
     @Test
     void rebalanceEvensOutTwoCaches() throws Throwable {
-        SlotPool pool = new SlotPool("test", 8, 8);
+        SlotPool pool = new SlotPool("test", 8, 8, JitConstants.CONTEXT);
         int[] cpus = twoCpus(pool);
         int[] slots = acquireAll(pool);
         pinned(cpus[0], () -> {
@@ -155,7 +157,7 @@ class SlotPoolCachesTest {
     /** Pinned workers on two CPUs and a concurrent rebalance: every slot ends in exactly one place. */
     @Test
     void slotsAreConservedUnderConcurrentRebalance() throws Throwable {
-        SlotPool pool = new SlotPool("test", 64, 8);
+        SlotPool pool = new SlotPool("test", 64, 8, JitConstants.CONTEXT);
         int[] cpus = twoCpus(pool);
         AtomicBoolean stop = new AtomicBoolean();
         Thread balancer = Thread.ofPlatform().start(() -> {
