@@ -70,7 +70,7 @@ class StaleCallerFreezerTest {
             Freezer group = Freezer.open(Path.of(args[2]));
             boolean inside = variant.equals("inside");
             SliceOps ops = inside
-                    ? SliceOps.withOperations(JitConstants.RUNTIME.generateWithDelay(IndexField.CPU_ID, 2, DELAY_LOOPS))
+                    ? SliceOps.of(JitConstants.CONTEXT.withOperations(JitConstants.RUNTIME.generateWithDelay(IndexField.CPU_ID, 2, DELAY_LOOPS)))
                     : SliceOps.DEFAULT;
             for (int warm = 0; warm < 3; warm++) {
                 round(ops, inside, null);   // compile the loops before any thread is frozen
