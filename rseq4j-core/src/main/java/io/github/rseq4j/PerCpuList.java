@@ -40,6 +40,7 @@ public final class PerCpuList {
         this.m = memory.slices;
         m.checkOpen();
         this.list = new SliceList(m, payloadBytes);
+        memory.own(list);
     }
 
     /**
@@ -74,8 +75,8 @@ public final class PerCpuList {
      * @throws IllegalStateException    when the memory is closed
      */
     public int push(MemorySegment node) {
+        m.checkOpen(); // first: a closed list's nodes are no longer its nodes
         long n = list.nodeOf(node);
-        m.checkOpen();
         return list.push(n);
     }
 
