@@ -40,10 +40,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *     which fences its CPU), a batch is popped there with the operation's Java twin, and
  *     it is restarted. Slices whose count reads zero are not stopped, so polling an
  *     exhausted pool costs no fences.</li>
- * <li>State: one int per slot, {@link #IN_USE} or {@link #FREE}. An acquire sets it with a
- *     release store (the slot came from a pop, the depot or the fresh counter, which give
- *     it to one thread only); a release changes it back with a CAS, so a slot released
- *     twice, even by two threads at the same instant, is reported and never cached twice.
+ * <li>State: one int per slot: bit 0 is {@link #IN_USE} (else free), the bits above count
+ *     the slot's acquisitions (a generation). An acquire sets it to the next generation,
+ *     in use, with a release store (the slot came from a pop, the depot, the fresh counter
+ *     or a hand-off, which give it to one thread only, so the previous value is its own to
+ *     read); a release changes it back with a CAS, so a slot released twice, even by two
+ *     threads at the same instant, is reported and never cached twice. The state word at
+ *     acquisition is the holder's {@link #ticket}: {@link #releaseTicket} releases only
+ *     while the word still equals it, so a {@code Lease} whose object was released by hand
+ *     and acquired again by another thread cannot release the new holder's object.
  *     That CAS is the one atomic instruction of the fast path: uncontended (the word is
  *     the holder's), it costs about as much as one more critical section would, and it is
  *     what makes a racing double release detectable at all.</li>
@@ -95,10 +100,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * lock, the stop protocol and the hand-off's CAS give the same on the other paths.
  */
 public final class SlotPool {
-    /** Slot state: in a cache, in the depot, or never used. */
-    public static final int FREE = 0;
-    /** Slot state: handed out. */
+    /** Slot state bit: handed out (clear: in a cache, in the depot, or never used). */
     public static final int IN_USE = 1;
+    /** What {@link #take} adds to a slot's state word: one generation. */
+    private static final int GENERATION = 2;
 
     /** Largest capacity. */
     public static final int MAX_CAPACITY = 1 << 26;
@@ -241,7 +246,19 @@ public final class SlotPool {
 
     /** Whether {@code slot} is handed out now. */
     public boolean inUse(int slot) {
-        return (int) STATE.getAcquire(state, stateIndex(slot)) == IN_USE;
+        return ((int) STATE.getAcquire(state, stateIndex(slot)) & IN_USE) != 0;
+    }
+
+    /**
+     * The ticket of the current holder of {@code slot}: its state word, which changes
+     * when the slot is released and with every later acquisition. Read it right after the
+     * acquire (the caller holds the slot).
+     *
+     * @param slot a slot the caller holds
+     * @return the ticket to pass to {@link #releaseTicket}
+     */
+    public int ticket(int slot) {
+        return (int) STATE.getAcquire(state, stateIndex(slot));
     }
 
     // ------------------------------------------------------------------ acquire
@@ -375,8 +392,10 @@ public final class SlotPool {
         return state.length;
     }
 
+    /** Marks {@code slot}, which the caller alone holds, in use: the next generation. */
     private int take(int slot) {
-        STATE.setRelease(state, stateIndex(slot), IN_USE);
+        int i = stateIndex(slot);
+        STATE.setRelease(state, i, ((int) STATE.get(state, i) + GENERATION) | IN_USE);
         return slot;
     }
 
@@ -516,9 +535,32 @@ public final class SlotPool {
      * @throws IndexOutOfBoundsException for a slot outside the pool
      */
     public void releaseOpen(int slot) {
-        if (!STATE.compareAndSet(state, stateIndex(slot), IN_USE, FREE)) {
+        int v = (int) STATE.getAcquire(state, stateIndex(slot));
+        if ((v & IN_USE) == 0 || !STATE.compareAndSet(state, stateIndex(slot), v, v & ~IN_USE)) {
             throw releasedTwice();
         }
+        makeAvailable(slot);
+    }
+
+    /**
+     * {@link #release(int)} for the holder of {@code ticket} (from {@link #ticket}): only
+     * while the slot is still in that holder's hands.
+     *
+     * @throws IllegalStateException when the slot was released since the ticket was taken
+     *                               (and perhaps acquired again by someone else), or the
+     *                               pool is closed
+     */
+    public void releaseTicket(int slot, int ticket) {
+        checkOpen();
+        if ((ticket & IN_USE) == 0 || !STATE.compareAndSet(state, stateIndex(slot), ticket, ticket & ~IN_USE)) {
+            throw new IllegalStateException(owner + ": this lease's object was given back already (by release),"
+                    + " and may be someone else's now");
+        }
+        makeAvailable(slot);
+    }
+
+    /** Puts a slot whose state was just set free into a cache (or the depot), then serves waiters. */
+    private void makeAvailable(int slot) {
         if (push(slot) < 0) {
             spillThenPush(slot);
         }
@@ -559,7 +601,7 @@ public final class SlotPool {
         }
     }
 
-    /** One free slot for a hand-off (its state stays FREE), or -1; moves nothing else. */
+    /** One free slot for a hand-off (its state stays free), or -1; moves nothing else. */
     private int takeBackFree() {
         long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
         if (r >= 0) {
@@ -687,7 +729,7 @@ public final class SlotPool {
     public long available() {
         long out = 0;
         for (int i = 0, u = used(); i < u; i++) {
-            if ((int) STATE.getAcquire(state, stateIndex(i)) == IN_USE) {
+            if (((int) STATE.getAcquire(state, stateIndex(i)) & IN_USE) != 0) {
                 out++;
             }
         }
