@@ -20,11 +20,14 @@ import io.github.rseq4j.internal.structures.SlotPool;
 public final class Lease<T> implements AutoCloseable {
     private final SlotPool slots;
     private final int slot;
+    /** The slot's state when this lease took it: a release by hand, or a later holder, changes it. */
+    private final int ticket;
     private T object;
 
     Lease(SlotPool slots, int slot, T object) {
         this.slots = slots;
         this.slot = slot;
+        this.ticket = slots.ticket(slot);
         this.object = object;
     }
 
@@ -43,18 +46,22 @@ public final class Lease<T> implements AutoCloseable {
     }
 
     /**
-     * Gives the object back to the pool.
+     * Gives the object back to the pool. After the pool was closed, does nothing (so a
+     * try-with-resources block that outlives its pool does not hide the exception in flight).
      *
-     * @throws IllegalStateException when closed already, or the pool is closed
+     * @throws IllegalStateException when closed already, or when the object was given back
+     *                               by hand ({@code release}) since this lease took it: it
+     *                               may be another holder's now, and is left alone
      */
     @Override
     public void close() {
         if (object == null) {
             throw new IllegalStateException("this lease is closed already");
         }
-        slots.checkOpen();
         object = null;
-        slots.release(slot);
+        if (!slots.isClosed()) {
+            slots.releaseTicket(slot, ticket);
+        }
     }
 
     @Override

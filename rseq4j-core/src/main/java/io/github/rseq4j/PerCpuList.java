@@ -41,6 +41,7 @@ public final class PerCpuList {
         this.m = memory.slices;
         m.checkOpen();
         this.list = new SliceList(m, payloadBytes, JitConstants.CONTEXT);
+        memory.own(list);
     }
 
     /**
@@ -75,8 +76,8 @@ public final class PerCpuList {
      * @throws IllegalStateException    when the memory is closed
      */
     public int push(MemorySegment node) {
+        m.checkOpen(); // first: a closed list's nodes are no longer its nodes
         long n = list.nodeOf(node);
-        m.checkOpen();
         return list.push(n);
     }
 

@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.memory.SliceList;
 import io.github.rseq4j.internal.memory.SliceMemory;
 
 import java.util.Optional;
@@ -40,10 +41,15 @@ import java.util.Optional;
  * instance reuse the address range after a grace period (so a thread that raced the
  * close cannot write into its successor). Memory of an instance that becomes unreachable
  * without {@code close()} is given back the same way. The address range is never
- * unmapped, so a stale access cannot crash the JVM.
+ * unmapped, so a stale access cannot crash the JVM. The nodes of its {@link PerCpuList}s
+ * are freed by {@code close()} in portable mode (a payload kept past it then throws
+ * {@link IllegalStateException}); in rseq mode, where generated code may still read a
+ * node, their memory stays mapped and only further use is refused.
  */
 public final class PerCpuMemory implements AutoCloseable {
     final SliceMemory slices;
+    /** The node memory of this memory's lists, freed with it by {@link #close()}. */
+    private final java.util.Queue<SliceList> lists = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** The most bytes of items one slice can hold. */
     public static final long MAX_ITEM_BYTES = SliceMemory.MAX_BYTES_PER_SLICE;
@@ -221,6 +227,18 @@ public final class PerCpuMemory implements AutoCloseable {
     @Override
     public void close() {
         slices.close();
+        for (SliceList l; (l = lists.poll()) != null; ) {
+            l.closeNodes();
+        }
+    }
+
+    /** Makes {@code list}'s nodes this memory's, to be freed by {@link #close()}. */
+    void own(SliceList list) {
+        lists.add(list);
+        if (slices.isClosed()) {   // close() ran meanwhile and may have missed it
+            lists.remove(list);
+            list.closeNodes();
+        }
     }
 
     @Override

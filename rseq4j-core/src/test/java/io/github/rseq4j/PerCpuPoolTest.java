@@ -191,6 +191,42 @@ class PerCpuPoolTest {
         assertEquals(2, pool.available());
     }
 
+    /**
+     * Issue 18 (suspicion, confirmed): a lease whose object was released by hand and
+     * acquired again by another thread released the new holder's object when closed.
+     */
+    @Test
+    void aLeaseWhoseObjectWasReleasedByHandLeavesTheNextHolderAlone() throws Exception {
+        PerCpuPool<StringBuilder> pool = new PerCpuPool<>(StringBuilder::new, 1);
+        Lease<StringBuilder> lease = pool.lease();
+        StringBuilder sb = lease.get();
+        pool.release(sb);
+        java.util.concurrent.atomic.AtomicReference<StringBuilder> other = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> other.set(pool.acquire()));
+        t.join();
+        assertSame(sb, other.get(), "the other thread holds the object now");
+        IllegalStateException e = assertThrows(IllegalStateException.class, lease::close);
+        assertTrue(e.getMessage().contains("given back already"), e.getMessage());
+        assertEquals(0, pool.available(), "the other holder still has it");
+        assertNull(pool.acquire());
+        pool.release(other.get());
+        assertEquals(1, pool.available());
+    }
+
+    /** Issue 22: closing a lease after its pool was closed does nothing (no exception to hide another). */
+    @Test
+    void aLeaseClosedAfterItsPoolDoesNothing() {
+        PerCpuPool<StringBuilder> pool = new PerCpuPool<>(StringBuilder::new, 1);
+        Lease<StringBuilder> lease = pool.lease();
+        pool.close();
+        lease.close();
+        assertThrows(IllegalStateException.class, lease::get);
+        PerCpuBufferPool buffers = new PerCpuBufferPool(64, 1);
+        Lease<java.lang.foreign.MemorySegment> b = buffers.lease();
+        buffers.close();
+        b.close();
+    }
+
     @Test
     void badInput() {
         assertThrows(NullPointerException.class, () -> new PerCpuPool<>(null, 4));

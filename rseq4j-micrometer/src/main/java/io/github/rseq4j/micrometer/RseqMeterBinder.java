@@ -116,15 +116,17 @@ public final class RseqMeterBinder implements MeterBinder {
                 throw new IllegalArgumentException("at most 61 percentiles");
             }
             meters.add(r -> {
-                SnapshotCache cache = new SnapshotCache(timer.histogram());
-                // the lambdas hold the cache; the registry holds the lambdas
-                FunctionTimer.builder(name, timer, x -> cache.get(0).count(), x -> (double) cache.get(1).sum(),
+                SnapshotCache cache = new SnapshotCache();
+                // The registry holds the lambdas, and they hold the cache: neither may hold the
+                // timer or its histogram, which Micrometer passes in from a weak reference.
+                FunctionTimer.builder(name, timer, x -> cache.get(x.histogram(), 0).count(),
+                        x -> (double) cache.get(x.histogram(), 1).sum(),
                         TimeUnit.NANOSECONDS).description(description).tags(t).register(r);
                 for (int i = 0; i < phis.length; i++) {
                     int reader = 2 + i;
                     double phi = phis[i];
                     Gauge.builder(name + ".percentile", timer,
-                                    x -> cache.get(reader).valueAtPercentile(phi * 100) / 1e9)
+                                    x -> cache.get(x.histogram(), reader).valueAtPercentile(phi * 100) / 1e9)
                             .description(description).tags(t).tag("phi", phiTag(phi)).baseUnit("seconds")
                             .register(r);
                 }

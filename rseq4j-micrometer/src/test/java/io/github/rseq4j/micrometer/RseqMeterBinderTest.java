@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,36 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RseqMeterBinderTest {
+
+    /**
+     * Issue 18: the registry held every bound timer's histogram through the snapshot cache
+     * its meters share, for the registry's life. Micrometer holds the timer weakly; once the
+     * application drops it, the timer and its histogram must be collectable.
+     */
+    @Test
+    void aDroppedTimerAndItsHistogramAreNotKeptByTheRegistry() throws InterruptedException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        WeakReference<PerCpuHistogram> histogram = bindThenDrop(registry);
+        FunctionTimer t = registry.get("dropped.latency").functionTimer();
+        Gauge p50 = registry.get("dropped.latency.percentile").gauge();
+        for (int i = 0; i < 100 && histogram.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(histogram.get(), "the registry keeps the dropped timer's histogram reachable");
+        assertEquals(2.0, t.count(), "the last count read stays");
+        assertTrue(Double.isNaN(p50.value()), "a gauge of a collected timer reads NaN");
+    }
+
+    private static WeakReference<PerCpuHistogram> bindThenDrop(SimpleMeterRegistry registry) {
+        PerCpuTimer timer = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
+        timer.record(Duration.ofMillis(1));
+        timer.record(Duration.ofMillis(2));
+        RseqMeterBinder.builder().percentiles(0.5).timer("dropped.latency", "dropped", timer).build().bindTo(registry);
+        assertEquals(2.0, registry.get("dropped.latency").functionTimer().count());
+        assertEquals(0.001, registry.get("dropped.latency.percentile").gauge().value(), 0.0011);
+        return new WeakReference<>(timer.histogram());
+    }
 
     @Test
     void countersTimersAndPercentilesInASimpleMeterRegistry() {

@@ -3,18 +3,37 @@ package io.github.rseq4j.internal.memory;
 import io.github.rseq4j.internal.os.AddressAccess;
 import io.github.rseq4j.internal.os.Libc;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 
 
 /**
- * Fixed-size list nodes in native memory that is never unmapped (or freed), so a node address that
- * was valid once stays dereferenceable for the life of the process: a pop running on
- * another thread can never fault on a node, whatever its owner did meanwhile.
+ * Fixed-size list nodes in native memory.
  *
  * <p>A node is {@code stride} bytes: the link word at offset 0 (owned by rseq4j, never
- * handed out) then the payload. Chunks of {@value #CHUNK_BYTES} bytes are mapped as
- * needed; {@link #isNode} lets callers validate an address before generated code uses it.
+ * handed out) then the payload. Chunks of {@value #CHUNK_BYTES} bytes are added as
+ * needed; {@link #isNode} lets callers validate an address before an operation uses it.
+ *
+ * <p>Implementation notes. Where the chunks come from depends on who can hold a node's
+ * address:
+ * <ul>
+ * <li>rseq mode: generated code links nodes by address, and a pop running on another
+ *     thread may read a node whatever its owner did meanwhile. So chunks are mapped and
+ *     never unmapped (or freed): an address that was valid once stays dereferenceable for
+ *     the life of the process. {@link #close()} only forbids further allocation.</li>
+ * <li>portable mode: nodes are read only by Java code, through segments that check their
+ *     arena. Chunks are allocated from a shared {@link Arena} this node arena owns and
+ *     registered with {@link AddressAccess}; {@link #close()} (called when the list's
+ *     memory is closed) unregisters them and closes the arena, so the memory is freed
+ *     (issue 18, defect 6: a list used to keep 1 MiB for the life of the process). A
+ *     payload segment kept past the close then throws {@link IllegalStateException} on
+ *     access, and an address of a freed chunk no longer resolves, so nothing can read
+ *     freed memory. Unreachable without {@code close()}, the arena is closed by a
+ *     {@link Cleaner}.</li>
+ * </ul>
  */
 public final class NodeArena {
     static final long CHUNK_BYTES = 1L << 20;
@@ -41,6 +60,40 @@ public final class NodeArena {
     private volatile long cursor;
     private long limit;
     private long count;
+    /** Portable mode's chunks and their arena (null in rseq mode: chunks are never freed). */
+    private final OwnedChunks owned;
+    private final Cleaner.Cleanable cleanable;
+    private boolean closed;
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** Portable mode's chunks: allocated from one shared arena, registered for {@link AddressAccess}. */
+    private static final class OwnedChunks implements Runnable {
+        final Arena arena = Arena.ofShared();
+        /** The chunks, oldest first; replaced (never changed) when one is added, emptied on close. */
+        volatile MemorySegment[] chunks = new MemorySegment[0];
+
+        /** Called under the node arena's lock. */
+        MemorySegment allocate() {
+            MemorySegment chunk = arena.allocate(CHUNK_BYTES, 4096);
+            AddressAccess.register(chunk);
+            MemorySegment[] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
+            grown[grown.length - 1] = chunk;
+            chunks = grown;
+            return chunk;
+        }
+
+        /** Unregisters the chunks and frees them (once: the node arena's close or its cleaner). */
+        @Override
+        public void run() {
+            MemorySegment[] all = chunks;
+            chunks = new MemorySegment[0];
+            for (MemorySegment c : all) {
+                AddressAccess.unregister(c);
+            }
+            arena.close();
+        }
+    }
 
     /**
      * An arena of nodes with {@code payloadBytes} of payload each; no memory is mapped
@@ -55,6 +108,13 @@ public final class NodeArena {
         }
         this.stride = (PAYLOAD_OFFSET + payloadBytes + 15) & -16L;
         this.strideIndex = new StrideIndex(stride);
+        if (JitConstants.RSEQ && Libc.AVAILABLE) {
+            this.owned = null;
+            this.cleanable = null;
+        } else {
+            this.owned = new OwnedChunks();
+            this.cleanable = CLEANER.register(this, owned);
+        }
     }
 
     /**
@@ -64,8 +124,11 @@ public final class NodeArena {
      *         {@link #NEXT_OFFSET}, its payload at {@link #PAYLOAD_OFFSET})
      */
     public synchronized long allocate() {
+        if (closed) {
+            throw new IllegalStateException("this list's memory is closed");
+        }
         if (cursor + stride > limit) {
-            long base = mapChunk();
+            long base = owned != null ? owned.allocate().address() : mapChunk();
             long[][] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
             grown[grown.length - 1] = new long[]{base, base + CHUNK_BYTES};
             newestStart = base;
@@ -79,17 +142,61 @@ public final class NodeArena {
         return n;
     }
 
-    /**
-     * A new chunk, never freed: mapped where rseq4j has native access, else from the global
-     * arena (portable mode without native access), registered for {@link AddressAccess}.
-     */
+    /** A new chunk for rseq mode: mapped, never unmapped. */
     private static long mapChunk() {
-        if (Libc.AVAILABLE) {
-            return Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
+        return Libc.mmapAnonymous(CHUNK_BYTES, Libc.PROT_READ | Libc.PROT_WRITE, true);
+    }
+
+    /**
+     * Forbids further allocation; in portable mode also frees every chunk (see the class
+     * notes), after which no address of this arena is a node or resolves. Idempotent.
+     */
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            newestStart = 0;
+            chunks = new long[0][];
+            cursor = 0;
+            limit = 0;
         }
-        MemorySegment chunk = Arena.global().allocate(CHUNK_BYTES, 4096);
-        AddressAccess.register(chunk);
-        return chunk.address();
+        if (cleanable != null) {
+            cleanable.clean();
+        }
+    }
+
+    /**
+     * A segment over {@code bytes} at {@code address}, inside a node of this arena.
+     *
+     * @param address the first byte, inside a node handed out by {@link #allocate()}
+     * @param bytes   the length
+     * @return a segment over those bytes; in portable mode bound to the chunks' arena, so
+     *         it throws {@link IllegalStateException} once {@link #close()} freed them
+     * @throws IllegalArgumentException when the range is not in this arena's memory
+     * @throws IllegalStateException    in portable mode after {@link #close()}
+     */
+    public MemorySegment segment(long address, long bytes) {
+        if (owned == null) {
+            return AddressAccess.segment(address, bytes);
+        }
+        MemorySegment[] all = owned.chunks;
+        for (int k = all.length - 1; k >= 0; k--) {  // the newest chunk first: most nodes are there
+            MemorySegment c = all[k];
+            long off = address - c.address();
+            if (off >= 0 && off <= CHUNK_BYTES - bytes) {
+                return c.asSlice(off, bytes);
+            }
+        }
+        if (closed()) {
+            throw new IllegalStateException("this list's memory is closed");
+        }
+        throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not in this list's nodes");
+    }
+
+    private synchronized boolean closed() {
+        return closed;
     }
 
     /**

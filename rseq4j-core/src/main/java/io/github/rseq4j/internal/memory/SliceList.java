@@ -81,7 +81,15 @@ public final class SliceList {
      * @return a segment over the node's payload, {@link #payloadBytes()} long
      */
     public MemorySegment payload(long node) {
-        return AddressAccess.segment(node + NodeArena.PAYLOAD_OFFSET, payloadBytes);
+        return nodes.segment(node + NodeArena.PAYLOAD_OFFSET, payloadBytes);
+    }
+
+    /**
+     * Frees the nodes' memory where that is safe (portable mode; see {@link NodeArena}),
+     * after the heads' memory was closed. Idempotent.
+     */
+    public void closeNodes() {
+        nodes.close();
     }
 
     /**

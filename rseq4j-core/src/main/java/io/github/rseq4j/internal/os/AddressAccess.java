@@ -14,7 +14,12 @@ import java.util.Arrays;
  * and takes its memory from {@link java.lang.foreign.Arena}s instead; each such block is
  * {@linkplain #register registered} here, and an address is resolved to a slice of the
  * block that contains it (binary search over a copy-on-write array sorted by address).
- * Either way an address outside rseq4j's memory gets an exception, never a wild access.
+ * Portable mode registers its list nodes' blocks even with native access, and a
+ * registered block is resolved through the registry first, so its slices carry the
+ * block's arena: an access after the arena closed throws instead of reading freed memory.
+ * A block is {@linkplain #unregister unregistered} before its arena closes, so the
+ * registry holds only live blocks. An address in no registered block is reinterpreted with
+ * native access (rseq mode's mapped nodes, never freed) and refused without it.
  */
 public final class AddressAccess {
     private AddressAccess() {}
@@ -25,7 +30,8 @@ public final class AddressAccess {
 
     /**
      * Makes a block of Arena memory resolvable by address (needed only without native
-     * access; harmless otherwise). Blocks stay registered for the life of the process.
+     * access, or for memory that will be freed; harmless otherwise). A block stays
+     * registered until {@link #unregister}.
      *
      * @param block a native segment rseq4j allocated
      * @throws IllegalArgumentException when {@code block} is a heap segment
@@ -41,6 +47,34 @@ public final class AddressAccess {
     }
 
     /**
+     * Forgets a block {@link #register} added (before its arena closes); nothing when it is
+     * not registered.
+     *
+     * @param block a block passed to {@link #register}
+     */
+    public static synchronized void unregister(MemorySegment block) {
+        MemorySegment[] all = blocks;
+        for (int i = 0; i < all.length; i++) {
+            if (all[i] == block) {
+                MemorySegment[] shrunk = new MemorySegment[all.length - 1];
+                System.arraycopy(all, 0, shrunk, 0, i);
+                System.arraycopy(all, i + 1, shrunk, i, all.length - i - 1);
+                blocks = shrunk;
+                return;
+            }
+        }
+    }
+
+    /**
+     * Registered blocks now (for tests).
+     *
+     * @return how many blocks {@link #segment} resolves through the registry
+     */
+    public static int registeredBlocks() {
+        return blocks.length;
+    }
+
+    /**
      * A segment over {@code [address, address + bytes)}.
      *
      * @param address the first byte, inside memory rseq4j owns
@@ -50,10 +84,10 @@ public final class AddressAccess {
      *                                  one registered block
      */
     public static MemorySegment segment(long address, long bytes) {
-        if (REINTERPRET) {
+        MemorySegment[] all = blocks;
+        if (REINTERPRET && all.length == 0) {
             return MemorySegment.ofAddress(address).reinterpret(bytes);
         }
-        MemorySegment[] all = blocks;
         int lo = 0, hi = all.length - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
@@ -65,6 +99,9 @@ public final class AddressAccess {
             } else {
                 return b.asSlice(address - b.address(), bytes);
             }
+        }
+        if (REINTERPRET) {
+            return MemorySegment.ofAddress(address).reinterpret(bytes);
         }
         throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not in rseq4j's memory");
     }

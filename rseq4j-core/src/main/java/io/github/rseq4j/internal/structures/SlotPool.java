@@ -41,18 +41,59 @@ import java.util.concurrent.locks.ReentrantLock;
  *     which fences its CPU), a batch is popped there with the operation's Java twin, and
  *     it is restarted. Slices whose count reads zero are not stopped, so polling an
  *     exhausted pool costs no fences.</li>
- * <li>State: one int per slot, {@link #IN_USE} or {@link #FREE}. An acquire sets it with a
- *     release store (the slot came from a pop, the depot or the fresh counter, which give
- *     it to one thread only); a release changes it back with a CAS, so a slot released
- *     twice, even by two threads at the same instant, is reported and never cached twice.
+ * <li>State: one int per slot: bit 0 is {@link #IN_USE} (else free), the bits above count
+ *     the slot's acquisitions (a generation). An acquire sets it to the next generation,
+ *     in use, with a release store (the slot came from a pop, the depot, the fresh counter
+ *     or a hand-off, which give it to one thread only, so the previous value is its own to
+ *     read); a release changes it back with a CAS, so a slot released twice, even by two
+ *     threads at the same instant, is reported and never cached twice. The state word at
+ *     acquisition is the holder's {@link #ticket}: {@link #releaseTicket} releases only
+ *     while the word still equals it, so a {@code Lease} whose object was released by hand
+ *     and acquired again by another thread cannot release the new holder's object.
  *     That CAS is the one atomic instruction of the fast path: uncontended (the word is
  *     the holder's), it costs about as much as one more critical section would, and it is
  *     what makes a racing double release detectable at all.</li>
- * <li>Waiters: {@link #acquire(Duration)} that finds nothing enqueues itself (FIFO) and
- *     parks. A release reads the waiter count (one volatile load) and, when someone waits,
- *     hands its slot to the longest waiter instead of caching it, so released objects go to
- *     waiters in arrival order. The fast path never touches the queue.</li>
+ * <li>Waiters: {@link #acquire(Duration)} that finds nothing enqueues itself (FIFO),
+ *     counts itself in {@code waiting}, looks once more, and parks. Whoever makes a slot
+ *     available and then sees {@code waiting > 0} takes a free slot back and hands it to
+ *     the longest waiter ({@link #serveWaiters}), so slots go to waiters in arrival order.
+ *     The fast path never touches the queue: it reads {@code waiting} once.</li>
  * </ul>
+ *
+ * <p>No lost wake-up (a Dekker pattern, issue 18 defect 3). A waiter W does: enqueue;
+ * {@code waiting++} (a volatile read-modify-write); rescan; park. Every thread M that makes
+ * a slot available does: commit the slot to a place (a cache, the depot); read
+ * {@code waiting}; if it is above 0, serve. The claim: W never stays parked while a slot
+ * is free. It needs, for every commit, that W's rescan sees it or M's read sees W's count.
+ * The rescan ({@link #rescanForWaiter}) therefore <em>stops every slice</em> (not only
+ * the non-empty ones) and takes the depot's lock, and each kind of commit is ordered
+ * against that:
+ * <ul>
+ * <li>A critical-section push (release's fast path, {@code fromDepot}'s refill, a
+ *     release's push after a spill): stopping slice {@code i} fences CPU {@code i}
+ *     (membarrier, or the affinity method), and a push on slice {@code i} runs on CPU
+ *     {@code i}. If the fence reached that CPU after the commit, the commit is visible to
+ *     W after its stop; if before, M's read of {@code waiting}, which follows its commit
+ *     in program order, comes after the fence, which comes after W's count. This is
+ *     membarrier's asymmetric fence: it costs the releaser no fence instruction, only the
+ *     volatile load after its push (the load before it, of the old code, was the bug: it
+ *     could see 0, the push land after W's rescan, and W sleep beside a free slot).</li>
+ * <li>A push through the Java twin or the portable path: done under the slice's stopped
+ *     word, which W's stop also takes; the word orders the two like a lock.</li>
+ * <li>A slot put into the depot ({@code spillThenPush}, {@code steal}, {@code fromDepot}'s
+ *     leftovers, a hand-off that found no taker): under the depot's lock, which W's rescan
+ *     also takes.</li>
+ * <li>A slot moved between places during W's rescan may dodge it, but then its move
+ *     committed after W counted itself, and the mover's read sees the count.</li>
+ * </ul>
+ * So each path that makes a slot available ends with {@code if (waiting > 0)
+ * serveWaiters()}: release, {@code fromDepot}, {@code steal}, {@code rebalance}; the
+ * hand-off paths re-enter through {@link #releaseOpen}. {@link #serveWaiters} takes one
+ * free slot (own cache, depot, other caches; a slot it misses is in transit, and its mover
+ * checks after committing it) and hands it over; a hand-off with no taker puts the slot in
+ * the depot and looks at the queue once more (a waiter that enqueued meanwhile is in the
+ * queue before its rescan, which takes the depot's lock after the put or before it).
+ * Waiting costs the waiter one stop (a fence) per slice.
  *
  * <p>Memory ordering: a push commits with a release store of the count and a pop reads
  * the count and the entry in the same critical section, so what the releasing thread wrote
@@ -60,10 +101,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * lock, the stop protocol and the hand-off's CAS give the same on the other paths.
  */
 public final class SlotPool {
-    /** Slot state: in a cache, in the depot, or never used. */
-    public static final int FREE = 0;
-    /** Slot state: handed out. */
+    /** Slot state bit: handed out (clear: in a cache, in the depot, or never used). */
     public static final int IN_USE = 1;
+    /** What {@link #take} adds to a slot's state word: one generation. */
+    private static final int GENERATION = 2;
 
     /** Largest capacity. */
     public static final int MAX_CAPACITY = 1 << 26;
@@ -209,7 +250,19 @@ public final class SlotPool {
 
     /** Whether {@code slot} is handed out now. */
     public boolean inUse(int slot) {
-        return (int) STATE.getAcquire(state, stateIndex(slot)) == IN_USE;
+        return ((int) STATE.getAcquire(state, stateIndex(slot)) & IN_USE) != 0;
+    }
+
+    /**
+     * The ticket of the current holder of {@code slot}: its state word, which changes
+     * when the slot is released and with every later acquisition. Read it right after the
+     * acquire (the caller holds the slot).
+     *
+     * @param slot a slot the caller holds
+     * @return the ticket to pass to {@link #releaseTicket}
+     */
+    public int ticket(int slot) {
+        return (int) STATE.getAcquire(state, stateIndex(slot));
     }
 
     // ------------------------------------------------------------------ acquire
@@ -246,8 +299,17 @@ public final class SlotPool {
         Waiter w = new Waiter();
         waiters.add(w);
         waiting.incrementAndGet();
-        // A release between the failed acquire and the enqueue cached its slot: look again.
-        s = acquireQuietly();
+        // A release between the failed acquire and the count cached its slot: look again,
+        // fencing every CPU (see "No lost wake-up" above).
+        try {
+            s = rescanForWaiter();
+        } catch (RuntimeException | Error e) {
+            int mine = cancelOr(w, -1);
+            if (mine >= 0) {
+                releaseQuietly(mine);
+            }
+            throw e;
+        }
         if (s >= 0) {
             return cancelOr(w, s);
         }
@@ -298,9 +360,30 @@ public final class SlotPool {
         return mine;
     }
 
-    /** An acquire that reports a closed pool as "nothing" (for the waiting path). */
-    private int acquireQuietly() {
-        return closed ? -1 : acquire();
+    /**
+     * The waiter's look after it counted itself: stops every slice in turn (fencing its
+     * CPU) and pops one slot there, then the depot, then a slot never used. -1 when the
+     * pool is closed or nothing is free.
+     */
+    private int rescanForWaiter() {
+        if (closed) {
+            return -1;
+        }
+        for (int i = 0, n = memory.slices(); i < n; i++) {
+            int[] got = popStopped(i, 1);
+            if (got.length > 0) {
+                return take(got[0]);
+            }
+        }
+        int s = depotPop();
+        return s >= 0 ? take(s) : fromFresh();
+    }
+
+    /** Gives back a slot the caller holds, unless the pool closed meanwhile. */
+    private void releaseQuietly(int slot) {
+        if (!closed) {
+            releaseOpen(slot);
+        }
     }
 
     /** Where slot {@code slot}'s state word is in {@link #state}. */
@@ -313,8 +396,10 @@ public final class SlotPool {
         return state.length;
     }
 
+    /** Marks {@code slot}, which the caller alone holds, in use: the next generation. */
     private int take(int slot) {
-        STATE.setRelease(state, stateIndex(slot), IN_USE);
+        int i = stateIndex(slot);
+        STATE.setRelease(state, i, ((int) STATE.get(state, i) + GENERATION) | IN_USE);
         return slot;
     }
 
@@ -360,7 +445,18 @@ public final class SlotPool {
             }
         }
         toDepot(got, i, got.length);
+        serveWaitersIfAny(); // the rest of the batch is available now
         return take(got[0]);
+    }
+
+    /** One slot from the depot, -1 when it is empty. */
+    private int depotPop() {
+        depot.lock.lock();
+        try {
+            return depot.size == 0 ? -1 : depot.slots[--depot.size];
+        } finally {
+            depot.lock.unlock();
+        }
     }
 
     /**
@@ -369,18 +465,33 @@ public final class SlotPool {
      * them, so an exhausted pool costs no fences. -1 when every slice is empty.
      */
     private int steal() {
+        int[] got = stealUpTo(batch);
+        if (got.length == 0) {
+            return -1;
+        }
+        if (got.length > 1) {
+            toDepot(got, 1, got.length);
+            serveWaitersIfAny(); // the rest of the batch is available now
+        }
+        return take(got[0]);
+    }
+
+    /**
+     * Pops up to {@code max} slots from the fullest slice that has any (each slice stopped
+     * while popped); an empty array when every slice reads empty.
+     */
+    private int[] stealUpTo(int max) {
         long[] c = new long[memory.slices()];
         for (int i : byCountDescending(c)) {
             if (c[i] == 0) {
                 break;
             }
-            int[] got = popStopped(i, batch);
+            int[] got = popStopped(i, max);
             if (got.length > 0) {
-                toDepot(got, 1, got.length);
-                return take(got[0]);
+                return got;
             }
         }
-        return -1;
+        return new int[0];
     }
 
     /** Stops slice {@code index}, pops up to {@code max} slots with its twin, restarts it. */
@@ -407,9 +518,9 @@ public final class SlotPool {
     // ------------------------------------------------------------------ release
 
     /**
-     * Gives {@code slot} back: to the longest waiter if someone waits, else onto the
-     * calling CPU's cache (one critical section), spilling a batch to the depot first when
-     * that cache is full.
+     * Gives {@code slot} back: onto the calling CPU's cache (one critical section),
+     * spilling a batch to the depot first when that cache is full; then, if someone waits,
+     * a free slot goes to the longest waiter.
      *
      * @throws IllegalStateException when it is not handed out (released twice), or the
      *                               pool is closed
@@ -428,15 +539,84 @@ public final class SlotPool {
      * @throws IndexOutOfBoundsException for a slot outside the pool
      */
     public void releaseOpen(int slot) {
-        if (!STATE.compareAndSet(state, stateIndex(slot), IN_USE, FREE)) {
+        int v = (int) STATE.getAcquire(state, stateIndex(slot));
+        if ((v & IN_USE) == 0 || !STATE.compareAndSet(state, stateIndex(slot), v, v & ~IN_USE)) {
             throw releasedTwice();
         }
-        if (waiting.get() > 0 && handOff(slot)) {
-            return;
+        makeAvailable(slot);
+    }
+
+    /**
+     * {@link #release(int)} for the holder of {@code ticket} (from {@link #ticket}): only
+     * while the slot is still in that holder's hands.
+     *
+     * @throws IllegalStateException when the slot was released since the ticket was taken
+     *                               (and perhaps acquired again by someone else), or the
+     *                               pool is closed
+     */
+    public void releaseTicket(int slot, int ticket) {
+        checkOpen();
+        if ((ticket & IN_USE) == 0 || !STATE.compareAndSet(state, stateIndex(slot), ticket, ticket & ~IN_USE)) {
+            throw new IllegalStateException(owner + ": this lease's object was given back already (by release),"
+                    + " and may be someone else's now");
         }
+        makeAvailable(slot);
+    }
+
+    /** Puts a slot whose state was just set free into a cache (or the depot), then serves waiters. */
+    private void makeAvailable(int slot) {
         if (push(slot) < 0) {
             spillThenPush(slot);
         }
+        // Read only after the push committed: see "No lost wake-up" above.
+        serveWaitersIfAny();
+    }
+
+    /** After a slot became available: if anyone waits, hands free slots to the waiters. */
+    private void serveWaitersIfAny() {
+        if (waiting.get() > 0) {
+            serveWaiters();
+        }
+    }
+
+    /**
+     * Hands free slots to waiters while both exist: takes one back (own CPU's cache, the
+     * depot, the fullest other cache) and gives it to the longest waiter. A slot with no
+     * taker goes to the depot, and the queue is looked at once more: a waiter that enqueued
+     * meanwhile either finds it there or is served here. Each round serves a waiter or
+     * ends, so the loop is bounded by the waiters that arrive.
+     */
+    private void serveWaiters() {
+        while (!closed) {
+            int s = takeBackFree();
+            if (s < 0) {
+                return; // nothing free: the next slot made available serves them
+            }
+            if (handOff(s)) {
+                if (waiting.get() == 0) {
+                    return;
+                }
+            } else {
+                toDepot(new int[]{s}, 0, 1);
+                if (waiters.isEmpty()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** One free slot for a hand-off (its state stays free), or -1; moves nothing else. */
+    private int takeBackFree() {
+        long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
+        if (r >= 0) {
+            return (int) r;
+        }
+        int s = depotPop();
+        if (s >= 0) {
+            return s;
+        }
+        int[] got = stealUpTo(1);
+        return got.length > 0 ? got[0] : -1;
     }
 
     private IllegalStateException releasedTwice() {
@@ -515,6 +695,9 @@ public final class SlotPool {
             }
             moved += move(hi, lo, (int) (diff / 2));
         }
+        if (moved > 0) {
+            serveWaitersIfAny();
+        }
         return moved;
     }
 
@@ -550,7 +733,7 @@ public final class SlotPool {
     public long available() {
         long out = 0;
         for (int i = 0, u = used(); i < u; i++) {
-            if ((int) STATE.getAcquire(state, stateIndex(i)) == IN_USE) {
+            if (((int) STATE.getAcquire(state, stateIndex(i)) & IN_USE) != 0) {
                 out++;
             }
         }
