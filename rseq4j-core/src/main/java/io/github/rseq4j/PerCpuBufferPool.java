@@ -65,6 +65,9 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
     private final SlotPool slots;
     private final MemorySegment[] views;
 
+    /** The most bytes one pool's buffers may take together (each rounded up to 64): 128 GiB. */
+    public static final long MAX_TOTAL_BYTES = 1L << 37;
+
     /**
      * A pool of {@code buffers} buffers of {@code bufferSize} bytes, with the default
      * per-CPU cache size. The whole {@code buffers x bufferSize} bytes (rounded up to 64
@@ -72,7 +75,10 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
      *
      * @param bufferSize the size of each buffer in bytes (at least 1)
      * @param buffers    how many buffers the pool holds, all allocated up front (1 to 2^26)
-     * @throws IllegalArgumentException when a size is not positive or {@code buffers} is above 2^26
+     * @throws IllegalArgumentException when a size is not positive, {@code buffers} is above
+     *                                  2^26, or the buffers together would exceed
+     *                                  {@link #MAX_TOTAL_BYTES} or cannot be allocated (checked
+     *                                  before anything is allocated)
      */
     public PerCpuBufferPool(int bufferSize, int buffers) {
         this(bufferSize, buffers, 0);
@@ -88,7 +94,9 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
      *                       to the shared depot; 0 picks a default from {@code buffers} and
      *                       the number of CPUs
      * @throws IllegalArgumentException when a size is not positive, {@code buffers} is above
-     *                                  2^26 or {@code perCpuCapacity} is negative
+     *                                  2^26, {@code perCpuCapacity} is negative, or the buffers
+     *                                  together would exceed {@link #MAX_TOTAL_BYTES} or cannot
+     *                                  be allocated
      */
     public PerCpuBufferPool(int bufferSize, int buffers, int perCpuCapacity) {
         if (bufferSize <= 0) {
@@ -103,11 +111,20 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
         this.bufferSize = bufferSize;
         this.stride = (bufferSize + 63L) & -64L;
         this.index = new StrideIndex(stride);
+        long total = stride * buffers; // at most 2^31 x 2^26: no overflow
+        if (total > MAX_TOTAL_BYTES) {
+            throw new IllegalArgumentException(buffers + " buffers of " + bufferSize + " bytes (" + stride
+                    + " with alignment) need " + total + " bytes, more than the " + MAX_TOTAL_BYTES + " a pool may hold");
+        }
         // The buffers first: if that allocation fails, nothing else has been reserved.
         Arena a = Arena.ofShared();
         try {
-            this.block = a.allocate(stride * buffers, 4096);
-        } catch (RuntimeException | OutOfMemoryError e) {
+            this.block = a.allocate(total, 4096);
+        } catch (OutOfMemoryError e) {
+            a.close();
+            throw new IllegalArgumentException("cannot allocate " + buffers + " buffers of " + bufferSize
+                    + " bytes (" + total + " bytes): " + e.getMessage(), e);
+        } catch (RuntimeException e) {
             a.close();
             throw e;
         }
@@ -130,15 +147,6 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
      * Number of buffers.
      *
      * @return how many buffers the pool holds in all, free or out
-     */
-    public int buffers() {
-        return slots.capacity();
-    }
-
-    /**
-     * Number of buffers, under the name every {@link Pool} has.
-     *
-     * @return {@link #buffers()}
      */
     @Override
     public int capacity() {
@@ -187,10 +195,11 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
      * As {@link #acquire()}, waiting up to {@code timeout} while every buffer is out
      * (spinning, yielding, then parking briefly). Returns {@code null} on timeout.
      *
-     * @param timeout how long to wait at most for a buffer to become free (zero or negative:
-     *                do not wait)
+     * @param timeout how long to wait at most for a buffer to become free (zero: do not
+     *                wait)
      * @return a buffer now owned by the caller, or {@code null} when none became free in time
-     * @throws InterruptedException when interrupted while waiting
+     * @throws IllegalArgumentException when {@code timeout} is negative
+     * @throws InterruptedException     when interrupted while waiting
      */
     @Override
     public MemorySegment acquire(Duration timeout) throws InterruptedException {
@@ -210,7 +219,7 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
     public Lease<MemorySegment> lease() {
         int s = slots.acquire();
         if (s < 0) {
-            throw new NoSuchElementException("PerCpuBufferPool exhausted: all " + buffers()
+            throw new NoSuchElementException("PerCpuBufferPool exhausted: all " + capacity()
                     + " buffers are out; use lease(Duration) to wait for one");
         }
         return new Lease<>(slots, s, view(s));
@@ -219,10 +228,11 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
     /**
      * As {@link #lease()}, waiting up to {@code timeout} while every buffer is out.
      *
-     * @param timeout how long to wait at most for a buffer to become free (zero or negative:
-     *                do not wait)
+     * @param timeout how long to wait at most for a buffer to become free (zero: do not
+     *                wait)
      * @return a lease on a buffer; closing it gives the buffer back
      * @throws NoSuchElementException when no buffer became free in time
+     * @throws IllegalArgumentException when {@code timeout} is negative
      * @throws InterruptedException   when interrupted while waiting
      */
     @Override
@@ -231,7 +241,7 @@ public final class PerCpuBufferPool implements Pool<MemorySegment> {
         int s = slots.acquire(timeout);
         if (s < 0) {
             throw new NoSuchElementException("PerCpuBufferPool: no buffer became free within " + timeout
-                    + " (all " + buffers() + " are out)");
+                    + " (all " + capacity() + " are out)");
         }
         return new Lease<>(slots, s, view(s));
     }

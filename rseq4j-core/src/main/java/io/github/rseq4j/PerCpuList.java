@@ -174,4 +174,11 @@ public final class PerCpuList {
     public long nodesCreated() {
         return list.nodesCreated();
     }
+
+    /** For example {@code PerCpuList[payload=64 bytes, nodes created=3, 2 slices]} ({@code closed} once its memory is). */
+    @Override
+    public String toString() {
+        return "PerCpuList[payload=" + payloadBytes() + " bytes, nodes created=" + nodesCreated() + ", "
+                + m.slices() + " slices" + (m.isClosed() ? ", closed" : "") + "]";
+    }
 }

@@ -185,10 +185,11 @@ public final class PerCpuPool<T> implements Pool<T> {
      * As {@link #acquire()}, waiting up to {@code timeout} while every object is out.
      * Returns {@code null} on timeout.
      *
-     * @param timeout how long to wait at most for an object to become free (zero or
-     *                negative: do not wait)
+     * @param timeout how long to wait at most for an object to become free (zero: do
+     *                not wait)
      * @return an object now owned by the caller, or {@code null} when none became free in time
-     * @throws InterruptedException when interrupted while waiting
+     * @throws IllegalArgumentException when {@code timeout} is negative
+     * @throws InterruptedException     when interrupted while waiting
      */
     @Override
     public T acquire(Duration timeout) throws InterruptedException {
@@ -216,10 +217,11 @@ public final class PerCpuPool<T> implements Pool<T> {
     /**
      * As {@link #lease()}, waiting up to {@code timeout} while every object is out.
      *
-     * @param timeout how long to wait at most for an object to become free (zero or
-     *                negative: do not wait)
+     * @param timeout how long to wait at most for an object to become free (zero: do
+     *                not wait)
      * @return a lease on an object; closing it gives the object back
      * @throws NoSuchElementException when no object became free in time
+     * @throws IllegalArgumentException when {@code timeout} is negative
      * @throws InterruptedException   when interrupted while waiting
      */
     @Override

@@ -37,7 +37,8 @@ public interface Pool<T> extends AutoCloseable {
      * As {@link #acquire()}, waiting up to {@code timeout} while every item is out; waiters
      * are served in arrival order.
      *
-     * @param timeout how long to wait at most (zero or negative: do not wait)
+     * @param timeout how long to wait at most (zero: do not wait; negative: {@link IllegalArgumentException},
+     *                as every wait in rseq4j)
      * @return an item now owned by the caller, or {@code null} when none became free in time
      * @throws InterruptedException  when interrupted while waiting
      * @throws IllegalStateException when the pool is closed
@@ -56,7 +57,8 @@ public interface Pool<T> extends AutoCloseable {
     /**
      * As {@link #lease()}, waiting up to {@code timeout} while every item is out.
      *
-     * @param timeout how long to wait at most (zero or negative: do not wait)
+     * @param timeout how long to wait at most (zero: do not wait; negative: {@link IllegalArgumentException},
+     *                as every wait in rseq4j)
      * @return a lease on an item; closing it gives the item back
      * @throws NoSuchElementException when no item became free in time
      * @throws InterruptedException   when interrupted while waiting

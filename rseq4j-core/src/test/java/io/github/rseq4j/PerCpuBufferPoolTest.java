@@ -107,7 +107,7 @@ class PerCpuBufferPoolTest {
     void buffersAreFixedSizeDistinctAndZeroAtFirst() throws Exception {
         try (PerCpuBufferPool pool = new PerCpuBufferPool(4096, 8)) {
             assertEquals(4096, pool.bufferSize());
-            assertEquals(8, pool.buffers());
+            assertEquals(8, pool.capacity());
             List<MemorySegment> got = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 MemorySegment b = pool.acquire();

@@ -227,6 +227,26 @@ class PerCpuPoolTest {
         b.close();
     }
 
+    /** Issue 22: one rule for waits (a negative one is refused), sizes checked before allocating, readable toString. */
+    @Test
+    void negativeWaitsOversizedBufferPoolsAndToString() throws InterruptedException {
+        try (PerCpuPool<StringBuilder> pool = new PerCpuPool<>(StringBuilder::new, 4, 2);
+             PerCpuBufferPool buffers = new PerCpuBufferPool(64, 4)) {
+            for (Pool<?> p : List.of(pool, buffers)) {
+                assertThrows(IllegalArgumentException.class, () -> p.lease(Duration.ofMillis(-5)));
+                assertThrows(IllegalArgumentException.class, () -> p.acquire(Duration.ofNanos(-1)));
+                assertNotNull(p.acquire(Duration.ZERO));
+            }
+            StringBuilder sb = pool.acquire();
+            assertEquals("PerCpuPool[capacity=4, out=2, free=2 (never used 2, in the depot 0), perCpu=2]", pool.toString());
+            pool.release(sb);
+            assertTrue(buffers.toString().startsWith("PerCpuBufferPool[capacity=4, out=1, free=3 "), buffers.toString());
+        }
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
+                () -> new PerCpuBufferPool(1 << 20, 1 << 20));
+        assertTrue(big.getMessage().contains("1099511627776 bytes"), big.getMessage());
+    }
+
     @Test
     void badInput() {
         assertThrows(NullPointerException.class, () -> new PerCpuPool<>(null, 4));

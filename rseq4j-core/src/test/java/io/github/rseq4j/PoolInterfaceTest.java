@@ -96,7 +96,7 @@ class PoolInterfaceTest {
     void aBufferPoolIsAPoolOfSegments() {
         try (PerCpuBufferPool buffers = new PerCpuBufferPool(64, 2)) {
             Pool<MemorySegment> pool = buffers;
-            assertEquals(buffers.buffers(), pool.capacity());
+            assertEquals(2, pool.capacity());
             MemorySegment b = pool.acquire();
             assertEquals(64, b.byteSize());
             pool.release(b);

@@ -78,6 +78,9 @@ class PortableListMemoryTest {
             ChildJvm.emit("rssGrowthKb", rssKb() - before);
             MemorySegment payload = kept;
             PerCpuList list = last;
+            if (!list.toString().matches("PerCpuList\\[payload=64 bytes, nodes created=1, \\d+ slices, closed]")) {
+                throw new AssertionError("toString: " + list);
+            }
             ChildJvm.emit("keptPayload", thrown(() -> payload.get(ValueLayout.JAVA_LONG, 0)));
             ChildJvm.emit("newNode", thrown(list::newNode));
             ChildJvm.emit("push", thrown(() -> list.push(payload)));

@@ -287,9 +287,14 @@ public final class SlotPool {
      * releases serve first. Returns -1 on timeout. A timeout too long to represent in
      * nanoseconds waits without limit.
      *
+     * @throws IllegalArgumentException when {@code timeout} is negative (as the ring's
+     *                                  maximum wait: one rule for every wait)
      * @throws InterruptedException when interrupted while waiting
      */
     public int acquire(Duration timeout) throws InterruptedException {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
         int s = acquire();
         if (s >= 0 || !timeout.isPositive()) {
             return s;
@@ -783,9 +788,16 @@ public final class SlotPool {
         return memory.slices();
     }
 
+    /**
+     * For example {@code PerCpuPool[capacity=64, out=3, free=61 (never used 40, in the depot 8),
+     * perCpu=16]}: out and free add up to the capacity; the free ones not in the depot or
+     * never used are in the CPUs' caches.
+     */
     @Override
     public String toString() {
-        return owner + "[capacity=" + capacity + ", perCpu=" + perCpuLimit + ", used=" + used()
-                + ", depot=" + depotSize() + "]";
+        long free = available();
+        return owner + "[capacity=" + capacity + ", out=" + (capacity - free) + ", free=" + free
+                + " (never used " + (capacity - used()) + ", in the depot " + depotSize() + "), perCpu="
+                + perCpuLimit + (closed ? ", closed" : "") + "]";
     }
 }
