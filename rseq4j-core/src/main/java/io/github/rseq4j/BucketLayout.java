@@ -211,24 +211,26 @@ public final class BucketLayout {
 
     /**
      * Micrometer's percentile-histogram buckets of a {@code Timer} with its default expected
-     * range (1 ms to 30 s), in nanoseconds: the bounds Micrometer exports as {@code le} for
-     * {@code publishPercentileHistogram()}. They are Micrometer's fixed ladder of bucket
-     * values (1, 2, 3, then for each {@code 4^k} from 4 on, steps of a third of it up to
-     * {@code 4^(k+1)}, and {@link Long#MAX_VALUE}), restricted to the expected range.
+     * range (1 ms to 30 s), in nanoseconds: the bounds Micrometer (1.17) exports as
+     * {@code le} for {@code publishPercentileHistogram()}, 68 of them. They are the range's
+     * two ends and, between them, Micrometer's fixed ladder of bucket values (1, 2, 3, then
+     * for each {@code 4^k} from 4 on, steps of a third of it up to {@code 4^(k+1)}).
      *
      * @return the layout in nanoseconds; a timer exports each bound {@code b} as {@code b / 10^9} seconds
      */
     public static BucketLayout micrometerTimerDefault() {
         long min = 1_000_000L, max = 30_000_000_000L;
-        long[] all = micrometerLadder();
-        int from = 0, to = all.length;
-        while (all[from] < min) {
-            from++;
+        long[] ladder = micrometerLadder();
+        long[] bounds = new long[ladder.length + 2];
+        int n = 0;
+        bounds[n++] = min;
+        for (long b : ladder) {
+            if (b > min && b < max) {
+                bounds[n++] = b;
+            }
         }
-        while (all[to - 1] > max) {
-            to--;
-        }
-        return new BucketLayout(HistogramBuckets.Table.explicit(Arrays.copyOfRange(all, from, to)),
+        bounds[n++] = max;
+        return new BucketLayout(HistogramBuckets.Table.explicit(Arrays.copyOf(bounds, n)),
                 "micrometerTimerDefault", 1, null, 0, Integer.MIN_VALUE);
     }
 
@@ -248,7 +250,6 @@ public final class BucketLayout {
                 current += delta;
             }
         }
-        out[n++] = Long.MAX_VALUE;
         return Arrays.copyOf(out, n);
     }
 

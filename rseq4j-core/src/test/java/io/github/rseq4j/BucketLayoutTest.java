@@ -303,8 +303,12 @@ class BucketLayoutTest {
         }
         // Micrometer's ladder from 1 ms to 30 s (checked against Micrometer itself in rseq4j-micrometer)
         BucketLayout m = BucketLayout.micrometerTimerDefault();
-        assertEquals(1_000_000, m.upperBound(0) >= 1_000_000 ? 1_000_000 : -1);
-        assertTrue(m.upperBound(m.bucketCount() - 2) <= 30_000_000_000L);
+        assertEquals(69, m.bucketCount());
+        assertEquals(1_000_000, m.upperBound(0));
+        assertEquals(1_048_576, m.upperBound(1));
+        assertEquals(1_398_101, m.upperBound(2));
+        assertEquals(28_633_115_306L, m.upperBound(66));
+        assertEquals(30_000_000_000L, m.upperBound(67));
     }
 
     /** A histogram of each kind of layout records exactly what the layout maps (whole snapshot). */
