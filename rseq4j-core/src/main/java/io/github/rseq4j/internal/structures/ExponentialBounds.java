@@ -24,7 +24,9 @@ import java.math.RoundingMode;
  * {@value #DIGITS} significant digits, far more than the 19 digits of a {@code long}
  * (an irrational {@code unit * base^i} is never that close to an integer in the range of
  * a {@code long}); {@code r = 0} is the exact power of two. The fold then maps values with
- * a {@link HistogramBuckets.Table} of these integers, never with floating point.
+ * a {@link HistogramBuckets.Table} of these integers, never with floating point, guessing
+ * with log-linear buckets of {@code scale + 3} bits (8 per exponential bucket), so that
+ * only the few log-linear buckets a boundary splits need a search.
  */
 public final class ExponentialBounds {
     /** Scales supported: OpenTelemetry's range (Prometheus' schemas -4..8 are inside it). */
@@ -164,6 +166,6 @@ public final class ExponentialBounds {
             }
         }
         return new Layout(first,
-                new HistogramBuckets.Table(uppers, highest, false, Math.max(1, Math.min(10, scale + 1))), boundaries);
+                new HistogramBuckets.Table(uppers, highest, false, Math.max(1, Math.min(10, scale + 3))), boundaries);
     }
 }

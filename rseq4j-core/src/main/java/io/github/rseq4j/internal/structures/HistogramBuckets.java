@@ -100,23 +100,28 @@ public sealed interface HistogramBuckets {
      * such a run hold no integer (an exponential bucket narrower than 1, a bound of 1.5 ns
      * next to one of 1.2 ns) and stay empty, a value goes to the first bucket whose bound
      * it does not exceed. The index is "the first bound at or above v", found without a
-     * search over all bounds: a log-linear bucket of the value ({@code guessPrecision}
-     * bits, one shift and add) gives, through {@code guess}, the range of table buckets
-     * that its values can fall in (from the bucket of its smallest value to the bucket of
-     * the next log-linear bucket's smallest value); that range is almost always one
-     * bucket, else a binary search inside it. Mapping costs one or two array loads more
-     * than a log-linear index, and happens at fold time only.
+     * search over all bounds: the value's log-linear bucket {@code j}
+     * ({@code guessPrecision} bits, a shift and an add, for every value up to
+     * {@code highest}) indexes {@code guess}, which holds the table bucket of all of
+     * {@code j}'s values when they share one (the usual case when the log-linear buckets
+     * are at least as fine as the table's), else, with the sign bit set, the table bucket
+     * of {@code j}'s smallest value, and {@code end[j]} that of its largest: a binary
+     * search between them. So a fold maps most values with one shift-and-add and one
+     * array load more than a log-linear index.
      */
     final class Table implements HistogramBuckets {
         /** At most this many buckets (a shard is one long per bucket per CPU). */
         public static final int MAX_BUCKETS = 1 << 16;
+        private static final int SEARCH = Integer.MIN_VALUE;
 
         private final long[] uppers;
         private final long highest;
         private final boolean unbounded;
         private final int guessPrecision;
-        /** For log-linear bucket j of {@code guessPrecision} bits, the table bucket of its smallest value; one more entry at the end. */
+        /** Per log-linear bucket of {@code guessPrecision} bits: its values' table bucket, or SEARCH | that of its smallest. */
         private final int[] guess;
+        /** Per log-linear bucket: the table bucket of its largest value (read only to search). */
+        private final int[] end;
 
         /**
          * @param uppers         non-negative, non-decreasing inclusive upper bounds, below {@code highest}
@@ -143,18 +148,35 @@ public sealed interface HistogramBuckets {
                 throw new IllegalArgumentException("guess precision must be 1 to 10 bits: " + guessPrecision);
             }
             this.guessPrecision = guessPrecision;
-            long top = this.uppers[this.uppers.length - 1];
-            int n = LogLinear.index(top, guessPrecision) + 1;
-            this.guess = new int[n + 1];
-            int k = 0;
+            int n = LogLinear.index(this.highest, guessPrecision) + 1;
+            this.guess = new int[n];
+            this.end = new int[n];
             for (int j = 0; j < n; j++) {
                 long low = LogLinear.lowerBound(j, guessPrecision);
-                while (k < this.uppers.length && this.uppers[k] < low) {
-                    k++;
-                }
-                guess[j] = k;
+                long high = j + 1 < n ? LogLinear.lowerBound(j + 1, guessPrecision) - 1 : this.highest;
+                int lo = firstAtOrAbove(low), hi = firstAtOrAbove(high);
+                guess[j] = lo == hi ? lo : lo | SEARCH;
+                end[j] = hi;
             }
-            guess[n] = this.uppers.length;
+        }
+
+        /** The first bucket whose bound is at or above {@code v} (a plain binary search; for building the guess). */
+        private int firstAtOrAbove(long v) {
+            return search(v, 0, uppers.length);
+        }
+
+        /** The first bucket in {@code [lo, hi]} whose bound is at or above {@code v}; bucket {@code uppers.length} has none. */
+        private int search(long v, int lo, int hi) {
+            long[] u = uppers;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (u[mid] >= v) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
         }
 
         /** Explicit bounds with an unbounded last bucket (strictly increasing). */
@@ -178,21 +200,9 @@ public sealed interface HistogramBuckets {
 
         @Override
         public int index(long v) {
-            long[] u = uppers;
-            if (v > u[u.length - 1]) {
-                return u.length;
-            }
             int j = LogLinear.index(v, guessPrecision);
-            int lo = guess[j], hi = guess[j + 1];
-            while (lo < hi) {       // the first bound >= v in [lo, hi]; almost always lo == hi
-                int mid = (lo + hi) >>> 1;
-                if (u[mid] >= v) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            return lo;
+            int g = guess[j];
+            return g >= 0 ? g : search(v, g & ~SEARCH, end[j]);
         }
 
         @Override
