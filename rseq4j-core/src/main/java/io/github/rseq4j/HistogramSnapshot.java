@@ -1,6 +1,5 @@
 package io.github.rseq4j;
 
-import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 
 import java.util.Objects;
@@ -10,11 +9,11 @@ import java.util.Objects;
  * bucket counts, and the sum, min and max belong to the same records.
  */
 public final class HistogramSnapshot {
-    private final HistogramBuckets buckets;
+    private final BucketLayout buckets;
     private final long count, sum, min, max, clamped;
     private final long[] counts;
 
-    HistogramSnapshot(HistogramBuckets buckets, HistogramEngine.Totals t) {
+    HistogramSnapshot(BucketLayout buckets, HistogramEngine.Totals t) {
         this.buckets = buckets;
         this.count = t.count();
         this.sum = t.sum();
@@ -35,6 +34,17 @@ public final class HistogramSnapshot {
          * @param count      records in the bucket
          */
         void bucket(long lowerBound, long upperBound, long count);
+    }
+
+    /**
+     * The histogram's bucket layout: each bucket's bounds, as given for export
+     * ({@link BucketLayout#upperBound(int, long)}), and for an exponential layout its scale
+     * and each bucket's exponential index.
+     *
+     * @return the layout of the histogram this snapshot was taken of
+     */
+    public BucketLayout layout() {
+        return buckets;
     }
 
     /**

@@ -1,8 +1,9 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.internal.runtime.JitConstants;
-import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
+
+import java.util.Objects;
 
 /**
  * A histogram of non-negative {@code long} values (latencies, sizes) recorded from any
@@ -17,11 +18,13 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * long p99 = interval.valueAtPercentile(99.0);
  * }</pre>
  *
- * <p><b>Buckets.</b> {@link #logLinear} buckets are exact below {@code 2^precision} and then
- * {@code 2^precision} per power of two, so a bucket is at most {@code 2^-precision} of its
- * values wide (precision 5: about 3%), in the spirit of HdrHistogram; {@link #withBounds}
- * buckets have explicit inclusive upper bounds plus an unbounded last one, as Prometheus's
- * classic histograms.
+ * <p><b>Buckets.</b> A {@link BucketLayout}: {@link #logLinear} buckets are exact below
+ * {@code 2^precision} and then {@code 2^precision} per power of two, so a bucket is at most
+ * {@code 2^-precision} of its values wide (precision 5: about 3%), in the spirit of
+ * HdrHistogram; {@link #withBounds} buckets have explicit inclusive upper bounds plus an
+ * unbounded last one, as Prometheus's classic histograms; {@link #create} takes any layout
+ * (explicit bounds in seconds, exponential buckets of native histograms, presets). Values
+ * are mapped to buckets when a log is folded, so the layout does not change the record path.
  *
  * <p><b>Out of range.</b> A negative value is recorded as 0 and a value above the highest
  * trackable one as that value; both are counted in {@link HistogramSnapshot#clamped()}.
@@ -47,9 +50,21 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  */
 public final class PerCpuHistogram {
     private final HistogramEngine engine;
+    private final BucketLayout layout;
 
-    private PerCpuHistogram(HistogramBuckets buckets) {
-        this.engine = new HistogramEngine(buckets, JitConstants.CONTEXT);
+    private PerCpuHistogram(BucketLayout layout) {
+        this.layout = layout;
+        this.engine = new HistogramEngine(layout.buckets(), JitConstants.CONTEXT);
+    }
+
+    /**
+     * A histogram with these buckets.
+     *
+     * @param layout the buckets, e.g. {@link BucketLayout#explicitSeconds} or {@link BucketLayout#exponential}
+     * @return a new, empty histogram
+     */
+    public static PerCpuHistogram create(BucketLayout layout) {
+        return new PerCpuHistogram(Objects.requireNonNull(layout, "layout"));
     }
 
     /**
@@ -61,7 +76,7 @@ public final class PerCpuHistogram {
      * @throws IllegalArgumentException for a precision outside 1..10 or a too small highest value
      */
     public static PerCpuHistogram logLinear(long highestValue, int precision) {
-        return new PerCpuHistogram(new HistogramBuckets.LogLinear(highestValue, precision));
+        return new PerCpuHistogram(BucketLayout.logLinear(highestValue, precision));
     }
 
     /**
@@ -73,7 +88,7 @@ public final class PerCpuHistogram {
      * @throws IllegalArgumentException for bounds that are not strictly increasing and non-negative
      */
     public static PerCpuHistogram withBounds(long... upperBounds) {
-        return new PerCpuHistogram(new HistogramBuckets.Explicit(upperBounds));
+        return new PerCpuHistogram(BucketLayout.explicit(upperBounds));
     }
 
     /**
@@ -105,7 +120,7 @@ public final class PerCpuHistogram {
      * @return an immutable snapshot; the histogram keeps its records
      */
     public HistogramSnapshot snapshot() {
-        return new HistogramSnapshot(engine.buckets(), engine.collect(false));
+        return new HistogramSnapshot(layout, engine.collect(false));
     }
 
     /**
@@ -115,7 +130,16 @@ public final class PerCpuHistogram {
      * @return an immutable snapshot of the records taken out of the histogram
      */
     public HistogramSnapshot snapshotThenReset() {
-        return new HistogramSnapshot(engine.buckets(), engine.collect(true));
+        return new HistogramSnapshot(layout, engine.collect(true));
+    }
+
+    /**
+     * The buckets.
+     *
+     * @return the layout this histogram was created with
+     */
+    public BucketLayout layout() {
+        return layout;
     }
 
     /**
@@ -148,6 +172,6 @@ public final class PerCpuHistogram {
 
     @Override
     public String toString() {
-        return "PerCpuHistogram[" + engine.buckets() + ", " + engine.slices() + " CPUs]";
+        return "PerCpuHistogram[" + layout + ", " + engine.slices() + " CPUs]";
     }
 }

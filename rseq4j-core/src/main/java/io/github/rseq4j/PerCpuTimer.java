@@ -23,13 +23,31 @@ public final class PerCpuTimer {
         this.histogram = histogram;
     }
 
+    /** The layout of {@link #create()}. */
+    private static final BucketLayout DEFAULT_LAYOUT =
+            BucketLayout.logLinear(TimeUnit.HOURS.toNanos(1), 5).including(BucketLayout.prometheusDefaultSeconds());
+
     /**
-     * A timer for durations up to one hour at about 3% precision (log-linear, 5 bits).
+     * A timer for durations up to one hour at about 3% precision (log-linear, 5 bits), whose
+     * buckets also end exactly at the Prometheus default bounds (5 ms, 10 ms, ... 10 s), so
+     * those are exported as given: {@code BucketLayout.logLinear(1 h in ns, 5)
+     * .including(BucketLayout.prometheusDefaultSeconds())}.
      *
      * @return a new timer with a histogram of its own
      */
     public static PerCpuTimer create() {
-        return of(PerCpuHistogram.logLinear(TimeUnit.HOURS.toNanos(1), 5));
+        return create(DEFAULT_LAYOUT);
+    }
+
+    /**
+     * A timer whose histogram (of nanoseconds) has these buckets.
+     *
+     * @param layout the buckets, in nanoseconds (e.g. {@link BucketLayout#explicitSeconds},
+     *               {@link BucketLayout#micrometerTimerDefault()})
+     * @return a new timer with a histogram of its own
+     */
+    public static PerCpuTimer create(BucketLayout layout) {
+        return of(PerCpuHistogram.create(layout));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.github.rseq4j;
 
 import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.structures.ExponentialBounds;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 import org.junit.jupiter.api.Test;
@@ -75,7 +76,9 @@ class PerCpuHistogramTest {
     @Test
     void logsAreSwitchedFoldedAndReusedExactly() {
         HistogramBuckets[] kinds = {new HistogramBuckets.LogLinear(1L << 30, 5),
-                new HistogramBuckets.Explicit(new long[]{10, 1_000, 100_000, 10_000_000})};
+                HistogramBuckets.Table.explicit(new long[]{10, 1_000, 100_000, 10_000_000}),
+                ExponentialBounds.layout(3, 1, 1, 1L << 30).table(),
+                BucketLayout.logLinear(1L << 30, 5).including(BucketLayout.explicit(1_000, 1_000_000)).buckets()};
         for (HistogramBuckets kind : kinds) {
             HistogramEngine e = new HistogramEngine(kind, JitConstants.CONTEXT);
             try {
@@ -116,7 +119,7 @@ class PerCpuHistogramTest {
 
     @Test
     void explicitBoundsAreInclusiveUpperBounds() {
-        HistogramBuckets.Explicit b = new HistogramBuckets.Explicit(new long[]{10, 100, 1000});
+        HistogramBuckets.Table b = HistogramBuckets.Table.explicit(new long[]{10, 100, 1000});
         assertEquals(4, b.count());
         assertEquals(0, b.index(0));
         assertEquals(0, b.index(10));

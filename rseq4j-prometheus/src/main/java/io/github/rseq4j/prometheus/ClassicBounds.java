@@ -1,6 +1,8 @@
 package io.github.rseq4j.prometheus;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.PerCpuTimer;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -10,22 +12,25 @@ import java.util.Arrays;
  * Which classic-histogram bucket bounds ({@code le}) an rseq4j histogram is exported with.
  *
  * <p><b>Exactness.</b> Every exported bound is an upper bound of one of the histogram's own
- * buckets, so each rseq4j bucket lies entirely at or below each exported bound or entirely
- * above it, and the exported cumulative counts are exact sums of whole rseq4j buckets: no
- * record is ever counted under a bound it exceeds. A requested bound that is not a bucket
- * upper bound is <b>rounded down</b> to the largest bucket upper bound at or below it (for
- * a log-linear histogram of precision {@code p}, by less than {@code 2^-p} of its value,
- * about 3% at the default 5 bits), and the rounded bound is what the {@code le} label
- * shows. Bounds that round to the same value are exported once; bounds below the first
- * bucket's upper bound are dropped; bounds at or above a log-linear histogram's highest
- * trackable value become that value (nothing is recorded above it: larger values are
- * clamped to it). The unbounded {@code +Inf} bucket is always exported.
+ * buckets ({@link BucketLayout}), so each rseq4j bucket lies entirely at or below each
+ * exported bound or entirely above it, and the exported cumulative counts are exact sums
+ * of whole rseq4j buckets: no record is ever counted under a bound it exceeds, nor left
+ * out of one it does not exceed.
  *
- * <p>Round {@code le} values therefore come from histograms whose buckets have those upper
- * bounds: {@code PerCpuHistogram.withBounds(5_000_000, 10_000_000, ...)} for a timer in
- * nanoseconds exports {@code le="0.005"}, {@code le="0.01"} ... exactly. The default
- * log-linear timer ({@code PerCpuTimer.create()}) exports the Prometheus default latency
- * bounds rounded down, e.g. {@code le="0.004980735"} for 5 ms.
+ * <p><b>Bounds as given.</b> {@link #of} exports each requested bound exactly as written
+ * ({@code le="0.1"}, formatted by client_java), and requires the histogram to have a
+ * bucket that ends exactly there: for a timer, a bucket whose last nanosecond is
+ * {@code b * 10^9} rounded down ({@code b} read as its decimal), so that the values at or
+ * below {@code b} seconds are exactly the buckets up to that one. Layouts that have them:
+ * {@link BucketLayout#explicitSeconds} of those bounds, or a log-linear layout
+ * {@linkplain BucketLayout#including including} them, such as {@link PerCpuTimer#create()}'s,
+ * which includes the Prometheus default bounds. A requested bound that no bucket ends at
+ * is refused when the metric is defined (an {@link IllegalArgumentException} naming the
+ * nearest bucket bounds), never rounded to another {@code le}. A bound at or above a
+ * clamping layout's highest value holds every record. {@link #every()},
+ * {@link #powersOfTwo()} and {@link #auto()} export bucket bounds as the layout gives
+ * them ({@link BucketLayout#upperBound(int, long)}): the user's numbers for explicit
+ * layouts. The unbounded {@code +Inf} bucket is always exported.
  */
 public final class ClassicBounds {
 
@@ -62,7 +67,8 @@ public final class ClassicBounds {
 
     /**
      * These bounds, in the exported unit (seconds for timers, the histogram's own unit
-     * otherwise), each rounded down to a bucket upper bound (see the class notes).
+     * otherwise), exported as given; each must be a bucket upper bound of the histogram
+     * (see the class notes), else defining the metric fails.
      *
      * @throws IllegalArgumentException when empty, or for a bound that is negative or not finite
      */
@@ -82,7 +88,9 @@ public final class ClassicBounds {
 
     /**
      * The default bounds of the Prometheus client libraries, 5 ms to 10 s
-     * ({@code .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10} seconds): the default for timers.
+     * ({@code .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10} seconds): the default for
+     * timers. {@link PerCpuTimer#create()} and {@link BucketLayout#prometheusDefaultSeconds()}
+     * have them.
      */
     public static ClassicBounds prometheusDefaultSeconds() {
         return of(PROMETHEUS_DEFAULT_SECONDS);
@@ -99,51 +107,99 @@ public final class ClassicBounds {
     /**
      * How the buckets of histograms laid out like {@code layout} map onto exported buckets,
      * for an exported unit that is the histogram's own unit divided by {@code divisor}.
+     *
+     * @throws IllegalArgumentException for a requested bound ({@link #of}) that is no bucket upper bound
      */
-    Mapping mapping(HistogramSnapshot layout, long divisor) {
+    Mapping mapping(BucketLayout layout, long divisor) {
         int n = layout.bucketCount();
-        // every finite upper bound (an unbounded last bucket has Long.MAX_VALUE)
-        int finite = layout.bucketUpperBound(n - 1) == Long.MAX_VALUE ? n - 1 : n;
-        long[] uppers = new long[finite];
-        for (int i = 0; i < finite; i++) {
-            uppers[i] = layout.bucketUpperBound(i);
+        long[] uppers = new long[n - 1];        // the last bucket is the +Inf one: no bound of its own
+        for (int i = 0; i < n - 1; i++) {
+            uppers[i] = layout.upperBound(i);
         }
         Kind k = kind == Kind.AUTO ? (n <= AUTO_EVERY_LIMIT ? Kind.EVERY : Kind.POWERS_OF_TWO) : kind;
-        long[] chosen = switch (k) {
-            // the last bucket is the +Inf one: no bound of its own
-            case EVERY -> Arrays.copyOf(uppers, n - 1);
+        // the chosen buckets (increasing), and the le of each
+        int[] chosen;
+        double[] le;
+        switch (k) {
+            case EVERY -> {
+                int[] c = new int[n - 1];
+                int m = 0;
+                for (int i = 0; i < n - 1; i++) {
+                    if (lastOf(uppers, i) == i) {       // of equal bounds (buckets without an integer), the last
+                        c[m++] = i;
+                    }
+                }
+                chosen = Arrays.copyOf(c, m);
+                le = null;
+            }
             case POWERS_OF_TWO -> {
                 long top = uppers.length == 0 ? -1 : uppers[uppers.length - 1];
-                long[] candidates = new long[63];
+                int[] c = new int[63];
                 int m = 0;
                 for (int e = 0; e < 63 && (1L << e) - 1 <= top; e++) {
-                    candidates[m++] = (1L << e) - 1;
+                    int i = Arrays.binarySearch(uppers, (1L << e) - 1);
+                    int at = i >= 0 ? lastOf(uppers, i) : -i - 2;      // the bucket bound at or below 2^e - 1
+                    if (at >= 0 && (m == 0 || c[m - 1] != at)) {
+                        c[m++] = at;
+                    }
                 }
-                yield snapDown(uppers, Arrays.copyOf(candidates, m));
+                chosen = Arrays.copyOf(c, m);
+                le = null;
             }
             case EXPLICIT -> {
-                long[] candidates = new long[bounds.length];
-                for (int i = 0; i < bounds.length; i++) {
-                    candidates[i] = toNative(bounds[i], divisor);
+                chosen = new int[bounds.length];
+                le = new double[bounds.length];
+                int m = 0;
+                for (double b : bounds) {
+                    long x = toNative(b, divisor);
+                    int i = Arrays.binarySearch(uppers, x);
+                    int at;
+                    if (i >= 0) {
+                        at = lastOf(uppers, i);
+                    } else if (x >= layout.highestTrackableValue()) {
+                        at = n - 1;     // holds every (clamped) value: the last bucket too
+                    } else {
+                        int below = -i - 2;
+                        throw new IllegalArgumentException("bound " + b + " is not a bucket bound of " + layout
+                                + (divisor == 1 ? "" : " (in units of 1/" + divisor + ")") + ": the nearest are "
+                                + (below < 0 ? "none below" : layout.upperBound(below, divisor)) + " and "
+                                + layout.upperBound(below + 1, divisor) + "; give the histogram a layout with it"
+                                + " (BucketLayout.explicitSeconds(...), or logLinear(...).including(...))");
+                    }
+                    if (m > 0 && le[m - 1] == b) {
+                        continue;       // given twice
+                    }
+                    chosen[m] = at;
+                    le[m++] = b;
                 }
-                yield snapDown(uppers, candidates);
+                chosen = Arrays.copyOf(chosen, m);
+                le = Arrays.copyOf(le, m);
             }
-            case AUTO -> throw new AssertionError();
-        };
+            default -> throw new AssertionError(k);
+        }
+        if (le == null) {
+            le = new double[chosen.length];
+            for (int i = 0; i < chosen.length; i++) {
+                le[i] = layout.upperBound(chosen[i], divisor);
+            }
+        }
         int[] target = new int[n];
         int j = 0;
         for (int i = 0; i < n; i++) {
-            long u = layout.bucketUpperBound(i);
-            while (j < chosen.length && chosen[j] < u) {
+            while (j < chosen.length && chosen[j] < i) {
                 j++;
             }
             target[i] = j; // chosen.length: the +Inf bucket
         }
-        double[] le = new double[chosen.length];
-        for (int i = 0; i < chosen.length; i++) {
-            le[i] = divisor == 1 ? (double) chosen[i] : (double) chosen[i] / divisor;
-        }
         return new Mapping(le, target, divisor);
+    }
+
+    /** The last index holding the same value as {@code uppers[i]} (equal bounds: buckets without an integer). */
+    private static int lastOf(long[] uppers, int i) {
+        while (i + 1 < uppers.length && uppers[i + 1] == uppers[i]) {
+            i++;
+        }
+        return i;
     }
 
     /** {@code bound * divisor}, rounded down to a long (exact for decimal bounds such as 0.005). */
@@ -151,24 +207,6 @@ public final class ClassicBounds {
         BigDecimal x = BigDecimal.valueOf(bound).multiply(BigDecimal.valueOf(divisor));
         BigDecimal max = BigDecimal.valueOf(Long.MAX_VALUE);
         return x.compareTo(max) >= 0 ? Long.MAX_VALUE : x.setScale(0, RoundingMode.FLOOR).longValueExact();
-    }
-
-    /** For each candidate, the largest of {@code uppers} at or below it; sorted, distinct; none below uppers[0]. */
-    private static long[] snapDown(long[] uppers, long[] candidates) {
-        long[] out = new long[candidates.length];
-        int m = 0;
-        for (long c : candidates) {
-            int i = Arrays.binarySearch(uppers, c);
-            int at = i >= 0 ? i : -i - 2;
-            if (at < 0) {
-                continue;
-            }
-            long u = uppers[at];
-            if (m == 0 || out[m - 1] != u) {
-                out[m++] = u;
-            }
-        }
-        return Arrays.copyOf(out, m);
     }
 
     @Override

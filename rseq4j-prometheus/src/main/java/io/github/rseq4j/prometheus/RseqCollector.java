@@ -210,8 +210,8 @@ public final class RseqCollector implements MultiCollector {
         final PerCpuHistogram histogram;
         final ClassicBounds bounds;
         final long divisor;
-        /** Computed from the first snapshot (a histogram's bucket layout never changes). */
-        private volatile ClassicBounds.Mapping mapping;
+        /** From the histogram's layout, when the point is defined (so bad bounds fail there). */
+        private final ClassicBounds.Mapping mapping;
 
         Point(Labels labels, PerCpuCounter counter, PerCpuHistogram histogram, ClassicBounds bounds, long divisor) {
             this.labels = labels;
@@ -219,15 +219,13 @@ public final class RseqCollector implements MultiCollector {
             this.histogram = histogram;
             this.bounds = bounds;
             this.divisor = divisor;
+            this.mapping = histogram == null ? null : bounds.mapping(histogram.layout(), divisor);
         }
 
         /** One snapshot, and everything derived from it. */
         io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot histogramPoint() {
             HistogramSnapshot s = histogram.snapshot();
             ClassicBounds.Mapping m = mapping;
-            if (m == null) {
-                mapping = m = bounds.mapping(s, divisor);
-            }
             return io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
                     .classicHistogramBuckets(ClassicHistogramBuckets.of(m.upperBounds(), m.counts(s)))
                     .sum(m.sum(s))
@@ -338,6 +336,7 @@ public final class RseqCollector implements MultiCollector {
                         + "' (letters, digits, _ and :, not starting with a digit)");
             }
             Labels labels = labels(labelPairs);
+            Point p = point.apply(labels);      // checks the bounds against the histogram's layout
             Set<String> labelNames = new LinkedHashSet<>();
             for (int i = 0; i < labels.size(); i++) {
                 labelNames.add(labels.getPrometheusName(i));
@@ -357,13 +356,13 @@ public final class RseqCollector implements MultiCollector {
                     throw new IllegalArgumentException(name + ": already defined with label names " + f.labelNames
                             + ", not " + labelNames);
                 }
-                for (Point p : f.points) {
-                    if (p.labels.equals(labels)) {
+                for (Point q : f.points) {
+                    if (q.labels.equals(labels)) {
                         throw new IllegalArgumentException(name + ": already defined with labels " + labels);
                     }
                 }
             }
-            f.points.add(point.apply(labels));
+            f.points.add(p);
         }
 
         private static Labels labels(String[] pairs) {

@@ -1,5 +1,6 @@
 package io.github.rseq4j.prometheus;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -76,25 +77,73 @@ class ExpositionTest {
         assertTrue(text.contains("http_response_size_bytes_sum 4196.0\n"), text);
     }
 
+    /** The default timer has buckets ending at the Prometheus default bounds: exported exactly, as client_java prints them. */
     @Test
-    void timersDefaultToThePrometheusLatencyBoundsRoundedDownToBucketBounds() {
-        PerCpuTimer t = PerCpuTimer.create(); // log-linear, 5 bits
+    void timersDefaultToThePrometheusLatencyBoundsExactly() {
+        PerCpuTimer t = PerCpuTimer.create();
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector.builder().timer("t_seconds", "t", t).register(registry);
         t.record(Duration.ofMillis(1));
+        t.record(Duration.ofMillis(5));
+        t.record(Duration.ofNanos(5_000_001));
+        t.record(Duration.ofSeconds(10));
+        t.record(Duration.ofNanos(10_000_000_001L));
         String text = Scrapes.text(registry.scrape());
         Scrapes.TextHistogram h = Scrapes.checkText(text, "t_seconds", "");
-        List<String> le = List.copyOf(h.buckets().keySet());
-        assertEquals(12, le.size(), text);       // 11 bounds and +Inf
-        // 5 ms = 5,000,000 ns lies in the bucket [4,980,736, 5,111,807]: the bound below it
-        assertEquals("0.004980735", le.get(0));
-        assertEquals("+Inf", le.get(11));
-        for (int i = 0; i < 11; i++) {
-            double requested = ClassicBounds.PROMETHEUS_DEFAULT_SECONDS[i];
-            double exported = Double.parseDouble(le.get(i));
-            assertTrue(exported <= requested && exported > requested * (1 - 1.0 / 32), le.get(i));
+        assertEquals(List.of("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"),
+                List.copyOf(h.buckets().keySet()), text);
+        assertEquals(2L, h.buckets().get("0.005"));
+        assertEquals(3L, h.buckets().get("0.01"));
+        assertEquals(4L, h.buckets().get("10.0"));
+        assertEquals(5L, h.buckets().get("+Inf"));
+    }
+
+    /**
+     * The issue's case: {@code ClassicBounds.of(0.001, 0.005, 0.01, 0.1, 1)} exported
+     * {@code le="9.99423E-4"}, {@code le="0.098566143"} ... (log-linear bounds below the
+     * requested ones). With a layout that has those bounds (explicit in seconds, or
+     * log-linear including them) it exports them as given, and a value lands under a
+     * bound exactly when it is at or below it: checked at, one nanosecond below and one
+     * above every bound.
+     */
+    @Test
+    void requestedBoundsInSecondsAreExportedAsGivenAndHoldExactlyTheValuesUpToThem() {
+        double[] seconds = {0.001, 0.005, 0.01, 0.1, 1};
+        List<String> expectedLe = List.of("0.001", "0.005", "0.01", "0.1", "1.0", "+Inf");
+        for (BucketLayout layout : new BucketLayout[] {BucketLayout.explicitSeconds(seconds),
+                BucketLayout.logLinear(3_600_000_000_000L, 5).including(BucketLayout.explicitSeconds(seconds))}) {
+            PerCpuTimer t = PerCpuTimer.create(layout);
+            PrometheusRegistry registry = new PrometheusRegistry();
+            RseqCollector.builder().timer("t_seconds", "t", t, ClassicBounds.of(seconds)).register(registry);
+            long[] recorded = new long[3 * seconds.length + 1];
+            int n = 0;
+            for (double b : seconds) {
+                long ns = Math.round(b * 1e9);
+                for (long v = ns - 1; v <= ns + 1; v++) {
+                    t.record(Duration.ofNanos(v));
+                    recorded[n++] = v;
+                }
+            }
+            t.record(Duration.ofSeconds(100));
+            recorded[n] = 100_000_000_000L;
+            String text = Scrapes.text(registry.scrape());
+            Scrapes.TextHistogram h = Scrapes.checkText(text, "t_seconds", "");
+            assertEquals(expectedLe, List.copyOf(h.buckets().keySet()), layout + "\n" + text);
+            for (int i = 0; i < seconds.length; i++) {
+                long bound = Math.round(seconds[i] * 1e9), expected = 0;
+                for (long v : recorded) {
+                    expected += v <= bound ? 1 : 0;
+                }
+                assertEquals(expected, h.buckets().get(expectedLe.get(i)), layout + " le=" + expectedLe.get(i));
+                assertEquals(3L * i + 2, expected);     // the one below and the one at this bound, and all before
+            }
+            assertEquals((long) recorded.length, h.buckets().get("+Inf"));
         }
-        assertEquals(1L, h.buckets().get("0.004980735"));
+        // the log-linear default layout has no bucket ending at 1 ms: refused, not rounded
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RseqCollector.builder().timer("t_seconds", "t", PerCpuTimer.of(PerCpuHistogram.logLinear(
+                        3_600_000_000_000L, 5)), ClassicBounds.of(seconds)));
+        assertTrue(e.getMessage().contains("0.001"), e.getMessage());
     }
 
     @Test

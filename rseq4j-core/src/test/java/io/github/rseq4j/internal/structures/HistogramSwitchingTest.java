@@ -32,7 +32,7 @@ class HistogramSwitchingTest {
         for (int i = 0; i < 64; i++) {
             bounds[i] = i;
         }
-        return new HistogramBuckets.Explicit(bounds);
+        return HistogramBuckets.Table.explicit(bounds);
     }
 
     /** Per interval: count == sum of bucket counts, and sum == the buckets' values; adds the interval to {@code total}. */
