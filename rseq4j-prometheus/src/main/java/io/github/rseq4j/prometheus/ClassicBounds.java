@@ -46,7 +46,11 @@ public final class ClassicBounds {
         this.bounds = bounds;
     }
 
-    /** One classic bucket per rseq4j bucket: exact and as fine as the histogram (use for few buckets). */
+    /**
+     * One classic bucket per rseq4j bucket: exact and as fine as the histogram (use for few buckets).
+     *
+     * @return the bounds
+     */
     public static ClassicBounds every() {
         return new ClassicBounds(Kind.EVERY, null);
     }
@@ -55,6 +59,8 @@ public final class ClassicBounds {
      * A bound below each power of two: {@code le} = 2^k - 1 in the histogram's own unit
      * (values below 2^k), divided by the exported unit (1e9 for timers). These are bucket
      * upper bounds of every log-linear histogram, so nothing is rounded there.
+     *
+     * @return the bounds
      */
     public static ClassicBounds powersOfTwo() {
         return new ClassicBounds(Kind.POWERS_OF_TWO, null);
@@ -64,6 +70,8 @@ public final class ClassicBounds {
      * These bounds, in the exported unit (seconds for timers, the histogram's own unit
      * otherwise), each rounded down to a bucket upper bound (see the class notes).
      *
+     * @param bounds the upper bounds, in any order
+     * @return the bounds
      * @throws IllegalArgumentException when empty, or for a bound that is negative or not finite
      */
     public static ClassicBounds of(double... bounds) {
@@ -83,6 +91,8 @@ public final class ClassicBounds {
     /**
      * The default bounds of the Prometheus client libraries, 5 ms to 10 s
      * ({@code .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10} seconds): the default for timers.
+     *
+     * @return the bounds
      */
     public static ClassicBounds prometheusDefaultSeconds() {
         return of(PROMETHEUS_DEFAULT_SECONDS);
@@ -91,6 +101,8 @@ public final class ClassicBounds {
     /**
      * The default for histograms: {@link #every()} bucket when the histogram has at most
      * {@value #AUTO_EVERY_LIMIT} buckets (explicit bounds, say), else {@link #powersOfTwo()}.
+     *
+     * @return the bounds
      */
     public static ClassicBounds auto() {
         return new ClassicBounds(Kind.AUTO, null);

@@ -20,6 +20,8 @@ public final class StrideIndex {
     private final long limit;
 
     /**
+     * An index for multiples of {@code stride}.
+     *
      * @param stride the stride, positive
      * @throws IllegalArgumentException when it is not positive
      */
