@@ -12,7 +12,7 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * <pre>{@code
  * PerCpuHistogram latency = PerCpuHistogram.logLinear(TimeUnit.MINUTES.toNanos(1), 5);
  * latency.record(1_234_567);                              // any thread: one critical section
- * HistogramSnapshot interval = latency.snapshotThenReset(); // e.g. once per scrape
+ * HistogramCounts interval = latency.snapshotThenReset(); // e.g. once per scrape
  * long p99 = interval.valueAtPercentile(99.0);
  * }</pre>
  *
@@ -23,7 +23,7 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * classic histograms.
  *
  * <p><b>Out of range.</b> A negative value is recorded as 0 and a value above the highest
- * trackable one as that value; both are counted in {@link HistogramSnapshot#clamped()}.
+ * trackable one as that value; both are counted in {@link HistogramCounts#clamped()}.
  * Nothing is ever recorded in a wrong or corrupt bucket.
  *
  * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
@@ -100,8 +100,8 @@ public final class PerCpuHistogram {
      *
      * @return an immutable snapshot; the histogram keeps its records
      */
-    public HistogramSnapshot snapshot() {
-        return new HistogramSnapshot(engine.buckets(), engine.collect(false));
+    public HistogramCounts snapshot() {
+        return new HistogramCounts(engine.buckets(), engine.collect(false));
     }
 
     /**
@@ -110,8 +110,8 @@ public final class PerCpuHistogram {
      *
      * @return an immutable snapshot of the records taken out of the histogram
      */
-    public HistogramSnapshot snapshotThenReset() {
-        return new HistogramSnapshot(engine.buckets(), engine.collect(true));
+    public HistogramCounts snapshotThenReset() {
+        return new HistogramCounts(engine.buckets(), engine.collect(true));
     }
 
     /**

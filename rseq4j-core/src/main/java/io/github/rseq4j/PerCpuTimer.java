@@ -153,7 +153,7 @@ public final class PerCpuTimer {
      *
      * @return a snapshot of the histogram (see {@link PerCpuHistogram#snapshot()})
      */
-    public HistogramSnapshot snapshot() {
+    public HistogramCounts snapshot() {
         return histogram.snapshot();
     }
 
@@ -162,7 +162,7 @@ public final class PerCpuTimer {
      *
      * @return a snapshot of the durations taken out of the histogram, in nanoseconds
      */
-    public HistogramSnapshot snapshotThenReset() {
+    public HistogramCounts snapshotThenReset() {
         return histogram.snapshotThenReset();
     }
 }

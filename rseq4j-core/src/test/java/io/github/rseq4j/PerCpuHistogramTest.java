@@ -132,7 +132,7 @@ class PerCpuHistogramTest {
             h.record(v);
         }
         h.record(25, 10);
-        HistogramSnapshot s = h.snapshot();
+        HistogramCounts s = h.snapshot();
         assertEquals(50, s.count());
         assertEquals(820 + 250, s.sum());
         assertEquals(1, s.min());
@@ -153,7 +153,7 @@ class PerCpuHistogramTest {
         h.record(-5);
         h.record(5000);
         h.record(7);
-        HistogramSnapshot s = h.snapshot();
+        HistogramCounts s = h.snapshot();
         assertEquals(3, s.count());
         assertEquals(2, s.clamped());
         assertEquals(0, s.min());
@@ -180,7 +180,7 @@ class PerCpuHistogramTest {
         assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().bucketCount(2));
     }
 
-    private static List<Long> counts(HistogramSnapshot s) {
+    private static List<Long> counts(HistogramCounts s) {
         List<Long> l = new ArrayList<>();
         s.forEachBucket((lo, hi, c) -> l.add(c));
         return l;
@@ -201,7 +201,7 @@ class PerCpuHistogramTest {
         PerCpuHistogram h = PerCpuHistogram.withBounds(bounds);
         int platform = 4, virtual = 200, perThread = 20_000;
         AtomicBoolean done = new AtomicBoolean();
-        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
         Thread taker = Thread.ofPlatform().start(() -> {
             while (!done.get()) {
                 intervals.add(h.snapshotThenReset());
@@ -231,7 +231,7 @@ class PerCpuHistogramTest {
             }
         }
         long count = 0, sum = 0;
-        for (HistogramSnapshot s : intervals) {
+        for (HistogramCounts s : intervals) {
             long inBuckets = 0, fromBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
                 inBuckets += s.bucketCount(i);
@@ -259,7 +259,7 @@ class PerCpuHistogramTest {
         PerCpuHistogram h = PerCpuHistogram.logLinear(1 << 20, 4);
         int threads = 3 * Runtime.getRuntime().availableProcessors() + 2, perThread = 30_000;
         AtomicBoolean done = new AtomicBoolean();
-        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
         Thread taker = Thread.ofPlatform().start(() -> {
             while (!done.get()) {
                 intervals.add(h.snapshotThenReset());
@@ -298,7 +298,7 @@ class PerCpuHistogramTest {
             }
         }
         long count = 0, sum = 0, clamped = 0;
-        for (HistogramSnapshot s : intervals) {
+        for (HistogramCounts s : intervals) {
             long inBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
                 inBuckets += s.bucketCount(i);
@@ -328,7 +328,7 @@ class PerCpuHistogramTest {
         assertThrows(IllegalStateException.class, () -> t.time((Runnable) () -> {
             throw new IllegalStateException("boom");
         }));
-        HistogramSnapshot snap = t.snapshot();
+        HistogramCounts snap = t.snapshot();
         assertEquals(6, snap.count(), "the failed task was timed too");
         assertTrue(snap.max() >= 5_000_000 * 0.96, snap.toString());
         assertTrue(snap.valueAtPercentile(0) <= 2_000 * 1.04, snap.toString());

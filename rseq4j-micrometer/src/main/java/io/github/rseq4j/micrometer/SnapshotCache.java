@@ -1,6 +1,6 @@
 package io.github.rseq4j.micrometer;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuHistogram;
 
 /**
@@ -19,7 +19,7 @@ final class SnapshotCache {
     static final long MAX_AGE_NANOS = 1_000_000_000L;
 
     private final PerCpuHistogram histogram;
-    private HistogramSnapshot snapshot;
+    private HistogramCounts snapshot;
     private long takenAt;
     private long readers;
 
@@ -28,7 +28,7 @@ final class SnapshotCache {
     }
 
     /** The snapshot for {@code reader} (0 to 63). */
-    synchronized HistogramSnapshot get(int reader) {
+    synchronized HistogramCounts get(int reader) {
         long bit = 1L << reader;
         long now = System.nanoTime();
         if (snapshot == null || (readers & bit) != 0 || now - takenAt > MAX_AGE_NANOS) {

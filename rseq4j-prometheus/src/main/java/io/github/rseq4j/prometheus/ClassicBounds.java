@@ -1,6 +1,6 @@
 package io.github.rseq4j.prometheus;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -112,7 +112,7 @@ public final class ClassicBounds {
      * How the buckets of histograms laid out like {@code layout} map onto exported buckets,
      * for an exported unit that is the histogram's own unit divided by {@code divisor}.
      */
-    Mapping mapping(HistogramSnapshot layout, long divisor) {
+    Mapping mapping(HistogramCounts layout, long divisor) {
         int n = layout.bucketCount();
         // every finite upper bound (an unbounded last bucket has Long.MAX_VALUE)
         int finite = layout.bucketUpperBound(n - 1) == Long.MAX_VALUE ? n - 1 : n;
@@ -204,7 +204,7 @@ public final class ClassicBounds {
             return b;
         }
 
-        long[] counts(HistogramSnapshot s) {
+        long[] counts(HistogramCounts s) {
             long[] c = new long[le.length + 1];
             for (int i = 0; i < target.length; i++) {
                 c[target[i]] += s.bucketCount(i);
@@ -212,7 +212,7 @@ public final class ClassicBounds {
             return c;
         }
 
-        double sum(HistogramSnapshot s) {
+        double sum(HistogramCounts s) {
             return divisor == 1 ? (double) s.sum() : (double) s.sum() / divisor;
         }
     }

@@ -1,6 +1,6 @@
 package io.github.rseq4j.prometheus;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -232,7 +232,7 @@ public final class RseqCollector implements MultiCollector {
 
         /** One snapshot, and everything derived from it. */
         io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot histogramPoint() {
-            HistogramSnapshot s = histogram.snapshot();
+            HistogramCounts s = histogram.snapshot();
             ClassicBounds.Mapping m = mapping;
             if (m == null) {
                 mapping = m = bounds.mapping(s, divisor);

@@ -1,6 +1,6 @@
 package io.github.rseq4j.prometheus;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuHistogram;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +30,7 @@ class ClassicBoundsTest {
                 values[i] = r.nextInt(4) == 0 ? r.nextLong(64) : (long) Math.exp(r.nextDouble() * Math.log(top));
                 h.record(values[i]);
             }
-            HistogramSnapshot s = h.snapshot();
+            HistogramCounts s = h.snapshot();
             for (ClassicBounds bounds : new ClassicBounds[] {ClassicBounds.every(), ClassicBounds.powersOfTwo(),
                     ClassicBounds.auto(), ClassicBounds.prometheusDefaultSeconds(), randomBounds(r, top, divisor)}) {
                 ClassicBounds.Mapping m = bounds.mapping(s, divisor);
@@ -62,7 +62,7 @@ class ClassicBoundsTest {
     @Test
     void requestedBoundsAreRoundedDownToBucketUpperBounds() {
         PerCpuHistogram h = PerCpuHistogram.withBounds(10, 20, 30);
-        HistogramSnapshot s = h.snapshot();
+        HistogramCounts s = h.snapshot();
         ClassicBounds.Mapping m = ClassicBounds.of(5, 10, 15, 25, 29.9, 30, 1000).mapping(s, 1);
         // 5 is below the first bound (dropped); 15 -> 10 (once); 25, 29.9 -> 20; 1000 -> 30
         assertEquals(java.util.List.of(10.0, 20.0, 30.0, Double.POSITIVE_INFINITY),

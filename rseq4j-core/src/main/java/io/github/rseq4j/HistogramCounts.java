@@ -9,12 +9,12 @@ import java.util.Objects;
  * An immutable, exact snapshot of a {@link PerCpuHistogram}: the count equals the sum of the
  * bucket counts, and the sum, min and max belong to the same records.
  */
-public final class HistogramSnapshot {
+public final class HistogramCounts {
     private final HistogramBuckets buckets;
     private final long count, sum, min, max, clamped;
     private final long[] counts;
 
-    HistogramSnapshot(HistogramBuckets buckets, HistogramEngine.Totals t) {
+    HistogramCounts(HistogramBuckets buckets, HistogramEngine.Totals t) {
         this.buckets = buckets;
         this.count = t.count();
         this.sum = t.sum();
@@ -180,7 +180,7 @@ public final class HistogramSnapshot {
 
     @Override
     public String toString() {
-        return "HistogramSnapshot[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max
+        return "HistogramCounts[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max
                 + (count == 0 ? "" : ", p50=" + valueAtPercentile(50) + ", p99=" + valueAtPercentile(99))
                 + (clamped == 0 ? "" : ", clamped=" + clamped) + "]";
     }
