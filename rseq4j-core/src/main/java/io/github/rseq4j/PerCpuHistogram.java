@@ -13,7 +13,7 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * PerCpuHistogram latency = PerCpuHistogram.logLinear(TimeUnit.MINUTES.toNanos(1), 5);
  * latency.record(1_234_567);                              // any thread: one critical section
  * HistogramCounts interval = latency.snapshotThenReset(); // e.g. once per scrape
- * long p99 = interval.valueAtPercentile(99.0);
+ * long p99 = interval.valueAtQuantile(0.99);
  * }</pre>
  *
  * <p><b>Buckets.</b> {@link #logLinear} buckets are exact below {@code 2^precision} and then

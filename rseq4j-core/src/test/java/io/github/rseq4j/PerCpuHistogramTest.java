@@ -138,13 +138,13 @@ class PerCpuHistogramTest {
         assertEquals(1, s.min());
         assertEquals(40, s.max());
         assertEquals(List.of(10L, 10L, 20L, 10L, 0L), counts(s));
-        assertEquals(20, s.valueAtPercentile(40));
-        assertEquals(30, s.valueAtPercentile(80));
-        assertEquals(40, s.valueAtPercentile(100));
-        assertEquals(1, s.valueAtPercentile(0));
+        assertEquals(20, s.valueAtQuantile(0.4));
+        assertEquals(30, s.valueAtQuantile(0.8));
+        assertEquals(40, s.valueAtQuantile(1));
+        assertEquals(1, s.valueAtQuantile(0));
         assertEquals(s.count(), h.snapshotThenReset().count(), "a plain snapshot resets nothing");
         assertEquals(0, h.snapshot().count(), "then reset");
-        assertEquals(0, h.snapshot().valueAtPercentile(99));
+        assertEquals(0, h.snapshot().valueAtQuantile(0.99));
     }
 
     @Test
@@ -161,7 +161,7 @@ class PerCpuHistogramTest {
         assertEquals(1007, s.sum());
         long inBuckets = 0;
         for (int i = 0; i < s.bucketCount(); i++) {
-            inBuckets += s.bucketCount(i);
+            inBuckets += s.recordsInBucket(i);
         }
         assertEquals(3, inBuckets);
     }
@@ -176,8 +176,11 @@ class PerCpuHistogramTest {
         assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(-1, 5));
         PerCpuHistogram h = PerCpuHistogram.withBounds(5);
         assertThrows(IllegalArgumentException.class, () -> h.record(1, 0));
-        assertThrows(IllegalArgumentException.class, () -> h.snapshot().valueAtPercentile(101));
-        assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().bucketCount(2));
+        // one scale, 0 to 1: a percentage, or anything outside, is refused (not read as a tiny rank)
+        for (double q : new double[] {99, 1.0001, -0.01, Double.NaN}) {
+            assertThrows(IllegalArgumentException.class, () -> h.snapshot().valueAtQuantile(q), "quantile " + q);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().recordsInBucket(2));
     }
 
     private static List<Long> counts(HistogramCounts s) {
@@ -234,8 +237,8 @@ class PerCpuHistogramTest {
         for (HistogramCounts s : intervals) {
             long inBuckets = 0, fromBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
-                inBuckets += s.bucketCount(i);
-                fromBuckets += s.bucketCount(i) * s.bucketLowerBound(i);
+                inBuckets += s.recordsInBucket(i);
+                fromBuckets += s.recordsInBucket(i) * s.bucketLowerBound(i);
             }
             assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
             assertEquals(s.sum(), fromBuckets, "the sum belongs to the same records as the buckets in " + s);
@@ -301,7 +304,7 @@ class PerCpuHistogramTest {
         for (HistogramCounts s : intervals) {
             long inBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
-                inBuckets += s.bucketCount(i);
+                inBuckets += s.recordsInBucket(i);
             }
             assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
             count += s.count();
@@ -331,7 +334,7 @@ class PerCpuHistogramTest {
         HistogramCounts snap = t.snapshot();
         assertEquals(6, snap.count(), "the failed task was timed too");
         assertTrue(snap.max() >= 5_000_000 * 0.96, snap.toString());
-        assertTrue(snap.valueAtPercentile(0) <= 2_000 * 1.04, snap.toString());
+        assertTrue(snap.valueAtQuantile(0) <= 2_000 * 1.04, snap.toString());
         assertTrue(t.histogram().bytesPerCpu() >= HistogramEngine.LOG_ENTRIES * 8L);
     }
 }

@@ -140,7 +140,7 @@ public final class RseqMeterBinder implements MeterBinder {
                     int reader = 2 + i;
                     double phi = phis[i];
                     Gauge.builder(name + ".percentile", timer,
-                                    x -> cache.get(reader).valueAtPercentile(phi * 100) / 1e9)
+                                    x -> cache.get(reader).valueAtQuantile(phi) / 1e9)
                             .description(description).tags(t).tag("phi", phiTag(phi)).baseUnit("seconds")
                             .register(r);
                 }

@@ -207,7 +207,7 @@ public final class ClassicBounds {
         long[] counts(HistogramCounts s) {
             long[] c = new long[le.length + 1];
             for (int i = 0; i < target.length; i++) {
-                c[target[i]] += s.bucketCount(i);
+                c[target[i]] += s.recordsInBucket(i);
             }
             return c;
         }
