@@ -40,8 +40,13 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * ({@value HistogramEngine#LOG_ENTRIES} entries each), a lock word, the log states and a
  * cursor word in per-CPU memory, and a shard of the statistics (six words and one per
  * bucket) in a heap array; {@link #bytesPerCpu()} reports both.
+ *
+ * <p><b>Closing.</b> {@link #close()} gives the per-CPU memory back (as
+ * {@link PerCpuMemory#close()} does); records and snapshots then throw
+ * {@link IllegalStateException}. A histogram dropped without {@code close()} is given back
+ * by the garbage collector.
  */
-public final class PerCpuHistogram {
+public final class PerCpuHistogram implements AutoCloseable {
     private final HistogramEngine engine;
 
     private PerCpuHistogram(HistogramBuckets buckets) {
@@ -76,8 +81,10 @@ public final class PerCpuHistogram {
      * Records {@code value} once (see the class notes for values out of range).
      *
      * @param value the value to count, such as a latency in nanoseconds
+     * @throws IllegalStateException when the histogram is closed
      */
     public void record(long value) {
+        engine.checkOpen();
         engine.record(value);
     }
 
@@ -87,11 +94,13 @@ public final class PerCpuHistogram {
      * @param value the value to count
      * @param count how many times to count it, at least 1
      * @throws IllegalArgumentException when {@code count} is not positive
+     * @throws IllegalStateException    when the histogram is closed
      */
     public void record(long value, long count) {
         if (count <= 0) {
             throw new IllegalArgumentException("count must be positive: " + count);
         }
+        engine.checkOpen();
         engine.record(value, count);
     }
 
@@ -99,6 +108,7 @@ public final class PerCpuHistogram {
      * Everything recorded so far, exactly (each CPU's part read while it is stopped).
      *
      * @return an immutable snapshot; the histogram keeps its records
+     * @throws IllegalStateException when the histogram is closed
      */
     public HistogramCounts snapshot() {
         return new HistogramCounts(engine.buckets(), engine.collect(false));
@@ -109,9 +119,30 @@ public final class PerCpuHistogram {
      * every record is in exactly one returned snapshot (or still in the histogram), whole.
      *
      * @return an immutable snapshot of the records taken out of the histogram
+     * @throws IllegalStateException when the histogram is closed
      */
     public HistogramCounts snapshotThenReset() {
         return new HistogramCounts(engine.buckets(), engine.collect(true));
+    }
+
+    /**
+     * Forbids further records and snapshots and gives the per-CPU memory back: the sample
+     * logs, the lock, state and cursor words ({@link #bytesPerCpu()} less the heap shard of
+     * the statistics, which goes with the object). Records still in the logs are lost: take
+     * a last snapshot first. Waits until no record is in flight. Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once records and snapshots throw {@link IllegalStateException}
+     */
+    public boolean isClosed() {
+        return engine.isClosed();
     }
 
     /**

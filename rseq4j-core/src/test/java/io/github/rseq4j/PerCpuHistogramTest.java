@@ -1,10 +1,13 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -145,6 +149,43 @@ class PerCpuHistogramTest {
         assertEquals(s.count(), h.snapshotThenReset().count(), "a plain snapshot resets nothing");
         assertEquals(0, h.snapshot().count(), "then reset");
         assertEquals(0, h.snapshot().valueAtQuantile(0.99));
+    }
+
+    @Test
+    void closeGivesTheMemoryBackAndRefusesEveryUse() throws ReflectiveOperationException {
+        PerCpuHistogram h = PerCpuHistogram.logLinear(1000, 3);
+        h.record(7);
+        SliceMemory memory = memoryOf(h);
+        assertFalse(memory.isReleased());
+        try (h) {
+            assertEquals(1, h.snapshot().count());
+        }
+        assertTrue(h.isClosed());
+        assertTrue(memory.isReleased(), "close() gave the per-CPU memory back");
+        for (Executable use : List.<Executable>of(() -> h.record(1), () -> h.record(1, 3), () -> h.record(-1),
+                h::snapshot, h::snapshotThenReset)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, use);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        h.close();   // idempotent
+
+        PerCpuTimer t = PerCpuTimer.create();
+        t.record(Duration.ofMillis(1));
+        SliceMemory timerMemory = memoryOf(t.histogram());
+        t.close();
+        assertTrue(t.histogram().isClosed());
+        assertTrue(timerMemory.isReleased(), "a timer's close() gives its histogram's memory back");
+        assertThrows(IllegalStateException.class, () -> t.record(Duration.ofMillis(1)));
+        assertThrows(IllegalStateException.class, t::snapshot);
+    }
+
+    /** The per-CPU memory behind a histogram (internal, reached by reflection on the class path). */
+    private static SliceMemory memoryOf(PerCpuHistogram h) throws ReflectiveOperationException {
+        Field engine = PerCpuHistogram.class.getDeclaredField("engine");
+        engine.setAccessible(true);
+        Field memory = HistogramEngine.class.getDeclaredField("memory");
+        memory.setAccessible(true);
+        return (SliceMemory) memory.get(engine.get(h));
     }
 
     @Test

@@ -132,6 +132,25 @@ public final class HistogramEngine {
         return buckets;
     }
 
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once records and snapshots are refused
+     */
+    public boolean isClosed() {
+        return memory.isClosed();
+    }
+
+    /**
+     * Checks that the engine is open; every public entry of the histogram calls it first, so
+     * that nothing touches the memory once it was given back.
+     *
+     * @throws IllegalStateException when it was closed
+     */
+    public void checkOpen() {
+        memory.checkOpen();
+    }
+
     /** Bytes per CPU: its per-CPU memory (pages are touched as they are used) and its shard of the statistics. */
     public long bytesPerCpu() {
         return bytesPerCpu;
@@ -391,6 +410,7 @@ public final class HistogramEngine {
      * every record lands in exactly one snapshot.
      */
     public Totals collect(boolean reset) {
+        memory.checkOpen();
         MemorySegment w = memory.whole();
         int slices = memory.slices();
         long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, clamped = 0, direct = 0;
@@ -451,7 +471,11 @@ public final class HistogramEngine {
         return new Totals(count, sum, count == 0 ? 0 : min, count == 0 ? 0 : max, clamped, counts, direct);
     }
 
-    /** Forbids further use. */
+    /**
+     * Forbids further use and gives the per-CPU memory (sample logs, lock, state and cursor
+     * words) back, as {@link SliceMemory#close()} does; the heap shards go with the engine.
+     * Idempotent.
+     */
     public void close() {
         memory.close();
     }
