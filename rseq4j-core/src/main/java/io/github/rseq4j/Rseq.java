@@ -47,7 +47,7 @@ public final class Rseq {
         RegistrationKind registration = kind(rt.registrations().current());
         int cpu = native_ ? observeCpu() : -1;
         FallbackStats st = rt.stats();
-        return new RseqStatus(
+        return new StatusSnapshot(
                 rt.rseqMode() ? RseqStatus.Mode.RSEQ : RseqStatus.Mode.FALLBACK,
                 rt.modeReason(),
                 System.getProperty("os.name", "unknown"),
