@@ -27,17 +27,17 @@ import io.github.rseq4j.internal.structures.HistogramEngine;
  * Nothing is ever recorded in a wrong or corrupt bucket.
  *
  * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
- * appends the value to the CPU's active sample log); every {@value HistogramEngine#LOG_ENTRIES}
+ * appends the value to the CPU's active sample log); every 256
  * records on a CPU, one record also switches that CPU to a free log of its ring of
- * {@value HistogramEngine#LOGS} (one more critical section, no fence, no stopped slice,
+ * four (one more critical section, no fence, no stopped slice,
  * no lock) and folds the full logs into a shard of the statistics under a lock that
  * recorders never wait for in particular. A thread preempted while it switches or folds
  * blocks no other switch. {@link #record(long, long)} with a count above
  * 1, and out-of-range values, add to a shard under its lock every time. Snapshots take
  * every shard's lock and stop each CPU's slice in turn.
  *
- * @implNote Per CPU: {@value HistogramEngine#LOGS} interleaved sample logs
- * ({@value HistogramEngine#LOG_ENTRIES} entries each), a lock word, the log states and a
+ * <p><b>Implementation notes.</b> Per CPU: four interleaved sample logs
+ * (256 entries each), a lock word, the log states and a
  * cursor word in per-CPU memory, and a shard of the statistics (six words and one per
  * bucket) in a heap array; {@link #bytesPerCpu()} reports both.
  *

@@ -179,6 +179,14 @@ class PerCpuHistogramTest {
         assertThrows(IllegalStateException.class, t::snapshot);
     }
 
+    @Test
+    void thePublicDocsNumbersOfLogsAreTheEngines() {
+        // PerCpuHistogram's Javadoc says "four" logs of "256" entries in words (public docs
+        // name no internal constant): keep it in step when these change.
+        assertEquals(4, HistogramEngine.LOGS);
+        assertEquals(256, HistogramEngine.LOG_ENTRIES);
+    }
+
     /** The per-CPU memory behind a histogram (internal, reached by reflection on the class path). */
     private static SliceMemory memoryOf(PerCpuHistogram h) throws ReflectiveOperationException {
         Field engine = PerCpuHistogram.class.getDeclaredField("engine");

@@ -129,10 +129,7 @@ public final class StressCommand implements Callable<Integer> {
         try {
             runs = configs();
         } catch (IllegalArgumentException e) {
-            err.println("rseq4j stress: " + e.getMessage());
-            err.println("Try 'rseq4j stress --help'.");
-            err.flush();
-            return USAGE;
+            return Main.usageError(spec.commandLine(), e.getMessage());
         }
         boolean all = runs.size() > 1;
         int passed = 0, failed = 0, skipped = 0;

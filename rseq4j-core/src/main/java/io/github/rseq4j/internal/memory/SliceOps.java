@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  * operation's Java twin on a slice taken with the stop protocol. In portable mode only
  * the second.
  *
- * <p>Implementation notes. One generic path, {@link #run}, serves every
+ * <p><b>Implementation notes.</b> One generic path, {@link #run}, serves every
  * {@link PerCpuOperation}; the named methods are one-line conveniences. A record, so
  * that {@link #DEFAULT} (a {@code static final}) and its operation sets are constants to
  * the JIT, and {@code run} with a constant operation inlines to one downcall and a sign

@@ -16,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The engine of {@code PerCpuHistogram}: per CPU, a ring of sample logs and a shard of the
  * folded statistics.
  *
- * <p>Implementation notes. Recording several independent words (a bucket, the count, the
+ * <p><b>Implementation notes.</b> Recording several independent words (a bucket, the count, the
  * sum, min and max) in one critical section is impossible: a section commits one store,
  * and a restarted section must not re-apply stores it made before the abort. So a record
  * is one {@link PerCpuOperation#LOG_APPEND} of the value into the CPU's <em>active</em>
