@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DoctorCommandTest {
 
-    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. */
-    private static Object[] run(String... args) {
+    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. HelpTest uses it too. */
+    static Object[] run(String... args) {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -3,8 +3,6 @@ package io.github.rseq4j.cli;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,18 +31,14 @@ class HelpTest {
                 new String[] {"demo", "metrics", "--threads", "0"},
                 new String[] {"doctor", "--no-such-option"},
                 new String[] {"stress", "--threads", "0"})) {
-            CommandLine cl = Main.commandLine();
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            cl.setOut(new PrintWriter(out, true));
-            cl.setErr(new PrintWriter(err, true));
-            int rc = cl.execute(args);
+            Object[] r = DoctorCommandTest.run(args);
+            String err = (String) r[2];
             String name = "rseq4j " + String.join(" ", args).replaceFirst(" --.*", "");
-            String[] lines = err.toString().split("\\R");
-            assertEquals(2, rc, err.toString());
-            assertEquals(2, lines.length, err.toString());
-            assertTrue(lines[0].startsWith(name + ": "), err.toString());
-            assertEquals("Try '" + name + " --help'.", lines[1], err.toString());
+            String[] lines = err.split("\\R");
+            assertEquals(2, r[0], err);
+            assertEquals(2, lines.length, err);
+            assertTrue(lines[0].startsWith(name + ": "), err);
+            assertEquals("Try '" + name + " --help'.", lines[1], err);
         }
     }
 
