@@ -177,4 +177,14 @@ public final class PerCpuTimer implements AutoCloseable {
     public HistogramCounts snapshotThenReset() {
         return histogram.snapshotThenReset();
     }
+
+    /**
+     * The histogram's layout in nanoseconds, without taking a snapshot.
+     *
+     * @return {@code PerCpuTimer[nanoseconds, PerCpuHistogram[...]]}
+     */
+    @Override
+    public String toString() {
+        return "PerCpuTimer[nanoseconds, " + histogram + "]";
+    }
 }

@@ -170,6 +170,7 @@ class PerCpuHistogramTest {
         h.close();   // idempotent
 
         PerCpuTimer t = PerCpuTimer.create();
+        assertTrue(t.toString().startsWith("PerCpuTimer[nanoseconds, PerCpuHistogram["), t.toString());
         t.record(Duration.ofMillis(1));
         SliceMemory timerMemory = memoryOf(t.histogram());
         t.close();
