@@ -22,11 +22,17 @@ public enum IndexMode {
 
     /** The rseq field behind this mode. */
     IndexField field() {
-        return this == CPU_ID ? IndexField.CPU_ID : IndexField.MM_CID;
+        return switch (this) {
+            case CPU_ID -> IndexField.CPU_ID;
+            case CONCURRENCY_ID -> IndexField.MM_CID;
+        };
     }
 
     /** The mode whose field is {@code field}. */
     static IndexMode of(IndexField field) {
-        return field == IndexField.CPU_ID ? CPU_ID : CONCURRENCY_ID;
+        return switch (field) {       // exhaustive: a new field fails the build here
+            case CPU_ID -> CPU_ID;
+            case MM_CID -> CONCURRENCY_ID;
+        };
     }
 }

@@ -46,7 +46,7 @@ import java.lang.ref.Reference;
  *     {@code LongAdder.sum()}, it is not a snapshot: adds that run meanwhile may or may not
  *     be included.</li>
  * <li>{@link #sumThenReset} and {@link #reset} take the slices one at a time with the stop
- *     protocol ({@code SliceMemory.stop}: a CAS on the slice's stopped word, then a
+ *     protocol ({@link PerCpuMemory#stop}: a CAS on the slice's stopped word, then a
  *     membarrier fence of its CPU), read and zero the word with plain accesses, and restart
  *     the slice with a release store. An add either committed to that slice before the
  *     fence (and is read and cleared) or commits afterwards to a slice it finds running
@@ -56,8 +56,7 @@ import java.lang.ref.Reference;
  *     {@code sumThenReset} for periodic collection rather than hot loops.</li>
  * <li>Memory: the word is freed once the counter is unreachable, through a phantom
  *     reference that carries the slab and word numbers (never the counter); freeing zeroes
- *     every CPU's copy, and the word is then reused by new counters (see
- *     {@code CounterSlabs}). Every method ends with {@link Reference#reachabilityFence} so a counter
+ *     every CPU's copy, and the word is then reused by new counters. Every method ends with {@link Reference#reachabilityFence} so a counter
  *     cannot be cleaned while one of its operations runs. Slabs themselves are never
  *     unmapped.</li>
  * <li>The Java object holds only the slab and the offset (24 bytes with compressed

@@ -14,8 +14,8 @@ import java.util.Objects;
  * <pre>{@code
  * PerCpuHistogram latency = PerCpuHistogram.logLinear(TimeUnit.MINUTES.toNanos(1), 5);
  * latency.record(1_234_567);                              // any thread: one critical section
- * HistogramSnapshot interval = latency.snapshotThenReset(); // e.g. once per scrape
- * long p99 = interval.valueAtPercentile(99.0);
+ * HistogramCounts interval = latency.snapshotThenReset(); // e.g. once per scrape
+ * long p99 = interval.valueAtQuantile(0.99);
  * }</pre>
  *
  * <p><b>Buckets.</b> A {@link BucketLayout}: {@link #logLinear} buckets are exact below
@@ -27,13 +27,13 @@ import java.util.Objects;
  * are mapped to buckets when a log is folded, so the layout does not change the record path.
  *
  * <p><b>Out of range.</b> A negative value is recorded as 0 and a value above the highest
- * trackable one as that value; both are counted in {@link HistogramSnapshot#clamped()}.
+ * trackable one as that value; both are counted in {@link HistogramCounts#clamped()}.
  * Nothing is ever recorded in a wrong or corrupt bucket.
  *
  * <p><b>Cost.</b> {@link #record(long)} is one critical section on the fast path (it
- * appends the value to the CPU's active sample log); every {@value HistogramEngine#LOG_ENTRIES}
+ * appends the value to the CPU's active sample log); every 256
  * records on a CPU, one record also switches that CPU to a free log of its ring of
- * {@value HistogramEngine#LOGS} (one more critical section, no fence, no stopped slice,
+ * four (one more critical section, no fence, no stopped slice,
  * no lock) and folds the full logs into a shard of the statistics under the first free
  * shard lock, or leaves them for later when none is free. Recorders never wait for a
  * snapshot or a switcher: a thread preempted while it switches holds one log and no lock,
@@ -43,12 +43,17 @@ import java.util.Objects;
  * lock is held). Snapshots run one at a time, and visit the shards in turn: one shard lock
  * at a time, each CPU's slice stopped briefly.
  *
- * @implNote Per CPU: {@value HistogramEngine#LOGS} interleaved sample logs
- * ({@value HistogramEngine#LOG_ENTRIES} entries each), a lock word, the log states and a
+ * <p><b>Implementation notes.</b> Per CPU: four interleaved sample logs
+ * (256 entries each), a lock word, the log states and a
  * cursor word in per-CPU memory, and a shard of the statistics (six words and one per
  * bucket) in a heap array; {@link #bytesPerCpu()} reports both.
+ *
+ * <p><b>Closing.</b> {@link #close()} gives the per-CPU memory back (as
+ * {@link PerCpuMemory#close()} does); records and snapshots then throw
+ * {@link IllegalStateException}. A histogram dropped without {@code close()} is given back
+ * by the garbage collector.
  */
-public final class PerCpuHistogram {
+public final class PerCpuHistogram implements AutoCloseable {
     private final HistogramEngine engine;
     private final BucketLayout layout;
 
@@ -95,8 +100,10 @@ public final class PerCpuHistogram {
      * Records {@code value} once (see the class notes for values out of range).
      *
      * @param value the value to count, such as a latency in nanoseconds
+     * @throws IllegalStateException when the histogram is closed
      */
     public void record(long value) {
+        engine.checkOpen();
         engine.record(value);
     }
 
@@ -106,11 +113,13 @@ public final class PerCpuHistogram {
      * @param value the value to count
      * @param count how many times to count it, at least 1
      * @throws IllegalArgumentException when {@code count} is not positive
+     * @throws IllegalStateException    when the histogram is closed
      */
     public void record(long value, long count) {
         if (count <= 0) {
             throw new IllegalArgumentException("count must be positive: " + count);
         }
+        engine.checkOpen();
         engine.record(value, count);
     }
 
@@ -118,9 +127,10 @@ public final class PerCpuHistogram {
      * Everything recorded so far, exactly (each CPU's part read while it is stopped).
      *
      * @return an immutable snapshot; the histogram keeps its records
+     * @throws IllegalStateException when the histogram is closed
      */
-    public HistogramSnapshot snapshot() {
-        return new HistogramSnapshot(layout, engine.collect(false));
+    public HistogramCounts snapshot() {
+        return new HistogramCounts(layout, engine.collect(false));
     }
 
     /**
@@ -128,9 +138,10 @@ public final class PerCpuHistogram {
      * every record is in exactly one returned snapshot (or still in the histogram), whole.
      *
      * @return an immutable snapshot of the records taken out of the histogram
+     * @throws IllegalStateException when the histogram is closed
      */
-    public HistogramSnapshot snapshotThenReset() {
-        return new HistogramSnapshot(layout, engine.collect(true));
+    public HistogramCounts snapshotThenReset() {
+        return new HistogramCounts(layout, engine.collect(true));
     }
 
     /**
@@ -140,6 +151,26 @@ public final class PerCpuHistogram {
      */
     public BucketLayout layout() {
         return layout;
+    }
+
+    /**
+     * Forbids further records and snapshots and gives the per-CPU memory back: the sample
+     * logs, the lock, state and cursor words ({@link #bytesPerCpu()} less the heap shard of
+     * the statistics, which goes with the object). Records still in the logs are lost: take
+     * a last snapshot first. Waits until no record is in flight. Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once records and snapshots throw {@link IllegalStateException}
+     */
+    public boolean isClosed() {
+        return engine.isClosed();
     }
 
     /**

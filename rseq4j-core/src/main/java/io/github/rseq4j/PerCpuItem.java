@@ -81,10 +81,11 @@ public final class PerCpuItem {
      *
      * @param off   the byte offset of the word in the item: a multiple of 8 from 0 to {@link #bytes()} - 8
      * @param delta the amount to add (negative to subtract); the word wraps around on overflow
-     * @return the index of the slice the add was stored in
+     * @return the index of the slice the add was stored in ({@code long}, as the other
+     *         operations return)
      */
-    public int add(long off, long delta) {
-        return (int) SliceOps.DEFAULT.add(m, word(off), delta);
+    public long add(long off, long delta) {
+        return SliceOps.DEFAULT.add(m, word(off), delta);
     }
 
     /**

@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * Pushing a node that is already in a list is a logic error the list cannot detect
  * cheaply (it stays memory-safe).
  *
- * @implNote Node memory is never returned to the operating system, which is what makes
+ * <p><b>Implementation notes.</b> Node memory is never returned to the operating system, which is what makes
  * a racing pop safe.
  */
 public final class PerCpuList {

@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * <p>Waiting ({@link #acquire(Duration)}, {@link #lease(Duration)}) is fair: while some
  * thread waits, each release hands its object to the longest waiter.
  *
- * @implNote Each object has a slot number. Free slots live in three places:
+ * <p><b>Implementation notes.</b> Each object has a slot number. Free slots live in three places:
  * <ul>
  * <li>the per-CPU caches: a bounded stack of slot numbers per CPU; an acquire is one
  *     critical section on the caller's CPU (take the top entry, or report the cache

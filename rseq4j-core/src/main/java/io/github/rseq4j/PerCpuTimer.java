@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
  * PerCpuTimer.Sample s = requests.start();   // where a lambda does not fit
  * try { ... } finally { s.stop(); }
  * }</pre>
+ *
+ * <p>{@link #close()} closes the histogram (see {@link PerCpuHistogram#close()}).
  */
-public final class PerCpuTimer {
+public final class PerCpuTimer implements AutoCloseable {
     private final PerCpuHistogram histogram;
 
     private PerCpuTimer(PerCpuHistogram histogram) {
@@ -58,6 +60,16 @@ public final class PerCpuTimer {
      */
     public static PerCpuTimer of(PerCpuHistogram histogram) {
         return new PerCpuTimer(Objects.requireNonNull(histogram, "histogram"));
+    }
+
+    /**
+     * Closes the histogram behind this timer, which gives its per-CPU memory back (see
+     * {@link PerCpuHistogram#close()}); a histogram shared with other timers is closed for
+     * them too. Records and snapshots then throw {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        histogram.close();
     }
 
     /**
@@ -171,7 +183,7 @@ public final class PerCpuTimer {
      *
      * @return a snapshot of the histogram (see {@link PerCpuHistogram#snapshot()})
      */
-    public HistogramSnapshot snapshot() {
+    public HistogramCounts snapshot() {
         return histogram.snapshot();
     }
 
@@ -180,7 +192,17 @@ public final class PerCpuTimer {
      *
      * @return a snapshot of the durations taken out of the histogram, in nanoseconds
      */
-    public HistogramSnapshot snapshotThenReset() {
+    public HistogramCounts snapshotThenReset() {
         return histogram.snapshotThenReset();
+    }
+
+    /**
+     * The histogram's layout in nanoseconds, without taking a snapshot.
+     *
+     * @return {@code PerCpuTimer[nanoseconds, PerCpuHistogram[...]]}
+     */
+    @Override
+    public String toString() {
+        return "PerCpuTimer[nanoseconds, " + histogram + "]";
     }
 }

@@ -3,8 +3,11 @@ package io.github.rseq4j;
 import io.github.rseq4j.internal.codegen.AreaReaders;
 import io.github.rseq4j.internal.memory.AbortBudget;
 import io.github.rseq4j.internal.os.CpuSets;
+import io.github.rseq4j.internal.os.Fences;
+import io.github.rseq4j.internal.os.KernelRseq;
 import io.github.rseq4j.internal.os.Libc;
 import io.github.rseq4j.internal.os.Platform;
+import io.github.rseq4j.internal.registration.RegistrationStrategy;
 import io.github.rseq4j.internal.registration.ThreadRegistrations;
 import io.github.rseq4j.internal.runtime.FallbackStats;
 import io.github.rseq4j.internal.runtime.JitConstants;
@@ -44,17 +47,17 @@ public final class Rseq {
         RegistrationKind registration = kind(rt.registrations().current());
         int cpu = native_ ? observeCpu() : -1;
         FallbackStats st = rt.stats();
-        return new RseqStatus(
+        return new StatusSnapshot(
                 rt.rseqMode() ? RseqStatus.Mode.RSEQ : RseqStatus.Mode.FALLBACK,
                 rt.modeReason(),
                 System.getProperty("os.name", "unknown"),
                 p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
                 rt.hasCodeGenerator(),
-                new RseqStatus.Kernel(rt.kernelRseq(), RseqStatus.KernelProbe.valueOf(p.probe().name()), p.featureSize(),
+                new RseqStatus.Kernel(rt.kernelRseq(), probe(p.probe()), p.featureSize(),
                         p.rseqAlign(), p.nodeIdUsable(), p.mmCidUsable(), p.membarrierRseq()),
                 new RseqStatus.Glibc(p.glibc().present(), p.glibc().exportedSize(), p.glibc().offset()),
-                RegistrationKind.valueOf(rt.strategy().name()),
-                RseqStatus.FenceKind.valueOf(rt.fences().kind().name()),
+                kind(rt.strategy()),
+                fenceKind(rt.fences().kind()),
                 p.possibleCpus(),
                 new RseqStatus.ThreadState(registration, cpu, allowed),
                 new RseqStatus.Fallbacks(st.notRegistered(), st.aborted(), st.stopped(), st.portable(), rt.aborts(),
@@ -63,8 +66,42 @@ public final class Rseq {
                 rt.settings().problems());
     }
 
+    // The internal enums below mirror public ones (the internal layers cannot see the public
+    // API). Exhaustive switches, not valueOf(name()): a constant added on one side fails the
+    // build here instead of a status call at run time.
+
     private static RegistrationKind kind(ThreadRegistrations.Kind k) {
-        return RegistrationKind.valueOf(k.name());
+        return switch (k) {
+            case GLIBC -> RegistrationKind.GLIBC;
+            case OWN -> RegistrationKind.OWN;
+            case NONE -> RegistrationKind.NONE;
+        };
+    }
+
+    private static RegistrationKind kind(RegistrationStrategy s) {
+        return switch (s) {
+            case GLIBC -> RegistrationKind.GLIBC;
+            case OWN -> RegistrationKind.OWN;
+            case NONE -> RegistrationKind.NONE;
+        };
+    }
+
+    private static RseqStatus.KernelProbe probe(KernelRseq.Probe p) {
+        return switch (p) {
+            case PRESENT -> RseqStatus.KernelProbe.PRESENT;
+            case ABSENT -> RseqStatus.KernelProbe.ABSENT;
+            case DENIED -> RseqStatus.KernelProbe.DENIED;
+            case UNKNOWN -> RseqStatus.KernelProbe.UNKNOWN;
+            case NOT_PROBED -> RseqStatus.KernelProbe.NOT_PROBED;
+        };
+    }
+
+    private static RseqStatus.FenceKind fenceKind(Fences.Kind k) {
+        return switch (k) {
+            case MEMBARRIER -> RseqStatus.FenceKind.MEMBARRIER;
+            case AFFINITY -> RseqStatus.FenceKind.AFFINITY;
+            case NONE -> RseqStatus.FenceKind.NONE;
+        };
     }
 
     /**

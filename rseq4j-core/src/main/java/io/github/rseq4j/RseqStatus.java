@@ -7,58 +7,109 @@ import java.util.List;
  * Immutable; it describes the moment of the call, and {@link #thread()} describes the
  * calling thread.
  *
- * @param mode                 whether per-CPU operations run as rseq critical sections
- * @param modeReason           in words, why that mode
- * @param os                   operating system name
- * @param arch                 architecture as the kernel names it ({@code x86_64}, {@code aarch64}, ...)
- * @param codeGenerator        whether rseq4j generates critical sections for {@link #arch}
- * @param kernel               what the kernel offers
- * @param glibc                what the C library did
- * @param registrationStrategy how rseq4j finds rseq areas in this process
- * @param fence                how rseq4j fences other CPUs
- * @param possibleCpus         the possible CPUs ({@code /sys/devices/system/cpu/possible})
- * @param thread               the calling thread
- * @param fallbacks            operations that completed off the rseq fast path, by reason
- * @param refusals             threads the kernel refused to register for rseq4j
- * @param settingProblems      rejected {@code -Drseq4j.*} settings, each with the accepted values
+ * <p>An interface, so that a fact added later is one more method (with a default) rather
+ * than a changed constructor; the nested records are its parts. Implementations other than
+ * rseq4j's own are for tests (a synthetic status for a report, say).
  */
-public record RseqStatus(Mode mode,
-                         String modeReason,
-                         String os,
-                         String arch,
-                         boolean codeGenerator,
-                         Kernel kernel,
-                         Glibc glibc,
-                         RegistrationKind registrationStrategy,
-                         FenceKind fence,
-                         List<Integer> possibleCpus,
-                         ThreadState thread,
-                         Fallbacks fallbacks,
-                         Refusals refusals,
-                         List<String> settingProblems) {
+public interface RseqStatus {
 
     /**
-     * A status; the lists are copied, so the record stays immutable.
+     * Whether per-CPU operations run as rseq critical sections.
      *
-     * @param mode                 whether per-CPU operations run as rseq critical sections
-     * @param modeReason           in words, why that mode
-     * @param os                   operating system name
-     * @param arch                 architecture as the kernel names it
-     * @param codeGenerator        whether rseq4j generates critical sections for {@code arch}
-     * @param kernel               what the kernel offers
-     * @param glibc                what the C library did
-     * @param registrationStrategy how rseq4j finds rseq areas in this process
-     * @param fence                how rseq4j fences other CPUs
-     * @param possibleCpus         the possible CPUs
-     * @param thread               the calling thread
-     * @param fallbacks            operations that completed off the rseq fast path, by reason
-     * @param refusals             threads the kernel refused to register for rseq4j
-     * @param settingProblems      rejected {@code -Drseq4j.*} settings
+     * @return the process's mode, fixed for its life
      */
-    public RseqStatus {
-        possibleCpus = List.copyOf(possibleCpus);
-        settingProblems = List.copyOf(settingProblems);
-    }
+    Mode mode();
+
+    /**
+     * Why that mode, in words.
+     *
+     * @return the reason, such as the missing native-access flag in portable mode
+     */
+    String modeReason();
+
+    /**
+     * The operating system.
+     *
+     * @return its name, as {@code os.name}
+     */
+    String os();
+
+    /**
+     * The architecture as the kernel names it.
+     *
+     * @return {@code x86_64}, {@code aarch64}, ...
+     */
+    String arch();
+
+    /**
+     * Whether rseq4j generates critical sections for {@link #arch()}.
+     *
+     * @return {@code true} for an architecture with a code generator
+     */
+    boolean codeGenerator();
+
+    /**
+     * What the kernel offers.
+     *
+     * @return the kernel's rseq facts
+     */
+    Kernel kernel();
+
+    /**
+     * What the C library did.
+     *
+     * @return glibc's rseq facts
+     */
+    Glibc glibc();
+
+    /**
+     * How rseq4j finds rseq areas in this process.
+     *
+     * @return glibc's registration, rseq4j's own, or none (portable mode)
+     */
+    RegistrationKind registrationStrategy();
+
+    /**
+     * How rseq4j fences other CPUs.
+     *
+     * @return the fence mechanism
+     */
+    FenceKind fence();
+
+    /**
+     * The possible CPUs ({@code /sys/devices/system/cpu/possible}).
+     *
+     * @return an immutable list of CPU numbers
+     */
+    List<Integer> possibleCpus();
+
+    /**
+     * The calling thread.
+     *
+     * @return its registration, CPU and allowed CPUs
+     */
+    ThreadState thread();
+
+    /**
+     * Operations that completed off the rseq fast path, by reason.
+     *
+     * @return the counts so far
+     */
+    Fallbacks fallbacks();
+
+    /**
+     * Threads the kernel refused to register for rseq4j.
+     *
+     * @return how many, and the last errno
+     */
+    Refusals refusals();
+
+    /**
+     * Rejected {@code -Drseq4j.*} settings.
+     *
+     * @return an immutable list, each with the accepted values
+     */
+    List<String> settingProblems();
 
     /** How per-CPU operations run in this process. */
     public enum Mode {
@@ -100,8 +151,8 @@ public record RseqStatus(Mode mode,
      *
      * @return {@code true} when {@link #mode()} is {@link Mode#RSEQ}
      */
-    public boolean rseqMode() {
-        return mode == Mode.RSEQ;
+    default boolean rseqMode() {
+        return mode() == Mode.RSEQ;
     }
 
     /**

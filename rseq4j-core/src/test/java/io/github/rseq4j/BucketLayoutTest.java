@@ -327,11 +327,11 @@ class BucketLayoutTest {
                 h.record(v);
                 expected[l.index(v)]++;
             }
-            HistogramSnapshot s = h.snapshotThenReset();
+            HistogramCounts s = h.snapshotThenReset();
             assertEquals(l, s.layout());
             long[] got = new long[s.bucketCount()];
             for (int i = 0; i < got.length; i++) {
-                got[i] = s.bucketCount(i);
+                got[i] = s.recordsInBucket(i);
             }
             assertEquals(Arrays.toString(expected), Arrays.toString(got), l.toString());
         }

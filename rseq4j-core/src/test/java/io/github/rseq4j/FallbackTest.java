@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -182,7 +181,7 @@ class FallbackTest {
                 }
             });
             assertTrue(othersHeld.await(30, TimeUnit.SECONDS), "the holder stopped the other slices");
-            AtomicInteger went = new AtomicInteger(-1);
+            AtomicLong went = new AtomicLong(-1);
             pinned(mine, () -> {
                 try (StoppedSlice held = mem.stop(mine)) {   // held by this thread
                     mineHeld.countDown();
@@ -195,7 +194,7 @@ class FallbackTest {
             assertEquals(null, holderFailure.get());
             assertNotEquals(mine, went.get());
             assertTrue(went.get() >= 0 && went.get() < mem.slices(), "slice " + went.get());
-            assertEquals(1, item.get(went.get(), 0));
+            assertEquals(1, item.get(Math.toIntExact(went.get()), 0));
             assertEquals(1, item.sum(0));
             for (int i = 0; i < mem.slices(); i++) {
                 assertFalse(mem.isStopped(i), "slice " + i + " left stopped");

@@ -51,6 +51,10 @@ class NativeAccessDeniedTest {
         assertTrue(reason.contains("native access not granted to " + who), r.describe());
         assertTrue(reason.contains(flag), r.describe());
         assertTrue(r.value("cpuError").contains(flag), "currentCpu explains itself\n" + r.describe());
+        // A manifest's Enable-Native-Access takes ALL-UNNAMED only: never advise a module name there.
+        for (String advice : List.of(reason, r.value("cpuError"))) {
+            assertFalse(advice.matches("(?s).*Enable-Native-Access: (?!ALL-UNNAMED).*"), advice);
+        }
         String expected = r.value("expected");
         for (String key : List.of("counter", "histogram", "item", "listPopped")) {
             assertEquals(expected, r.value(key), key + "\n" + r.describe());

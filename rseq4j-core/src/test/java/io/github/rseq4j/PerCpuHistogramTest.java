@@ -2,11 +2,14 @@ package io.github.rseq4j;
 
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.ExponentialBounds;
+import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.structures.HistogramBuckets;
 import io.github.rseq4j.internal.structures.HistogramEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,19 +140,65 @@ class PerCpuHistogramTest {
             h.record(v);
         }
         h.record(25, 10);
-        HistogramSnapshot s = h.snapshot();
+        HistogramCounts s = h.snapshot();
         assertEquals(50, s.count());
         assertEquals(820 + 250, s.sum());
         assertEquals(1, s.min());
         assertEquals(40, s.max());
         assertEquals(List.of(10L, 10L, 20L, 10L, 0L), counts(s));
-        assertEquals(20, s.valueAtPercentile(40));
-        assertEquals(30, s.valueAtPercentile(80));
-        assertEquals(40, s.valueAtPercentile(100));
-        assertEquals(1, s.valueAtPercentile(0));
+        assertEquals(20, s.valueAtQuantile(0.4));
+        assertEquals(30, s.valueAtQuantile(0.8));
+        assertEquals(40, s.valueAtQuantile(1));
+        assertEquals(1, s.valueAtQuantile(0));
         assertEquals(s.count(), h.snapshotThenReset().count(), "a plain snapshot resets nothing");
         assertEquals(0, h.snapshot().count(), "then reset");
-        assertEquals(0, h.snapshot().valueAtPercentile(99));
+        assertEquals(0, h.snapshot().valueAtQuantile(0.99));
+    }
+
+    @Test
+    void closeGivesTheMemoryBackAndRefusesEveryUse() throws ReflectiveOperationException {
+        PerCpuHistogram h = PerCpuHistogram.logLinear(1000, 3);
+        h.record(7);
+        SliceMemory memory = memoryOf(h);
+        assertFalse(memory.isReleased());
+        try (h) {
+            assertEquals(1, h.snapshot().count());
+        }
+        assertTrue(h.isClosed());
+        assertTrue(memory.isReleased(), "close() gave the per-CPU memory back");
+        for (Executable use : List.<Executable>of(() -> h.record(1), () -> h.record(1, 3), () -> h.record(-1),
+                h::snapshot, h::snapshotThenReset)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, use);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        h.close();   // idempotent
+
+        PerCpuTimer t = PerCpuTimer.create();
+        assertTrue(t.toString().startsWith("PerCpuTimer[nanoseconds, PerCpuHistogram["), t.toString());
+        t.record(Duration.ofMillis(1));
+        SliceMemory timerMemory = memoryOf(t.histogram());
+        t.close();
+        assertTrue(t.histogram().isClosed());
+        assertTrue(timerMemory.isReleased(), "a timer's close() gives its histogram's memory back");
+        assertThrows(IllegalStateException.class, () -> t.record(Duration.ofMillis(1)));
+        assertThrows(IllegalStateException.class, t::snapshot);
+    }
+
+    @Test
+    void thePublicDocsNumbersOfLogsAreTheEngines() {
+        // PerCpuHistogram's Javadoc says "four" logs of "256" entries in words (public docs
+        // name no internal constant): keep it in step when these change.
+        assertEquals(4, HistogramEngine.LOGS);
+        assertEquals(256, HistogramEngine.LOG_ENTRIES);
+    }
+
+    /** The per-CPU memory behind a histogram (internal, reached by reflection on the class path). */
+    private static SliceMemory memoryOf(PerCpuHistogram h) throws ReflectiveOperationException {
+        Field engine = PerCpuHistogram.class.getDeclaredField("engine");
+        engine.setAccessible(true);
+        Field memory = HistogramEngine.class.getDeclaredField("memory");
+        memory.setAccessible(true);
+        return (SliceMemory) memory.get(engine.get(h));
     }
 
     @Test
@@ -157,7 +207,7 @@ class PerCpuHistogramTest {
         h.record(-5);
         h.record(5000);
         h.record(7);
-        HistogramSnapshot s = h.snapshot();
+        HistogramCounts s = h.snapshot();
         assertEquals(3, s.count());
         assertEquals(2, s.clamped());
         assertEquals(0, s.min());
@@ -165,7 +215,7 @@ class PerCpuHistogramTest {
         assertEquals(1007, s.sum());
         long inBuckets = 0;
         for (int i = 0; i < s.bucketCount(); i++) {
-            inBuckets += s.bucketCount(i);
+            inBuckets += s.recordsInBucket(i);
         }
         assertEquals(3, inBuckets);
     }
@@ -180,11 +230,14 @@ class PerCpuHistogramTest {
         assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(-1, 5));
         PerCpuHistogram h = PerCpuHistogram.withBounds(5);
         assertThrows(IllegalArgumentException.class, () -> h.record(1, 0));
-        assertThrows(IllegalArgumentException.class, () -> h.snapshot().valueAtPercentile(101));
-        assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().bucketCount(2));
+        // one scale, 0 to 1: a percentage, or anything outside, is refused (not read as a tiny rank)
+        for (double q : new double[] {99, 1.0001, -0.01, Double.NaN}) {
+            assertThrows(IllegalArgumentException.class, () -> h.snapshot().valueAtQuantile(q), "quantile " + q);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> h.snapshot().recordsInBucket(2));
     }
 
-    private static List<Long> counts(HistogramSnapshot s) {
+    private static List<Long> counts(HistogramCounts s) {
         List<Long> l = new ArrayList<>();
         s.forEachBucket((lo, hi, c) -> l.add(c));
         return l;
@@ -205,7 +258,7 @@ class PerCpuHistogramTest {
         PerCpuHistogram h = PerCpuHistogram.withBounds(bounds);
         int platform = 4, virtual = 200, perThread = 20_000;
         AtomicBoolean done = new AtomicBoolean();
-        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
         Thread taker = Thread.ofPlatform().start(() -> {
             while (!done.get()) {
                 intervals.add(h.snapshotThenReset());
@@ -235,11 +288,11 @@ class PerCpuHistogramTest {
             }
         }
         long count = 0, sum = 0;
-        for (HistogramSnapshot s : intervals) {
+        for (HistogramCounts s : intervals) {
             long inBuckets = 0, fromBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
-                inBuckets += s.bucketCount(i);
-                fromBuckets += s.bucketCount(i) * s.bucketLowerBound(i);
+                inBuckets += s.recordsInBucket(i);
+                fromBuckets += s.recordsInBucket(i) * s.bucketLowerBound(i);
             }
             assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
             assertEquals(s.sum(), fromBuckets, "the sum belongs to the same records as the buckets in " + s);
@@ -263,7 +316,7 @@ class PerCpuHistogramTest {
         PerCpuHistogram h = PerCpuHistogram.logLinear(1 << 20, 4);
         int threads = 3 * Runtime.getRuntime().availableProcessors() + 2, perThread = 30_000;
         AtomicBoolean done = new AtomicBoolean();
-        List<HistogramSnapshot> intervals = new CopyOnWriteArrayList<>();
+        List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
         Thread taker = Thread.ofPlatform().start(() -> {
             while (!done.get()) {
                 intervals.add(h.snapshotThenReset());
@@ -302,10 +355,10 @@ class PerCpuHistogramTest {
             }
         }
         long count = 0, sum = 0, clamped = 0;
-        for (HistogramSnapshot s : intervals) {
+        for (HistogramCounts s : intervals) {
             long inBuckets = 0;
             for (int i = 0; i < s.bucketCount(); i++) {
-                inBuckets += s.bucketCount(i);
+                inBuckets += s.recordsInBucket(i);
             }
             assertEquals(s.count(), inBuckets, "count == sum of bucket counts in " + s);
             count += s.count();
@@ -332,10 +385,10 @@ class PerCpuHistogramTest {
         assertThrows(IllegalStateException.class, () -> t.time((Runnable) () -> {
             throw new IllegalStateException("boom");
         }));
-        HistogramSnapshot snap = t.snapshot();
+        HistogramCounts snap = t.snapshot();
         assertEquals(6, snap.count(), "the failed task was timed too");
         assertTrue(snap.max() >= 5_000_000 * 0.96, snap.toString());
-        assertTrue(snap.valueAtPercentile(0) <= 2_000 * 1.04, snap.toString());
+        assertTrue(snap.valueAtQuantile(0) <= 2_000 * 1.04, snap.toString());
         assertTrue(t.histogram().bytesPerCpu() >= HistogramEngine.LOG_ENTRIES * 8L);
     }
 }

@@ -72,7 +72,7 @@ public abstract class CounterBenchmark {
 
     /** rseq4j: add 1 to the calling CPU's copy; returns the slice index (consumed by JMH). */
     @Benchmark
-    public int rseqAdd() {
+    public long rseqAdd() {
         return item.add(0, 1);
     }
 

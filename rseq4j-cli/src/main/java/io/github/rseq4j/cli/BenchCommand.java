@@ -36,8 +36,9 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-                "Measure rseq4j against the JDK and libraries: counters, CPU lookup, pools,",
-                "ring writes, latency histograms, counter memory.",
+                "Measure rseq4j against the JDK and other libraries.",
+                "Topics: counters, CPU lookup, pools, ring writes, latency histograms,",
+                "counter memory.",
                 "",
                 "Each row: a warm-up, then timed runs of a fixed number of operations per thread,",
                 "all threads released together; ns/op = wall time of a run / operations per",

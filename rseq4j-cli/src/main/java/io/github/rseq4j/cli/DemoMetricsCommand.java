@@ -33,8 +33,9 @@ import java.util.concurrent.locks.LockSupport;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-                "Serve rseq4j metrics in the Prometheus text format while threads",
-                "record simulated request latencies.",
+                "Serve simulated request latencies as Prometheus metrics.",
+                "An HTTP endpoint in the Prometheus text format, while threads record",
+                "simulated request latencies.",
                 "",
                 "T worker threads each record R latencies a second (log-normal, median",
                 "2 ms, fixed seeds) into the PerCpuTimer demo_request_latency_seconds",

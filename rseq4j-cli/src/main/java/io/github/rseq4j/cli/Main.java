@@ -40,7 +40,31 @@ public final class Main {
         Charset errCharset = System.err.charset();
         cl.setOut(new PrintWriter(new OutputStreamWriter(System.out, outCharset), true));
         cl.setErr(new PrintWriter(new OutputStreamWriter(System.err, errCharset), true));
+        cl.setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), e.getMessage()));
         return cl;
+    }
+
+    /**
+     * The one format of a usage error, for every command: {@code "rseq4j stress: <what>"},
+     * then {@code "Try 'rseq4j stress --help'."} (a command of commands, such as
+     * {@code rseq4j} or {@code demo}, prints its usage instead, which lists them). Picocli's
+     * own parse errors, the commands' checks and {@code stress} all go through it.
+     *
+     * @param cl      the command the error is about
+     * @param message what is wrong
+     * @return the exit status of a usage error, 2
+     */
+    static int usageError(CommandLine cl, String message) {
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        err.println(name + ": " + message);
+        if (cl.getSubcommands().isEmpty()) {
+            err.println("Try '" + name + " --help'.");
+        } else {
+            cl.usage(err);
+        }
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** "—" if standard output can show it, else "-". */

@@ -59,7 +59,15 @@ import java.util.concurrent.Callable;
                 "--index mmcid do not apply to them; their runs go ahead without those,",
                 "with a note.",
                 "",
-                "The last line ends in PASS or FAIL.",
+                "The last line ends in PASS or FAIL. Its fields: ops= the operations the",
+                "workers did (shown when they are not threads x reps); expected= the exact",
+                "total the scenario must reach and actual= what it found: the counter sum",
+                "(increment, spinlock, membarrier: one per operation), the nodes",
+                "(list, buffer), the records (memcpy, ringbuffer: each received once), the",
+                "sum of every increment, decrement and add (counter), the objects or",
+                "buffers back in the pool at the end, its capacity (pool, bufferpool);",
+                "aborts= critical-section aborts;",
+                "fallbacks= operations completed off the rseq fast path.",
                 "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
         })
 public final class StressCommand implements Callable<Integer> {
@@ -139,10 +147,7 @@ public final class StressCommand implements Callable<Integer> {
         try {
             runs = configs();
         } catch (IllegalArgumentException e) {
-            err.println("rseq4j stress: " + e.getMessage());
-            err.println("Try 'rseq4j stress --help'.");
-            err.flush();
-            return USAGE;
+            return Main.usageError(spec.commandLine(), e.getMessage());
         }
         boolean all = runs.size() > 1;
         int passed = 0, failed = 0, skipped = 0;

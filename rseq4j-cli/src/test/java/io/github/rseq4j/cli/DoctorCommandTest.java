@@ -7,7 +7,6 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DoctorCommandTest {
 
-    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. */
-    private static Object[] run(String... args) {
+    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. HelpTest uses it too. */
+    static Object[] run(String... args) {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -116,11 +115,19 @@ class DoctorCommandTest {
         assertTrue(((String) r[2]).contains("Usage"), (String) r[2]);
     }
 
+    /** A status made up for a report (RseqStatus is an interface: rseq4j's own is not public). */
+    private record SyntheticStatus(Mode mode, String modeReason, String os, String arch, boolean codeGenerator,
+                                   Kernel kernel, Glibc glibc, RegistrationKind registrationStrategy,
+                                   FenceKind fence, List<Integer> possibleCpus, ThreadState thread,
+                                   Fallbacks fallbacks, Refusals refusals, List<String> settingProblems)
+            implements RseqStatus {
+    }
+
     /** A synthetic portable-mode status for {@code os}/{@code arch} and a kernel probe answer. */
     private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe) {
         RseqStatus.KernelProbe p = RseqStatus.KernelProbe.valueOf(probe.toUpperCase(java.util.Locale.ROOT));
         boolean present = p == RseqStatus.KernelProbe.PRESENT;
-        return new RseqStatus(RseqStatus.Mode.FALLBACK, "because \"reasons\"", os, arch, generator,
+        return new SyntheticStatus(RseqStatus.Mode.FALLBACK, "because \"reasons\"", os, arch, generator,
                 new RseqStatus.Kernel(present, p, present ? 20 : 0, 32, false, false, false),
                 new RseqStatus.Glibc(false, 0, 0),
                 RegistrationKind.NONE, RseqStatus.FenceKind.NONE, List.of(0, 1, 2, 3, 6),

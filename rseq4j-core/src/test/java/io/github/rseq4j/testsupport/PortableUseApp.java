@@ -1,6 +1,6 @@
 package io.github.rseq4j.testsupport;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.PerCpuBufferPool;
 import io.github.rseq4j.PerCpuCounter;
@@ -88,7 +88,7 @@ public final class PortableUseApp {
         }
         long[] drained = new long[1];
         ring.drain((cpu, buf, len) -> drained[0] += len == 5 ? 1 : 1_000_000);
-        HistogramSnapshot snap = histogram.snapshotThenReset();
+        HistogramCounts snap = histogram.snapshotThenReset();
         out("expected", (long) THREADS * PER_THREAD);
         out("counter", counter.sumThenReset());
         out("histogram", snap.count());

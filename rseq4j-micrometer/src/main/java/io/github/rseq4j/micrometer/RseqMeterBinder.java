@@ -52,7 +52,11 @@ public final class RseqMeterBinder implements MeterBinder {
         this.meters = meters;
     }
 
-    /** A builder of a binder. */
+    /**
+     * A builder of a binder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -76,7 +80,11 @@ public final class RseqMeterBinder implements MeterBinder {
         /**
          * A counter: {@code counter.sum()} whenever the registry reads it.
          *
-         * @param tags tag keys and values, alternating
+         * @param name        the meter name
+         * @param description the description
+         * @param counter     the counter
+         * @param tags        tag keys and values, alternating
+         * @return this builder
          */
         public Builder counter(String name, String description, PerCpuCounter counter, String... tags) {
             Objects.requireNonNull(name, "name");
@@ -90,6 +98,10 @@ public final class RseqMeterBinder implements MeterBinder {
         /**
          * Percentiles (each in (0, 1), e.g. 0.5, 0.99) published as gauges for the timers
          * added after this call; none by default.
+         *
+         * @param phis the percentiles, each in (0, 1)
+         * @return this builder
+         * @throws IllegalArgumentException for a value outside (0, 1)
          */
         public Builder percentiles(double... phis) {
             for (double p : phis) {
@@ -105,7 +117,11 @@ public final class RseqMeterBinder implements MeterBinder {
          * A timer: count and total time from one snapshot per publication (and the
          * percentiles asked for with {@link #percentiles}).
          *
-         * @param tags tag keys and values, alternating
+         * @param name        the meter name
+         * @param description the description
+         * @param timer       the timer
+         * @param tags        tag keys and values, alternating
+         * @return this builder
          */
         public Builder timer(String name, String description, PerCpuTimer timer, String... tags) {
             Objects.requireNonNull(name, "name");
@@ -126,7 +142,7 @@ public final class RseqMeterBinder implements MeterBinder {
                     int reader = 2 + i;
                     double phi = phis[i];
                     Gauge.builder(name + ".percentile", timer,
-                                    x -> cache.get(x.histogram(), reader).valueAtPercentile(phi * 100) / 1e9)
+                                    x -> cache.get(x.histogram(), reader).valueAtQuantile(phi) / 1e9)
                             .description(description).tags(t).tag("phi", phiTag(phi)).baseUnit("seconds")
                             .register(r);
                 }
@@ -134,13 +150,21 @@ public final class RseqMeterBinder implements MeterBinder {
             return this;
         }
 
-        /** Also publish rseq4j's own state ({@link RseqStatusMetrics}). */
+        /**
+         * Also publish rseq4j's own state ({@link RseqStatusMetrics}).
+         *
+         * @return this builder
+         */
         public Builder withRseqStatus() {
             meters.add(new RseqStatusMetrics());
             return this;
         }
 
-        /** The binder. */
+        /**
+         * The binder.
+         *
+         * @return the binder
+         */
         public RseqMeterBinder build() {
             return new RseqMeterBinder(List.copyOf(meters));
         }

@@ -1,6 +1,6 @@
 package io.github.rseq4j.micrometer;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuHistogram;
 
 /**
@@ -23,12 +23,12 @@ final class SnapshotCache {
     /** A snapshot is never reused after this long. */
     static final long MAX_AGE_NANOS = 1_000_000_000L;
 
-    private HistogramSnapshot snapshot;
+    private HistogramCounts snapshot;
     private long takenAt;
     private long readers;
 
     /** The snapshot of {@code histogram} (always the same one) for {@code reader} (0 to 63). */
-    synchronized HistogramSnapshot get(PerCpuHistogram histogram, int reader) {
+    synchronized HistogramCounts get(PerCpuHistogram histogram, int reader) {
         long bit = 1L << reader;
         long now = System.nanoTime();
         if (snapshot == null || (readers & bit) != 0 || now - takenAt > MAX_AGE_NANOS) {

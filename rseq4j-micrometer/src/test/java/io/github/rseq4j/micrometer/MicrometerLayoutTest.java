@@ -1,7 +1,7 @@
 package io.github.rseq4j.micrometer;
 
 import io.github.rseq4j.BucketLayout;
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuTimer;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
@@ -50,10 +50,10 @@ class MicrometerLayoutTest {
             rseq.record(v, TimeUnit.NANOSECONDS);
         }
         CountAtBucket[] counted = micrometer.takeSnapshot().histogramCounts();
-        HistogramSnapshot ours = rseq.snapshot();
+        HistogramCounts ours = rseq.snapshot();
         long cumulative = 0;
         for (int i = 0; i < counted.length; i++) {
-            cumulative += ours.bucketCount(i);
+            cumulative += ours.recordsInBucket(i);
             assertEquals(counted[i].count(), (double) cumulative, "le " + counted[i].bucket(TimeUnit.SECONDS));
         }
         assertEquals(values.size(), ours.count());
@@ -76,9 +76,9 @@ class MicrometerLayoutTest {
         PerCpuTimer t = PerCpuTimer.create(layout);
         t.record(Duration.ofMillis(5));
         t.record(Duration.ofNanos(5_000_001));
-        HistogramSnapshot s = t.snapshot();
+        HistogramCounts s = t.snapshot();
         assertEquals(0.005, s.layout().upperBound(0, BucketLayout.NANOS_PER_SECOND));
-        assertEquals(1, s.bucketCount(0));
-        assertEquals(1, s.bucketCount(1));
+        assertEquals(1, s.recordsInBucket(0));
+        assertEquals(1, s.recordsInBucket(1));
     }
 }

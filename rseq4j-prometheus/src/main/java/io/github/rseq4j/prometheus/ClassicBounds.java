@@ -1,7 +1,7 @@
 package io.github.rseq4j.prometheus;
 
 import io.github.rseq4j.BucketLayout;
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuTimer;
 
 import java.math.BigDecimal;
@@ -51,7 +51,11 @@ public final class ClassicBounds {
         this.bounds = bounds;
     }
 
-    /** One classic bucket per rseq4j bucket: exact and as fine as the histogram (use for few buckets). */
+    /**
+     * One classic bucket per rseq4j bucket: exact and as fine as the histogram (use for few buckets).
+     *
+     * @return the bounds
+     */
     public static ClassicBounds every() {
         return new ClassicBounds(Kind.EVERY, null);
     }
@@ -60,6 +64,8 @@ public final class ClassicBounds {
      * A bound below each power of two: {@code le} = 2^k - 1 in the histogram's own unit
      * (values below 2^k), divided by the exported unit (1e9 for timers). These are bucket
      * upper bounds of every log-linear histogram, so nothing is rounded there.
+     *
+     * @return the bounds
      */
     public static ClassicBounds powersOfTwo() {
         return new ClassicBounds(Kind.POWERS_OF_TWO, null);
@@ -70,6 +76,8 @@ public final class ClassicBounds {
      * otherwise), exported as given; each must be a bucket upper bound of the histogram
      * (see the class notes), else defining the metric fails.
      *
+     * @param bounds the upper bounds, in any order
+     * @return the bounds
      * @throws IllegalArgumentException when empty, or for a bound that is negative or not finite
      */
     public static ClassicBounds of(double... bounds) {
@@ -91,6 +99,8 @@ public final class ClassicBounds {
      * ({@code .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10} seconds): the default for
      * timers. {@link PerCpuTimer#create()} and {@link BucketLayout#prometheusDefaultSeconds()}
      * have them.
+     *
+     * @return the bounds
      */
     public static ClassicBounds prometheusDefaultSeconds() {
         return of(PROMETHEUS_DEFAULT_SECONDS);
@@ -99,6 +109,8 @@ public final class ClassicBounds {
     /**
      * The default for histograms: {@link #every()} bucket when the histogram has at most
      * {@value #AUTO_EVERY_LIMIT} buckets (explicit bounds, say), else {@link #powersOfTwo()}.
+     *
+     * @return the bounds
      */
     public static ClassicBounds auto() {
         return new ClassicBounds(Kind.AUTO, null);
@@ -230,15 +242,15 @@ public final class ClassicBounds {
             return b;
         }
 
-        long[] counts(HistogramSnapshot s) {
+        long[] counts(HistogramCounts s) {
             long[] c = new long[le.length + 1];
             for (int i = 0; i < target.length; i++) {
-                c[target[i]] += s.bucketCount(i);
+                c[target[i]] += s.recordsInBucket(i);
             }
             return c;
         }
 
-        double sum(HistogramSnapshot s) {
+        double sum(HistogramCounts s) {
             return divisor == 1 ? (double) s.sum() : (double) s.sum() / divisor;
         }
     }

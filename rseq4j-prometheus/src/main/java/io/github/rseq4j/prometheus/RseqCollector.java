@@ -1,6 +1,6 @@
 package io.github.rseq4j.prometheus;
 
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -88,12 +88,21 @@ public final class RseqCollector implements MultiCollector {
         this.descriptors = Collections.unmodifiableList(d);
     }
 
-    /** A builder of a collector. */
+    /**
+     * A builder of a collector.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Registers this collector with {@code registry} and returns it. */
+    /**
+     * Registers this collector with {@code registry} and returns it.
+     *
+     * @param registry the registry
+     * @return this collector
+     */
     public RseqCollector register(PrometheusRegistry registry) {
         registry.register(this);
         return this;
@@ -224,7 +233,7 @@ public final class RseqCollector implements MultiCollector {
 
         /** One snapshot, and everything derived from it. */
         io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot histogramPoint() {
-            HistogramSnapshot s = histogram.snapshot();
+            HistogramCounts s = histogram.snapshot();
             ClassicBounds.Mapping m = mapping;
             return io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
                     .classicHistogramBuckets(ClassicHistogramBuckets.of(m.upperBounds(), m.counts(s)))
@@ -248,7 +257,11 @@ public final class RseqCollector implements MultiCollector {
          * A counter: {@code counter.sum()} at each scrape. {@code name} may end in
          * {@code _total} or not (the exposition adds it).
          *
-         * @param labels label names and values, alternating ({@code "path", "/a"})
+         * @param name    the metric name
+         * @param help    the help text
+         * @param counter the counter
+         * @param labels  label names and values, alternating ({@code "path", "/a"})
+         * @return this builder
          */
         public Builder counter(String name, String help, PerCpuCounter counter, String... labels) {
             Objects.requireNonNull(counter, "counter");
@@ -257,19 +270,44 @@ public final class RseqCollector implements MultiCollector {
             return this;
         }
 
-        /** A gauge: {@code counter.sum()} at each scrape, for counters that go up and down. */
+        /**
+         * A gauge: {@code counter.sum()} at each scrape, for counters that go up and down.
+         *
+         * @param name    the metric name
+         * @param help    the help text
+         * @param counter the counter
+         * @param labels  label names and values, alternating
+         * @return this builder
+         */
         public Builder gauge(String name, String help, PerCpuCounter counter, String... labels) {
             Objects.requireNonNull(counter, "counter");
             add(Kind.GAUGE, name, help, null, labels, l -> new Point(l, counter, null, null, 1));
             return this;
         }
 
-        /** A classic histogram in the histogram's own unit, with {@link ClassicBounds#auto()} buckets. */
+        /**
+         * A classic histogram in the histogram's own unit, with {@link ClassicBounds#auto()} buckets.
+         *
+         * @param name      the metric name
+         * @param help      the help text
+         * @param histogram the histogram
+         * @param labels    label names and values, alternating
+         * @return this builder
+         */
         public Builder histogram(String name, String help, PerCpuHistogram histogram, String... labels) {
             return histogram(name, help, histogram, ClassicBounds.auto(), labels);
         }
 
-        /** A classic histogram in the histogram's own unit, with these buckets. */
+        /**
+         * A classic histogram in the histogram's own unit, with these buckets.
+         *
+         * @param name      the metric name
+         * @param help      the help text
+         * @param histogram the histogram
+         * @param bounds    the exported buckets
+         * @param labels    label names and values, alternating
+         * @return this builder
+         */
         public Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds bounds,
                                  String... labels) {
             Objects.requireNonNull(histogram, "histogram");
@@ -282,7 +320,11 @@ public final class RseqCollector implements MultiCollector {
          * A classic histogram in seconds, with the Prometheus default latency buckets
          * ({@link ClassicBounds#prometheusDefaultSeconds()}).
          *
-         * @param name must end in {@code _seconds}
+         * @param name   must end in {@code _seconds}
+         * @param help   the help text
+         * @param timer  the timer
+         * @param labels label names and values, alternating
+         * @return this builder
          */
         public Builder timer(String name, String help, PerCpuTimer timer, String... labels) {
             return timer(name, help, timer, ClassicBounds.prometheusDefaultSeconds(), labels);
@@ -291,7 +333,12 @@ public final class RseqCollector implements MultiCollector {
         /**
          * A classic histogram in seconds, with these buckets ({@link ClassicBounds#of} in seconds).
          *
-         * @param name must end in {@code _seconds}
+         * @param name   must end in {@code _seconds}
+         * @param help   the help text
+         * @param timer  the timer
+         * @param bounds the exported buckets, in seconds
+         * @param labels label names and values, alternating
+         * @return this builder
          */
         public Builder timer(String name, String help, PerCpuTimer timer, ClassicBounds bounds, String... labels) {
             Objects.requireNonNull(timer, "timer");
@@ -305,7 +352,11 @@ public final class RseqCollector implements MultiCollector {
             return this;
         }
 
-        /** Also export rseq4j's own state, as {@link RseqStatusCollector} does. */
+        /**
+         * Also export rseq4j's own state, as {@link RseqStatusCollector} does.
+         *
+         * @return this builder
+         */
         public Builder withRseqStatus() {
             this.status = true;
             return this;
@@ -314,6 +365,7 @@ public final class RseqCollector implements MultiCollector {
         /**
          * The collector.
          *
+         * @return the collector
          * @throws IllegalArgumentException when it would export nothing
          */
         public RseqCollector build() {
@@ -323,7 +375,12 @@ public final class RseqCollector implements MultiCollector {
             return new RseqCollector(List.copyOf(families.values()), status ? new RseqStatusCollector() : null);
         }
 
-        /** Builds the collector, registers it with {@code registry}, and returns it. */
+        /**
+         * Builds the collector, registers it with {@code registry}, and returns it.
+         *
+         * @param registry the registry
+         * @return the collector
+         */
         public RseqCollector register(PrometheusRegistry registry) {
             return build().register(registry);
         }

@@ -76,7 +76,12 @@ public final class RseqStatusCollector implements MultiCollector {
     public RseqStatusCollector() {
     }
 
-    /** Registers a new status collector with {@code registry} and returns it. */
+    /**
+     * Registers a new status collector with {@code registry} and returns it.
+     *
+     * @param registry the registry
+     * @return the collector
+     */
     public static RseqStatusCollector register(PrometheusRegistry registry) {
         RseqStatusCollector c = new RseqStatusCollector();
         registry.register(c);

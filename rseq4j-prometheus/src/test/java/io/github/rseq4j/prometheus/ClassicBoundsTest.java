@@ -1,7 +1,7 @@
 package io.github.rseq4j.prometheus;
 
 import io.github.rseq4j.BucketLayout;
-import io.github.rseq4j.HistogramSnapshot;
+import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuHistogram;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +35,7 @@ class ClassicBoundsTest {
                 values[i] = r.nextInt(4) == 0 ? r.nextLong(64) : (long) Math.exp(r.nextDouble() * Math.log(top));
                 h.record(values[i]);
             }
-            HistogramSnapshot s = h.snapshot();
+            HistogramCounts s = h.snapshot();
             for (ClassicBounds bounds : new ClassicBounds[] {ClassicBounds.every(), ClassicBounds.powersOfTwo(),
                     ClassicBounds.auto(), randomBucketBounds(r, h.layout(), divisor)}) {
                 ClassicBounds.Mapping m = bounds.mapping(h.layout(), divisor);

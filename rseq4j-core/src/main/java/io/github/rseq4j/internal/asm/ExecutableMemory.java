@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * Places finished machine code in memory the processor may execute.
  *
- * <p>Implementation notes. Each installation maps fresh anonymous pages read+write, copies
+ * <p><b>Implementation notes.</b> Each installation maps fresh anonymous pages read+write, copies
  * the linked code in, has the back end make it visible to instruction fetch
  * ({@link Backend#flushInstructionCache}: nothing on x86-64, cache maintenance on aarch64),
  * then turns the pages read+execute with {@code mprotect}: no page is

@@ -15,7 +15,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
 /**
  * Wraps an {@link OperationTemplate} body in the skeleton every rseq operation shares.
  *
- * <p>Implementation notes. The emitted function is:
+ * <p><b>Implementation notes.</b> The emitted function is:
  * <pre>
  *   area = locate the thread's rseq area        (or return NOT_REGISTERED)
  *   token = base &gt;&gt;&gt; 48; base &amp;= 2^48 - 1      (the owner token rides in base's top bits)

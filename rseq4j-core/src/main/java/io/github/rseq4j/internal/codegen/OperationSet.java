@@ -21,7 +21,7 @@ import java.util.Map;
  * Every {@link PerCpuOperation}, generated for one {@link GeneratorConfig}, installed and
  * bound as critical downcalls with one uniform Java signature.
  *
- * <p>Implementation notes. A record whose {@code handles} list comes from
+ * <p><b>Implementation notes.</b> A record whose {@code handles} list comes from
  * {@link List#of}: a {@code static final} instance's record components and the
  * immutable list's elements are constants to the JIT, so {@link #invoke} with a constant
  * operation compiles to the operation's downcall alone. Each native function is adapted

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The per-thread attempt budget of critical sections, adaptive.
  *
- * <p>Implementation notes. A critical section that outlives a time slice (a long record
+ * <p><b>Implementation notes.</b> A critical section that outlives a time slice (a long record
  * copy under heavy oversubscription, a single-stepping debugger) aborts on every attempt,
  * and each aborted attempt costs the time it ran. With a fixed budget every such operation
  * pays {@code rseq4j.maxAttempts} aborted attempts before it falls back. So a thread whose

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Per-CPU memory of one owner: a slice per index, items at the same offset in every
  * slice, and the stop protocol on each slice.
  *
- * <p>Implementation notes.
+ * <p><b>Implementation notes.</b>
  * <ul>
  * <li>Memory in rseq mode: a region of the process's {@link SliceRegions}, at the stride
  *     generated code is built for ({@link SliceLayout#STRIDE}), sized to what the owner

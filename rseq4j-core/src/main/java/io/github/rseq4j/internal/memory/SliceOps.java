@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  * operation's Java twin on a slice taken with the stop protocol. In portable mode only
  * the second.
  *
- * <p>Implementation notes. One generic path, {@link #run}, serves every
+ * <p><b>Implementation notes.</b> One generic path, {@link #run}, serves every
  * {@link PerCpuOperation}; the named methods are one-line conveniences. The operations,
  * statistics and registrations come from a {@link RuntimeContext} handed down by whoever
  * builds the structure ({@link #of}). A record, so that {@link #DEFAULT} (a

@@ -19,7 +19,7 @@ import java.util.Map;
  * every slice of its chunk, sized to what its owner asked for (see {@link #regionBytes}),
  * so small structures share a chunk instead of reserving a stride per CPU each.
  *
- * <p>Implementation notes.
+ * <p><b>Implementation notes.</b>
  * <ul>
  * <li>Chunks are {@code mmap(MAP_NORESERVE)} and never unmapped: generated code and
  *     racing Java readers may still hold addresses in a region whose owner has been

@@ -6,7 +6,7 @@ package io.github.rseq4j.internal.memory;
  * buffer is on the fast path of every push or release, and a 64-bit division costs more there
  * than the rest of the check.
  *
- * <p>Implementation notes. The stride is {@code odd << shift}. An offset is a multiple of it
+ * <p><b>Implementation notes.</b> The stride is {@code odd << shift}. An offset is a multiple of it
  * exactly when its low {@code shift} bits are 0 and {@code q = (off >>> shift) * inverse}
  * (mod 2<sup>64</sup>, {@code inverse} the inverse of {@code odd} mod 2<sup>64</sup>) is at
  * most {@code (2<sup>64</sup> - 1) / odd}; {@code q} is then the quotient (Granlund and
@@ -20,6 +20,8 @@ public final class StrideIndex {
     private final long limit;
 
     /**
+     * An index for multiples of {@code stride}.
+     *
      * @param stride the stride, positive
      * @throws IllegalArgumentException when it is not positive
      */

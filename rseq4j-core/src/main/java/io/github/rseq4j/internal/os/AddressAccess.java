@@ -8,7 +8,7 @@ import java.util.Arrays;
  * Access to memory rseq4j owns by its absolute address (list nodes, which generated code
  * links by address), with or without native access.
  *
- * <p>Implementation notes. With native access, an address becomes a segment through
+ * <p><b>Implementation notes.</b> With native access, an address becomes a segment through
  * {@link MemorySegment#reinterpret(long)}, a restricted method. When the JVM denies this
  * module native access ({@link Libc#NATIVE_ACCESS_DENIED}), rseq4j runs in portable mode
  * and takes its memory from {@link java.lang.foreign.Arena}s instead; each such block is

@@ -9,7 +9,7 @@ import java.util.List;
  * was running on that CPU has been aborted (or had committed, and its store is visible to
  * the caller); {@link #fenceAll()} does the same for every CPU.
  *
- * <p>Implementation notes. With membarrier(PRIVATE_EXPEDITED_RSEQ) (Linux 5.10+) a fence
+ * <p><b>Implementation notes.</b> With membarrier(PRIVATE_EXPEDITED_RSEQ) (Linux 5.10+) a fence
  * is one system call (about 130 ns here): the kernel interrupts the target CPU(s) if they
  * run a thread of this process, and the interrupt aborts a critical section in progress
  * and acts as a full memory barrier there. A critical section that was preempted rather

@@ -100,13 +100,22 @@ public final class Libc {
      * What to tell a user whose JVM denies {@code module} native access.
      *
      * @param module the module that needs native access (unnamed on the class path)
+     * A jar manifest's {@code Enable-Native-Access} accepts {@code ALL-UNNAMED} only (the JDK
+     * refuses a module name there), so a named module is told the command-line flag alone.
+     *
+     * @param module the module that needs native access (unnamed on the class path)
      * @return "native access not granted to module X: add --enable-native-access=X ..."
      */
     public static String nativeAccessAdvice(Module module) {
-        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
-        String which = module.isNamed() ? "module " + name : "the class path (unnamed module)";
-        return "native access not granted to " + which + ": add --enable-native-access=" + name
-                + " to the java command (or Enable-Native-Access: " + name + " to an executable jar's manifest)";
+        if (module.isNamed()) {
+            String name = module.getName();
+            return "native access not granted to module " + name + ": add --enable-native-access=" + name
+                    + " to the java command (or to JDK_JAVA_OPTIONS; a jar manifest cannot grant it to a named"
+                    + " module, its Enable-Native-Access takes only ALL-UNNAMED)";
+        }
+        return "native access not granted to the class path (unnamed module): add"
+                + " --enable-native-access=ALL-UNNAMED to the java command (or Enable-Native-Access: ALL-UNNAMED"
+                + " to an executable jar's manifest)";
     }
 
     /** Throws when the functions could not be bound: the reason, never a NullPointerException. */

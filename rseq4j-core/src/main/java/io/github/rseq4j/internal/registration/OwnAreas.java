@@ -13,7 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The rseq areas rseq4j registers itself, carved from never-unmapped slabs.
  *
- * <p>Implementation notes. Each slot is {@value #SLOT_BYTES} bytes, aligned to its size:
+ * <p><b>Implementation notes.</b> Each slot is {@value #SLOT_BYTES} bytes, aligned to its size:
  * the kernel's {@code struct rseq} at offset 0 (registered with the length the kernel's
  * feature size and alignment ask for, at most {@value #MAX_AREA_BYTES}), and rseq4j's
  * state word at {@value #STATE_OFFSET}. A slot is {@link #STATE_FREE} or

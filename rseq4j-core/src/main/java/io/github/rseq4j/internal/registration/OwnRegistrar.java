@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * rseq4j's own registration, used where the C library registered nothing (glibc before
  * 2.35, musl, {@code GLIBC_TUNABLES=glibc.pthread.rseq=0}).
  *
- * <p>Implementation notes. A process-wide pthread key maps each registered OS thread to
+ * <p><b>Implementation notes.</b> A process-wide pthread key maps each registered OS thread to
  * its area; generated code finds the area with {@code pthread_getspecific(key)} inside the
  * same native call that uses it ({@link AreaLocation.PthreadKey}). The key's destructor
  * unregisters at thread exit (see {@link OwnAreas} for why an area is never reused early).

@@ -6,7 +6,7 @@ import io.github.rseq4j.internal.codegen.AreaReaders;
  * Who registered the calling thread, lazy registration, and the per-thread user count
  * behind {@code Rseq.register()}.
  *
- * <p>Implementation notes. Users are counted per Java thread. Under glibc's registration
+ * <p><b>Implementation notes.</b> Users are counted per Java thread. Under glibc's registration
  * (and in portable mode) registering only counts: rseq4j never unregisters what it did
  * not register. Under rseq4j's own registration a platform thread's first
  * {@code register()} registers it and the last {@code close()} unregisters it, unless

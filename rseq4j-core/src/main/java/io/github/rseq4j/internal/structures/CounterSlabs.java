@@ -18,7 +18,7 @@ import java.util.List;
  * ({@link SliceMemory} in {@link IndexField#CPU_ID} mode) packed with 8-byte counter
  * words, and the reclamation of a counter's word once the counter is unreachable.
  *
- * <p>Implementation notes. A slab's slice is {@link #SLAB_BYTES} bytes, so one slab
+ * <p><b>Implementation notes.</b> A slab's slice is {@link #SLAB_BYTES} bytes, so one slab
  * holds {@link #COUNTERS_PER_SLAB} counters, each costing 8 bytes per CPU: counters are
  * dense (no padded cell per counter per CPU); the copies of neighbouring counters share
  * cache lines within a CPU and never across CPUs.

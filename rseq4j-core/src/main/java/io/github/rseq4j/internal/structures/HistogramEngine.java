@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The engine of {@code PerCpuHistogram}: per CPU, a ring of sample logs and a shard of the
  * folded statistics.
  *
- * <p>Implementation notes. Recording several independent words (a bucket, the count, the
+ * <p><b>Implementation notes.</b> Recording several independent words (a bucket, the count, the
  * sum, min and max) in one critical section is impossible: a section commits one store,
  * and a restarted section must not re-apply stores it made before the abort. So a record
  * is one {@link PerCpuOperation#LOG_APPEND} of the value into the CPU's <em>active</em>
@@ -168,6 +168,25 @@ public final class HistogramEngine {
 
     public HistogramBuckets buckets() {
         return buckets;
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once records and snapshots are refused
+     */
+    public boolean isClosed() {
+        return memory.isClosed();
+    }
+
+    /**
+     * Checks that the engine is open; every public entry of the histogram calls it first, so
+     * that nothing touches the memory once it was given back.
+     *
+     * @throws IllegalStateException when it was closed
+     */
+    public void checkOpen() {
+        memory.checkOpen();
     }
 
     /** Bytes per CPU: its per-CPU memory (pages are touched as they are used) and its shard of the statistics. */
@@ -549,6 +568,7 @@ public final class HistogramEngine {
      * the same hold, so every record lands whole in exactly one snapshot (see the class notes).
      */
     public Totals collect(boolean reset) {
+        memory.checkOpen();
         long count = 0, sum = 0, min = Long.MAX_VALUE, max = Long.MIN_VALUE, clamped = 0, direct = 0;
         long[] counts = new long[buckets.count()];
         synchronized (collecting) {
@@ -601,7 +621,11 @@ public final class HistogramEngine {
         foldFull(i, i);
     }
 
-    /** Forbids further use. */
+    /**
+     * Forbids further use and gives the per-CPU memory (sample logs, lock, state and cursor
+     * words) back, as {@link SliceMemory#close()} does; the heap shards go with the engine.
+     * Idempotent.
+     */
     public void close() {
         memory.close();
     }

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * a FIFO hand-off to waiters. What a slot stands for (an object, a buffer) is the
  * caller's business.
  *
- * <p>Implementation notes.
+ * <p><b>Implementation notes.</b>
  * <ul>
  * <li>Per-CPU cache: a bounded stack per CPU ({@link BoundedStackLayout}: a count word and
  *     {@code perCpuLimit} entries) in per-CPU memory, as tcmalloc's per-CPU slabs. An

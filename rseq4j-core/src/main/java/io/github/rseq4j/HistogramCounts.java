@@ -8,12 +8,12 @@ import java.util.Objects;
  * An immutable, exact snapshot of a {@link PerCpuHistogram}: the count equals the sum of the
  * bucket counts, and the sum, min and max belong to the same records.
  */
-public final class HistogramSnapshot {
+public final class HistogramCounts {
     private final BucketLayout buckets;
     private final long count, sum, min, max, clamped;
     private final long[] counts;
 
-    HistogramSnapshot(BucketLayout buckets, HistogramEngine.Totals t) {
+    HistogramCounts(BucketLayout buckets, HistogramEngine.Totals t) {
         this.buckets = buckets;
         this.count = t.count();
         this.sum = t.sum();
@@ -117,7 +117,7 @@ public final class HistogramSnapshot {
      * @return how many records fell in that bucket
      * @throws IndexOutOfBoundsException when {@code i} is not a bucket index
      */
-    public long bucketCount(int i) {
+    public long recordsInBucket(int i) {
         Objects.checkIndex(i, counts.length);
         return counts[i];
     }
@@ -159,25 +159,27 @@ public final class HistogramSnapshot {
     }
 
     /**
-     * The value at {@code percentile} (0 to 100): the upper bound of the bucket that holds the
-     * record of that rank, capped at {@link #max()} (and at least {@link #min()}); the minimum
-     * for percentile 0; 0 when empty.
+     * The value at {@code quantile}, a fraction of the records from 0 to 1 (0.99 for the 99th
+     * percentile; the scale of Prometheus's quantiles and of Micrometer's percentiles, and of
+     * every rseq4j API that takes one): the upper bound of the bucket that holds the record of
+     * that rank, capped at {@link #max()} (and at least {@link #min()}); the minimum for 0; 0
+     * when empty.
      *
-     * @param percentile the rank as a percentage of the records, 0 to 100 (for example 99.9)
+     * @param quantile the rank as a fraction of the records, 0 to 1 (for example 0.999)
      * @return the value at that rank, to the precision of the buckets
-     * @throws IllegalArgumentException for a percentile outside [0, 100]
+     * @throws IllegalArgumentException for a quantile outside [0, 1], such as a percentage (99)
      */
-    public long valueAtPercentile(double percentile) {
-        if (!(percentile >= 0 && percentile <= 100)) {
-            throw new IllegalArgumentException("percentile must be 0 to 100: " + percentile);
+    public long valueAtQuantile(double quantile) {
+        if (!(quantile >= 0 && quantile <= 1)) {
+            throw new IllegalArgumentException("quantile must be 0 to 1 (0.99 for the 99th percentile): " + quantile);
         }
         if (count == 0) {
             return 0;
         }
-        if (percentile == 0) {
+        if (quantile == 0) {
             return min;
         }
-        long rank = Math.max(1, (long) Math.ceil(percentile / 100.0 * count));
+        long rank = Math.max(1, (long) Math.ceil(quantile * count));
         long seen = 0;
         for (int i = 0; i < counts.length; i++) {
             seen += counts[i];
@@ -190,8 +192,8 @@ public final class HistogramSnapshot {
 
     @Override
     public String toString() {
-        return "HistogramSnapshot[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max
-                + (count == 0 ? "" : ", p50=" + valueAtPercentile(50) + ", p99=" + valueAtPercentile(99))
+        return "HistogramCounts[count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max
+                + (count == 0 ? "" : ", p50=" + valueAtQuantile(0.5) + ", p99=" + valueAtQuantile(0.99))
                 + (clamped == 0 ? "" : ", clamped=" + clamped) + "]";
     }
 }
