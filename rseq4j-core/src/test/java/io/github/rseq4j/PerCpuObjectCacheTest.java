@@ -139,6 +139,42 @@ class PerCpuObjectCacheTest {
         });
     }
 
+    /**
+     * Slots are conserved: after many acquire/release cycles on one CPU, that CPU still
+     * keeps exactly its capacity (an acquire that lost its slot, or a release that kept
+     * one, would shrink or grow it).
+     */
+    @Test
+    void cyclesConserveEveryCpusCapacity() throws Throwable {
+        int cpu = CpuSets.allowed().getFirst();
+        Pinned.run(cpu, () -> {
+            try (PerCpuObjectCache<Item> cache = new PerCpuObjectCache<>(Item::new, 4)) {
+                int expected = 0;
+                for (int round = 0; round < 1_000; round++) {
+                    int k = 1 + round % 6;          // sometimes more than the CPU keeps
+                    List<Item> held = new ArrayList<>();
+                    for (int i = 0; i < k; i++) {
+                        held.add(cache.acquire());
+                    }
+                    held.forEach(cache::release);
+                    expected = Math.min(4, Math.max(expected, k)); // took min(k, kept), gave back k
+                    assertEquals(expected, cache.pooledCount(cpu), "round " + round);
+                }
+                for (int i = 0; i < 6; i++) {
+                    cache.release(new Item());
+                }
+                assertEquals(4, cache.pooledCount(cpu), "the CPU keeps exactly its capacity");
+                assertEquals(4, cache.clear());
+                for (int i = 0; i < 6; i++) {
+                    cache.release(new Item());
+                }
+                assertEquals(4, cache.pooledCount(cpu), "and again after clear");
+                assertEquals(cache.created() + 12, 4 + 4 + cache.dropped() + 0L,
+                        "made + given = cleared + kept + dropped (none held)");
+            }
+        });
+    }
+
     @Test
     void clearIsExactAndTheCacheFillsAgain() throws Throwable {
         int cpu = CpuSets.allowed().getFirst();
