@@ -149,7 +149,11 @@ public abstract class JacksonBenchmark {
         return onVirtualThreads(this::poolOnce);
     }
 
-    /** {@value #TASKS} virtual threads, one small round trip each (the large document is skipped: one task per 500 KB). */
+    /**
+     * {@value #TASKS} virtual threads, one round trip each (run it from {@code T1} with
+     * {@code -p size=small}: that is the issue's scenario; the large document makes each task
+     * allocate about 500 KB).
+     */
     @Benchmark
     @OperationsPerInvocation(TASKS)
     public long roundTripPerTask() throws InterruptedException {
