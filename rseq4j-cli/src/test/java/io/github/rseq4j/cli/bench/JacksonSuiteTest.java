@@ -39,6 +39,27 @@ class JacksonSuiteTest {
     }
 
     @Test
+    void theJsonRowCarriesTheWorkloadsFields() {
+        BenchCase c = BenchCase.rseq4j(JacksonSuite.TOPIC, "pool only", "rseq4j: pool only", 2, false, null);
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("bytes_per_op", 12.5);
+        fields.put("peak_pooled", 7);
+        fields.put("document_bytes", null);
+        BenchResult r = BenchResult.measured(c, new Harness.Measurement(30, 29, 31, 15, 1_000, 3, 3_000), "ok", null,
+                fields);
+        MachineFacts machine = new MachineFacts("Test CPU", 2, 2, 2, "Linux", "6.8.0", "x86_64", "25", "0.1.0-test",
+                "rseq", "test", "glibc", "membarrier", new MachineFacts.Fallbacks(0, 0, 0, 0, 0));
+        BenchReport report = new BenchReport(machine, "1 1 1", "1 1 1", Harness.Settings.quick(), true, List.of(r),
+                List.of(), Comparisons.summarize(List.of(r), List.of()));
+        String json = io.github.rseq4j.cli.Json.write(JsonReport.render(report));
+        assertTrue(json.contains("\"name\":\"rseq4j: pool only\""), json);
+        assertTrue(json.contains("\"threads\":2"), json);
+        assertTrue(json.contains("\"bytes_per_op\":12.5"), json);
+        assertTrue(json.contains("\"peak_pooled\":7"), json);
+        assertTrue(json.contains("\"document_bytes\":null"), json);
+    }
+
+    @Test
     void workloadsCheckAndReportBytesAndPeakPooled() throws Exception {
         for (JacksonSuite.Pool p : JacksonSuite.Pool.values()) {
             for (Workload w : List.of(JacksonSuite.roundTrips(p, JacksonSuite.SMALL), JacksonSuite.perTask(p),
