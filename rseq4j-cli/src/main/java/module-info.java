@@ -5,13 +5,19 @@
  *
  * <p>The metrics libraries are automatic modules: Prometheus client_java (the demo's
  * endpoint, and a bench row), and, for the bench's histogram topic only, HdrHistogram,
- * Micrometer, the OpenTelemetry SDK and Dropwizard Metrics.
+ * Micrometer, the OpenTelemetry SDK and Dropwizard Metrics. The bench's jackson topic uses
+ * Jackson 2 (a named module) and, when it is on the class path, Vert.x's
+ * {@code HybridJacksonPool} (loaded by name; Vert.x is not required).
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.github.rseq4j.cli {
     requires io.github.rseq4j;
     requires io.github.rseq4j.stress;
     requires io.github.rseq4j.prometheus;
+    requires io.github.rseq4j.jackson;
+    requires com.fasterxml.jackson.core;
+    requires com.fasterxml.jackson.databind;
+    requires jdk.management;
     requires info.picocli;
     requires org.agrona;
     requires java.management;
@@ -30,4 +36,6 @@ module io.github.rseq4j.cli {
     requires com.codahale.metrics;
 
     opens io.github.rseq4j.cli to info.picocli;
+    // the jackson topic's document is read and written by Jackson's databind
+    opens io.github.rseq4j.cli.bench to com.fasterxml.jackson.databind;
 }

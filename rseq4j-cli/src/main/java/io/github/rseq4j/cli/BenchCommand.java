@@ -44,7 +44,7 @@ import java.util.concurrent.Callable;
                 "all threads released together; ns/op = wall time of a run / operations per",
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
                 "alternative at the same thread count. The default run takes about two minutes on 2 cores.",
-                "Topics: counter, cpu, pool, ring, histogram, memory.",
+                "Topics: counter, cpu, pool, ring, histogram, jackson, memory.",
         })
 public final class BenchCommand implements Callable<Integer> {
 
@@ -62,7 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "TOPIC",
-            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, memory.")
+            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, jackson, memory.")
     List<String> only;
 
     @Option(names = "--runs", paramLabel = "N", description = "Timed runs per row (default 5, quick 3).")

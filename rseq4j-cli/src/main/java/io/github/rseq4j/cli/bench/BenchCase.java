@@ -51,9 +51,12 @@ public record BenchCase(String topic, String group, String name, int threads, bo
         return new BenchCase(topic, group, name, threads, virtual, kind, true, workload);
     }
 
-    /** The name as shown: virtual-thread rows end in {@code " (virtual)"}. */
+    /**
+     * The name as shown: virtual-thread rows end in {@code " (virtual)"}, unless the name
+     * says so already (the jackson topic's scenarios end in {@code "virtual"}).
+     */
     public String displayName() {
-        return virtual ? name + " (virtual)" : name;
+        return virtual && !name.endsWith(" virtual") ? name + " (virtual)" : name;
     }
 
     /** The rows measured and compared together: same topic, group, thread kind and thread count. */

@@ -1,5 +1,9 @@
 package io.github.rseq4j.cli.bench;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * A measured row.
  *
@@ -14,18 +18,29 @@ package io.github.rseq4j.cli.bench;
  *                     alternative of its group (the reports give a verdict for rseq4j rows
  *                     only); null for control rows, failed rows, or when no alternative was
  *                     measured
+ * @param fields       the workload's extra figures, as extra JSON fields (see {@link Workload#fields()})
  */
 public record BenchResult(BenchCase c, Harness.Measurement m, String check, String note, double ratio,
-                          String baselineName, Comparison vsBest) {
+                          String baselineName, Comparison vsBest, Map<String, Object> fields) {
+
+    public BenchResult {
+        fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+    }
 
     /** A row as measured, before any comparison. */
     public static BenchResult measured(BenchCase c, Harness.Measurement m, String check, String note) {
-        return new BenchResult(c, m, check, note, Double.NaN, null, null);
+        return measured(c, m, check, note, Map.of());
+    }
+
+    /** A row as measured, with its workload's extra figures ({@link Workload#fields()}). */
+    public static BenchResult measured(BenchCase c, Harness.Measurement m, String check, String note,
+                                       Map<String, Object> fields) {
+        return new BenchResult(c, m, check, note, Double.NaN, null, null, fields);
     }
 
     /** This row with its comparisons. */
     public BenchResult compared(double ratio, String baselineName, Comparison vsBest) {
-        return new BenchResult(c, m, check, note, ratio, baselineName, vsBest);
+        return new BenchResult(c, m, check, note, ratio, baselineName, vsBest, fields);
     }
 
     /** The median ns/op, or NaN when the row failed. */

@@ -131,6 +131,7 @@ public final class BenchRunner {
         List<BenchResult> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Harness.Measurement m = null;
+            Map<String, Object> fields = Map.of();
             String check = null;
             String note = failures[i];
             int k = liveIndex.indexOf(i);
@@ -143,6 +144,7 @@ public final class BenchRunner {
                     try {
                         check = ws[i].check(m.totalOps());
                         note = ws[i].note();
+                        fields = ws[i].fields();
                     } catch (RuntimeException | Error e) {
                         check = "check failed: " + e;
                     }
@@ -152,7 +154,7 @@ public final class BenchRunner {
                 String fb = "fallbacks " + fallbacks[i] + ", aborts " + aborts[i];
                 note = note == null ? fb : note + "; " + fb;
             }
-            out.add(BenchResult.measured(group.get(i), m, check, note));
+            out.add(BenchResult.measured(group.get(i), m, check, note, fields));
         }
         return out;
     }

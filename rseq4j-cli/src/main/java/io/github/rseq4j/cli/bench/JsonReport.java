@@ -41,6 +41,7 @@ public final class JsonReport {
                     .put("check", r.check())
                     .put("note", r.note())
                     .put("kind", r.c().kind().label());
+            r.fields().forEach(o::put);
             comparison(o, r.vsBest(), r.c().kind(), "best_alternative_ns_per_op");
             rows.add(o);
         }

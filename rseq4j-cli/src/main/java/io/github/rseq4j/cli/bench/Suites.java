@@ -41,7 +41,8 @@ public final class Suites {
     }
 
     /** Topics, in the order they run and print. */
-    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", "memory");
+    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", JacksonSuite.TOPIC,
+            "memory");
 
     /** Thread counts of the counter topic. */
     static final int[] COUNTER_THREADS = {1, 2, 8};
@@ -115,6 +116,9 @@ public final class Suites {
         }
         if (topics.contains(HistogramSuite.TOPIC)) {
             all.addAll(HistogramSuite.cases());
+        }
+        if (topics.contains(JacksonSuite.TOPIC)) {
+            all.addAll(JacksonSuite.cases());
         }
         return all;
     }

@@ -1,5 +1,7 @@
 package io.github.rseq4j.cli.bench;
 
+import java.util.Map;
+
 /**
  * What a benchmark case measures: one {@link Loop} per worker thread over shared state,
  * plus optional hooks around the whole case (start and stop a consumer thread, say) and a
@@ -43,5 +45,14 @@ public interface Workload {
     /** Anything worth reporting beside the time (full rings, fallback counts ...), or null. */
     default String note() {
         return null;
+    }
+
+    /**
+     * Figures the workload measured beside the time, as extra JSON fields of its row (for
+     * example {@code bytes_per_op}, {@code peak_pooled}); a value may be null (not known).
+     * Called after {@link #check}. Empty by default.
+     */
+    default Map<String, Object> fields() {
+        return Map.of();
     }
 }

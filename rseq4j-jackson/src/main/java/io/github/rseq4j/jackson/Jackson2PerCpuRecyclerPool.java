@@ -1,0 +1,46 @@
+package io.github.rseq4j.jackson;
+
+import com.fasterxml.jackson.core.util.BufferRecycler;
+import com.fasterxml.jackson.core.util.RecyclerPool;
+
+import java.io.Serial;
+
+/**
+ * Jackson 2's {@code RecyclerPool<BufferRecycler>} (Jackson 2.16 and later) on a
+ * {@link io.github.rseq4j.PerCpuObjectCache}: a parser or generator takes a recycler cached
+ * on its CPU, or a new one when that CPU has none; giving it back caches it on the CPU it
+ * is released on, or drops it when that CPU already keeps its capacity. It never waits and
+ * never fails, and it keeps at most CPUs x per-CPU capacity recyclers however many threads
+ * (platform or virtual) parse and write. Get one from {@link PerCpuRecyclerPools#forJackson2()}.
+ *
+ * <p>Serializable as Jackson's own pools are: the shared pool deserializes to the shared
+ * pool, another pool to a new empty pool of the same per-CPU capacity.
+ */
+public final class Jackson2PerCpuRecyclerPool extends PerCpuRecyclerPoolBase<BufferRecycler>
+        implements RecyclerPool<BufferRecycler> {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    /** The shared pool, made on first use. */
+    private static final class Shared {
+        static final Jackson2PerCpuRecyclerPool POOL =
+                new Jackson2PerCpuRecyclerPool(true, PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY);
+    }
+
+    private Jackson2PerCpuRecyclerPool(boolean shared, int perCpuCapacity) {
+        super(shared, perCpuCapacity, BufferRecycler::new);
+    }
+
+    static Jackson2PerCpuRecyclerPool shared() {
+        return Shared.POOL;
+    }
+
+    static Jackson2PerCpuRecyclerPool create(int perCpuCapacity) {
+        return new Jackson2PerCpuRecyclerPool(false, perCpuCapacity);
+    }
+
+    @Serial
+    private Object readResolve() {
+        return shared ? shared() : create(perCpuCapacity);
+    }
+}
