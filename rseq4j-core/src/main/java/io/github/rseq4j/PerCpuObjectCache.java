@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.structures.CacheSlots;
 
 import java.lang.invoke.MethodHandles;
@@ -103,7 +104,7 @@ public final class PerCpuObjectCache<T> implements AutoCloseable {
      */
     public PerCpuObjectCache(Supplier<? extends T> factory, int perCpuCapacity) {
         this.factory = Objects.requireNonNull(factory, "factory");
-        this.slots = new CacheSlots("PerCpuObjectCache", perCpuCapacity);
+        this.slots = new CacheSlots("PerCpuObjectCache", perCpuCapacity, JitConstants.CONTEXT);
         this.cells = new Object[slots.slotSpan()];
     }
 

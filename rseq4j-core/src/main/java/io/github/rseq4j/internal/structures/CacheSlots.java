@@ -6,6 +6,7 @@ import io.github.rseq4j.internal.codegen.PerCpuOperation;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import java.util.function.IntConsumer;
 
@@ -57,16 +58,13 @@ public final class CacheSlots {
     /** Unused slot numbers between two CPUs' first slots (16 references: one line or more). */
     static final int GAP = 16;
 
-    /**
-     * The collaborators, obtained in this one place: the operations every path runs, and
-     * the number of slices per-CPU memory has (to size the stacks before the memory exists).
-     */
-    private static final SliceOps OPS = SliceOps.DEFAULT;
-
+    /** The number of slices per-CPU memory has (to size the stacks before the memory exists). */
     private static int sliceCount() {
         return JitConstants.RUNTIME.platform().sliceCount();
     }
 
+    /** The operations every path runs, from the context the structure was built with. */
+    private final SliceOps ops;
     private final String owner;
     private final int perCpuCapacity;
     private final int slots;
@@ -81,9 +79,10 @@ public final class CacheSlots {
      * @param owner          names the structure in exception messages
      * @param perCpuCapacity the most cached objects per CPU, 1 to {@link #MAX_PER_CPU},
      *                       and at most {@link #MAX_SLOTS} / CPUs
+     * @param context        the operations, fences and statistics to run with
      * @throws IllegalArgumentException when {@code perCpuCapacity} is out of range
      */
-    public CacheSlots(String owner, int perCpuCapacity) {
+    public CacheSlots(String owner, int perCpuCapacity, RuntimeContext context) {
         int slices = sliceCount();
         int most = Math.min(MAX_PER_CPU, MAX_SLOTS / slices);
         if (perCpuCapacity < 1 || perCpuCapacity > most) {
@@ -91,6 +90,7 @@ public final class CacheSlots {
                     + " CPUs): " + perCpuCapacity);
         }
         this.owner = owner;
+        this.ops = SliceOps.of(context);
         this.perCpuCapacity = perCpuCapacity;
         this.slots = slices * perCpuCapacity;
         this.stride = perCpuCapacity + GAP;
@@ -146,13 +146,13 @@ public final class CacheSlots {
      * that CPU caches nothing. The caller owns the slot until {@link #putFree}.
      */
     public int takeFull() {
-        long r = OPS.run(PerCpuOperation.BOUNDED_POP, memory, full, 0, 0, 0, 0, null);
+        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, full, 0, 0, 0, 0, null);
         return r >= 0 ? (int) r : -1;
     }
 
     /** One critical section: gives an emptied slot to the caller's CPU's free stack (never full). */
     public void putFree(int slot) {
-        long r = OPS.run(PerCpuOperation.BOUNDED_PUSH, memory, free, slot, slots, 0, 0, null);
+        long r = ops.run(PerCpuOperation.BOUNDED_PUSH, memory, free, slot, slots, 0, 0, null);
         if (r < 0) {
             throw new IllegalStateException(owner + ": a free stack overflowed (" + r + "): more slots than "
                     + slots + " in circulation, which cannot happen unless a slot was given back twice");
@@ -164,7 +164,7 @@ public final class CacheSlots {
      * that CPU has none. The caller owns the slot until {@link #putFull} or {@link #putFree}.
      */
     public int takeFree() {
-        long r = OPS.run(PerCpuOperation.BOUNDED_POP, memory, free, 0, 0, 0, 0, null);
+        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, free, 0, 0, 0, 0, null);
         return r >= 0 ? (int) r : -1;
     }
 
@@ -174,7 +174,7 @@ public final class CacheSlots {
      * {@link #perCpuCapacity()} objects (the caller still owns the slot).
      */
     public boolean putFull(int slot) {
-        return OPS.run(PerCpuOperation.BOUNDED_PUSH, memory, full, slot, perCpuCapacity, 0, 0, null) >= 0;
+        return ops.run(PerCpuOperation.BOUNDED_PUSH, memory, full, slot, perCpuCapacity, 0, 0, null) >= 0;
     }
 
     /** Objects cached now on slice {@code index}: its full stack's count. */

@@ -612,7 +612,7 @@ public final class SlotPool {
 
     /** One free slot for a hand-off (its state stays free), or -1; moves nothing else. */
     private int takeBackFree() {
-        long r = SliceOps.DEFAULT.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
+        long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
         if (r >= 0) {
             return (int) r;
         }
