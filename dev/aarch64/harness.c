@@ -1215,7 +1215,7 @@ static void probe(void) {
 }
 
 static int run_process(const char *kind) {
-    alarm(500);
+    alarm(1200); /* a hung process must not keep the other from running; generous for a loaded host */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -18,8 +18,8 @@ import java.util.Optional;
  * ({@link #close()} thaws first, so a child killed while a thread was frozen cannot stay
  * frozen). A freeze also starts a watchdog process that thaws the group after
  * {@value #WATCHDOG_SECONDS} s, should the JVM that froze it wait for a safepoint the frozen
- * thread cannot reach (a hang then costs that long, and the test sees the late thaw as a
- * wrong result, not a hung build). Needs root and the freezer hierarchy at {@link #ROOT}; tests skip visibly
+ * thread cannot reach (a JIT deoptimisation, say: the JVM then goes on after that long,
+ * with the thread thawed early, which can only hide a stale write, never invent one). Needs root and the freezer hierarchy at {@link #ROOT}; tests skip visibly
  * without them ({@link #unavailableReason()}).
  */
 public final class Freezer implements AutoCloseable {
@@ -27,7 +27,7 @@ public final class Freezer implements AutoCloseable {
     public static final Path ROOT = Path.of("/sys/fs/cgroup/freezer");
 
     /** How long a freeze may last before a process outside the JVM thaws the group. */
-    private static final int WATCHDOG_SECONDS = 20;
+    private static final int WATCHDOG_SECONDS = 3;
 
     private final Path dir;
     private Process watchdog;
