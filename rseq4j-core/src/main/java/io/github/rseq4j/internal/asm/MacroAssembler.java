@@ -76,8 +76,11 @@ public interface MacroAssembler {
     /** Branch when {@code a cond imm}. */
     void branchImm(Cond cond, Reg a, long imm, Label target);
 
-    /** Branch when the 64-bit word at [base + disp] is not zero. */
-    void branchIfMemNonZero(Reg base, int disp, Label target);
+    /**
+     * Branch when the 64-bit word at [base + disp] is not zero, read with acquire ordering:
+     * no later load or store is performed before this load (x86-64: any load; aarch64: ldar).
+     */
+    void branchIfMemNonZeroAcquire(Reg base, int disp, Label target);
 
     void jump(Label target);
 

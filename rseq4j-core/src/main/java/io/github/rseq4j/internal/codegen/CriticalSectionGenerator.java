@@ -123,7 +123,7 @@ public final class CriticalSectionGenerator {
         a.mov(slice, index);
         a.shlImm(slice, cfg.strideShift());
         a.add(slice, a.arg(0));
-        a.branchIfMemNonZero(slice, SliceLayout.STOPPED_OFFSET, stopped);
+        a.branchIfMemNonZeroAcquire(slice, SliceLayout.STOPPED_OFFSET, stopped);
 
         Body body = new Body(a, template, slice, index, cfg, delayScratch, postCommit);
         template.body(body);

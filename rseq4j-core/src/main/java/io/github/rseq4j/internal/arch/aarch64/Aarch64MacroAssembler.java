@@ -357,8 +357,13 @@ public final class Aarch64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNonZero(Reg base, int disp, Label target) {
-        load64(SCRATCH, r(base), null, disp);
+    public void branchIfMemNonZeroAcquire(Reg base, int disp, Label target) {
+        Aarch64Reg b = r(base);
+        if (disp != 0) {
+            addImmVia(SCRATCH, b, disp);
+            b = SCRATCH;
+        }
+        asm.ldar(SCRATCH, b);
         asm.cbnz(SCRATCH, target);
     }
 

@@ -224,7 +224,7 @@ public final class X86_64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNonZero(Reg base, int disp, Label target) {
+    public void branchIfMemNonZeroAcquire(Reg base, int disp, Label target) {
         asm.cmpMemImm8(r(base), disp, 0);
         asm.jcc(X86_64Assembler.Cond.NE, target);
     }
