@@ -228,6 +228,7 @@ public final class HistogramEngine {
      */
     private boolean trySwitch(int i) {
         MemorySegment w = memory.whole();
+        // acquire (ldar on aarch64): the entries before the cursor, which LOG_APPEND's stlr published
         long cursor = (long) LONG.getAcquire(w, memory.at(i, item + CURSOR));
         if (cursor < CURSOR_LIMIT) {
             return false;
