@@ -150,6 +150,7 @@ public final class PerCpuCounter extends Number implements Serializable {
         MemorySegment w = slab.whole();
         long s = 0;
         for (int i = 0, n = slab.slices(); i < n; i++) {
+            // acquire (ldar on aarch64): pairs with the release commits (stlr) and start()'s release store
             s += (long) LONG.getAcquire(w, slab.at(i, offset));
         }
         Reference.reachabilityFence(this);

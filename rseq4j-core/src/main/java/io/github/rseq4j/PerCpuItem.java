@@ -192,6 +192,7 @@ public final class PerCpuItem {
     public long get(int index, long off) {
         long w = word(off);
         m.checkIndex(index);
+        // acquire (ldar on aarch64): pairs with the release commits (stlr) and start()'s release store
         return (long) LONG.getAcquire(m.whole(), m.at(index, w));
     }
 
@@ -235,6 +236,7 @@ public final class PerCpuItem {
         long w = word(off);
         long s = 0;
         for (int i = 0; i < m.slices(); i++) {
+            // acquire (ldar on aarch64): pairs with the release commits (stlr) and start()'s release store
             s += (long) LONG.getAcquire(m.whole(), m.at(i, w));
         }
         return s;

@@ -91,6 +91,7 @@ public final class PerCpuList {
     public MemorySegment pop() {
         m.checkOpen();
         long r = list.pop();
+        // the payload is read through r: an address dependency on POP's head load (see POP)
         return r >= 0 ? list.payload(r) : null;
     }
 

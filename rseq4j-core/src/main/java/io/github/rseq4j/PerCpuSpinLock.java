@@ -36,6 +36,7 @@ public final class PerCpuSpinLock {
         for (int spins = 0; ; spins++) {
             long r = SliceOps.DEFAULT.compareAndStore(m, word, 0, 1, false);
             if (r >= 0) {
+                // the compare-and-store commit is relaxed; this fence (dmb ishld on aarch64) makes it an acquire
                 VarHandle.acquireFence();
                 return (int) r;
             }

@@ -107,6 +107,7 @@ public final class RingFormat {
      */
     public static <X extends Exception> long drain(MemorySegment w, long at, byte[] buf, RecordSink<X> sink) throws X {
         long rp = w.get(ValueLayout.JAVA_LONG, at + RING_READ);
+        // acquire (ldar on aarch64): the records up to wp, which RING_WRITE's stlr commit published
         long wp = (long) LONG.getAcquire(w, at + RING_WRITE);
         long mask = w.get(ValueLayout.JAVA_LONG, at + RING_MASK);
         MemorySegment data = w.asSlice(at + RING_DATA, mask + 1);

@@ -76,8 +76,12 @@ public interface MacroAssembler {
     /** Branch when {@code a cond imm}. */
     void branchImm(Cond cond, Reg a, long imm, Label target);
 
-    /** Branch when the 64-bit word at [base + disp] is not equal to {@code value}. */
-    void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target);
+    /**
+     * Branch when the 64-bit word at [base + disp] is not equal to {@code value}, read with
+     * acquire ordering: no later load or store is performed before this load (x86-64: any
+     * load; aarch64: ldar).
+     */
+    void branchIfMemNotEqualAcquire(Reg base, int disp, Reg value, Label target);
 
     /**
      * Splits a tagged address: {@code tag = address >>> (64 - tagBits)}, then the top

@@ -134,7 +134,7 @@ public final class CriticalSectionGenerator {
         a.mov(slice, index);
         a.shlImm(slice, cfg.strideShift());
         a.add(slice, a.arg(0));
-        a.branchIfMemNotEqual(slice, SliceLayout.OWNER_WORD_OFFSET, token, stopped);
+        a.branchIfMemNotEqualAcquire(slice, SliceLayout.OWNER_WORD_OFFSET, token, stopped);
 
         Body body = new Body(a, template, slice, index, cfg, delayScratch, postCommit);
         template.body(body);

@@ -8,7 +8,7 @@ import io.github.rseq4j.internal.asm.MacroAssembler;
  *
  * <p>Argument 0 of every operation is the base address of a per-CPU memory range; the
  * generator turns it into {@link CriticalSection#slice()}, the calling CPU's (or
- * concurrency id's) slice, after checking the slice's stopped word. The body then runs
+ * concurrency id's) slice, after checking the slice's owner word. The body then runs
  * inside the critical section and must end with exactly one
  * {@link CriticalSection#commit committing store}.
  */

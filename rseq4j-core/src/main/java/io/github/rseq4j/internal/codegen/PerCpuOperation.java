@@ -128,6 +128,7 @@ public enum PerCpuOperation implements OperationTemplate {
             Reg head = cs.temp(0);
             a.load(head, cs.slice(), cs.arg(1), 0);
             a.store(cs.arg(2), cs.arg(3), 0, head);
+            // release: the link, and what the caller wrote to the node, before the head
             cs.commit(cs.slice(), cs.arg(1), 0, cs.arg(2), Ordering.RELEASE);
         }
 
@@ -154,6 +155,9 @@ public enum PerCpuOperation implements OperationTemplate {
             Reg next = cs.temp(1);
             a.load(head, cs.slice(), cs.arg(1), 0);
             a.branchImm(Cond.EQ, head, 0, cs.fail(OpResult.EMPTY));
+            // Address dependency on head: on aarch64 this load, and the caller's reads of the
+            // node through the returned address, are ordered after the head load, so they see
+            // what the pusher wrote before its release commit (no acquire needed).
             a.load(next, head, cs.arg(2), 0);
             cs.commit(cs.slice(), cs.arg(1), 0, next, Ordering.RELAXED);
             cs.result(head);
@@ -187,6 +191,7 @@ public enum PerCpuOperation implements OperationTemplate {
             entryOffset(a, at, count, cs.arg(1));
             a.store(cs.slice(), at, BoundedStackLayout.ENTRIES, cs.arg(2));
             a.addImm(count, 1);
+            // release: the entry (and the releaser's writes to what it names) before the count
             cs.commit(cs.slice(), cs.arg(1), BoundedStackLayout.COUNT, count, Ordering.RELEASE);
         }
 
@@ -217,6 +222,9 @@ public enum PerCpuOperation implements OperationTemplate {
             a.branchImm(Cond.EQ, count, 0, cs.fail(OpResult.EMPTY));
             a.addImm(count, -1);
             entryOffset(a, at, count, cs.arg(1));
+            // Address dependency on count (at is computed from it): ordered after the count
+            // load on aarch64, so the entry is the one the pusher's release commit published;
+            // the caller reaches the slot's object through the value (another dependency).
             a.load(value, cs.slice(), at, BoundedStackLayout.ENTRIES);
             cs.commit(cs.slice(), cs.arg(1), BoundedStackLayout.COUNT, count, Ordering.RELAXED);
             cs.result(value);
@@ -266,6 +274,9 @@ public enum PerCpuOperation implements OperationTemplate {
             recordBytes(a, t, len);
             a.add(at, t);
             a.addImm(at, -1);
+            // Control dependency from the read-position load to the record stores below: Arm
+            // never performs a store before the branch it follows is resolved, so no record
+            // lands in space the consumer has not released (its release store of RING_READ).
             a.branch(Cond.GT_UNSIGNED, at, mask, cs.fail(OpResult.FULL));
             // at = where the record starts in the ring; mask - at - 7 = payload room - 1 before the end
             a.mov(at, w);

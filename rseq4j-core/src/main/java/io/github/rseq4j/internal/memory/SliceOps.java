@@ -342,6 +342,7 @@ public record SliceOps(RuntimeContext context, long fallbackReason) {
      * @return the word's value in that slice
      */
     public static long getAcquire(SliceMemory m, int index, long off) {
+        // acquire (ldar on aarch64): pairs with the release commits (stlr) and start()'s release store
         return (long) ValueLayout.JAVA_LONG.varHandle().getAcquire(m.whole(), m.at(index, off));
     }
 }

@@ -287,6 +287,7 @@ public final class HistogramEngine {
      * marks leaves nothing that others wait for (see the class notes).
      */
     private boolean trySwitch(int i) {
+        // acquire (ldar on aarch64): the entries before the cursor, which LOG_APPEND's stlr published
         long cursor = (long) LONG.getAcquire(memory.whole(), memory.at(i, item + CURSOR));
         if (cursor < CURSOR_LIMIT) {
             return false;

@@ -277,6 +277,7 @@ public final class SlotPool {
         checkOpen();
         long r = ops.run(PerCpuOperation.BOUNDED_POP, memory, stack, 0, 0, 0, 0, null);
         if (r >= 0) {
+            // the slot's object is reached through r: an address dependency (see BOUNDED_POP)
             return take((int) r);
         }
         return acquireSlow();

@@ -29,7 +29,14 @@ import static io.github.rseq4j.internal.arch.aarch64.Aarch64Reg.*;
  * <p>Memory ordering: aarch64 is weakly ordered. {@link Ordering#RELEASE} commits with
  * {@code stlr} (store-release), {@link Ordering#RELAXED} with a plain {@code str}. Arming
  * {@code rseq_cs} and reading {@code cpu_id} need no barrier: the kernel inspects
- * {@code rseq_cs} on the same CPU as the thread, after its own context switch.
+ * {@code rseq_cs} on the same CPU as the thread, after its own context switch. The rest of
+ * the argument, each part noted at its code: the owner word is read with {@code ldar}
+ * ({@link #branchIfMemNotEqualAcquire}); an {@code stlr} commit orders every earlier access
+ * of the section before the word that publishes it; {@code POP} and {@code BOUNDED_POP}
+ * read what they return through an address dependency on the word they loaded, and a ring
+ * write's record stores follow its space check by a control dependency (load, branch,
+ * store), both of which Arm orders ({@code PerCpuOperation}). The abort counter's
+ * exclusive pair needs no ordering: it is a statistic.
  *
  * <p>The abort counter is incremented with a load-exclusive/store-exclusive loop
  * ({@code ldxr}/{@code stxr}), which every ARMv8.0 processor has (no LSE atomics assumed);
@@ -284,6 +291,8 @@ public final class Aarch64MacroAssembler implements MacroAssembler {
      */
     @Override
     public void storeOrdered(Reg base, Reg index, int disp, Reg src, Ordering ordering) {
+        // stlr orders every earlier load and store of this thread before the commit (and, Arm's
+        // release being cumulative, every store this CPU had observed before it).
         if (ordering == Ordering.RELAXED) {
             store(base, index, disp, src);
             return;
@@ -357,8 +366,17 @@ public final class Aarch64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target) {
-        load64(SCRATCH, r(base), null, disp);
+    public void branchIfMemNotEqualAcquire(Reg base, int disp, Reg value, Label target) {
+        // ldar, not ldr: a stopper's twin writes the slice with plain stores, then restarts it
+        // with a release store of the owner token. After a plain ldr that reads the token, the
+        // b.ne is only a control dependency, which does not keep a later load from being
+        // satisfied first (and reading the slice as it was before the twin); an acquire does.
+        Aarch64Reg b = r(base);
+        if (disp != 0) {
+            addImmVia(SCRATCH, b, disp);
+            b = SCRATCH;
+        }
+        asm.ldar(SCRATCH, b);
         asm.cmp(SCRATCH, r(value));
         asm.bcond(Aarch64Assembler.Cond.NE, target);
     }

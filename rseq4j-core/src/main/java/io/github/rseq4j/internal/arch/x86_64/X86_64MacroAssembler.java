@@ -224,7 +224,7 @@ public final class X86_64MacroAssembler implements MacroAssembler {
     }
 
     @Override
-    public void branchIfMemNotEqual(Reg base, int disp, Reg value, Label target) {
+    public void branchIfMemNotEqualAcquire(Reg base, int disp, Reg value, Label target) {
         asm.cmpMem(r(base), disp, r(value));
         asm.jcc(X86_64Assembler.Cond.NE, target);
     }

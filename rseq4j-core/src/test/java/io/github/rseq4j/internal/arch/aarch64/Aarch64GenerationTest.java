@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Generates every operation for aarch64 on whatever host runs the tests (no installing)
  * and checks the rseq rules on the words: the descriptor, the signature before each abort
  * handler, the arming store just before the section, the index loaded first inside it,
- * the commit as its last instruction ({@code stlr} for release operations). Running the
+ * the owner word read with {@code ldar} before any other load of the slice, the commit
+ * as its last instruction ({@code stlr} for release operations). Running the
  * code is {@code dev/aarch64-check}'s job (a full-system emulator).
  */
 class Aarch64GenerationTest {
@@ -58,6 +59,16 @@ class Aarch64GenerationTest {
         return (w & 0xFFC00000) == 0xF9000000          // str  xt, [xn, #uimm]
             || (w & 0xFFE00C00) == 0xF8000000          // stur xt, [xn, #simm]
             || (w & 0xFFE0FC00) == 0xF8206800;         // str  xt, [xn, xm]
+    }
+
+    private static boolean isLoad64(int w) {
+        return (w & 0xFFC00000) == 0xF9400000          // ldr  xt, [xn, #uimm]
+            || (w & 0xFFE00C00) == 0xF8400000          // ldur xt, [xn, #simm]
+            || (w & 0xFFE0FC00) == 0xF8606800;         // ldr  xt, [xn, xm]
+    }
+
+    private static boolean isLdar(int w) {
+        return (w & 0xFFFFFC00) == 0xC8DFFC00;
     }
 
     private static boolean isStlr(int w) {
@@ -119,13 +130,20 @@ class Aarch64GenerationTest {
         } else {
             assertTrue(isStore64(commit), w + ": str commit, got " + Integer.toHexString(commit));
         }
+        // The owner word is read with ldar before any other 64-bit load inside: without the
+        // acquire, a load of the slice could be satisfied before it and see a stopper's
+        // writes only partly although the stopped word already reads the restart's 0.
+        int ldars = 0;
         // No store-release or exclusive/atomic access inside apart from the commit, and no
         // use of the platform register x18 anywhere in the function.
         for (int at = start; at < post - 4; at += 4) {
             int insn = word(code, at);
+            ldars += isLdar(insn) ? 1 : 0;
+            assertFalse(ldars == 0 && isLoad64(insn), w + ": a load before the owner word's ldar at " + at);
             assertFalse(isStlr(insn), w + ": stlr before the commit at " + at);
-            assertFalse((insn & 0x3F000000) == 0x08000000, w + ": exclusive access inside the section at " + at);
+            assertFalse(!isLdar(insn) && (insn & 0x3F000000) == 0x08000000, w + ": exclusive access inside the section at " + at);
         }
+        assertEquals(1, ldars, w + ": one ldar (the stopped word) inside the section");
         int entry = f.entry().position();
         for (int at = entry; at < d; at += 4) {
             int insn = word(code, at);
