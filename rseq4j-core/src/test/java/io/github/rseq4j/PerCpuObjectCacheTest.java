@@ -59,8 +59,8 @@ class PerCpuObjectCacheTest {
                 Thread.onSpinWait();
             }
         });
-        int threads = virtual ? 64 : 6;
-        int rounds = virtual ? 2_000 : 20_000;
+        int threads = virtual ? 16 : 6;
+        int rounds = virtual ? 8_000 : 20_000;
         runThreads(threads, virtual, id -> {
             List<Item> held = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
