@@ -58,7 +58,7 @@ class RingWriteRacingCloseTest {
                     got.addAndGet(buf.drain((cpu, bytes, length) -> { }));
                 }
             });
-            long closeAfter = ThreadLocalRandom.current().nextLong(1, CAP / 2);   // writes, at a random moment
+            long closeAfter = ThreadLocalRandom.current().nextLong(1, CAP / 8);   // writes, at a random early moment
             while (ok.get() < closeAfter && reachedCap.get() == 0) {
                 Thread.onSpinWait();
             }
@@ -80,7 +80,10 @@ class RingWriteRacingCloseTest {
         assertEquals(0, dropped, "drops counted");
         assertEquals(WRITERS * (long) ROUNDS, threw + capped, "every writer that did not reach its cap ended with"
                 + " IllegalStateException (" + capped + " reached it)");
-        assertTrue(threw >= ROUNDS / 2, "writers that raced the close (not all do: one may finish before the"
+        // Not a correctness check (that is the one above): it keeps the test from passing with no race at
+        // all. On a loaded 2-CPU machine the closing thread is often descheduled until the writers are done
+        // (81 of 600 raced in one such run), so the floor is a tenth of the rounds.
+        assertTrue(threw >= ROUNDS / 10, "writers that raced the close (not all do: one may finish before the"
                 + " other starts): " + threw + " of " + WRITERS * ROUNDS);
         assertEquals(written, drained, "records drained = writes that returned true");
     }
