@@ -228,16 +228,15 @@ public final class PerCpuMemory implements AutoCloseable {
     public void close() {
         slices.close();
         for (SliceList l; (l = lists.poll()) != null; ) {
-            l.closeNodes();
+            slices.whenReleased(l::closeNodes);   // not before: a drain handed its slice by close() still pops nodes
         }
     }
 
-    /** Makes {@code list}'s nodes this memory's, to be freed by {@link #close()}. */
+    /** Makes {@code list}'s nodes this memory's, to be freed when {@link #close()} gives the memory back. */
     void own(SliceList list) {
         lists.add(list);
-        if (slices.isClosed()) {   // close() ran meanwhile and may have missed it
-            lists.remove(list);
-            list.closeNodes();
+        if (slices.isClosed() && lists.remove(list)) {   // close() ran meanwhile and may have missed it
+            slices.whenReleased(list::closeNodes);
         }
     }
 

@@ -12,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -103,6 +105,8 @@ public final class SliceMemory {
     private final AtomicBoolean releaseRequested = new AtomicBoolean();
     private volatile boolean closed;
     private volatile boolean released;
+    /** What must be freed together with the memory, not before (see {@link #whenReleased}). */
+    private final Queue<Runnable> releaseActions = new ConcurrentLinkedQueue<>();
 
     /**
      * Per-CPU memory as big as it can be: {@link #MAX_BYTES_PER_SLICE} for items in each
@@ -354,6 +358,28 @@ public final class SliceMemory {
         if (releaseHolds.decrementAndGet() == 0) {
             released = true;
             cleanable.clean();
+            runReleaseActions();
+        }
+    }
+
+    /**
+     * Runs {@code action} when the memory is given back: at once when it already was, else
+     * on the thread whose {@link #release()} or {@link #start(int)} lets go last. For what
+     * a holder of a handed-over slice may still read until then (a list's nodes, which a
+     * drain that outlived {@code close()} keeps popping). Each action runs once.
+     *
+     * @param action what to free with the memory
+     */
+    public void whenReleased(Runnable action) {
+        releaseActions.add(action);
+        if (released) {   // added after letGo ran its actions, or while it runs them: poll hands each out once
+            runReleaseActions();
+        }
+    }
+
+    private void runReleaseActions() {
+        for (Runnable r; (r = releaseActions.poll()) != null; ) {
+            r.run();
         }
     }
 
