@@ -71,7 +71,9 @@ class HistogramScenarioTest {
             if (Rseq.isRseqMode()) {
                 assertTrue(r.options().contains("delay"), "the engine ran the delayed operations: " + r.line());
                 assertEquals(List.of(), r.notes());
-                assertTrue(r.aborts() > 0, "delay loops inside the sections make them abort: " + r.line());
+                if (c.delayPoint() < 3) {   // point 3 is after the commit, outside the section: nothing to abort
+                    assertTrue(r.aborts() > 0, "delay loops inside the sections make them abort: " + r.line());
+                }
             } else {
                 assertTrue(r.notes().stream().anyMatch(n -> n.contains("delay points need rseq mode")),
                         () -> String.valueOf(r.notes()));
