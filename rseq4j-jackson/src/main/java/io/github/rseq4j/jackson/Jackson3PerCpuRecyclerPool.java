@@ -39,6 +39,12 @@ public final class Jackson3PerCpuRecyclerPool extends PerCpuRecyclerPoolBase<Buf
         return new Jackson3PerCpuRecyclerPool(false, perCpuCapacity);
     }
 
+    /**
+     * Deserialization gives the shared pool back as itself, and a pool of its own as a new,
+     * empty pool of the same per-CPU capacity (pooled recyclers are not serialized).
+     *
+     * @return the pool this stream's pool stands for
+     */
     @Serial
     private Object readResolve() {
         return shared ? shared() : create(perCpuCapacity);
