@@ -70,17 +70,13 @@ final class CounterScenario extends Scenario {
 
     @Override
     Runnable background() {
-        return () -> {
-            run.backgroundReady.countDown();
-            while (!run.workersDone()) {
-                run.check();
-                long s = counter.sumThenReset();
-                collected += s;
-                intervals++;
-                nonZero += s != 0 ? 1 : 0;
-                LockSupport.parkNanos(COLLECT_PAUSE_NANOS);
-            }
-        };
+        return whileWorkersRun(() -> {
+            long s = counter.sumThenReset();
+            collected += s;
+            intervals++;
+            nonZero += s != 0 ? 1 : 0;
+            LockSupport.parkNanos(COLLECT_PAUSE_NANOS);
+        });
     }
 
     @Override

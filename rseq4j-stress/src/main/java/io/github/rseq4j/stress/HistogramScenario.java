@@ -99,14 +99,10 @@ final class HistogramScenario extends Scenario {
 
     @Override
     Runnable background() {
-        return () -> {
-            run.backgroundReady.countDown();
-            while (!run.workersDone()) {
-                run.check();
-                take(engine.collect(true));
-                LockSupport.parkNanos(TAKE_PAUSE_NANOS);
-            }
-        };
+        return whileWorkersRun(() -> {
+            take(engine.collect(true));
+            LockSupport.parkNanos(TAKE_PAUSE_NANOS);
+        });
     }
 
     /** Checks one interval whole and adds it up. */

@@ -198,15 +198,11 @@ abstract class PooledScenario<T> extends Scenario {
 
     @Override
     Runnable background() {
-        return () -> {
-            run.backgroundReady.countDown();
-            while (!run.workersDone()) {
-                run.check();
-                moved += pool.rebalance();
-                rebalances++;
-                LockSupport.parkNanos(REBALANCE_PAUSE_NANOS);
-            }
-        };
+        return whileWorkersRun(() -> {
+            moved += pool.rebalance();
+            rebalances++;
+            LockSupport.parkNanos(REBALANCE_PAUSE_NANOS);
+        });
     }
 
     @Override

@@ -50,6 +50,23 @@ abstract class Scenario {
         return null;
     }
 
+    /**
+     * The usual background loop: signals that it is ready, then repeats {@code step} (which
+     * includes its own pause) after each {@link Run#check()} until the workers are done.
+     *
+     * @param step one round of the background work
+     * @return the loop, for {@link #background()}
+     */
+    final Runnable whileWorkersRun(Runnable step) {
+        return () -> {
+            run.backgroundReady.countDown();
+            while (!run.workersDone()) {
+                run.check();
+                step.run();
+            }
+        };
+    }
+
     /** The checks, after every worker and the background thread ended. */
     abstract Verdict verify();
 
