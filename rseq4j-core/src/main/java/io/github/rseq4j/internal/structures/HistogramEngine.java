@@ -51,7 +51,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * kernel aborts it before it resumes; it restarts, reads the new cursor and appends to the
  * new log. Of several switchers of one full cursor exactly one commits (the compare); the
  * others give their claims back (CLAIMED to FREE). The commit is then <em>settled</em>: in
- * one CAS, {@code j} CLAIMED(b) becomes ACTIVE and {@code b} FULL. Anyone may settle: a log
+ * one CAS, {@code j} CLAIMED(b) becomes ACTIVE and {@code b} FULL. A switcher settles before
+ * it claims, but it may have read the cursor in an earlier visit of {@code b}: when {@code b}
+ * has since been switched to again and filled, its compare succeeds before that switch was
+ * settled, leaving a chain ({@code j} CLAIMED(b), {@code b} CLAIMED(c), {@code c} ACTIVE)
+ * that the cursor passed through, so every switch on it committed; settling marks the whole
+ * chain in the one CAS. A claim is made from a possibly stale cursor too, so the state word
+ * may hold CLAIMED(b) for a log {@code b} that is already FULL or FREE: harmless, since that
+ * switch cannot commit and is given back, but a settler must not trust a state word that
+ * changed while it read the cursor (it reads the word again). Anyone may settle: a log
  * CLAIMED(b) that is the cursor's log was switched to (only its claimer can move the cursor
  * there), so the switcher itself, the next switcher of that CPU (before it claims) and every
  * snapshot (with the slice stopped) settle what they find. So a switcher that never gets
@@ -134,6 +142,8 @@ public final class HistogramEngine {
     private final long[][] shards;
     /** Held by the snapshot in progress: snapshots run one at a time. */
     private final Object collecting = new Object();
+    /** Where tests stall threads inside the switch protocol; {@link SwitchPauses#NONE} otherwise. */
+    private final SwitchPauses pauses;
 
     /**
      * An empty histogram engine.
@@ -142,6 +152,18 @@ public final class HistogramEngine {
      * @param context the runtime's collaborators: the operations every record runs
      */
     public HistogramEngine(HistogramBuckets buckets, RuntimeContext context) {
+        this(buckets, context, SwitchPauses.NONE);
+    }
+
+    /**
+     * An empty histogram engine whose switch protocol pauses where {@code pauses} says (tests).
+     *
+     * @param buckets how values map to buckets
+     * @param context the runtime's collaborators: the operations every record runs
+     * @param pauses  called at each {@link SwitchPauses.Point} of the switch protocol
+     */
+    HistogramEngine(HistogramBuckets buckets, RuntimeContext context, SwitchPauses pauses) {
+        this.pauses = pauses;
         this.buckets = buckets;
         this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
         this.highest = buckets.highest();
@@ -297,7 +319,9 @@ public final class HistogramEngine {
         if (j < 0) {
             return false;
         }
+        pauses.at(SwitchPauses.Point.BEFORE_COMMIT);
         if (commitSwitch(i, cursor, j)) {
+            pauses.at(SwitchPauses.Point.AFTER_COMMIT);
             settle(i);
             return true;
         }
@@ -325,6 +349,7 @@ public final class HistogramEngine {
             if (j < 0) {
                 return -1;
             }
+            pauses.at(SwitchPauses.Point.CLAIM_READ);
             if (LONG.compareAndSet(w, at, word, with(word, j, CLAIMED + b) + CHANGE)) {
                 Reference.reachabilityFence(this);
                 return j;
@@ -354,10 +379,17 @@ public final class HistogramEngine {
     }
 
     /**
-     * Settles a committed switch of slice {@code i}: if the cursor's log is CLAIMED(b), it
-     * was switched to (only its claimer moves the cursor there), so in one CAS it becomes
-     * ACTIVE and {@code b} FULL. The state word is read before the cursor: a claim seen
-     * before the cursor was seen on its log had committed by then.
+     * Settles the committed switches of slice {@code i}: if the cursor's log {@code a} is
+     * CLAIMED(b), it was switched to (only its claimer moves the cursor there), so in one CAS
+     * it becomes ACTIVE and {@code b} FULL. {@code b} is ACTIVE, or itself CLAIMED(c) when
+     * its own switch committed and was not settled before a switcher that had settled in an
+     * earlier visit of {@code b} switched away from it: the cursor passed through {@code b},
+     * so that switch committed too, and the chain of claims back to the ACTIVE log is
+     * settled in the same CAS (every log on it FULL). The state word is read before the
+     * cursor and again after it: a word that did not change meanwhile (its change count
+     * rules out ABA) was current when the cursor was read, so a claim it shows on the
+     * cursor's log had committed by then. A word that changed is stale (the claim it shows
+     * may have been given back, and the cursor moved on under a newer one): read both again.
      */
     void settle(int i) {
         MemorySegment w = memory.whole();
@@ -365,17 +397,25 @@ public final class HistogramEngine {
         long cursorAt = memory.at(i, item + CURSOR);
         for (;;) {
             long word = (long) LONG.getAcquire(w, at);
+            pauses.at(SwitchPauses.Point.SETTLE_READ);
             int a = activeLog((long) LONG.getAcquire(w, cursorAt));
-            int s = state(word, a);
-            if (s < CLAIMED) {
+            if (state(word, a) < CLAIMED) {
                 break;
             }
-            int b = s - CLAIMED;
-            if (state(word, b) != ACTIVE) {
-                throw new IllegalStateException("log " + b + " of slice " + i + " was switched out but is not active: "
-                        + Long.toHexString(word));
+            if ((long) LONG.getAcquire(w, at) != word) {
+                continue;
             }
-            if (LONG.compareAndSet(w, at, word, with(with(word, a, ACTIVE), b, FULL) + CHANGE)) {
+            long settled = with(word, a, ACTIVE);
+            int b = state(word, a) - CLAIMED;
+            for (int hops = 1; state(word, b) != ACTIVE; hops++) {
+                if (state(word, b) < CLAIMED || hops >= LOGS) {
+                    throw new IllegalStateException("log " + b + " of slice " + i + " was switched out but is neither"
+                            + " active nor switched to: " + Long.toHexString(word));
+                }
+                settled = with(settled, b, FULL);
+                b = state(word, b) - CLAIMED;
+            }
+            if (LONG.compareAndSet(w, at, word, with(settled, b, FULL) + CHANGE)) {
                 break;
             }
         }
@@ -615,6 +655,7 @@ public final class HistogramEngine {
             long cursor = w.get(JAVA_LONG, cursorAt);
             int b = activeLog(cursor);
             fold(i, b, (int) (cursor / STEP), i);
+            pauses.at(SwitchPauses.Point.DRAIN_STOPPED);
             w.set(JAVA_LONG, cursorAt, 8L * b);     // the same log, empty
         } finally {
             memory.start(i);
