@@ -38,13 +38,15 @@ import java.util.concurrent.Callable;
         description = {
                 "Measure rseq4j against the JDK and other libraries.",
                 "Topics: counters, CPU lookup, pools, ring writes, latency histograms,",
-                "counter memory.",
+                "Jackson's recycler pools, counter memory.",
                 "",
                 "Each row: a warm-up, then timed runs of a fixed number of operations per thread,",
                 "all threads released together; ns/op = wall time of a run / operations per",
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
-                "alternative at the same thread count. The default run takes about two minutes on 2 cores.",
+                "alternative at the same thread count. A run of every topic takes minutes (the",
+                "jackson topic longest); --quick is a smoke test, not a measurement.",
                 "Topics: counter, cpu, pool, ring, histogram, jackson, memory.",
+                "How to run, read and report the figures: docs/BENCHMARKS.md.",
         })
 public final class BenchCommand implements Callable<Integer> {
 

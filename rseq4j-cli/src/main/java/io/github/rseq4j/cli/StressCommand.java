@@ -59,15 +59,23 @@ import java.util.concurrent.Callable;
                 "--index mmcid do not apply to them; their runs go ahead without those,",
                 "with a note.",
                 "",
-                "The last line ends in PASS or FAIL. Its fields: ops= the operations the",
-                "workers did (shown when they are not threads x reps); expected= the exact",
-                "total the scenario must reach and actual= what it found: the counter sum",
-                "(increment, spinlock, membarrier: one per operation), the nodes",
-                "(list, buffer), the records (memcpy, ringbuffer: each received once), the",
-                "sum of every increment, decrement and add (counter), the objects or",
-                "buffers back in the pool at the end, its capacity (pool, bufferpool);",
-                "aborts= critical-section aborts;",
-                "fallbacks= operations completed off the rseq fast path.",
+                "Each run ends with its result line, which ends in PASS or FAIL and has the",
+                "same fields in the same order for every scenario:",
+                "  stress SCENARIO index=cpu|mmcid threads=N reps=R seconds=S ops=O",
+                "  [options] check=WHAT expected=E actual=A aborts=A fallbacks=F",
+                "  elapsed=Ts PASS|FAIL",
+                "reps= and seconds= are the limits (- for none); ops= the operations the",
+                "workers did; the options are the non-default ones (delay=, every=,",
+                "virtual, unregistered-every=, signals=); expected= is the exact",
+                "total the scenario must reach and actual= what it found, and check= says",
+                "what they count: counter-sum (increment, spinlock, membarrier: one per",
+                "operation), nodes (list, buffer), records (memcpy, ringbuffer: each",
+                "received once; histogram: record(v, n) counts n), sum-of-adds (counter:",
+                "every increment, decrement and add), objects-back or buffers-back (pool,",
+                "bufferpool: back in the pool at the end, its capacity); aborts=",
+                "critical-section aborts; fallbacks= operations completed off the rseq",
+                "fast path. A run that ends in an exception prints - for what it did not",
+                "count. With --test all the last line sums up the runs.",
                 "Exit status: 0 PASS, 1 FAIL, 2 bad arguments.",
         })
 public final class StressCommand implements Callable<Integer> {
@@ -168,6 +176,7 @@ public final class StressCommand implements Callable<Integer> {
                 continue;
             }
             StressResult r;
+            long started = System.nanoTime();
             try {
                 r = StressRunner.run(c, line -> {
                     out.println(line);
@@ -178,8 +187,7 @@ public final class StressCommand implements Callable<Integer> {
                         + ": FAILED: " + e);
                 e.printStackTrace(err);
                 err.flush();
-                out.println("stress " + c.test().word() + " index=" + StressConfig.indexWord(c.indexMode())
-                        + " threads=" + c.threads() + " " + c.limitWords() + " error FAIL");
+                out.println(StressResult.errorLine(c, Duration.ofNanos(System.nanoTime() - started)));
                 out.flush();
                 failed++;
                 continue;

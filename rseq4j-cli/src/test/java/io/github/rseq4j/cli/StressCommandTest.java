@@ -1,6 +1,8 @@
 package io.github.rseq4j.cli;
 
+import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.stress.StressConfig;
+import io.github.rseq4j.stress.StressResult;
 import io.github.rseq4j.stress.StressTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,7 +13,12 @@ import picocli.CommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,8 +48,8 @@ class StressCommandTest {
         Object[] r = run("stress", "--test", "increment", "--threads", "4", "--reps", "100");
         assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
         String last = lastLine(r);
-        assertTrue(last.matches("stress increment index=cpu threads=4 reps=100 expected=400 actual=400 aborts=\\d+"
-                + " fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+        assertTrue(last.matches("stress increment index=cpu threads=4 reps=100 seconds=- ops=400 check=counter-sum"
+                + " expected=400 actual=400 aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
     }
 
     @Test
@@ -55,8 +62,8 @@ class StressCommandTest {
             return;
         }
         assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
-        assertTrue(last.startsWith("stress list index=mmcid threads=4 reps=50 every=2:yield virtual"
-                + " unregistered-every=2 expected="), last);
+        assertTrue(last.startsWith("stress list index=mmcid threads=4 reps=50 seconds=- ops=200 every=2:yield"
+                + " virtual unregistered-every=2 check=nodes expected="), last);
         assertTrue(last.endsWith(" PASS"), last);
     }
 
@@ -66,20 +73,94 @@ class StressCommandTest {
         assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
         String out = (String) r[1];
         for (String t : List.of("increment", "spinlock", "list", "buffer", "memcpy", "membarrier")) {
-            assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 "), t + "\n" + out);
-            assertTrue(out.contains("stress " + t + " index=mmcid threads=4 reps=50 ")
+            assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 seconds=- ops=200 "),
+                    t + "\n" + out);
+            assertTrue(out.contains("stress " + t + " index=mmcid threads=4 reps=50 seconds=- ops=200 ")
                     || out.contains("stress " + t + " index=mmcid SKIPPED"), t + "\n" + out);
         }
         // the public structures index by CPU whatever the mode: they run once
         for (String t : List.of("counter", "pool", "bufferpool", "ringbuffer", "histogram")) {
-            assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 "), t + "\n" + out);
+            assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 seconds=- ops=200 "),
+                    t + "\n" + out);
             assertFalse(out.contains("stress " + t + " index=mmcid"), t + "\n" + out);
             assertTrue(out.contains("stress " + t + " index=cpu: 4 platform workers x 50 reps, "), t + "\n" + out);
         }
         assertFalse(out.contains("note:"), out);
         String last = lastLine(r);
-        assertTrue(last.matches("stress all threads=4 reps=50 runs=(17|11) passed=\\1 failed=0( skipped=6)?"
+        assertTrue(last.matches("stress all threads=4 reps=50 seconds=- runs=(17|11) passed=\\1 failed=0( skipped=6)?"
                 + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+    }
+
+    /** The fields every result line has, in this order; the run's options come between ops and check. */
+    private static final List<String> FIELDS = List.of("index", "threads", "reps", "seconds", "ops", "check",
+            "expected", "actual", "aborts", "fallbacks", "elapsed");
+
+    /**
+     * A result line's fields by name, after checking that it has every field of {@link #FIELDS}
+     * in that order, with the options (and nothing else) between ops and check, and ends in
+     * PASS or FAIL.
+     */
+    private static Map<String, String> resultFields(String line, List<String> options) {
+        String[] words = line.split(" ");
+        assertTrue(words.length == FIELDS.size() + options.size() + 3, line);
+        assertEquals("stress", words[0], line);
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("scenario", words[1]);
+        List<String> keys = new ArrayList<>();
+        for (int i = 2; i < words.length - 1; i++) {
+            int eq = words[i].indexOf('=');
+            String key = eq < 0 ? words[i] : words[i].substring(0, eq);
+            keys.add(key);
+            fields.put(key, eq < 0 ? "" : words[i].substring(eq + 1));
+        }
+        List<String> expectedKeys = new ArrayList<>(FIELDS.subList(0, 5));
+        expectedKeys.addAll(options);
+        expectedKeys.addAll(FIELDS.subList(5, FIELDS.size()));
+        assertEquals(expectedKeys, keys, line);
+        fields.put("result", words[words.length - 1]);
+        assertTrue(List.of("PASS", "FAIL").contains(fields.get("result")), line);
+        assertTrue(fields.get("elapsed").matches("\\d+\\.\\d\\ds"), line);
+        return fields;
+    }
+
+    @Test
+    void everyScenarioPrintsTheSameFieldsInTheSameOrder() {
+        Object[] r = run("stress", "--test", "all", "--threads", "2", "--reps", "20", "--every", "5", "--yield");
+        assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
+        List<String> results = ((String) r[1]).lines()
+                .filter(l -> l.endsWith(" PASS") || l.endsWith(" FAIL")).toList();
+        Set<String> seen = new LinkedHashSet<>();
+        int skipped = (int) ((String) r[1]).lines().filter(l -> l.contains(" SKIPPED: ")).count();
+        for (String line : results.subList(0, results.size() - 1)) {
+            Map<String, String> f = resultFields(line, List.of("every"));
+            StressTest test = StressTest.parse(f.get("scenario"));
+            assertTrue(seen.add(test.word() + " " + f.get("index")), "one line per run: " + line);
+            assertEquals("2", f.get("threads"), line);
+            assertEquals("20", f.get("reps"), line);
+            assertEquals("-", f.get("seconds"), line);
+            assertEquals("40", f.get("ops"), line);
+            assertEquals("5:yield", f.get("every"), line);
+            assertEquals(test.checkWord(), f.get("check"), line);
+            assertTrue(f.get("expected").matches("-?\\d+"), line);
+            assertEquals(f.get("expected"), f.get("actual"), line);
+            assertTrue(f.get("aborts").matches("\\d+") && f.get("fallbacks").matches("\\d+"), line);
+            assertEquals("PASS", f.get("result"), line);
+        }
+        // 6 kernel scenarios in 2 index fields (mmcid ones skipped on a kernel without it) + 5 public ones
+        assertEquals(17 - skipped, seen.size(), String.join("\n", results));
+        assertTrue(results.getLast().startsWith("stress all threads=2 reps=20 seconds=- every=5:yield runs="
+                + seen.size() + " passed=" + seen.size() + " failed=0"), results.getLast());
+    }
+
+    @Test
+    void aRunEndedByAnExceptionPrintsTheSameFields() {
+        StressConfig c = StressConfig.of(StressTest.POOL, IndexMode.CPU_ID).withThreads(3).withReps(7)
+                .withYieldEvery(2);
+        String line = StressResult.errorLine(c, Duration.ofMillis(12));
+        Map<String, String> f = resultFields(line, List.of("every"));
+        assertEquals("stress pool index=cpu threads=3 reps=7 seconds=- ops=- every=2:yield check=objects-back"
+                + " expected=- actual=- aborts=- fallbacks=- elapsed=0.01s FAIL", line);
+        assertEquals("FAIL", f.get("result"));
     }
 
     @Test
@@ -91,8 +172,8 @@ class StressCommandTest {
         String out = (String) r[1];
         assertTrue(out.startsWith("stress counter index=cpu: 2 platform workers x 1 s, "), out);
         String last = lastLine(r);
-        assertTrue(last.matches("stress counter index=cpu threads=2 seconds=1 ops=\\d+ expected=(-?\\d+) actual=\\1"
-                + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
+        assertTrue(last.matches("stress counter index=cpu threads=2 reps=- seconds=1 ops=\\d+ check=sum-of-adds"
+                + " expected=(-?\\d+) actual=\\1 aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
         assertTrue(seconds >= 1 && seconds < 30, "took " + seconds + " s");
     }
 
@@ -101,7 +182,8 @@ class StressCommandTest {
         Object[] r = run("stress", "--test", "increment", "--threads", "2", "--reps", "20", "--seconds", "30");
         assertEquals(0, r[0], () -> r[1] + "\nstderr: " + r[2]);
         String last = lastLine(r);
-        assertTrue(last.matches("stress increment index=cpu threads=2 reps=20 seconds=30 ops=40 expected=40 actual=40"
+        assertTrue(last.matches("stress increment index=cpu threads=2 reps=20 seconds=30 ops=40 check=counter-sum"
+                + " expected=40 actual=40"
                 + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
 
         // the duration first: 5 ms sleeps before every operation, at most 200 per worker in 1 s
@@ -110,7 +192,7 @@ class StressCommandTest {
         assertEquals(0, t[0], () -> t[1] + "\nstderr: " + t[2]);
         String timed = lastLine(t);
         assertTrue(timed.matches("stress ringbuffer index=cpu threads=2 reps=100000000 seconds=1 ops=(\\d{1,3})"
-                + " every=1:sleep5ms expected=\\1 actual=\\1 .* PASS"), timed);
+                + " every=1:sleep5ms check=records expected=\\1 actual=\\1 .* PASS"), timed);
     }
 
     @Test
@@ -124,7 +206,8 @@ class StressCommandTest {
         assertTrue(out.contains("stress pool index=cpu: note: unregistered workers do not apply: "), out);
         assertTrue(out.contains("stress pool index=cpu: note: index mode mmcid does not apply: "), out);
         String last = lastLine(r);
-        assertTrue(last.startsWith("stress pool index=cpu threads=4 reps=50 expected=2 actual=2 "), last);
+        assertTrue(last.startsWith("stress pool index=cpu threads=4 reps=50 seconds=- ops=200 check=objects-back"
+                + " expected=2 actual=2 "), last);
         assertTrue(last.endsWith(" PASS"), last);
     }
 
@@ -159,9 +242,9 @@ class StressCommandTest {
         assertEquals(1, r[0], () -> r[1] + "\nstderr: " + r[2]);
         assertTrue(((String) r[1]).contains("FAILED: timeout after 1 s: "), (String) r[1]);
         String last = lastLine(r);
-        // the checks use the operations done; fewer than threads x reps show as ops=
-        assertTrue(last.matches("stress increment index=cpu threads=2 reps=50 ops=(\\d+) every=1:sleep100ms"
-                + " expected=\\1 actual=\\1 .* FAIL"), last);
+        // the checks use the operations done: ops=, fewer than threads x reps
+        assertTrue(last.matches("stress increment index=cpu threads=2 reps=50 seconds=- ops=(\\d+) every=1:sleep100ms"
+                + " check=counter-sum expected=\\1 actual=\\1 .* FAIL"), last);
         assertTrue(((String) r[1]).contains(" operations done"), (String) r[1]);
         assertTrue(last.endsWith(" FAIL"), last);
     }

@@ -166,13 +166,25 @@ public record StressConfig(StressTest test, IndexMode indexMode, int threads, in
     }
 
     /**
-     * How long the workers run, as words: {@code reps=1000}, {@code seconds=2} or both,
+     * How long the workers run, as words: always both fields, {@code -} for the one that
+     * sets no limit: {@code reps=1000 seconds=-}, {@code reps=- seconds=2}, or
      * {@code reps=1000 seconds=2} (whichever comes first).
      */
     public String limitWords() {
-        return (repLimited() ? "reps=" + reps : "") + (repLimited() && timed() ? " " : "")
-                + (timed() ? "seconds=" + secondsWord(duration) : "");
+        return limitWords(reps, duration);
     }
+
+    /**
+     * {@link #limitWords()} for {@code reps} operations per worker (0: no limit) and
+     * {@code duration} ({@link Duration#ZERO}: no limit).
+     */
+    static String limitWords(int reps, Duration duration) {
+        return "reps=" + (reps > 0 ? String.valueOf(reps) : NO_LIMIT)
+                + " seconds=" + (duration.isZero() ? NO_LIMIT : secondsWord(duration));
+    }
+
+    /** The value of {@code reps=} or {@code seconds=} when that limit is not set. */
+    public static final String NO_LIMIT = "-";
 
     /** {@code 2} for 2 s, {@code 0.25} for 250 ms. */
     public static String secondsWord(Duration d) {

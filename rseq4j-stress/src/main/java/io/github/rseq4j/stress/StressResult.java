@@ -59,28 +59,50 @@ public record StressResult(StressTest test, IndexMode indexMode, int threads, in
     }
 
     /**
-     * The one-line summary, ending in {@code PASS} or {@code FAIL}, e.g.
-     * {@code stress increment index=cpu threads=12 reps=1000 expected=12000 actual=12000
-     * aborts=37 fallbacks=0 elapsed=0.21s PASS}; a timed run shows its duration and the
-     * operations done instead of (or after) the reps, e.g.
-     * {@code stress counter index=cpu threads=8 seconds=2 ops=5123456 expected=...}, and so
-     * does a run that ended early ({@code reps=50 ops=20}: the timeout came first).
+     * The result line: the same fields in the same order for every scenario, ending in
+     * {@code PASS} or {@code FAIL}, e.g. {@code stress pool index=cpu threads=4 reps=50
+     * seconds=- ops=200 check=objects-back expected=2 actual=2 aborts=0 fallbacks=0
+     * elapsed=0.03s PASS}:
+     * <ul>
+     *   <li>the scenario, {@code index=} ({@code cpu} or {@code mmcid}), {@code threads=};
+     *   <li>{@code reps=} and {@code seconds=}, the limits ({@code -}: none), and
+     *       {@code ops=}, the operations the workers did (fewer than threads x reps when the
+     *       duration or the timeout came first);
+     *   <li>the non-default options ({@link StressConfig#optionWords()}), when there are any;
+     *   <li>{@code check=}, what the two counts count ({@link StressTest#checkWord()}),
+     *       {@code expected=} the exact total the scenario must reach and {@code actual=}
+     *       what it found;
+     *   <li>{@code aborts=}, {@code fallbacks=}, {@code elapsed=} (seconds), PASS or FAIL.
+     * </ul>
      */
     public String line() {
-        StringBuilder limits = new StringBuilder();
-        if (reps > 0) {
-            limits.append(" reps=").append(reps);
-        }
-        if (!duration.isZero()) {
-            limits.append(" seconds=").append(StressConfig.secondsWord(duration));
-        }
-        if (!duration.isZero() || operations != (long) threads * reps) {
-            limits.append(" ops=").append(operations);
-        }
+        return line(test, indexMode, threads, StressConfig.limitWords(reps, duration), String.valueOf(operations),
+                options, String.valueOf(expected), String.valueOf(actual), String.valueOf(aborts),
+                String.valueOf(fallbacks.total()), elapsed, passed);
+    }
+
+    /**
+     * The result line of a run that ended in an exception before its checks: the fields of
+     * {@link #line()}, those that were not counted as {@code -}, and FAIL.
+     *
+     * @param config  the run
+     * @param elapsed from its start to the exception
+     * @return e.g. {@code stress pool index=cpu threads=4 reps=50 seconds=- ops=-
+     *         check=objects-back expected=- actual=- aborts=- fallbacks=- elapsed=0.01s FAIL}
+     */
+    public static String errorLine(StressConfig config, Duration elapsed) {
+        String none = StressConfig.NO_LIMIT;
+        return line(config.test(), config.indexMode(), config.threads(), config.limitWords(), none,
+                config.optionWords(), none, none, none, none, elapsed, false);
+    }
+
+    private static String line(StressTest test, IndexMode indexMode, int threads, String limits, String operations,
+                               String options, String expected, String actual, String aborts, String fallbacks,
+                               Duration elapsed, boolean passed) {
         return "stress " + test.word() + " index=" + StressConfig.indexWord(indexMode) + " threads=" + threads
-                + limits + (options.isEmpty() ? "" : " " + options)
-                + " expected=" + expected + " actual=" + actual + " aborts=" + aborts
-                + " fallbacks=" + fallbacks.total() + " elapsed=" + seconds(elapsed) + "s "
+                + " " + limits + " ops=" + operations + (options.isEmpty() ? "" : " " + options)
+                + " check=" + test.checkWord() + " expected=" + expected + " actual=" + actual
+                + " aborts=" + aborts + " fallbacks=" + fallbacks + " elapsed=" + seconds(elapsed) + "s "
                 + (passed ? "PASS" : "FAIL");
     }
 

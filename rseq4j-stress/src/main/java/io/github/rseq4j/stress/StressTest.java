@@ -7,30 +7,49 @@ import java.util.stream.Collectors;
 /** The stress scenarios, named as on the command line. */
 public enum StressTest {
     /** Every operation adds 1 to a per-CPU counter. */
-    INCREMENT,
+    INCREMENT("counter-sum"),
     /** A per-CPU spin lock guards a non-atomic increment of a per-CPU counter. */
-    SPINLOCK,
+    SPINLOCK("counter-sum"),
     /** Pop and push back nodes of per-CPU lists; nodes are conserved. */
-    LIST,
+    LIST("nodes"),
     /** Pop and push back nodes of bounded per-CPU array buffers; nodes are conserved. */
-    BUFFER,
+    BUFFER("nodes"),
     /** Producers copy records into per-CPU rings while one consumer drains them. */
-    MEMCPY,
+    MEMCPY("records"),
     /** A manager flips an active-list selector and fences; the inactive list must not change. */
-    MEMBARRIER,
+    MEMBARRIER("counter-sum"),
     /** {@code PerCpuCounter} adds while a collector calls {@code sumThenReset()}; nothing lost or counted twice. */
-    COUNTER,
+    COUNTER("sum-of-adds"),
     /** {@code PerCpuPool} acquire and release with a rebalancer; no object held twice, all come back. */
-    POOL,
+    POOL("objects-back"),
     /** {@code PerCpuBufferPool} acquire and release with a rebalancer; no buffer shared, all come back. */
-    BUFFERPOOL,
+    BUFFERPOOL("buffers-back"),
     /** {@code PerCpuRingBuffer} writers and one consumer: every record once, intact, in order per ring. */
-    RINGBUFFER,
+    RINGBUFFER("records"),
     /**
      * {@code PerCpuHistogram}'s engine, built with the run's operations: recorders and a
      * {@code snapshotThenReset()} taker; every interval whole, every record in exactly one.
      */
-    HISTOGRAM;
+    HISTOGRAM("records");
+
+    private final String checkWord;
+
+    StressTest(String checkWord) {
+        this.checkWord = checkWord;
+    }
+
+    /**
+     * What {@code expected=} and {@code actual=} of the result line count, as its
+     * {@code check=} word: {@code counter-sum} (one per operation: increment, spinlock,
+     * membarrier), {@code nodes} (every node of the lists or buffers, each found once),
+     * {@code records} (each received or counted once: memcpy, ringbuffer, histogram, whose
+     * {@code record(v, n)} counts n), {@code sum-of-adds} (the sum of every increment,
+     * decrement and add of the counter scenario), {@code objects-back} and
+     * {@code buffers-back} (what is back in the pool at the end: its capacity).
+     */
+    public String checkWord() {
+        return checkWord;
+    }
 
     /**
      * Whether the scenario runs on a structure of rseq4j's own (the last five) rather than

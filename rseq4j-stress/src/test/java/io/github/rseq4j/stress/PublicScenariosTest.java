@@ -98,7 +98,8 @@ class PublicScenariosTest {
         StressResult r = run(c, log);
         assertTrue(r.passed(), () -> explain(r, log));
         assertEquals(IndexMode.CPU_ID, r.indexMode());
-        assertTrue(r.line().startsWith("stress counter index=cpu threads=4 reps=50 "), r.line());
+        assertTrue(r.line().startsWith("stress counter index=cpu threads=4 reps=50 seconds=- ops=200 check=sum-of-adds "),
+                r.line());
         assertEquals(List.of("index mode mmcid does not apply: counter uses rseq4j's public API, whose structures"
                 + " index by CPU: running with index=cpu"), r.notes());
     }
@@ -115,8 +116,8 @@ class PublicScenariosTest {
         assertTrue(r.passed(), () -> explain(r, log));
         assertEquals(0, r.reps());
         assertEquals(Duration.ofSeconds(1), r.duration());
-        assertTrue(r.line().matches("stress " + test.word() + " index=cpu threads=4 seconds=1 ops=\\d+ expected=\\d+"
-                + " actual=\\d+ aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), r.line());
+        assertTrue(r.line().matches("stress " + test.word() + " index=cpu threads=4 reps=- seconds=1 ops=\\d+ check="
+                + test.checkWord() + " expected=\\d+ actual=\\d+ aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), r.line());
         // 4 workers for a second: far more than the default 1000 reps each, on any machine
         assertTrue(r.operations() > 4 * 1000, () -> explain(r, log));
         assertTrue(r.elapsed().compareTo(Duration.ofSeconds(1)) >= 0, () -> explain(r, log));
@@ -138,7 +139,8 @@ class PublicScenariosTest {
         assertEquals(200, r.operations());
         assertEquals(200, r.actual());
         assertTrue(r.elapsed().compareTo(Duration.ofSeconds(10)) < 0, () -> explain(r, log));
-        assertTrue(r.line().startsWith("stress increment index=cpu threads=4 reps=50 seconds=30 ops=200 expected=200 "),
+        assertTrue(r.line().startsWith("stress increment index=cpu threads=4 reps=50 seconds=30 ops=200"
+                        + " check=counter-sum expected=200 "),
                 r.line());
     }
 
@@ -152,7 +154,8 @@ class PublicScenariosTest {
         assertTrue(r.passed(), () -> explain(r, log));
         assertTrue(r.operations() > 0 && r.operations() < 2 * 1000, () -> explain(r, log));
         assertTrue(r.elapsed().compareTo(Duration.ofSeconds(5)) < 0, () -> explain(r, log));
-        assertTrue(r.line().contains(" reps=1000 seconds=0.3 ops=" + r.operations() + " every=1:sleep10ms "),
+        assertTrue(r.line().contains(" reps=1000 seconds=0.3 ops=" + r.operations()
+                        + " every=1:sleep10ms check=objects-back "),
                 r.line());
     }
 

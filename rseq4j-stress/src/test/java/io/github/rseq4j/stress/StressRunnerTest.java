@@ -251,14 +251,14 @@ class StressRunnerTest {
         assertEquals(StressTest.MEMCPY, StressTest.parse("MemCpy"));
         assertEquals(StressTest.BUFFERPOOL, StressTest.parse(" bufferPool "));
 
-        assertEquals("reps=1000", c.limitWords());
+        assertEquals("reps=1000 seconds=-", c.limitWords());
         assertFalse(c.timed());
         StressConfig timed = c.withDuration(Duration.ofSeconds(2));
-        assertEquals("seconds=2", timed.limitWords());
+        assertEquals("reps=- seconds=2", timed.limitWords());
         assertTrue(timed.timed() && !timed.repLimited());
         assertEquals(0, timed.reps());
         assertEquals("reps=50 seconds=0.25", c.withLimits(50, Duration.ofMillis(250)).limitWords());
-        assertEquals("reps=50", timed.withReps(50).withLimits(50, Duration.ZERO).limitWords());
+        assertEquals("reps=50 seconds=-", timed.withReps(50).withLimits(50, Duration.ZERO).limitWords());
         assertEquals("86399", StressConfig.secondsWord(StressConfig.MAX_DURATION));
 
         StressConfig u = c.withThreads(12).withUnregisteredEvery(3);
