@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * a caller error the cache does not detect (the object would be handed out twice).
  *
  * <p><b>Why it never blocks.</b> In rseq mode an acquire and a release are two rseq
- * critical sections each on the caller's CPU (see the implementation note): no lock, no
+ * critical sections each on the caller's CPU (see the implementation notes): no lock, no
  * atomic instruction, and a thread preempted or unmounted in the middle blocks nobody,
  * since the kernel restarts or the fallback path completes every section. In the
  * portable mode each section is the same operation on a slice held by a short spin lock
@@ -52,7 +52,7 @@ import java.util.function.Supplier;
  * {@code CPUs x (perCpuCapacity + 16)} references. {@link #close()} drops the cached
  * objects and gives the per-CPU memory back.
  *
- * @implNote A per-CPU stack in native memory cannot hold Java references, so the cache
+ * <p><b>Implementation notes.</b> A per-CPU stack in native memory cannot hold Java references, so the cache
  * has {@code CPUs x perCpuCapacity} slots, each a cell of a reference array, and every
  * slot is owned by one party at a time: a CPU's stack of full slots, a CPU's stack of
  * free slots, or one thread between two sections. An acquire pops a full slot on its CPU
