@@ -17,7 +17,7 @@ import java.lang.ref.Cleaner;
  * handed out) then the payload. Chunks of {@value #CHUNK_BYTES} bytes are added as
  * needed; {@link #isNode} lets callers validate an address before an operation uses it.
  *
- * <p>Implementation notes. Where the chunks come from depends on who can hold a node's
+ * <p><b>Implementation notes.</b> Where the chunks come from depends on who can hold a node's
  * address:
  * <ul>
  * <li>rseq mode: generated code links nodes by address, and a pop running on another

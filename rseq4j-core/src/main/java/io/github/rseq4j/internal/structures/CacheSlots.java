@@ -16,7 +16,7 @@ import java.util.function.IntConsumer;
  * is empty ("free"). What a slot's cell is (an element of a Java array) is the caller's
  * business; this class only says who owns which slot.
  *
- * <p>Implementation notes.
+ * <p><b>Implementation notes.</b>
  * <ul>
  * <li>Why slots at all: a per-CPU stack in native memory cannot hold Java references,
  *     and a thread can only write a reference into a cell it owns, which it must own

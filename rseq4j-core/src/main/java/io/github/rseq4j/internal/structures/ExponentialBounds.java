@@ -13,7 +13,7 @@ import java.math.RoundingMode;
  * bucket {@code i - 1}: its bucket {@code i} is {@code (base^i, base^(i+1)]}), and a
  * separate zero bucket holds 0.
  *
- * <p>Implementation notes. rseq4j records integers, so a bucket is fully described by
+ * <p><b>Implementation notes.</b> rseq4j records integers, so a bucket is fully described by
  * its largest integer: for values recorded in units of {@code 1/unit} of the bucket unit
  * (nanoseconds for bounds in seconds: {@code unit = 10^9}), {@code v} is in bucket
  * {@code i} exactly when {@code v <= floor(unit * base^i)}. That integer is computed

@@ -96,7 +96,7 @@ public sealed interface HistogramBuckets {
      * the values above {@code uppers[n-1]}, up to {@code highest} (values above it are
      * clamped to it) or, when {@code unbounded}, to {@link Long#MAX_VALUE} - 1.
      *
-     * <p>Implementation notes. Equal consecutive bounds are allowed: the later buckets of
+     * <p><b>Implementation notes.</b> Equal consecutive bounds are allowed: the later buckets of
      * such a run hold no integer (an exponential bucket narrower than 1, a bound of 1.5 ns
      * next to one of 1.2 ns) and stay empty, a value goes to the first bucket whose bound
      * it does not exceed. The index is "the first bound at or above v", found without a
