@@ -108,6 +108,42 @@ public interface MacroAssembler {
 
     void jump(Label target);
 
+    /**
+     * Whether the attempt counter of a generated function lives in memory of its own (then
+     * {@link #resetAttempts} and {@link #countAttemptAndBranchIfBelow} ignore their register
+     * argument, and the generator allocates none for it). A register is the default;
+     * x86-64 keeps the counter in its stack red zone, so that the register it saves spares
+     * the function a callee-saved register's save and restore on every call.
+     *
+     * @return {@code true} when the counter needs no register
+     */
+    default boolean attemptsInMemory() {
+        return false;
+    }
+
+    /**
+     * Sets the attempt counter to 0, once at the function's entry, outside any critical
+     * section.
+     *
+     * @param counter the counter's register, or null when {@link #attemptsInMemory()}
+     */
+    default void resetAttempts(Reg counter) {
+        movImm(counter, 0);
+    }
+
+    /**
+     * Counts one attempt (in the abort handler, outside the critical section) and branches
+     * to {@code target} while fewer than {@code max} attempts were made.
+     *
+     * @param counter the counter's register, or null when {@link #attemptsInMemory()}
+     * @param max     the attempt budget, 1 or more
+     * @param target  where another attempt starts
+     */
+    default void countAttemptAndBranchIfBelow(Reg counter, int max, Label target) {
+        addImm(counter, 1);
+        branchImm(Cond.LT, counter, max, target);
+    }
+
     /** Restores what {@link #enter} saved and returns {@code value}. */
     void returnReg(Reg value);
 

@@ -19,7 +19,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
  * <pre>
  *   area = locate the thread's rseq area        (or return NOT_REGISTERED)
  *   token = base &gt;&gt;&gt; 48; base &amp;= 2^48 - 1      (the owner token rides in base's top bits)
- *   attempts = 0
+ *   attempts = 0                               (a register; on x86-64 the stack's red zone)
  * restart:
  *   area.rseq_cs = &amp;descriptor                 (arm)
  * start:                                        --- critical section begins
@@ -61,7 +61,10 @@ import io.github.rseq4j.internal.abi.SliceLayout;
 public final class CriticalSectionGenerator {
     private CriticalSectionGenerator() {}
 
-    private static final int FIXED_TEMPS = 5; // area, slice, index, attempts, token
+    /** Temporaries every function has: area, slice, index, token, and attempts unless the back end keeps it in memory. */
+    private static int fixedTemps(MacroAssembler a) {
+        return a.attemptsInMemory() ? 4 : 5;
+    }
 
     /**
      * The labels of one emitted function: its entry, its {@code rseq_cs} descriptor, and
@@ -100,13 +103,14 @@ public final class CriticalSectionGenerator {
         Label entry = a.label(template.name());
         a.bind(entry);
         int delayTemps = cfg.delays() ? 1 : 0;
-        a.enter(template.args(), FIXED_TEMPS + template.temps() + delayTemps);
+        int fixed = fixedTemps(a);
+        a.enter(template.args(), fixed + template.temps() + delayTemps);
         Reg area = a.temp(0);
         Reg slice = a.temp(1);
         Reg index = a.temp(2);
-        Reg attempts = a.temp(3);
-        Reg token = a.temp(4);
-        Reg delayScratch = delayTemps == 1 ? a.temp(FIXED_TEMPS + template.temps()) : null;
+        Reg token = a.temp(3);
+        Reg attempts = a.attemptsInMemory() ? null : a.temp(4);
+        Reg delayScratch = delayTemps == 1 ? a.temp(fixed + template.temps()) : null;
 
         Label notRegistered = a.label("notRegistered");
         Label stopped = a.label("stopped");
@@ -118,7 +122,7 @@ public final class CriticalSectionGenerator {
 
         a.locateArea(area, notRegistered);
         a.splitTag(a.arg(0), token, SliceLayout.TOKEN_BITS);
-        a.movImm(attempts, 0);
+        a.resetAttempts(attempts);
         a.bind(restart);
         a.armCriticalSection(area, descriptor, index);
         a.bind(start);
@@ -136,7 +140,7 @@ public final class CriticalSectionGenerator {
         a.add(slice, a.arg(0));
         a.branchIfMemNotEqualAcquire(slice, SliceLayout.OWNER_WORD_OFFSET, token, stopped);
 
-        Body body = new Body(a, template, slice, index, cfg, delayScratch, postCommit);
+        Body body = new Body(a, template, slice, index, fixed, cfg, delayScratch, postCommit);
         template.body(body);
         if (!body.committed) {
             throw new IllegalStateException(template.name() + ": body emitted no commit");
@@ -158,8 +162,7 @@ public final class CriticalSectionGenerator {
         if (cfg.abortCounterAddress() != 0) {
             a.atomicIncrement(cfg.abortCounterAddress(), index);
         }
-        a.addImm(attempts, 1);
-        a.branchImm(Cond.LT, attempts, cfg.maxAttempts(), restart);
+        a.countAttemptAndBranchIfBelow(attempts, cfg.maxAttempts(), restart);
         a.returnImm(OpResult.ABORTED);
 
         a.descriptor(descriptor, start, postCommit, abort);
@@ -182,11 +185,14 @@ public final class CriticalSectionGenerator {
         private final GeneratorConfig cfg;
         private final Reg delayScratch;
         private final Label postCommit;
+        /** The temporaries before the body's: {@link #fixedTemps}. */
+        private final int fixed;
         boolean committed;
         Reg result;
 
-        Body(MacroAssembler a, OperationTemplate template, Reg slice, Reg index,
+        Body(MacroAssembler a, OperationTemplate template, Reg slice, Reg index, int fixed,
              GeneratorConfig cfg, Reg delayScratch, Label postCommit) {
+            this.fixed = fixed;
             this.a = a;
             this.template = template;
             this.slice = slice;
@@ -211,7 +217,7 @@ public final class CriticalSectionGenerator {
             if (i < 0 || i >= template.temps()) {
                 throw new IllegalArgumentException(template.name() + " declared " + template.temps() + " temps");
             }
-            return a.temp(FIXED_TEMPS + i);
+            return a.temp(fixed + i);
         }
 
         @Override

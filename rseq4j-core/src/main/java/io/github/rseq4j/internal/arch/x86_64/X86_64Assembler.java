@@ -248,6 +248,31 @@ public final class X86_64Assembler {
         buf.u8(imm8);
     }
 
+    /** mov qword [base + disp], imm32 (sign-extended to 64 bits). */
+    public void movMemImm32(X86Reg base, int disp, int imm32) {
+        memOp(true, 0xC7, 0, base, null, disp);
+        buf.u32(imm32);
+    }
+
+    /** add qword [base + disp], imm8 (sign-extended). */
+    public void addMemImm8(X86Reg base, int disp, int imm8) {
+        if (!isInt8(imm8)) {
+            throw new IllegalArgumentException("imm8 out of range: " + imm8);
+        }
+        memOp(true, 0x83, 0, base, null, disp);
+        buf.u8(imm8);
+    }
+
+    /** cmp qword [base + disp], imm32 (sign-extended): the imm8 form when it fits. */
+    public void cmpMemImm32(X86Reg base, int disp, int imm32) {
+        if (isInt8(imm32)) {
+            cmpMemImm8(base, disp, imm32);
+            return;
+        }
+        memOp(true, 0x81, 7, base, null, disp);
+        buf.u32(imm32);
+    }
+
     /** cmp qword [base + disp], reg (flags of the word minus reg). */
     public void cmpMem(X86Reg base, int disp, X86Reg reg) {
         memOp(true, 0x39, reg.code(), base, null, disp);

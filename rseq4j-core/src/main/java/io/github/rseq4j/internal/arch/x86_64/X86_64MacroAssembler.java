@@ -243,6 +243,35 @@ public final class X86_64MacroAssembler implements MacroAssembler {
         asm.jmp(target);
     }
 
+    /**
+     * Where the attempt counter lives: the first word of the System V red zone, the 128 bytes
+     * below {@code rsp} that a leaf function may use and that neither the kernel's signal
+     * delivery nor an interrupt touches. The generated functions are leaves (they call
+     * nothing), push their callee-saved registers at entry and pop them only on return, so
+     * {@code rsp} is the same at every use; an abort resumes at the handler with the
+     * registers and the stack as they were.
+     */
+    private static final int ATTEMPTS_RED_ZONE_DISP = -8;
+
+    /** The counter lives in the red zone: one register fewer, so POP, PUSH and the bounded
+     * stacks need no callee-saved register (its push and pop on every call). */
+    @Override
+    public boolean attemptsInMemory() {
+        return true;
+    }
+
+    @Override
+    public void resetAttempts(Reg counter) {
+        asm.movMemImm32(X86Reg.RSP, ATTEMPTS_RED_ZONE_DISP, 0);
+    }
+
+    @Override
+    public void countAttemptAndBranchIfBelow(Reg counter, int max, Label target) {
+        asm.addMemImm8(X86Reg.RSP, ATTEMPTS_RED_ZONE_DISP, 1);
+        asm.cmpMemImm32(X86Reg.RSP, ATTEMPTS_RED_ZONE_DISP, max);
+        asm.jcc(X86_64Assembler.Cond.L, target);
+    }
+
     private void leave() {
         for (int i = saved.size() - 1; i >= 0; i--) {
             asm.pop(saved.get(i));

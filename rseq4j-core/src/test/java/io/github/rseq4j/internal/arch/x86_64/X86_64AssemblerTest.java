@@ -259,6 +259,18 @@ class X86_64AssemblerTest {
         }
         for (X86Reg b : ALL) {
             for (int disp : DISPS) {
+                for (long imm : IMM32S) {
+                    int i = (int) imm;
+                    c.add("movMemImm32", "mov qword ptr " + mem(b, null, disp) + ", " + i, a -> a.movMemImm32(b, disp, i));
+                    c.add("cmpMemImm32", "cmp qword ptr " + mem(b, null, disp) + ", " + i, a -> a.cmpMemImm32(b, disp, i));
+                }
+                for (int imm : new int[] {0, 1, -1, 127, -128}) {
+                    c.add("addMemImm8", "add qword ptr " + mem(b, null, disp) + ", " + imm, a -> a.addMemImm8(b, disp, imm));
+                }
+            }
+        }
+        for (X86Reg b : ALL) {
+            for (int disp : DISPS) {
                 for (X86Reg r : ALL) {
                     c.add("cmpMem", "cmp qword ptr " + mem(b, null, disp) + ", " + r64(r), a -> a.cmpMem(b, disp, r));
                 }
@@ -582,6 +594,7 @@ class X86_64AssemblerTest {
         assertThrows(IllegalArgumentException.class, () -> a.cmpImm(X86Reg.R9, -(1L << 31) - 1));
         assertThrows(IllegalArgumentException.class, () -> a.cmpMemImm8(X86Reg.RAX, 0, 128));
         assertThrows(IllegalArgumentException.class, () -> a.cmpMemImm8(X86Reg.RAX, 0, -129));
+        assertThrows(IllegalArgumentException.class, () -> a.addMemImm8(X86Reg.RSP, -8, 128));
     }
 
     private static byte[] movImm(X86Reg r, long imm) {
