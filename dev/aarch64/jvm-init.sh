@@ -32,7 +32,7 @@ rseq4j() {
 
 # junit EXECUTION SELECTORS...: rseq4j-core's tests through the JUnit console launcher, as one of
 # the three executions of the Maven build (rseq4j-core/pom.xml): default, own-registration
-# (GLIBC_TUNABLES=glibc.pthread.rseq=0) or fallback (-Drseq4j.mode=fallback). Runs from the
+# (GLIBC_TUNABLES=glibc.pthread.rseq=0) or portable (-Drseq4j.mode=portable). Runs from the
 # module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). JUnit's @Timeout
 # limits are off: they are set for native speed; the host's boot timeout bounds the run.
 junit() {
@@ -43,8 +43,8 @@ junit() {
         own-registration)
             export GLIBC_TUNABLES=glibc.pthread.rseq=0
             flags="$flags -Drseq4j.test.expectRegistration=own" ;;
-        fallback)
-            flags="$flags -Drseq4j.mode=fallback -Drseq4j.test.expectMode=fallback" ;;
+        portable)
+            flags="$flags -Drseq4j.mode=portable -Drseq4j.test.expectMode=portable" ;;
     esac
     cp=$R/rseq4j-core/target/test-classes:$R/rseq4j-core/target/classes
     for j in $R/lib/*.jar; do cp=$cp:$j; done

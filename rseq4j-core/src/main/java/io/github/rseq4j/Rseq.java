@@ -25,7 +25,7 @@ import java.util.List;
  * thread, the carrier it was mounted on during the call. Like {@code sched_getcpu()}, the
  * answer may be stale as soon as it is returned; per-CPU operations never rely on it (they
  * read the CPU inside their critical section). When the thread has no rseq registration
- * (fallback mode, or the kernel refused), {@link #currentCpu()} falls back to
+ * (portable mode, or the kernel refused), {@link #currentCpu()} falls back to
  * {@code sched_getcpu()}.
  */
 public final class Rseq {
@@ -48,7 +48,7 @@ public final class Rseq {
         int cpu = native_ ? observeCpu() : -1;
         FallbackStats st = rt.stats();
         return new StatusSnapshot(
-                rt.rseqMode() ? RseqStatus.Mode.RSEQ : RseqStatus.Mode.FALLBACK,
+                rt.rseqMode() ? RseqStatus.Mode.RSEQ : RseqStatus.Mode.PORTABLE,
                 rt.modeReason(),
                 System.getProperty("os.name", "unknown"),
                 p.arch() == io.github.rseq4j.internal.abi.Arch.OTHER ? System.getProperty("os.arch") : p.arch().displayName(),
@@ -107,7 +107,7 @@ public final class Rseq {
     /**
      * Whether per-CPU operations run as rseq critical sections in this process.
      *
-     * @return {@code true} in rseq mode, {@code false} in portable (fallback) mode; fixed for
+     * @return {@code true} in rseq mode, {@code false} in portable mode; fixed for
      *         the life of the process
      */
     public static boolean isRseqMode() {
@@ -207,7 +207,7 @@ public final class Rseq {
 
     private static void requireField(boolean usable, String field, String kernel) {
         if (!JitConstants.RSEQ) {
-            throw new UnsupportedOperationException(field + " is read from the rseq area, and rseq4j is in fallback mode: "
+            throw new UnsupportedOperationException(field + " is read from the rseq area, and rseq4j is in portable mode: "
                     + JitConstants.RUNTIME.modeReason());
         }
         if (!usable) {

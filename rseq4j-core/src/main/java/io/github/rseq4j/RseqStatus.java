@@ -115,8 +115,12 @@ public interface RseqStatus {
     public enum Mode {
         /** As rseq critical sections (generated code). */
         RSEQ,
-        /** Portable mode: on atomics, with the same API and guarantees. */
-        FALLBACK
+        /**
+         * Portable mode: on atomics, with the same API and guarantees ({@code FALLBACK} before
+         * 0.1.0; "fallback" now names only the stop-and-fence path an operation takes in rseq
+         * mode when its critical section cannot decide).
+         */
+        PORTABLE
     }
 
     /** The answer of the probe {@code rseq(NULL, 0, 0, 0)}. */

@@ -100,14 +100,14 @@
  *     rseq4j registers each thread on its first operation (or through
  *     {@link io.github.rseq4j.Rseq#register()} and {@link io.github.rseq4j.RseqThreads})
  *     and unregisters it when the thread exits.</li>
- * <li><b>portable</b> ({@link io.github.rseq4j.RseqStatus.Mode#FALLBACK}): no rseq (another
- *     OS or architecture, an old kernel, a seccomp filter, or {@code -Drseq4j.mode=fallback});
+ * <li><b>portable</b> ({@link io.github.rseq4j.RseqStatus.Mode#PORTABLE}): no rseq (another
+ *     OS or architecture, an old kernel, a seccomp filter, or {@code -Drseq4j.mode=portable});
  *     every operation runs in Java on a slice it locks through the slice's owner word.
  *     Same API, same guarantees, slower.</li>
  * </ul>
  * A thread without a usable registration (for example one the kernel refused because
  * something else had registered it first) runs its operations on the fallback path. The system properties {@code rseq4j.mode} ({@code auto}, {@code rseq},
- * {@code fallback}), {@code rseq4j.fence} ({@code auto}, {@code affinity}) and
+ * {@code portable}), {@code rseq4j.fence} ({@code auto}, {@code affinity}) and
  * {@code rseq4j.maxAttempts} (1 to 1000000, default 8) are read once; a value that is not
  * accepted is ignored with a warning and listed in
  * {@link io.github.rseq4j.RseqStatus#settingProblems()}.

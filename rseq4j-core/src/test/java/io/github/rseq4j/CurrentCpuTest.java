@@ -91,16 +91,16 @@ class CurrentCpuTest {
     }
 
     @Test
-    void fieldsAreUnsupportedInFallbackModeWithAMessage() {
+    void fieldsAreUnsupportedInPortableModeWithAMessage() {
         assumeTrue(!Rseq.isRseqMode(), "rseq mode: the fields are supported");
         assertFallbackFieldsUnsupported();
     }
 
     private static void assertFallbackFieldsUnsupported() {
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, Rseq::currentNumaNode);
-        assertTrue(e.getMessage().contains("node_id") && e.getMessage().contains("fallback mode"), e.getMessage());
+        assertTrue(e.getMessage().contains("node_id") && e.getMessage().contains("portable mode"), e.getMessage());
         e = assertThrows(UnsupportedOperationException.class, Rseq::currentConcurrencyId);
-        assertTrue(e.getMessage().contains("mm_cid") && e.getMessage().contains("fallback mode"), e.getMessage());
+        assertTrue(e.getMessage().contains("mm_cid") && e.getMessage().contains("portable mode"), e.getMessage());
     }
 
     /** The calling thread's rseq area (rseq mode, registered thread). */

@@ -324,7 +324,7 @@ class FallbackTest {
     @Test
     void badSettingsAreReportedAndIgnoredNeverFatal() {
         String[][] cases = {
-                {"-Drseq4j.mode=turbo", "-Drseq4j.mode=turbo ignored: accepted values are auto, rseq, fallback; using auto"},
+                {"-Drseq4j.mode=turbo", "-Drseq4j.mode=turbo ignored: accepted values are auto, rseq, portable; using auto"},
                 {"-Drseq4j.maxAttempts=0", "-Drseq4j.maxAttempts=0 ignored: accepted values are whole numbers from 1 to 1000000; using 8"},
                 {"-Drseq4j.maxAttempts=abc", "-Drseq4j.maxAttempts=abc ignored"},
                 {"-Drseq4j.fence=bogus", "-Drseq4j.fence=bogus ignored: accepted values are auto, affinity; using auto"},
@@ -338,9 +338,11 @@ class FallbackTest {
                     + r.describe());
             assertTrue(r.stderr().contains(c[1]), "logged once as a warning\n" + r.describe());
         }
-        ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=FALLBACK"), Map.of(),
-                Duration.ofSeconds(60)).requireSuccess();
-        assertEquals("FALLBACK", forced.values("mode").getFirst(), "the mode is case-insensitive\n" + forced.describe());
-        assertEquals("[]", forced.values("problems").getFirst());
+        for (String value : List.of("PORTABLE", "fallback")) {      // case-insensitive; fallback is the name before 0.1.0
+            ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=" + value), Map.of(),
+                    Duration.ofSeconds(60)).requireSuccess();
+            assertEquals("PORTABLE", forced.values("mode").getFirst(), "-Drseq4j.mode=" + value + "\n" + forced.describe());
+            assertEquals("[]", forced.values("problems").getFirst());
+        }
     }
 }

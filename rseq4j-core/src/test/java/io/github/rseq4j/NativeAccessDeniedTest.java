@@ -45,7 +45,7 @@ class NativeAccessDeniedTest {
     }
 
     private static void check(ChildJvm.Result r, String who, String flag) {
-        assertEquals("FALLBACK", r.value("mode"), r.describe());
+        assertEquals("PORTABLE", r.value("mode"), r.describe());
         assertEquals("NOT_PROBED", r.value("probe"), r.describe());
         String reason = r.value("reason");
         assertTrue(reason.contains("native access not granted to " + who), r.describe());

@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The low-level API: {@link PerCpuMemory}, {@link PerCpuItem}, {@link PerCpuList},
  * {@link PerCpuRing}, {@link PerCpuSpinLock}: what each operation does on a thread pinned
- * to one CPU (so the slice it must use is known, in rseq and in fallback mode alike),
+ * to one CPU (so the slice it must use is known, in rseq and in portable mode alike),
  * stop/start, migration and drain under concurrency, and a clear exception for every bad
  * argument and for use after close.
  */
@@ -97,7 +97,7 @@ class PerCpuMemoryTest {
                         assertEquals(60, item.get(cpu, 16));
                         assertEquals(RseqResult.COMPARE_FAILED, item.tryCompareAndStore(8, 0, 1));
                     } else {
-                        assertEquals(RseqResult.NOT_REGISTERED, t, "no raw attempts in fallback mode");
+                        assertEquals(RseqResult.NOT_REGISTERED, t, "no raw attempts in portable mode");
                         assertEquals(RseqResult.NOT_REGISTERED, c);
                         assertEquals(RseqResult.NOT_REGISTERED, c2);
                         assertEquals(3, item.get(cpu, 0), "a failed attempt stores nothing");

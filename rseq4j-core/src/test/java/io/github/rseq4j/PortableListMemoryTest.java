@@ -32,7 +32,7 @@ class PortableListMemoryTest {
 
     @Test
     void portableModeWithNativeAccess() {
-        check(ChildJvm.run(Child.class, List.of("-Drseq4j.mode=fallback"), Map.of(), Duration.ofSeconds(120)));
+        check(ChildJvm.run(Child.class, List.of("-Drseq4j.mode=portable"), Map.of(), Duration.ofSeconds(120)));
     }
 
     @Test
@@ -44,7 +44,7 @@ class PortableListMemoryTest {
 
     private static void check(ChildJvm.Result r) {
         r.requireSuccess();
-        assertEquals("FALLBACK", r.value("mode"), r.describe());
+        assertEquals("PORTABLE", r.value("mode"), r.describe());
         long growth = Long.parseLong(r.value("rssGrowthKb"));
         assertTrue(growth <= MAX_GROWTH_KB, LISTS + " closed lists grew RSS by " + growth + " kB\n" + r.describe());
         for (String use : List.of("keptPayload", "newNode", "push", "pop")) {

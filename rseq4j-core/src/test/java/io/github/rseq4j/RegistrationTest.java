@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Expected registration kinds follow the process's strategy: {@code own} (rseq4j
  * registers; the own-registration execution), {@code glibc} (glibc registered every
- * thread; closing never unregisters), or, in fallback mode, {@code glibc} when glibc
+ * thread; closing never unregisters), or, in portable mode, {@code glibc} when glibc
  * registered the thread and {@code none} otherwise.
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * should report. Prints the status once, so every execution's log says which mode it ran.
  *
  * <p>System properties set by the executions (rseq4j-core/pom.xml):
- * {@code rseq4j.test.execution} (name), {@code rseq4j.test.expectMode} ({@code fallback}),
+ * {@code rseq4j.test.execution} (name), {@code rseq4j.test.expectMode} ({@code portable}),
  * {@code rseq4j.test.expectRegistration} ({@code own}). Without them the expectations are
  * derived from the platform: rseq where the kernel has it and rseq4j generates code for
  * the architecture; glibc's registration where glibc exports a non-zero {@code __rseq_size}.
@@ -65,8 +65,8 @@ class RseqTest {
         RseqStatus s = Rseq.status();
         assertEquals(s.rseqMode(), Rseq.isRseqMode());
         assertEquals(s.rseqMode(), s.mode() == RseqStatus.Mode.RSEQ);
-        if ("fallback".equals(EXPECT_MODE)) {
-            assertEquals(RseqStatus.Mode.FALLBACK, s.mode(), s.toString());
+        if ("portable".equals(EXPECT_MODE)) {
+            assertEquals(RseqStatus.Mode.PORTABLE, s.mode(), s.toString());
             assertTrue(s.modeReason().contains("forced"), "reason should say the mode was forced: " + s.modeReason());
             assertEquals(RegistrationKind.NONE, s.registrationStrategy());
             assertEquals(RseqStatus.FenceKind.NONE, s.fence());
@@ -74,8 +74,8 @@ class RseqTest {
             return;
         }
         if (!platformCanDoRseq()) {
-            assertEquals(RseqStatus.Mode.FALLBACK, s.mode(), "no rseq on this platform: " + s);
-            assumeTrue(false, "rseq is not available here (" + s.modeReason() + "): only the fallback mode could be checked");
+            assertEquals(RseqStatus.Mode.PORTABLE, s.mode(), "no rseq on this platform: " + s);
+            assumeTrue(false, "rseq is not available here (" + s.modeReason() + "): only the portable mode could be checked");
         }
         assertEquals(RseqStatus.Mode.RSEQ, s.mode(), s.toString());
         RegistrationKind expected = EXPECT_REGISTRATION != null
@@ -122,11 +122,11 @@ class RseqTest {
         }
         assumeTrue(atLeast(kernel, 5, 10), "membarrier RSEQ needs Linux 5.10");
         assertTrue(s.kernel().membarrierRseq(), s.toString());
-        if (s.mode() == RseqStatus.Mode.FALLBACK) {
+        if (s.mode() == RseqStatus.Mode.PORTABLE) {
             assertEquals(RseqStatus.FenceKind.NONE, s.fence());
             assertEquals(RegistrationKind.NONE, s.registrationStrategy());
             assertEquals(s.glibc().rseqSize() > 0 ? RegistrationKind.GLIBC : RegistrationKind.NONE, s.thread().registration(),
-                    "fallback mode still reports glibc's registration");
+                    "portable mode still reports glibc's registration");
             assertEquals(0, s.fallbacks().total(), "no rseq fallbacks without rseq: " + s.fallbacks());
             assertEquals(0, s.fallbacks().aborts());
         } else {

@@ -39,7 +39,7 @@ class StartupFailureTest {
                 Duration.ofSeconds(60)).requireSuccess();
         assertEquals(List.of(), r.values("error"), "no error, neither on first use nor later\n" + r.describe());
         assertEquals(List.of("3", "3"), r.values("sum"), r.describe());
-        assertEquals("FALLBACK", r.values("mode").getFirst(), r.describe());
+        assertEquals("PORTABLE", r.values("mode").getFirst(), r.describe());
         String reason = r.values("reason").getFirst();
         if (!reason.contains("forced by")) {      // the fallback execution forces portable mode anyway
             assertTrue(reason.contains("no rseq system call") || reason.contains("denied")

@@ -132,7 +132,7 @@ public final class DemoMetricsCommand implements Callable<Integer> {
                     : address.getHostAddress();
             String url = "http://" + host + ":" + server.getPort() + "/metrics";
             out.printf("rseq4j demo metrics: mode %s, %d worker thread%s recording for %d s%s%n",
-                    Rseq.isRseqMode() ? "rseq" : "fallback", threads, threads == 1 ? "" : "s", seconds,
+                    Rseq.isRseqMode() ? "rseq" : "portable", threads, threads == 1 ? "" : "s", seconds,
                     rate == 0 ? " as fast as they can" : ", " + rate + " records/s each");
             out.println("serving " + url);
             out.flush();

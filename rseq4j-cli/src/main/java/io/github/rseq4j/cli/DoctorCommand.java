@@ -18,11 +18,11 @@ import java.util.concurrent.Callable;
 @Command(name = "doctor",
         mixinStandardHelpOptions = true,
         description = {
-                "Check rseq support on this machine: rseq or fallback mode, and why.",
+                "Check rseq support on this machine: rseq or portable mode, and why.",
                 "",
                 "Reports the kernel's rseq support, who registered the thread's rseq area, the fence,",
                 "the CPUs, and whether per-CPU operations run as rseq critical sections",
-                "(mode: rseq) or on atomics (mode: fallback). Exit status 0 in both modes.",
+                "(mode: rseq) or on atomics (mode: portable). Exit status 0 in both modes.",
         })
 public final class DoctorCommand implements Callable<Integer> {
 
@@ -182,7 +182,7 @@ public final class DoctorCommand implements Callable<Integer> {
         if (s.rseqMode()) {
             sb.append("mode: rseq\n");
         } else {
-            sb.append("mode: fallback ").append(dash).append(' ').append(s.modeReason()).append('\n');
+            sb.append("mode: portable ").append(dash).append(' ').append(s.modeReason()).append('\n');
         }
         List<String> hints = hints(s);
         if (!hints.isEmpty()) {
@@ -194,15 +194,16 @@ public final class DoctorCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    /** Advice for fallback mode, and notes on degraded rseq mode. */
+    /** Advice for portable mode, and notes on degraded rseq mode. */
     static List<String> hints(RseqStatus s) {
         List<String> h = new ArrayList<>();
         boolean linux = s.os() != null && s.os().toLowerCase(java.util.Locale.ROOT).contains("linux");
         String requestedMode = System.getProperty("rseq4j.mode", "auto").strip();
         String requestedFence = System.getProperty("rseq4j.fence", "auto").strip();
         if (!s.rseqMode()) {
-            if ("fallback".equalsIgnoreCase(requestedMode)) {
-                h.add("fallback mode was asked for with -Drseq4j.mode=fallback; leave it out (or use "
+            boolean portableAskedFor = "portable".equalsIgnoreCase(requestedMode) || "fallback".equalsIgnoreCase(requestedMode);
+            if (portableAskedFor) {
+                h.add("portable mode was asked for with -Drseq4j.mode=" + requestedMode + "; leave it out (or use "
                         + "auto) to get rseq mode where the machine supports it.");
             } else if (!linux) {
                 h.add("rseq is a Linux feature: on " + s.os() + " rseq4j always runs on atomics "
@@ -221,8 +222,8 @@ public final class DoctorCommand implements Callable<Integer> {
                 h.add("the kernel has rseq but rseq4j has no usable registration for this thread "
                         + "(see the reason above).");
             }
-            if (!"fallback".equalsIgnoreCase(requestedMode)) {
-                h.add("fallback mode is correct, only slower; if you think rseq should work here, "
+            if (!portableAskedFor) {
+                h.add("portable mode is correct, only slower; if you think rseq should work here, "
                         + "include `rseq4j doctor --json` in your report.");
             }
         } else {

@@ -49,7 +49,7 @@ class BenchCommandTest {
         Map<?, ?> root = assertInstanceOf(Map.class, MiniJson.parse((String) r[1]));
         List<?> results = assertInstanceOf(List.class, root.get("results"));
         assertInstanceOf(Map.class, root.get("machine"));
-        assertTrue(List.of("rseq", "fallback").contains(root.get("mode")), String.valueOf(root.get("mode")));
+        assertTrue(List.of("rseq", "portable").contains(root.get("mode")), String.valueOf(root.get("mode")));
 
         for (String name : List.of("rseq4j add", "AtomicLong", "LongAdder")) {
             for (long threads : new long[] {1, 2}) {

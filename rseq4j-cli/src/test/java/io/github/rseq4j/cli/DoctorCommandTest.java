@@ -54,7 +54,7 @@ class DoctorCommandTest {
         assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration")), text);
         assertTrue(Set.of("glibc", "own", "none").contains(m.get("registration_strategy")), text);
         assertTrue(Set.of("membarrier", "affinity", "none").contains(m.get("fence")), text);
-        assertTrue(Set.of("rseq", "fallback").contains(m.get("mode")), text);
+        assertTrue(Set.of("rseq", "portable").contains(m.get("mode")), text);
 
         List<?> possible = assertInstanceOf(List.class, m.get("possible_cpu_list"));
         List<?> allowed = assertInstanceOf(List.class, m.get("allowed_cpus"));
@@ -89,7 +89,7 @@ class DoctorCommandTest {
         for (String group : List.of("\nPlatform\n", "\nKernel\n", "\nRegistration\n", "\nCPUs\n", "\nFallbacks")) {
             assertTrue(text.contains(group), () -> group.strip() + " missing in:\n" + text);
         }
-        assertTrue(text.lines().anyMatch(l -> l.equals("mode: rseq") || l.startsWith("mode: fallback ")), text);
+        assertTrue(text.lines().anyMatch(l -> l.equals("mode: rseq") || l.startsWith("mode: portable ")), text);
     }
 
     @Test
@@ -127,7 +127,7 @@ class DoctorCommandTest {
     private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe) {
         RseqStatus.KernelProbe p = RseqStatus.KernelProbe.valueOf(probe.toUpperCase(java.util.Locale.ROOT));
         boolean present = p == RseqStatus.KernelProbe.PRESENT;
-        return new SyntheticStatus(RseqStatus.Mode.FALLBACK, "because \"reasons\"", os, arch, generator,
+        return new SyntheticStatus(RseqStatus.Mode.PORTABLE, "because \"reasons\"", os, arch, generator,
                 new RseqStatus.Kernel(present, p, present ? 20 : 0, 32, false, false, false),
                 new RseqStatus.Glibc(false, 0, 0),
                 RegistrationKind.NONE, RseqStatus.FenceKind.NONE, List.of(0, 1, 2, 3, 6),
@@ -140,7 +140,7 @@ class DoctorCommandTest {
     @Test
     void fallbackReportsExplainWhatToDo() {
         String denied = DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "denied"));
-        assertTrue(denied.contains("\nmode: fallback " + Main.dash() + " because \"reasons\"\n"), denied);
+        assertTrue(denied.contains("\nmode: portable " + Main.dash() + " because \"reasons\"\n"), denied);
         assertTrue(denied.contains("seccomp"), denied);
         assertTrue(denied.contains("  possible              5 (0-3,6)\n"), denied);
 
@@ -161,7 +161,7 @@ class DoctorCommandTest {
     void jsonOfASyntheticStatus() {
         Map<?, ?> m = (Map<?, ?>) MiniJson.parse(
                 DoctorCommand.toJson(fallbackStatus("Linux", "x86_64", true, "denied")).toPrettyString());
-        assertEquals("fallback", m.get("mode"));
+        assertEquals("portable", m.get("mode"));
         assertEquals("because \"reasons\"", m.get("mode_reason"));
         assertEquals(5L, m.get("possible_cpus"));
         assertEquals(List.of(0L, 1L, 2L, 3L, 6L), m.get("possible_cpu_list"));

@@ -47,7 +47,7 @@ public final class EventLogExample {
         Summary s = run(out, threads, events);
         System.out.printf("%d events from %d threads -> %s (%d lines, %d dropped) in %d ms; mode %s%n",
                 s.events(), threads, out, s.linesWritten(), s.dropped(), s.took().toMillis(),
-                Rseq.isRseqMode() ? "rseq" : "fallback");
+                Rseq.isRseqMode() ? "rseq" : "portable");
     }
 
     /**

@@ -99,7 +99,7 @@ class RseqMeterBinderTest {
     void rseq4jStateAsGaugesAndCounters() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new RseqStatusMetrics().bindTo(registry);
-        String mode = Rseq.isRseqMode() ? "rseq" : "fallback";
+        String mode = Rseq.isRseqMode() ? "rseq" : "portable";
         Gauge g = registry.get("rseq4j.mode").tag("mode", mode).gauge();
         assertEquals(1.0, g.value());
         assertNotNull(g.getId().getTag("fence"));

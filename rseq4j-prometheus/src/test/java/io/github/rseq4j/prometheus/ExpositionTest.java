@@ -179,9 +179,9 @@ class ExpositionTest {
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqStatusCollector.register(registry);
         String text = Scrapes.text(registry.scrape());
-        String mode = Rseq.isRseqMode() ? "rseq" : "fallback";
-        if ("fallback".equals(System.getProperty("rseq4j.test.expectMode"))) {
-            assertEquals("fallback", mode, "this execution runs in the portable mode");
+        String mode = Rseq.isRseqMode() ? "rseq" : "portable";
+        if ("portable".equals(System.getProperty("rseq4j.test.expectMode"))) {
+            assertEquals("portable", mode, "this execution runs in the portable mode");
         }
         assertTrue(text.contains("# TYPE rseq4j_mode_info gauge\n"), text);
         String info = text.lines().filter(l -> l.startsWith("rseq4j_mode_info{")).findFirst().orElseThrow();

@@ -28,7 +28,7 @@ public final class DelayCalibration {
     /**
      * Nanoseconds per delay-loop iteration (the fastest of several runs).
      *
-     * @throws IllegalStateException in fallback mode (there is no generated code)
+     * @throws IllegalStateException in portable mode (there is no generated code)
      */
     public static double nanosPerLoop() {
         double v = nanosPerLoop;

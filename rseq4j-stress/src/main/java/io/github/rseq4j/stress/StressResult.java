@@ -25,7 +25,7 @@ import java.util.Objects;
  * @param elapsed    from the start of the workers to the end of the checks
  * @param details    scenario-specific counts, e.g. {@code rounds=812 violations=0}
  * @param failures   why it failed (empty when it passed)
- * @param notes      remarks about the run, e.g. delay points ignored in fallback mode
+ * @param notes      remarks about the run, e.g. delay points ignored in portable mode
  */
 public record StressResult(StressTest test, IndexMode indexMode, int threads, int reps, Duration duration,
                            long operations, String options,

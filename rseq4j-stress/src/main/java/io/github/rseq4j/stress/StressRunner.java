@@ -133,7 +133,7 @@ public final class StressRunner {
         double delayNanos = 0;
         if (effective.delayPoint() != 0) {
             if (!rt.rseqMode()) {
-                notes.add("delay points need rseq mode; this process runs in fallback mode (" + rt.modeReason()
+                notes.add("delay points need rseq mode; this process runs in portable mode (" + rt.modeReason()
                         + "): running without them");
                 effective = effective.withDelay(0, 0);
             } else {
@@ -186,7 +186,7 @@ public final class StressRunner {
                 + ", " + memory.slices() + " slices" + (config.test().usesPublicApi() ? " (public API)" : "") + ", "
                 + (rt.rseqMode()
                 ? "rseq mode (" + word(rt.strategy()) + " registration, " + word(rt.fences().kind()) + " fence)"
-                : "fallback mode")
+                : "portable mode")
                 + (effective.optionWords().isEmpty() ? "" : ", " + effective.optionWords()));
         notes.forEach(n -> progress.accept(name + ": note: " + n));
 

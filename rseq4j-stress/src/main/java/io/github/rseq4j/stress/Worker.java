@@ -62,7 +62,7 @@ final class Worker {
 
     /**
      * The slice this worker's next operation will most likely use: its CPU (or mm_cid)
-     * from the rseq area; for unregistered workers and in fallback mode, the slice the
+     * from the rseq area; for unregistered workers and in portable mode, the slice the
      * fallback path tries first. Only a guess: operations that depend on it compare.
      */
     int hint() {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Short versions of every stress scenario in both index modes, plain and with each kind of
  * disturbance, plus an abort storm, a self-test of the membarrier check and a timeout.
- * Every run must reach its exact total. In fallback mode the delay variants run without
+ * Every run must reach its exact total. In portable mode the delay variants run without
  * delay loops (the runner says so, and the test checks that it did). The public-structure
  * scenarios and timed runs have tests of their own ({@link PublicScenariosTest}).
  */
@@ -113,7 +113,7 @@ class StressRunnerTest {
             } else {
                 assertFalse(r.options().contains("delay"), r.line());
                 assertTrue(r.notes().stream().anyMatch(n -> n.contains("delay points need rseq mode")),
-                        () -> "no note about delay points in fallback mode: " + r.notes());
+                        () -> "no note about delay points in portable mode: " + r.notes());
             }
         }
         if (!Rseq.isRseqMode()) {

@@ -23,7 +23,7 @@ import java.nio.file.Path;
  * @param arch                the architecture as rseq4j names it
  * @param java                Java version, VM and vendor
  * @param rseq4jVersion       this tool's version
- * @param mode                rseq or fallback
+ * @param mode                rseq or portable
  * @param modeReason          why
  * @param registration        the registration strategy
  * @param fence               the fence rseq4j uses
@@ -39,7 +39,7 @@ public record MachineFacts(String cpuModel, int availableProcessors, int possibl
      * @param notRegistered operations of threads without an rseq registration
      * @param aborted       operations that fell back after too many aborts
      * @param stopped       operations on stopped slices
-     * @param portable      operations in portable (fallback) mode
+     * @param portable      operations in portable mode (every one)
      * @param aborts        aborts that were retried
      */
     public record Fallbacks(long notRegistered, long aborted, long stopped, long portable, long aborts) {
@@ -62,7 +62,7 @@ public record MachineFacts(String cpuModel, int availableProcessors, int possibl
                 fallbacks(st.fallbacks()));
     }
 
-    /** rseq4j's mode now (rseq or fallback). */
+    /** rseq4j's mode now (rseq or portable). */
     public static String currentMode() {
         return word(Rseq.status().mode());
     }

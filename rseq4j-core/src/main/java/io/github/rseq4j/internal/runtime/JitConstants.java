@@ -40,7 +40,7 @@ public final class JitConstants {
         }
         if (!rt.rseqMode()) {
             // Asked for: a debug note; chosen by the machine: say so once.
-            Level level = settings.mode() == Settings.Mode.FALLBACK ? Level.DEBUG : Level.INFO;
+            Level level = settings.mode() == Settings.Mode.PORTABLE ? Level.DEBUG : Level.INFO;
             log.log(level, "rseq4j runs in portable mode: " + rt.modeReason());
         }
         return rt;

@@ -62,8 +62,8 @@ public final class RseqRuntime {
         this.platform = platform;
         this.settings = settings;
         this.backend = Backends.forArch(platform.arch());
-        String why = settings.mode() == Settings.Mode.FALLBACK
-                ? "forced by -D" + Settings.MODE + "=fallback" : unavailableReason(platform, backend);
+        String why = settings.mode() == Settings.Mode.PORTABLE
+                ? "forced by -D" + Settings.MODE + "=portable" : unavailableReason(platform, backend);
         RegistrationStrategy strat = RegistrationStrategy.NONE;
         OwnRegistrar ownReg = null;
         AreaLocation loc = null;

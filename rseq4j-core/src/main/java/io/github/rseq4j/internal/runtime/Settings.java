@@ -26,8 +26,8 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
         AUTO,
         /** Same as AUTO: rseq where possible (portable mode remains the fallback). */
         RSEQ,
-        /** Portable mode always. */
-        FALLBACK
+        /** Portable mode always ({@code fallback}, its name before 0.1.0, is still accepted). */
+        PORTABLE
     }
 
     /** {@code rseq4j.fence}: how other CPUs are fenced. */
@@ -100,6 +100,9 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
             return dflt;
         }
         String v = raw.strip().toUpperCase(Locale.ROOT);
+        if (type == Mode.class && v.equals("FALLBACK")) {
+            v = Mode.PORTABLE.name();     // the portable mode's name before 0.1.0
+        }
         for (E e : type.getEnumConstants()) {
             if (e.name().equals(v)) {
                 return e;

@@ -52,7 +52,7 @@ class OwnRegistrationKernelTest {
     private static void assumeOwn() {
         assumeTrue(RT.rseqMode() && RT.strategy() == RegistrationStrategy.OWN,
                 "needs rseq4j's own registration (strategy is " + RT.strategy() + ", mode "
-                        + (RT.rseqMode() ? "rseq" : "fallback") + "); the own-registration execution"
+                        + (RT.rseqMode() ? "rseq" : "portable") + "); the own-registration execution"
                         + " (GLIBC_TUNABLES=glibc.pthread.rseq=0) runs it");
     }
 
