@@ -110,7 +110,11 @@ class OwnRegistrationKernelTest {
             }
             assertTrue(bad.isEmpty(), "threads not registered by rseq4j after an add: " + bad.size());
             assertEquals((long) threads * addsEach, item.sum(0), "exact total");
-            int bound = baseline + concurrent + 64;
+            // Thread.join returns when the Java thread has terminated; its OS thread then still
+            // has to run the key destructor that frees its area, and on a loaded 2-CPU machine
+            // hundreds of such exits can wait for a CPU (peaks of 77-143 seen at load 2-10,
+            // 36-56 when quiet). Areas that were never reused would peak near 20,000.
+            int bound = baseline + concurrent + 512;
             assertTrue(maxLive.get() <= bound, "live own areas peaked at " + maxLive.get() + " (baseline " + baseline
                     + ", bound " + bound + "): areas of exited threads are not reused");
             int after = settledLiveAreas();
