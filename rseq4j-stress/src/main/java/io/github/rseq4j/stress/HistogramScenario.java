@@ -36,8 +36,6 @@ final class HistogramScenario extends Scenario {
     private final long[] collected = new long[HIGHEST + 1];
     private long collectedCount, collectedSum, collectedClamped, collectedDirect, intervals, nonEmpty;
     private String firstBroken;
-    /** Set by the taker after its first snapshot; the workers' last operations wait for it. */
-    private volatile boolean oneTaken;
 
     HistogramScenario(Run run) {
         super(run);
@@ -69,9 +67,6 @@ final class HistogramScenario extends Scenario {
 
     @Override
     void operate(Worker w, long rep) {
-        if (run.config.repLimited() && rep == run.config.reps() - 1) {
-            awaitFirstSnapshot();
-        }
         w.pauseIfDue(rep);
         long[] t = tally[w.index];
         switch ((int) ((rep + w.index) % 16)) {
@@ -106,25 +101,8 @@ final class HistogramScenario extends Scenario {
     Runnable background() {
         return whileWorkersRun(() -> {
             take(engine.collect(true));
-            oneTaken = true;
             LockSupport.parkNanos(TAKE_PAUSE_NANOS);
         });
-    }
-
-    /**
-     * Holds a worker before its last operation until the taker has completed a snapshot, so
-     * one completes while the workers run however short the run (200 reps take a few
-     * milliseconds, less than the taker may need to start). Bounded by the run's deadline.
-     */
-    private void awaitFirstSnapshot() {
-        for (int spins = 0; !oneTaken; spins++) {
-            run.check();
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
     }
 
     /** Checks one interval whole and adds it up. */
