@@ -122,6 +122,7 @@ class StaleCallerFreezerTest {
                     failure.set(t);
                 }
             }, "stale-worker");
+            worker.setDaemon(true);   // a failed round ends the child at once, not at the parent's time limit
             worker.start();
             while (phase.get() != 1) {
                 Thread.onSpinWait();

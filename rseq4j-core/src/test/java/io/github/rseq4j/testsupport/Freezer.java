@@ -103,6 +103,12 @@ public final class Freezer implements AutoCloseable {
      * @throws IOException when the freezer refuses
      */
     public void freeze(long tid) throws IOException {
+        // An empty young generation first: a collection while the thread is frozen in Java
+        // code would wait for it at a safepoint until the watchdog thaws it. (Every round
+        // allocates, the state polling too; StaleCallerFreezerTest's child once failed in
+        // its 17th round with "did not reach FROZEN: THAWED", the watchdog's thaw, at load
+        // 10, which a collection during the freeze explains.)
+        System.gc();
         join(tid);
         watchdog = new ProcessBuilder("sh", "-c", "sleep " + WATCHDOG_SECONDS + "; echo THAWED > '"
                 + dir.resolve("freezer.state") + "'").start();
