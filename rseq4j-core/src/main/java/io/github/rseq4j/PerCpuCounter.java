@@ -3,6 +3,7 @@ package io.github.rseq4j;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
 import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 import io.github.rseq4j.internal.structures.CounterSlabs;
 
 import java.io.InvalidObjectException;
@@ -93,7 +94,7 @@ public final class PerCpuCounter extends Number implements Serializable {
             this.slab = null;   // portable mode counts in the LongAdder alone
             this.offset = 0;
         } else {
-            long h = CounterSlabs.allocate(this);
+            long h = CounterSlabs.allocate(this, CONTEXT.fences());
             this.slab = CounterSlabs.slab((int) (h >>> 32));
             this.offset = (int) h;
         }
@@ -108,6 +109,20 @@ public final class PerCpuCounter extends Number implements Serializable {
      */
     private static final boolean PORTABLE = !JitConstants.RSEQ;
 
+    /**
+     * The context every counter is built with: the process's, taken once from the
+     * composition root. All counters share the process-wide slabs, so there is one context
+     * for all of them, not one per counter (which would also cost every counter a field).
+     */
+    private static final RuntimeContext CONTEXT = JitConstants.CONTEXT;
+
+    /**
+     * The operations {@link #add} runs: {@code SliceOps.of(CONTEXT)}, which is
+     * {@link SliceOps#DEFAULT} itself. A {@code static final}, so the JIT sees a constant and
+     * {@code add} still inlines to one downcall.
+     */
+    private static final SliceOps OPS = SliceOps.of(CONTEXT);
+
     /** The portable-mode counter, or null in rseq mode. */
     private final transient java.util.concurrent.atomic.LongAdder portable =
             PORTABLE ? new java.util.concurrent.atomic.LongAdder() : null;
@@ -121,7 +136,7 @@ public final class PerCpuCounter extends Number implements Serializable {
         if (PORTABLE) {
             portable.add(x);
         } else {
-            SliceOps.DEFAULT.add(slab, offset, x);
+            OPS.add(slab, offset, x);
         }
         Reference.reachabilityFence(this);
     }

@@ -25,6 +25,8 @@ public final class PerCpuItem {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private final PerCpuMemory memory;
     private final SliceMemory m;
+    /** The operations of the context the memory was built with (for the process's, {@link SliceOps#DEFAULT}). */
+    private final SliceOps ops;
     private final long offset;
     private final long bytes;
     private volatile boolean freed;
@@ -41,6 +43,7 @@ public final class PerCpuItem {
     PerCpuItem(PerCpuMemory memory, long offset) {
         this.memory = memory;
         this.m = memory.slices;
+        this.ops = memory.ops;
         this.offset = offset;
         this.bytes = m.itemSize(offset);
     }
@@ -85,7 +88,7 @@ public final class PerCpuItem {
      *         operations return)
      */
     public long add(long off, long delta) {
-        return SliceOps.DEFAULT.add(m, word(off), delta);
+        return ops.add(m, word(off), delta);
     }
 
     /**
@@ -98,7 +101,7 @@ public final class PerCpuItem {
      *         was stored
      */
     public long tryAdd(long off, long delta) {
-        return SliceOps.DEFAULT.attempt(PerCpuOperation.ADD, m, word(off), delta, 0, 0, 0, null);
+        return ops.attempt(PerCpuOperation.ADD, m, word(off), delta, 0, 0, 0, null);
     }
 
     /**
@@ -112,7 +115,7 @@ public final class PerCpuItem {
      *         {@link RseqResult#COMPARE_FAILED} when that slice's word was not {@code expect}
      */
     public long compareAndStore(long off, long expect, long newValue) {
-        return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, false);
+        return ops.compareAndStore(m, word(off), expect, newValue, false);
     }
 
     /**
@@ -125,7 +128,7 @@ public final class PerCpuItem {
      *         {@link RseqResult#COMPARE_FAILED} when that slice's word was not {@code expect}
      */
     public long compareAndStoreRelease(long off, long expect, long newValue) {
-        return SliceOps.DEFAULT.compareAndStore(m, word(off), expect, newValue, true);
+        return ops.compareAndStore(m, word(off), expect, newValue, true);
     }
 
     /**
@@ -140,7 +143,7 @@ public final class PerCpuItem {
      *         was stored
      */
     public long tryCompareAndStore(long off, long expect, long newValue) {
-        return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE_AND_STORE, m, word(off), expect, newValue, 0, 0, null);
+        return ops.attempt(PerCpuOperation.COMPARE_AND_STORE, m, word(off), expect, newValue, 0, 0, null);
     }
 
     /**
@@ -159,7 +162,7 @@ public final class PerCpuItem {
      *         {@link RseqResult#COMPARE_FAILED} when either word differed
      */
     public long compare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
-        return SliceOps.DEFAULT.compare2AndStore(m, word(off1), expect1, word(off2), expect2, newValue);
+        return ops.compare2AndStore(m, word(off1), expect1, word(off2), expect2, newValue);
     }
 
     /**
@@ -177,7 +180,7 @@ public final class PerCpuItem {
      *         {@link RseqResult#NOT_REGISTERED}, and nothing was stored
      */
     public long tryCompare2AndStore(long off1, long expect1, long off2, long expect2, long newValue) {
-        return SliceOps.DEFAULT.attempt(PerCpuOperation.COMPARE2_AND_STORE, m, word(off1), expect1, word(off2),
+        return ops.attempt(PerCpuOperation.COMPARE2_AND_STORE, m, word(off1), expect1, word(off2),
                 expect2, newValue, null);
     }
 

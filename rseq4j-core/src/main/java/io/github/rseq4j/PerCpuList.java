@@ -2,7 +2,6 @@ package io.github.rseq4j;
 
 import io.github.rseq4j.internal.memory.SliceList;
 import io.github.rseq4j.internal.memory.SliceMemory;
-import io.github.rseq4j.internal.runtime.JitConstants;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -40,7 +39,7 @@ public final class PerCpuList {
         }
         this.m = memory.slices;
         m.checkOpen();
-        this.list = new SliceList(m, payloadBytes, JitConstants.CONTEXT);
+        this.list = new SliceList(m, payloadBytes, memory.ops.context());   // the memory's context
         memory.own(list);
     }
 

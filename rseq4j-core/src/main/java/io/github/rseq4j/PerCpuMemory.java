@@ -3,6 +3,9 @@ package io.github.rseq4j;
 import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.memory.SliceList;
 import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.memory.SliceOps;
+import io.github.rseq4j.internal.runtime.JitConstants;
+import io.github.rseq4j.internal.runtime.RuntimeContext;
 
 import java.util.Optional;
 
@@ -45,17 +48,42 @@ import java.util.Optional;
  * are freed by {@code close()} in portable mode (a payload kept past it then throws
  * {@link IllegalStateException}); in rseq mode, where generated code may still read a
  * node, their memory stays mapped and only further use is refused.
+ *
+ * <p><b>Implementation notes.</b> The memory is built with a runtime context (the
+ * process's, from the factories) and hands it down: its slices get the context's fences,
+ * and every item, list, ring and lock made from it gets {@link #ops}, the context's
+ * operations, in a final field of its own. For the process's context that is
+ * {@link SliceOps#DEFAULT} itself, whose {@code run} the JIT folds to the constant's
+ * downcall, so a structure's hot path costs what it cost when it named the constant.
  */
 public final class PerCpuMemory implements AutoCloseable {
     final SliceMemory slices;
+    /** The operations of the context this memory was built with, for the structures made from it. */
+    final SliceOps ops;
     /** The node memory of this memory's lists, freed with it by {@link #close()}. */
     private final java.util.Queue<SliceList> lists = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** The most bytes of items one slice can hold. */
     public static final long MAX_ITEM_BYTES = SliceMemory.MAX_BYTES_PER_SLICE;
 
-    private PerCpuMemory(IndexMode mode, long itemBytes) {
-        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytes);
+    private PerCpuMemory(IndexMode mode, long itemBytes, RuntimeContext context) {
+        this.ops = SliceOps.of(context);
+        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytes,
+                context.fences());
+    }
+
+    /**
+     * As {@link #create(IndexMode, long)}, built with {@code context} instead of the
+     * process's: for tests in this package that run the structures with other operations
+     * (delay loops, forced fallbacks).
+     *
+     * @param mode              what selects a thread's slice
+     * @param itemBytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_ITEM_BYTES}
+     * @param context           the operations, fences, statistics and registrations to use
+     * @return the new memory, with no items yet
+     */
+    static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice, RuntimeContext context) {
+        return new PerCpuMemory(mode, itemBytesPerSlice, java.util.Objects.requireNonNull(context, "context"));
     }
 
     /**
@@ -71,7 +99,7 @@ public final class PerCpuMemory implements AutoCloseable {
      *                                       mode on a kernel without mm_cid
      */
     public static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice) {
-        return new PerCpuMemory(mode, itemBytesPerSlice);
+        return new PerCpuMemory(mode, itemBytesPerSlice, JitConstants.CONTEXT);
     }
 
     /**
@@ -84,7 +112,7 @@ public final class PerCpuMemory implements AutoCloseable {
      *                                       mode on a kernel without mm_cid
      */
     public static PerCpuMemory create(IndexMode mode) {
-        return new PerCpuMemory(mode, MAX_ITEM_BYTES);
+        return new PerCpuMemory(mode, MAX_ITEM_BYTES, JitConstants.CONTEXT);
     }
 
     /**

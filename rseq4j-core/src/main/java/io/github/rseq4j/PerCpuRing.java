@@ -22,6 +22,8 @@ public final class PerCpuRing {
     public static final int MAX_RECORD = 4096;
 
     private final SliceMemory m;
+    /** The operations of the context the memory was built with (for the process's, {@link SliceOps#DEFAULT}). */
+    private final SliceOps ops;
     private final long ring;
     private final long capacity;
     /** The reader's copy buffer (guarded by this). */
@@ -29,6 +31,7 @@ public final class PerCpuRing {
 
     PerCpuRing(PerCpuMemory memory, long capacity) {
         this.m = memory.slices;
+        this.ops = memory.ops;
         this.capacity = capacity;
         this.ring = memory.allocateOffset(bytesPerSlice(capacity), 64);
         for (int i = 0; i < m.slices(); i++) {
@@ -97,7 +100,7 @@ public final class PerCpuRing {
                     + Math.min(MAX_RECORD, capacity - 8) + ")");
         }
         m.checkOpen();
-        return SliceOps.DEFAULT.ringWrite(m, ring, readable(record), len);
+        return ops.ringWrite(m, ring, readable(record), len);
     }
 
     /**

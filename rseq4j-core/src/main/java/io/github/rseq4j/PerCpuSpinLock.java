@@ -17,10 +17,13 @@ public final class PerCpuSpinLock {
     private static final int SPINS_BEFORE_YIELD = 100;
 
     private final SliceMemory m;
+    /** The operations of the context the memory was built with (for the process's, {@link SliceOps#DEFAULT}). */
+    private final SliceOps ops;
     private final long word;
 
     PerCpuSpinLock(PerCpuMemory memory) {
         this.m = memory.slices;
+        this.ops = memory.ops;
         this.word = memory.allocateOffset(8, 8);
     }
 
@@ -34,7 +37,7 @@ public final class PerCpuSpinLock {
     public int lock() {
         m.checkOpen();
         for (int spins = 0; ; spins++) {
-            long r = SliceOps.DEFAULT.compareAndStore(m, word, 0, 1, false);
+            long r = ops.compareAndStore(m, word, 0, 1, false);
             if (r >= 0) {
                 // the compare-and-store commit is relaxed; this fence (dmb ishld on aarch64) makes it an acquire
                 VarHandle.acquireFence();

@@ -1,9 +1,18 @@
 package io.github.rseq4j.testsupport;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A cgroup-v1 freezer group, to stall chosen threads of a test at chosen moments without a
@@ -19,8 +28,11 @@ import java.util.Optional;
  * frozen). A freeze also starts a watchdog process that thaws the group after
  * {@value #WATCHDOG_SECONDS} s, should the JVM that froze it wait for a safepoint the frozen
  * thread cannot reach (a JIT deoptimisation, say: the JVM then goes on after that long,
- * with the thread thawed early, which can only hide a stale write, never invent one). Needs root and the freezer hierarchy at {@link #ROOT}; tests skip visibly
- * without them ({@link #unavailableReason()}).
+ * with the thread thawed early, which can only hide a stale write, never invent one).
+ * Where even the thawing thread could be held at a safepoint, {@link #cyclesFromOutside}
+ * freezes and thaws from a shell process instead, a cycle per request. Needs root and the
+ * freezer hierarchy at {@link #ROOT}; tests skip visibly without them
+ * ({@link #unavailableReason()}).
  */
 public final class Freezer implements AutoCloseable {
     /** Where the cgroup-v1 freezer hierarchy is mounted. */
@@ -59,7 +71,7 @@ public final class Freezer implements AutoCloseable {
      * @throws IOException when the group cannot be created
      */
     public static Freezer create(String name) throws IOException {
-        Path dir = ROOT.resolve("mem-" + name + "-" + ProcessHandle.current().pid());
+        Path dir = ROOT.resolve("rseq4j-test-" + name + "-" + ProcessHandle.current().pid());
         Files.createDirectories(dir);
         return new Freezer(dir);
     }
@@ -91,7 +103,13 @@ public final class Freezer implements AutoCloseable {
      * @throws IOException when the freezer refuses
      */
     public void freeze(long tid) throws IOException {
-        Files.writeString(dir.resolve("tasks"), Long.toString(tid));
+        // An empty young generation first: a collection while the thread is frozen in Java
+        // code would wait for it at a safepoint until the watchdog thaws it. (Every round
+        // allocates, the state polling too; StaleCallerFreezerTest's child once failed in
+        // its 17th round with "did not reach FROZEN: THAWED", the watchdog's thaw, at load
+        // 10, which a collection during the freeze explains.)
+        System.gc();
+        join(tid);
         watchdog = new ProcessBuilder("sh", "-c", "sleep " + WATCHDOG_SECONDS + "; echo THAWED > '"
                 + dir.resolve("freezer.state") + "'").start();
         Files.writeString(dir.resolve("freezer.state"), "FROZEN");
@@ -100,6 +118,137 @@ public final class Freezer implements AutoCloseable {
         }
         if (!state().equals("FROZEN")) {
             throw new IOException("the freezer group did not reach FROZEN: " + state());
+        }
+    }
+
+    /**
+     * Moves thread {@code tid} into the group without freezing it (the group is frozen later,
+     * by {@link #cyclesFromOutside}).
+     *
+     * @param tid the kernel thread id ({@link #currentTid()} of that thread)
+     * @throws IOException when the freezer refuses
+     */
+    public void join(long tid) throws IOException {
+        Files.writeString(dir.resolve("tasks"), Long.toString(tid));
+    }
+
+    /**
+     * The threads in the group.
+     *
+     * @return their kernel thread ids
+     * @throws IOException when the group cannot be read
+     */
+    public List<Long> tasks() throws IOException {
+        return Files.readAllLines(dir.resolve("tasks")).stream().filter(l -> !l.isBlank())
+                .map(l -> Long.parseLong(l.strip())).toList();
+    }
+
+    /**
+     * Whether the kernel reports the group frozen.
+     *
+     * @return {@code true} when its state reads FROZEN
+     * @throws IOException when the group cannot be read
+     */
+    public boolean isFrozen() throws IOException {
+        return state().equals("FROZEN");
+    }
+
+    /**
+     * Starts a shell process that freezes and thaws the group a cycle at a time: for a JVM
+     * none of whose threads may be the one to thaw (any of them could be held at a
+     * safepoint, a handshake or a deoptimisation, that waits for the frozen thread).
+     *
+     * @param frozenFor how long each cycle keeps the group frozen
+     * @return the cycles' driver; close it to end the process
+     * @throws IOException when the process cannot start
+     */
+    public Cycles cyclesFromOutside(Duration frozenFor) throws IOException {
+        return new Cycles(dir.resolve("freezer.state"), frozenFor);
+    }
+
+    /**
+     * Freeze-then-thaw cycles made by a shell process (see {@link #cyclesFromOutside}):
+     * {@link #freeze()} returns once the group is frozen, and the shell thaws it
+     * {@code frozenFor} later on its own.
+     */
+    public static final class Cycles implements AutoCloseable {
+        /**
+         * For each line read: freeze the group (asking again while the kernel reports
+         * FREEZING), print "frozen", wait, thaw, print "thawed".
+         */
+        private static final String FREEZE_THEN_THAW = """
+                while read line; do
+                  echo FROZEN > "$1"
+                  while [ "$(cat "$1")" != FROZEN ]; do echo FROZEN > "$1"; done
+                  echo frozen
+                  sleep "$2"
+                  echo THAWED > "$1"
+                  echo thawed
+                done
+                """;
+
+        private final Process shell;
+        private final Writer requests;
+        private final BufferedReader replies;
+
+        private Cycles(Path state, Duration frozenFor) throws IOException {
+            String seconds = String.format(java.util.Locale.ROOT, "%.3f", frozenFor.toNanos() / 1e9);
+            shell = new ProcessBuilder("/bin/sh", "-c", FREEZE_THEN_THAW, "sh", state.toString(), seconds)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            requests = new OutputStreamWriter(shell.getOutputStream(), StandardCharsets.US_ASCII);
+            replies = new BufferedReader(new InputStreamReader(shell.getInputStream(), StandardCharsets.US_ASCII));
+        }
+
+        /**
+         * Freezes the group; returns once the kernel reports it frozen. The shell thaws it
+         * after {@code frozenFor}; {@link #awaitThawed()} waits for that.
+         *
+         * @throws IOException when the shell fails
+         */
+        public void freeze() throws IOException {
+            requests.write("cycle\n");
+            requests.flush();
+            expect("frozen");
+        }
+
+        /**
+         * Whether the shell has reported the thaw of the current cycle (without waiting).
+         *
+         * @return {@code true} when {@link #awaitThawed()} would return at once
+         * @throws IOException when the shell's output cannot be read
+         */
+        public boolean thawReported() throws IOException {
+            return replies.ready();
+        }
+
+        /**
+         * Waits until the shell has thawed the group.
+         *
+         * @throws IOException when the shell fails
+         */
+        public void awaitThawed() throws IOException {
+            expect("thawed");
+        }
+
+        private void expect(String expected) throws IOException {
+            String line = replies.readLine();
+            if (!expected.equals(line)) {
+                throw new IOException("the freezer shell said " + line + ", expected " + expected);
+            }
+        }
+
+        /** Ends the shell (after the cycle in progress) and waits for it. */
+        @Override
+        public void close() throws IOException {
+            requests.close();
+            try {
+                if (!shell.waitFor(10, TimeUnit.SECONDS)) {
+                    shell.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                shell.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -140,11 +289,22 @@ public final class Freezer implements AutoCloseable {
         return Long.parseLong(self.getFileName().toString());
     }
 
-    /** Thaws and removes the group (threads still in it are moved back first). */
+    /**
+     * Thaws and removes the group (threads still in it are moved back first; the removal is
+     * retried for up to 2 s while the tasks of a child that just ended are still leaving).
+     */
     @Override
     public void close() throws IOException {
         if (Files.isDirectory(dir)) {
             thaw();
+            for (int i = 0; i < 100; i++) {
+                try {
+                    Files.delete(dir);
+                    return;
+                } catch (IOException busy) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                }
+            }
             Files.delete(dir);
         }
     }

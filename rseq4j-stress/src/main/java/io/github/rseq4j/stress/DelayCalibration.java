@@ -53,7 +53,7 @@ public final class DelayCalibration {
         if (!rt.rseqMode()) {
             throw new IllegalStateException("delay loops exist only in rseq mode: " + rt.modeReason());
         }
-        SliceMemory m = new SliceMemory(IndexField.CPU_ID);
+        SliceMemory m = new SliceMemory(IndexField.CPU_ID, rt.fences());
         long off = m.allocate(8, 8);
         SliceOps none = SliceOps.of(rt.context().withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, 1)));
         SliceOps some = SliceOps.of(rt.context().withOperations(StressRunner.delayedOps(IndexField.CPU_ID, 3, LOOPS)));

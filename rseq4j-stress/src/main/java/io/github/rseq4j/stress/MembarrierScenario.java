@@ -1,7 +1,6 @@
 package io.github.rseq4j.stress;
 
 import io.github.rseq4j.internal.abi.IndexField;
-import io.github.rseq4j.internal.runtime.JitConstants;
 
 import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.RseqResult;
@@ -102,10 +101,10 @@ final class MembarrierScenario extends Scenario {
             if (fence) {
                 if (m.mode() == IndexField.CPU_ID && (rounds & 1) == 1) {
                     for (int i = 0; i < slices; i++) {
-                        JitConstants.RUNTIME.fences().fence(i);
+                        run.ops.context().fences().fence(i);
                     }
                 } else {
-                    JitConstants.RUNTIME.fences().fenceAll();
+                    run.ops.context().fences().fenceAll();
                 }
             }
             for (int i = 0; i < slices; i++) {

@@ -39,6 +39,11 @@ final class Run {
     private volatile boolean unwound;
     /** Counted down by the background loop once it is ready for the workers to start. */
     final CountDownLatch backgroundReady = new CountDownLatch(1);
+    /**
+     * True from the start of a step loop ({@link Scenario#whileWorkersRun}) until its first
+     * step completed: each worker's last rep waits for it (see {@link #another}).
+     */
+    private volatile boolean firstStepPending;
 
     Run(StressConfig config, SliceMemory memory, SliceOps ops, boolean rseq, double delayNanos, long deadline) {
         this.config = config;
@@ -51,6 +56,34 @@ final class Run {
         this.maxReps = config.repLimited() ? config.reps() : Long.MAX_VALUE;
         this.timed = config.timed();
         this.end = deadline;
+    }
+
+    /** Called by a step loop before it signals that it is ready: the workers' last reps will wait for its first step. */
+    void firstStepStarts() {
+        firstStepPending = true;
+    }
+
+    /** Called by a step loop after each step: the first one releases the workers' last reps. */
+    void stepDone() {
+        if (firstStepPending) {
+            firstStepPending = false;
+        }
+    }
+
+    /**
+     * Holds a worker before its last rep until the background loop has completed a step, so
+     * one completes while the workers run however short the run (200 reps can take less
+     * than the background thread needs to get going). Bounded by the run's deadline.
+     */
+    private void awaitFirstStep() {
+        for (int spins = 0; firstStepPending; spins++) {
+            check();
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
     }
 
     /** Starts the duration of a timed run; called just before the workers are released. */
@@ -70,6 +103,9 @@ final class Run {
     boolean another(long rep) {
         if (rep >= maxReps) {
             return false;
+        }
+        if (rep == maxReps - 1 && firstStepPending) {
+            awaitFirstStep();
         }
         long now = System.nanoTime();
         if (failed || now - deadline > 0) {

@@ -52,17 +52,22 @@ abstract class Scenario {
 
     /**
      * The usual background loop: signals that it is ready, then repeats {@code step} (which
-     * includes its own pause) after each {@link Run#check()} until the workers are done.
+     * includes its own pause) after each {@link Run#check()} until the workers are done. In
+     * a run limited by reps, each worker's last rep waits until the first step completed
+     * ({@link Run#another}), so the checks that a step completed while the workers ran hold
+     * however short the run.
      *
      * @param step one round of the background work
      * @return the loop, for {@link #background()}
      */
     final Runnable whileWorkersRun(Runnable step) {
         return () -> {
+            run.firstStepStarts();
             run.backgroundReady.countDown();
             while (!run.workersDone()) {
                 run.check();
                 step.run();
+                run.stepDone();
             }
         };
     }

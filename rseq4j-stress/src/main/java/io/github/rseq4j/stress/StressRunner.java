@@ -154,7 +154,7 @@ public final class StressRunner {
             }
         }
         Signaller signaller = signals;
-        SliceMemory memory = new SliceMemory(field(mode));
+        SliceMemory memory = new SliceMemory(field(mode), ops.context().fences());
         long startNanos = System.nanoTime();
         Run run = new Run(effective, memory, ops, rt.rseqMode(), delayNanos, startNanos + config.timeout().toNanos());
         Scenario scenario = switch (config.test()) {

@@ -5,6 +5,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.runtime.RseqRuntime;
+import io.github.rseq4j.internal.os.Fences;
 import io.github.rseq4j.internal.os.Libc;
 
 import java.lang.foreign.Arena;
@@ -50,6 +51,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     read the token before the CAS is either finished, and its store is visible after the
  *     fence, or aborted by the fence (or by the preemption that took it off its CPU), and
  *     every section that starts later reads another value and fails with STOPPED. The
+ *     fences are the creator's ({@link Fences} of the context it was built with, handed to
+ *     the constructor; in portable mode they do nothing). The
  *     stopper then owns the slice and uses plain loads and stores; {@link #start(int)}
  *     publishes them by setting the token back with a CAS (a volatile write).</li>
  * <li>Release: {@link #close()} sets the closed flag (every operation checks it before
@@ -100,6 +103,8 @@ public final class SliceMemory {
     private final MemorySegment whole;
     private final ItemAllocator allocator;
     private final Cleaner.Cleanable cleanable;
+    /** The creator's cross-CPU fences (the stop protocol's and close's). */
+    private final Fences fences;
     /** Who must let go before the memory is given back: close itself, and the holder of each slice it handed over. */
     private final AtomicInteger releaseHolds = new AtomicInteger(1);
     private final AtomicBoolean releaseRequested = new AtomicBoolean();
@@ -112,18 +117,20 @@ public final class SliceMemory {
      * Per-CPU memory as big as it can be: {@link #MAX_BYTES_PER_SLICE} for items in each
      * slice (in portable mode all of it is allocated at once: prefer the sized constructor).
      *
-     * @param mode which rseq field selects a thread's slice
-     * @throws NullPointerException          when {@code mode} is null
+     * @param mode   which rseq field selects a thread's slice
+     * @param fences the fences of the context the creator was built with
+     * @throws NullPointerException          when {@code mode} or {@code fences} is null
      * @throws UnsupportedOperationException for {@link IndexField#MM_CID} in rseq mode on a
      *                                       kernel without mm_cid
      */
-    public SliceMemory(IndexField mode) {
-        this(mode, MAX_BYTES_PER_SLICE);
+    public SliceMemory(IndexField mode, Fences fences) {
+        this(mode, MAX_BYTES_PER_SLICE, fences);
     }
 
     /**
-     * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice
-     * (rounded up; what alignment padding the items need must be included).
+     * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice, with
+     * the process's fences. Kept for creators that do not pass their context's fences yet
+     * ({@code HistogramEngine}); new code uses {@link #SliceMemory(IndexField, long, Fences)}.
      *
      * @param mode          which rseq field selects a thread's slice
      * @param bytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_BYTES_PER_SLICE}
@@ -133,8 +140,28 @@ public final class SliceMemory {
      *                                       kernel without mm_cid
      */
     public SliceMemory(IndexField mode, long bytesPerSlice) {
+        this(mode, bytesPerSlice, JitConstants.CONTEXT.fences());
+    }
+
+    /**
+     * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice
+     * (rounded up; what alignment padding the items need must be included).
+     *
+     * @param mode          which rseq field selects a thread's slice
+     * @param bytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_BYTES_PER_SLICE}
+     * @param fences        the fences of the context the creator was built with: what
+     *                      {@link #stop(int)} and {@link #close()} fence with
+     * @throws NullPointerException          when {@code mode} or {@code fences} is null
+     * @throws IllegalArgumentException      when {@code bytesPerSlice} is out of range
+     * @throws UnsupportedOperationException for {@link IndexField#MM_CID} in rseq mode on a
+     *                                       kernel without mm_cid
+     */
+    public SliceMemory(IndexField mode, long bytesPerSlice, Fences fences) {
         if (mode == null) {
             throw new NullPointerException("index mode");
+        }
+        if (fences == null) {
+            throw new NullPointerException("fences");
         }
         if (bytesPerSlice <= 0 || bytesPerSlice > MAX_BYTES_PER_SLICE) {
             throw new IllegalArgumentException("bytes per slice must be 1 to " + MAX_BYTES_PER_SLICE + ": " + bytesPerSlice);
@@ -145,6 +172,7 @@ public final class SliceMemory {
                     + " rseq feature size is " + rt.platform().featureSize() + ". Use IndexMode.CPU_ID.");
         }
         this.mode = mode;
+        this.fences = fences;
         this.slices = rt.platform().sliceCount();
         long need = SliceLayout.HEADER_BYTES + bytesPerSlice;
         if (JitConstants.RSEQ) {
@@ -329,14 +357,12 @@ public final class SliceMemory {
                 backOff(spins);
             }
         }
-        if (JitConstants.RSEQ) {
-            try {
-                JitConstants.RUNTIME.fences().fenceAll();
-            } catch (RuntimeException e) {
-                // cannot fence every CPU from here: a late section's store lands in this
-                // memory (or its dropped pages), and the owner token keeps every later one
-                // out of the range's next owner
-            }
+        try {
+            fences.fenceAll();   // nothing in portable mode (no critical sections)
+        } catch (RuntimeException e) {
+            // cannot fence every CPU from here: a late section's store lands in this
+            // memory (or its dropped pages), and the owner token keeps every later one
+            // out of the range's next owner
         }
     }
 
@@ -618,12 +644,11 @@ public final class SliceMemory {
     }
 
     private void fence(int index) {
-        if (JitConstants.RSEQ) {
-            if (mode == IndexField.CPU_ID) {
-                JitConstants.RUNTIME.fences().fence(index);
-            } else {
-                JitConstants.RUNTIME.fences().fenceAll();
-            }
+        // the creator's fences; in portable mode they do nothing (no critical sections)
+        if (mode == IndexField.CPU_ID) {
+            fences.fence(index);
+        } else {
+            fences.fenceAll();
         }
     }
 

@@ -21,7 +21,7 @@ import java.lang.foreign.ValueLayout;
  * statistics and registrations come from a {@link RuntimeContext} handed down by whoever
  * builds the structure ({@link #of}). A record, so that {@link #DEFAULT} (a
  * {@code static final}, the process's context) and its operation sets are constants to the
- * JIT: {@code run} dispatches on {@code this == DEFAULT} (a compare with a constant) and
+ * JIT: {@code run} and {@code attempt} dispatch on {@code this == DEFAULT} (a compare with a constant) and
  * runs the default through the constant itself, so {@code run} with a constant operation
  * inlines to one downcall and a sign test even when the structure holds its
  * {@code SliceOps} in an instance field. A thread that reports NOT_REGISTERED is registered
@@ -181,6 +181,14 @@ public record SliceOps(RuntimeContext context, long fallbackReason) {
      */
     public long attempt(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5,
                         MemorySegment src) {
+        // as in run: the default through the constant, so the JIT folds its operation set
+        return this == DEFAULT ? DEFAULT.attemptWith(op, m, a1, a2, a3, a4, a5, src)
+                : attemptWith(op, m, a1, a2, a3, a4, a5, src);
+    }
+
+    /** {@link #attempt} with this instance's operations. */
+    private long attemptWith(PerCpuOperation op, SliceMemory m, long a1, long a2, long a3, long a4, long a5,
+                             MemorySegment src) {
         OperationSet s = set(m);
         return s == null ? OpResult.NOT_REGISTERED : s.invoke(op, m.operationBase(), a1, a2, a3, a4, a5, src);
     }

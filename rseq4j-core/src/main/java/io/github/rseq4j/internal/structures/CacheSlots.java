@@ -96,7 +96,7 @@ public final class CacheSlots {
         this.stride = perCpuCapacity + GAP;
         long fullBytes = BoundedStackLayout.bytes(perCpuCapacity);
         long freeBytes = BoundedStackLayout.bytes(slots);
-        this.memory = new SliceMemory(IndexField.CPU_ID, ((fullBytes + 63) & -64L) + freeBytes + 64);
+        this.memory = new SliceMemory(IndexField.CPU_ID, ((fullBytes + 63) & -64L) + freeBytes + 64, context.fences());
         this.full = allocate(fullBytes);
         this.free = allocate(freeBytes);
         // Not yet visible to any other thread, so no section can run on this memory: the

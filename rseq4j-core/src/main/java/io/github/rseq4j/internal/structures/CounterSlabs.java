@@ -3,6 +3,7 @@ package io.github.rseq4j.internal.structures;
 import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.os.Fences;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,11 +50,15 @@ public final class CounterSlabs {
 
     /** One slab: its memory, which words are taken, and the references that watch them. */
     private static final class Slab {
-        final SliceMemory memory = new SliceMemory(IndexField.CPU_ID, SLAB_BYTES - SliceLayout.HEADER_BYTES);
+        final SliceMemory memory;
         final long[] used = new long[(COUNTERS_PER_SLAB + 63) / 64];
         final CounterRef[] refs = new CounterRef[COUNTERS_PER_SLAB];
         int live;
         int searchFrom;
+
+        Slab(Fences fences) {
+            this.memory = new SliceMemory(IndexField.CPU_ID, SLAB_BYTES - SliceLayout.HEADER_BYTES, fences);
+        }
 
         /** A free word index, or -1 when the slab is full. */
         int take() {
@@ -110,8 +115,13 @@ public final class CounterSlabs {
      * Allocates a zeroed word for {@code counter} and watches the counter: the word is
      * freed once the counter is unreachable. Returns the slab index in the high 32 bits
      * and the word's byte offset in the low 32 bits.
+     *
+     * @param counter the counter that owns the word (watched, never kept reachable)
+     * @param fences  the fences of the context the counters are built with: those of a
+     *                slab this call maps (all counters of the process share the slabs)
+     * @return the slab index (high 32 bits) and the word's offset (low 32 bits)
      */
-    public static long allocate(Object counter) {
+    public static long allocate(Object counter, Fences fences) {
         synchronized (LOCK) {
             reclaimLocked();
             Slab[] s = slabs;
@@ -123,7 +133,7 @@ public final class CounterSlabs {
                     return watch(s[i], i, word, counter);
                 }
             }
-            Slab fresh = new Slab();
+            Slab fresh = new Slab(fences);
             Slab[] grown = Arrays.copyOf(s, s.length + 1);
             grown[s.length] = fresh;
             slabs = grown;

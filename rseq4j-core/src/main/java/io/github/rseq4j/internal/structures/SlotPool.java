@@ -200,7 +200,7 @@ public final class SlotPool {
                 : defaultPerCpuLimit(capacity, JitConstants.RUNTIME.platform().sliceCount());
         this.perCpuLimit = Math.min(Math.min(limit, capacity), MAX_PER_CPU);
         this.batch = Math.max(1, this.perCpuLimit / 2);
-        this.memory = new SliceMemory(IndexField.CPU_ID, BoundedStackLayout.bytes(this.perCpuLimit) + 64);
+        this.memory = new SliceMemory(IndexField.CPU_ID, BoundedStackLayout.bytes(this.perCpuLimit) + 64, context.fences());
         long off = memory.allocateFresh(BoundedStackLayout.bytes(this.perCpuLimit), 64);
         if (off < 0) {
             throw new IllegalStateException("no room for a per-CPU cache of " + this.perCpuLimit + " slots");

@@ -61,7 +61,7 @@ class PerCpuOperationDifferentialTest {
     /** One memory, its arena and where the test's items are; the same offsets in both. */
     private record Side(SliceMemory m, long[] nodes, MemorySegment nodeWords, long words, long head, long ring) {
         static Side create() {
-            SliceMemory m = new SliceMemory(IndexField.CPU_ID);
+            SliceMemory m = new SliceMemory(IndexField.CPU_ID, JitConstants.CONTEXT.fences());
             long words = m.allocate(8L * WORDS, 8);
             long head = m.allocateFresh(8, 8);
             long ring = m.allocateFresh(SliceLayout.RING_DATA + CAPACITY, 64);

@@ -1,6 +1,7 @@
 package io.github.rseq4j.internal.structures;
 
 import io.github.rseq4j.internal.memory.SliceMemory;
+import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -67,7 +68,7 @@ class CounterSlabsTest {
     void anUnreachableCountersWordIsZeroedAndReusedByTheNextCounter() throws Exception {
         long before = settledLive();
         Object counter = new Object();
-        long handle = CounterSlabs.allocate(counter);
+        long handle = CounterSlabs.allocate(counter, JitConstants.CONTEXT.fences());
         int slabsBefore = CounterSlabs.slabCount();
         int slab = (int) (handle >>> 32);
         long offset = (int) handle;
@@ -93,7 +94,7 @@ class CounterSlabsTest {
         for (int k = 0; k <= CounterSlabs.COUNTERS_PER_SLAB && reused < 0; k++) {
             Object next = new Object();
             keep.add(next);
-            long h = CounterSlabs.allocate(next);
+            long h = CounterSlabs.allocate(next, JitConstants.CONTEXT.fences());
             if (h == handle) {
                 reused = k;
             }
