@@ -128,22 +128,6 @@ public final class SliceMemory {
     }
 
     /**
-     * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice, with
-     * the process's fences. Kept for creators that do not pass their context's fences yet
-     * ({@code HistogramEngine}); new code uses {@link #SliceMemory(IndexField, long, Fences)}.
-     *
-     * @param mode          which rseq field selects a thread's slice
-     * @param bytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_BYTES_PER_SLICE}
-     * @throws NullPointerException          when {@code mode} is null
-     * @throws IllegalArgumentException      when {@code bytesPerSlice} is out of range
-     * @throws UnsupportedOperationException for {@link IndexField#MM_CID} in rseq mode on a
-     *                                       kernel without mm_cid
-     */
-    public SliceMemory(IndexField mode, long bytesPerSlice) {
-        this(mode, bytesPerSlice, JitConstants.CONTEXT.fences());
-    }
-
-    /**
      * Per-CPU memory with room for {@code bytesPerSlice} bytes of items in each slice
      * (rounded up; what alignment padding the items need must be included).
      *

@@ -169,7 +169,7 @@ public final class HistogramEngine {
         this.highest = buckets.highest();
         this.ops = SliceOps.of(context);
         int shardLength = BUCKETS + buckets.count();
-        this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64);
+        this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64, context.fences());
         long off = memory.allocateFresh(ITEM_BYTES, 64);
         if (off < 0) {
             throw new IllegalStateException("no room for the sample logs in per-CPU memory");

@@ -1,6 +1,7 @@
 package io.github.rseq4j.internal.memory;
 
 import io.github.rseq4j.internal.abi.SliceLayout;
+import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.os.Libc;
 import org.junit.jupiter.api.Test;
 
@@ -71,11 +72,11 @@ class SliceRegionsTest {
     @Test
     void aLateFreeOnAClosedOwnerNeverTouchesTheRangesNextOwner() throws InterruptedException {
         assumeTrue(io.github.rseq4j.internal.runtime.JitConstants.RSEQ, "regions exist in rseq mode");
-        SliceMemory first = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000);
+        SliceMemory first = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000, JitConstants.CONTEXT.fences());
         long item = first.allocate(8, 8);
         first.close();
         Thread.sleep(SliceRegions.GRACE_NANOS / 1_000_000 + 50);
-        SliceMemory next = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000);
+        SliceMemory next = new SliceMemory(io.github.rseq4j.internal.abi.IndexField.CPU_ID, 8_000, JitConstants.CONTEXT.fences());
         try {
             assumeTrue(next.base() == first.base(), "the range was reused (the same size, after the grace period)");
             long mine = next.allocate(8, 8);
