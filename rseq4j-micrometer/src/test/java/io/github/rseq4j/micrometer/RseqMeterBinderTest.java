@@ -238,7 +238,7 @@ class RseqMeterBinderTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new RseqStatusMetrics().bindTo(registry);
         String mode = Rseq.isRseqMode() ? "rseq" : "portable";
-        Gauge g = registry.get("rseq4j.mode").tag("mode", mode).gauge();
+        Gauge g = registry.get("rseq4j.mode.info").tag("mode", mode).gauge();
         assertEquals(1.0, g.value());
         assertNotNull(g.getId().getTag("fence"));
         assertEquals(Rseq.isRseqMode() ? 1.0 : 0.0, registry.get("rseq4j.rseq.mode").gauge().value());
@@ -273,7 +273,7 @@ class RseqMeterBinderTest {
         assertTrue(text.contains("demo_request_latency_seconds_count 2\n"), text);
         assertTrue(text.contains("demo_request_latency_seconds_sum 1.0\n"), text);
         assertTrue(text.contains("rseq4j_fallbacks_total{reason=\"stopped\"} "), text);
-        assertTrue(text.contains("rseq4j_mode{"), text);
+        assertTrue(text.contains("rseq4j_mode_info{"), text);
         assertTrue(text.contains("rseq4j_rseq_mode " + (Rseq.isRseqMode() ? "1.0" : "0.0")), text);
     }
 
