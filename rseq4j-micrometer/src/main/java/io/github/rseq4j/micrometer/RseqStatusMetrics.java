@@ -30,8 +30,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p><b>One scheme in both modules.</b> These are the names, types, tags and help of
  * {@code rseq4j-prometheus}'s {@code RseqStatusCollector}: on a {@code PrometheusMeterRegistry}
- * they show as {@code rseq4j_mode_info{...} 1.0} (a gauge: Micrometer has no info type, and
- * the Prometheus text format shows an info metric as that same gauge), {@code rseq4j_rseq_mode},
+ * they show as {@code rseq4j_mode_info{...} 1.0} (a gauge: Micrometer has no info type, so
+ * that module exports this gauge too), {@code rseq4j_rseq_mode},
  * {@code rseq4j_fallbacks_total{reason}} and so on, line for line what that module exports.
  * rseq4j's status is exported <b>once per registry</b>: bound to a
  * {@code PrometheusMeterRegistry} whose Prometheus registry already has it (a scrape of

@@ -37,7 +37,8 @@ import java.util.function.Predicate;
  * <p><b>One scheme in both modules.</b> {@code rseq4j-micrometer}'s {@code RseqStatusMetrics}
  * publishes the same metrics with the same names, types, labels and help (all gauges and
  * counters: Micrometer has no info type, so {@code rseq4j_mode_info} is a gauge of 1 here
- * too, which the Prometheus text format shows exactly as an info metric). rseq4j's status is
+ * too; the Prometheus text format typed the info metric {@code gauge} already, and now
+ * writes its value {@code 1.0} for {@code 1}). rseq4j's status is
  * exported <b>once per registry</b>: {@link #register(PrometheusRegistry)} and
  * {@link RseqCollector#register(PrometheusRegistry)} first look for
  * {@value #MARKER} in the registry (a scrape of that one name) and, when rseq4j's status
