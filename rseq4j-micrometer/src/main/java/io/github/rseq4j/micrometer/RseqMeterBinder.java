@@ -125,7 +125,7 @@ public final class RseqMeterBinder implements MeterBinder {
          * this builder, whether added before or after this call; none by default. A second
          * call replaces the first.
          *
-         * @param phis the percentiles, each in (0, 1), at most {@value #MAX_PERCENTILES}
+         * @param phis the percentiles, each in (0, 1), at most {@value RseqMeterBinder#MAX_PERCENTILES}
          * @return this builder
          * @throws IllegalArgumentException for a value outside (0, 1), or too many
          */
