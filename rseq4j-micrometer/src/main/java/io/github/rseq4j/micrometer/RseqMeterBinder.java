@@ -165,7 +165,7 @@ public final class RseqMeterBinder implements MeterBinder {
                                         x -> (double) total.apply(x).sum(), TimeUnit.NANOSECONDS)
                                 .description(description).tags(t).register(r);
                     },
-                    "seconds", 1e-9);
+                    "seconds", 1e9);
         }
 
         /**
@@ -213,11 +213,13 @@ public final class RseqMeterBinder implements MeterBinder {
          * The one path of timers and histograms: a count-and-total meter made by
          * {@code countAndTotal}, then a gauge per percentile, every reading from one
          * {@link SnapshotCache} (count: reader 0, total: reader 1, percentile i: reader 2 + i).
-         * The percentiles are the builder's at {@link #build()}.
+         * The percentiles are the builder's at {@link #build()}, published in
+         * {@code percentileUnit}: the recorded value divided by {@code percentileDivisor}
+         * (10^9 for a timer's nanoseconds in seconds, exactly as before; 1 for a histogram).
          */
         private <T> Builder distribution(String name, String description, Tags tags, T source,
                                          Function<T, PerCpuHistogram> histogramOf, CountAndTotal<T> countAndTotal,
-                                         String percentileUnit, double percentileScale) {
+                                         String percentileUnit, double percentileDivisor) {
             Objects.requireNonNull(name, "name");
             definitions.add(phis -> r -> {
                 // The registry holds the meters' functions, and they hold the cache: none may hold
@@ -228,7 +230,7 @@ public final class RseqMeterBinder implements MeterBinder {
                     double phi = phis[i];
                     Function<T, HistogramCounts> read = cache.reader(SnapshotCache.FIRST_PERCENTILE_READER + i,
                             histogramOf);
-                    Gauge.builder(name + ".percentile", source, x -> read.apply(x).valueAtQuantile(phi) * percentileScale)
+                    Gauge.builder(name + ".percentile", source, x -> read.apply(x).valueAtQuantile(phi) / percentileDivisor)
                             .description(description).tags(tags)
                             .tag("phi", phiTag(phi)).baseUnit(percentileUnit).register(r);
                 }
