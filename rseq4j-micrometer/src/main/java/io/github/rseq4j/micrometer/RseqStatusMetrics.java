@@ -15,7 +15,7 @@ import java.util.function.ToDoubleFunction;
  * these meters):
  *
  * <pre>
- * rseq4j.mode.info                gauge 1, tags mode (rseq|fallback), fence, arch, registration
+ * rseq4j.mode.info                gauge 1, tags mode (rseq|portable), fence, arch, registration
  * rseq4j.rseq.mode                gauge: 1 in rseq mode, 0 in the portable fallback mode
  * rseq4j.possible.cpus            gauge
  * rseq4j.fallbacks                counter, tag reason (not_registered|aborted|stopped|portable)
@@ -68,8 +68,8 @@ public final class RseqStatusMetrics implements MeterBinder {
         }
         RseqStatus s = status();
         Gauge.builder("rseq4j.mode.info", this, x -> 1)
-                .description("How rseq4j runs per-CPU operations: mode rseq (critical sections) or fallback "
-                        + "(portable atomics), how it fences other CPUs, and how threads are registered")
+                .description("How rseq4j runs per-CPU operations: mode rseq (critical sections) or portable "
+                        + "(atomics), how it fences other CPUs, and how threads are registered")
                 .tag("mode", lower(s.mode())).tag("fence", lower(s.fence()))
                 .tag("arch", s.arch() == null ? "unknown" : s.arch())
                 .tag("registration", lower(s.registrationStrategy()))

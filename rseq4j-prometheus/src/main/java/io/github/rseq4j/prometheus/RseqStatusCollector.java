@@ -62,7 +62,7 @@ public final class RseqStatusCollector implements MultiCollector {
     public static final String MARKER = RSEQ_MODE;
 
     private static final String MODE_HELP = "How rseq4j runs per-CPU operations: mode rseq (critical sections) "
-            + "or fallback (portable atomics), how it fences other CPUs, and how threads are registered";
+            + "or portable (atomics), how it fences other CPUs, and how threads are registered";
     private static final String RSEQ_MODE_HELP = "1 when rseq4j runs per-CPU operations as rseq critical sections, "
             + "0 in its portable fallback mode";
     private static final String FALLBACKS_HELP = "rseq4j operations that completed off the rseq fast path, by reason "
