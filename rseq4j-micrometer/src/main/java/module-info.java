@@ -1,12 +1,15 @@
 /**
- * rseq4j metrics in Micrometer: a {@code MeterBinder} for {@code PerCpuCounter}s and
- * {@code PerCpuTimer}s, and rseq4j's own state. See
+ * rseq4j metrics in Micrometer: a {@code MeterBinder} for {@code PerCpuCounter}s,
+ * {@code PerCpuTimer}s and {@code PerCpuHistogram}s, and rseq4j's own state. See
  * {@link io.github.rseq4j.micrometer.RseqMeterBinder}.
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.github.rseq4j.micrometer {
     requires transitive io.github.rseq4j;
     requires transitive micrometer.core;
+    // optional: only read when the application uses a PrometheusMeterRegistry (PrometheusStatusLookup)
+    requires static micrometer.registry.prometheus;
+    requires static io.prometheus.metrics.model;
 
     exports io.github.rseq4j.micrometer;
 }

@@ -1,7 +1,7 @@
 /**
  * rseq4j metrics in a Prometheus registry (client_java 1.x): {@code PerCpuCounter}s as
  * counters, {@code PerCpuHistogram}s and {@code PerCpuTimer}s as classic histograms, and
- * rseq4j's own state ({@code Rseq.status()}) as gauges, info and counters. See
+ * rseq4j's own state ({@code Rseq.status()}) as gauges and counters. See
  * {@link io.github.rseq4j.prometheus.RseqCollector}.
  */
 @SuppressWarnings("requires-transitive-automatic")

@@ -15,7 +15,7 @@ import java.util.function.ToDoubleFunction;
  * these meters):
  *
  * <pre>
- * rseq4j.mode                     gauge 1, tags mode (rseq|fallback), fence, arch, registration
+ * rseq4j.mode.info                gauge 1, tags mode (rseq|portable), fence, arch, registration
  * rseq4j.rseq.mode                gauge: 1 in rseq mode, 0 in the portable fallback mode
  * rseq4j.possible.cpus            gauge
  * rseq4j.fallbacks                counter, tag reason (not_registered|aborted|stopped|portable)
@@ -27,6 +27,18 @@ import java.util.function.ToDoubleFunction;
  *
  * The counts are process-wide and only grow, so they are function counters (a Prometheus
  * registry shows {@code rseq4j_fallbacks_total{reason="stopped"}}, say).
+ *
+ * <p><b>One scheme in both modules.</b> These are the names, types, tags and help of
+ * {@code rseq4j-prometheus}'s {@code RseqStatusCollector}: on a {@code PrometheusMeterRegistry}
+ * they show as {@code rseq4j_mode_info{...} 1.0} (a gauge: Micrometer has no info type, so
+ * that module exports this gauge too), {@code rseq4j_rseq_mode},
+ * {@code rseq4j_fallbacks_total{reason}} and so on, line for line what that module exports.
+ * rseq4j's status is exported <b>once per registry</b>: bound to a
+ * {@code PrometheusMeterRegistry} whose Prometheus registry already has it (a scrape of
+ * {@code rseq4j_rseq_mode}: from {@code RseqCollector.withRseqStatus()} or
+ * {@code RseqStatusCollector.register} on {@code getPrometheusRegistry()}), this binder
+ * registers nothing; that module does the same in the other order. On other registries
+ * Micrometer's own rule applies: meters of the same name and tags are one meter.
  */
 public final class RseqStatusMetrics implements MeterBinder {
 
@@ -51,10 +63,13 @@ public final class RseqStatusMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
+        if (PrometheusStatusLookup.isExportedIn(registry)) {
+            return;                                    // exported there already, by either module
+        }
         RseqStatus s = status();
-        Gauge.builder("rseq4j.mode", this, x -> 1)
-                .description("How rseq4j runs per-CPU operations (tags: mode rseq or fallback, fence, arch, "
-                        + "registration)")
+        Gauge.builder("rseq4j.mode.info", this, x -> 1)
+                .description("How rseq4j runs per-CPU operations: mode rseq (critical sections) or portable "
+                        + "(atomics), how it fences other CPUs, and how threads are registered")
                 .tag("mode", lower(s.mode())).tag("fence", lower(s.fence()))
                 .tag("arch", s.arch() == null ? "unknown" : s.arch())
                 .tag("registration", lower(s.registrationStrategy()))
@@ -63,7 +78,8 @@ public final class RseqStatusMetrics implements MeterBinder {
                 + "its portable fallback mode", x -> x.status().rseqMode() ? 1 : 0);
         gauge(registry, "rseq4j.possible.cpus", "Possible CPUs, as rseq4j lays out per-CPU memory",
                 x -> x.status().possibleCpus().size());
-        String fallbacks = "rseq4j operations that completed off the rseq fast path, by reason";
+        String fallbacks = "rseq4j operations that completed off the rseq fast path, by reason (portable: every "
+                + "operation in fallback mode)";
         counter(registry, "rseq4j.fallbacks", fallbacks, "not_registered", x -> x.status().fallbacks().notRegistered());
         counter(registry, "rseq4j.fallbacks", fallbacks, "aborted", x -> x.status().fallbacks().aborted());
         counter(registry, "rseq4j.fallbacks", fallbacks, "stopped", x -> x.status().fallbacks().stopped());
@@ -74,7 +90,8 @@ public final class RseqStatusMetrics implements MeterBinder {
                 + "to one attempt per operation", null, x -> x.status().fallbacks().budgetCuts());
         counter(registry, "rseq4j.attempt.budget.restores", "Times a cut thread got its full rseq4j attempt budget "
                 + "back", null, x -> x.status().fallbacks().budgetRestores());
-        counter(registry, "rseq4j.registration.refusals", "Threads the kernel refused to register for rseq4j", null,
+        counter(registry, "rseq4j.registration.refusals", "Threads the kernel refused to register for rseq4j (they "
+                        + "use the fallback path)", null,
                 x -> x.status().refusals().count());
     }
 

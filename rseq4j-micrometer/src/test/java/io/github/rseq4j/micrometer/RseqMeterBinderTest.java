@@ -7,6 +7,9 @@ import io.github.rseq4j.Rseq;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Statistic;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -15,7 +18,9 @@ import org.junit.jupiter.api.Test;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,21 +36,44 @@ class RseqMeterBinderTest {
     /**
      * Issue 18: the registry held every bound timer's histogram through the snapshot cache
      * its meters share, for the registry's life. Micrometer holds the timer weakly; once the
-     * application drops it, the timer and its histogram must be collectable.
+     * application drops it, the timer and its histogram must be collectable; a bound
+     * {@code PerCpuHistogram} likewise (its meter reads it through a weak reference).
      */
     @Test
-    void aDroppedTimerAndItsHistogramAreNotKeptByTheRegistry() throws InterruptedException {
+    void aDroppedTimerOrHistogramIsNotKeptByTheRegistry() throws InterruptedException {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        WeakReference<PerCpuHistogram> histogram = bindThenDrop(registry);
+        WeakReference<PerCpuHistogram> timers = bindThenDrop(registry);
+        WeakReference<PerCpuHistogram> histogram = bindHistogramThenDrop(registry);
         FunctionTimer t = registry.get("dropped.latency").functionTimer();
-        Gauge p50 = registry.get("dropped.latency.percentile").gauge();
-        for (int i = 0; i < 100 && histogram.get() != null; i++) {
+        Meter m = registry.get("dropped.size").meter();
+        List<Gauge> percentiles = List.of(registry.get("dropped.latency.percentile").gauge(),
+                registry.get("dropped.size.percentile").gauge());
+        awaitCollected(timers, "the registry keeps the dropped timer's histogram reachable");
+        awaitCollected(histogram, "the registry keeps the dropped histogram reachable");
+        assertEquals(2.0, t.count(), "the last count read stays");
+        assertTrue(Double.isNaN(statistics(m).get(Statistic.COUNT)), "the count of a collected histogram");
+        for (Gauge g : percentiles) {
+            assertTrue(Double.isNaN(g.value()), "a gauge of a collected timer or histogram reads NaN");
+        }
+    }
+
+    /** Runs the collector (up to a second) until {@code ref} is cleared; fails if it is not. */
+    private static void awaitCollected(WeakReference<?> ref, String message) throws InterruptedException {
+        for (int i = 0; i < 100 && ref.get() != null; i++) {
             System.gc();
             Thread.sleep(10);
         }
-        assertNull(histogram.get(), "the registry keeps the dropped timer's histogram reachable");
-        assertEquals(2.0, t.count(), "the last count read stays");
-        assertTrue(Double.isNaN(p50.value()), "a gauge of a collected timer reads NaN");
+        assertNull(ref.get(), message);
+    }
+
+    private static WeakReference<PerCpuHistogram> bindHistogramThenDrop(SimpleMeterRegistry registry) {
+        PerCpuHistogram h = PerCpuHistogram.withBounds(10, 20);
+        h.record(15);
+        RseqMeterBinder.builder().histogram("dropped.size", "dropped", "bytes", h).percentiles(0.5).build()
+                .bindTo(registry);
+        assertEquals(1.0, statistics(registry.get("dropped.size").meter()).get(Statistic.COUNT));
+        assertEquals(15.0, registry.get("dropped.size.percentile").gauge().value());   // capped at the max
+        return new WeakReference<>(h);
     }
 
     private static WeakReference<PerCpuHistogram> bindThenDrop(SimpleMeterRegistry registry) {
@@ -95,12 +123,120 @@ class RseqMeterBinderTest {
         assertEquals(0.004, p99.value(), 1e-12);  // the last one: capped at the max, 4 ms
     }
 
+    /** A histogram: count, total and percentiles of plain values, exact, in its base unit. */
+    @Test
+    void aHistogramIsADistributionSummaryOfPlainValuesWithPercentiles() {
+        PerCpuHistogram sizes = PerCpuHistogram.withBounds(1_024, 16_384, 262_144);
+        sizes.record(100);
+        sizes.record(1_024);
+        sizes.record(5_000, 3);
+        sizes.record(300_000);                 // above the last bound: the max caps the top percentile
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RseqMeterBinder.builder()
+                .percentiles(0.5, 0.99)
+                .histogram("response.size", "Response sizes", "bytes", sizes, "path", "/a")
+                .build().bindTo(registry);
+
+        Meter m = registry.get("response.size").tag("path", "/a").meter();
+        assertEquals(Meter.Type.DISTRIBUTION_SUMMARY, m.getId().getType());
+        assertEquals("bytes", m.getId().getBaseUnit());
+        assertEquals("Response sizes", m.getId().getDescription());
+        assertEquals(Map.of(Statistic.COUNT, 6.0, Statistic.TOTAL, 100 + 1_024 + 15_000 + 300_000.0), statistics(m));
+        Gauge p50 = registry.get("response.size.percentile").tag("phi", "0.5").tag("path", "/a").gauge();
+        Gauge p99 = registry.get("response.size.percentile").tag("phi", "0.99").gauge();
+        assertEquals("bytes", p50.getId().getBaseUnit());
+        assertEquals(16_384.0, p50.value());   // rank 3 of 6: in the bucket up to 16,384 (no scaling)
+        assertEquals(300_000.0, p99.value());  // rank 6: the unbounded bucket, capped at the max
+        sizes.record(1);
+        assertEquals(7.0, statistics(m).get(Statistic.COUNT));
+    }
+
+    @Test
+    void aHistogramOnAPrometheusMeterRegistry() {
+        PerCpuHistogram sizes = PerCpuHistogram.withBounds(1_024, 16_384);
+        sizes.record(1_000);
+        sizes.record(2_000);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        RseqMeterBinder.builder().histogram("response.size", "Response sizes", "bytes", sizes)
+                .percentiles(0.5).build().bindTo(registry);
+        String text = registry.scrape();
+        assertTrue(text.contains("response_size_bytes_total{statistic=\"COUNT\"} 2.0\n"), text);
+        assertTrue(text.contains("response_size_bytes_sum_total{statistic=\"TOTAL\"} 3000.0\n"), text);
+        assertTrue(text.contains("response_size_percentile_bytes{phi=\"0.5\"} 1024.0\n"), text);
+    }
+
+    /**
+     * percentiles() applies to every timer and histogram of the builder, whatever the order
+     * of the calls (it applied only to timers added after it).
+     */
+    @Test
+    void percentilesApplyToEveryTimerAndHistogramWhateverTheOrder() {
+        for (boolean percentilesFirst : new boolean[] {true, false}) {
+            PerCpuTimer early = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
+            PerCpuTimer late = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
+            PerCpuHistogram sizes = PerCpuHistogram.withBounds(10, 20);
+            early.record(Duration.ofMillis(2));
+            late.record(Duration.ofMillis(1));
+            sizes.record(20);
+            RseqMeterBinder.Builder b = RseqMeterBinder.builder();
+            if (percentilesFirst) {
+                b.percentiles(0.5, 0.9);
+            }
+            b.timer("early", "early", early);
+            b.percentiles(0.25);               // replaced below in one order, the last word in the other
+            b.histogram("sizes", "sizes", null, sizes);
+            if (!percentilesFirst) {
+                b.percentiles(0.5, 0.9);
+            }
+            b.timer("late", "late", late);
+            if (percentilesFirst) {
+                b.percentiles(0.5, 0.9);
+            }
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            b.build().bindTo(registry);
+            String order = percentilesFirst ? "percentiles first" : "percentiles last";
+            for (String name : List.of("early", "sizes", "late")) {
+                List<String> phis = new ArrayList<>();
+                for (Gauge g : registry.get(name + ".percentile").gauges()) {
+                    phis.add(g.getId().getTag("phi"));
+                }
+                phis.sort(null);
+                assertEquals(List.of("0.5", "0.9"), phis, name + ", " + order);
+            }
+            assertEquals(0.002, registry.get("early.percentile").tag("phi", "0.9").gauge().value(), 1e-12, order);
+            assertEquals(0.001, registry.get("late.percentile").tag("phi", "0.5").gauge().value(), 1e-12, order);
+            assertEquals(20.0, registry.get("sizes.percentile").tag("phi", "0.5").gauge().value(), order);
+        }
+    }
+
+    /** A built binder keeps the percentiles of its build: the builder's later calls change later builds only. */
+    @Test
+    void aBuiltBinderKeepsItsPercentiles() {
+        PerCpuTimer t = PerCpuTimer.create();
+        RseqMeterBinder.Builder b = RseqMeterBinder.builder().timer("t", "t", t).percentiles(0.5);
+        RseqMeterBinder first = b.build();
+        b.percentiles(0.9);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        first.bindTo(registry);
+        assertEquals(1, registry.get("t.percentile").gauges().size());
+        assertNotNull(registry.get("t.percentile").tag("phi", "0.5").gauge());
+    }
+
+    private static Map<Statistic, Double> statistics(Meter m) {
+        Map<Statistic, Double> out = new EnumMap<>(Statistic.class);
+        for (Measurement x : m.measure()) {
+            out.put(x.getStatistic(), x.getValue());
+        }
+        return out;
+    }
+
     @Test
     void rseq4jStateAsGaugesAndCounters() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new RseqStatusMetrics().bindTo(registry);
         String mode = Rseq.isRseqMode() ? "rseq" : "portable";
-        Gauge g = registry.get("rseq4j.mode").tag("mode", mode).gauge();
+        Gauge g = registry.get("rseq4j.mode.info").tag("mode", mode).gauge();
         assertEquals(1.0, g.value());
         assertNotNull(g.getId().getTag("fence"));
         assertEquals(Rseq.isRseqMode() ? 1.0 : 0.0, registry.get("rseq4j.rseq.mode").gauge().value());
@@ -135,7 +271,7 @@ class RseqMeterBinderTest {
         assertTrue(text.contains("demo_request_latency_seconds_count 2\n"), text);
         assertTrue(text.contains("demo_request_latency_seconds_sum 1.0\n"), text);
         assertTrue(text.contains("rseq4j_fallbacks_total{reason=\"stopped\"} "), text);
-        assertTrue(text.contains("rseq4j_mode{"), text);
+        assertTrue(text.contains("rseq4j_mode_info{"), text);
         assertTrue(text.contains("rseq4j_rseq_mode " + (Rseq.isRseqMode() ? "1.0" : "0.0")), text);
     }
 
@@ -147,7 +283,9 @@ class RseqMeterBinderTest {
     void countAndTotalOfEveryScrapeComeFromOneSnapshotWhileThreadsRecord() throws Exception {
         PerCpuTimer latency = PerCpuTimer.create();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        RseqMeterBinder.builder().percentiles(0.5).timer("work", "Work", latency).build().bindTo(registry);
+        PerCpuHistogram sizes = PerCpuHistogram.withBounds(4, 8);
+        RseqMeterBinder.builder().percentiles(0.5).timer("work", "Work", latency)
+                .histogram("work.size", "Work sizes", null, sizes).build().bindTo(registry);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long[] records = new long[3];
@@ -159,6 +297,7 @@ class RseqMeterBinderTest {
                     long n = 0;
                     while (!stop.get()) {
                         latency.record(1_000, TimeUnit.NANOSECONDS);
+                        sizes.record(7);
                         n++;
                     }
                     records[id] = n;
@@ -175,6 +314,10 @@ class RseqMeterBinderTest {
             assertTrue(count >= previous, "count went back");
             previous = count;
             assertEquals(count * 1e-6, sum, 1e-9 * Math.max(1, sum), "count and sum of scrape " + scrape);
+            double sizeCount = value(text, "work_size_total{statistic=\"COUNT\"} ");
+            assertEquals(sizeCount * 7, value(text, "work_size_sum_total{statistic=\"TOTAL\"} "),
+                    "histogram count and total of scrape " + scrape);
+            assertEquals(sizeCount == 0 ? 0 : 7, value(text, "work_size_percentile{phi=\"0.5\"} "), "p50 " + scrape);
         }
         stop.set(true);
         for (Thread t : threads) {
@@ -185,6 +328,8 @@ class RseqMeterBinderTest {
         String text = registry.scrape();
         assertEquals(total, (long) value(text, "work_seconds_count "));
         assertEquals(total, registry.get("work").functionTimer().count());
+        assertEquals(total, (long) value(text, "work_size_total{statistic=\"COUNT\"} "));
+        assertEquals(7 * total, (long) value(text, "work_size_sum_total{statistic=\"TOTAL\"} "));
     }
 
     @Test
@@ -192,6 +337,9 @@ class RseqMeterBinderTest {
         assertThrows(IllegalArgumentException.class, () -> RseqMeterBinder.builder().percentiles(1.0));
         assertThrows(IllegalArgumentException.class, () -> RseqMeterBinder.builder().percentiles(0));
         assertThrows(NullPointerException.class, () -> RseqMeterBinder.builder().timer("x", "x", null));
+        assertThrows(NullPointerException.class, () -> RseqMeterBinder.builder().histogram("x", "x", "bytes", null));
+        assertThrows(IllegalArgumentException.class,
+                () -> RseqMeterBinder.builder().percentiles(new double[RseqMeterBinder.MAX_PERCENTILES + 1]));
     }
 
     private static double value(String text, String prefix) {

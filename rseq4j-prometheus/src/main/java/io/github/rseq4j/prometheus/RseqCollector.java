@@ -98,14 +98,19 @@ public final class RseqCollector implements MultiCollector {
     }
 
     /**
-     * Registers this collector with {@code registry} and returns it.
+     * Registers this collector with {@code registry} and returns it; when it exports rseq4j's
+     * status and the registry already does ({@link RseqStatusCollector#isExportedIn}, from
+     * {@code rseq4j-micrometer} or another collector), registers a copy without the status
+     * instead, and returns that.
      *
      * @param registry the registry
-     * @return this collector
+     * @return the registered collector: this one, or its copy without rseq4j's status
      */
     public RseqCollector register(PrometheusRegistry registry) {
-        registry.register(this);
-        return this;
+        RseqCollector c = status != null && RseqStatusCollector.isExportedIn(registry)
+                ? new RseqCollector(families, null) : this;
+        registry.register(c);
+        return c;
     }
 
     @Override
@@ -353,7 +358,8 @@ public final class RseqCollector implements MultiCollector {
         }
 
         /**
-         * Also export rseq4j's own state, as {@link RseqStatusCollector} does.
+         * Also export rseq4j's own state, as {@link RseqStatusCollector} does (once per
+         * registry: see {@link RseqCollector#register(PrometheusRegistry)}).
          *
          * @return this builder
          */

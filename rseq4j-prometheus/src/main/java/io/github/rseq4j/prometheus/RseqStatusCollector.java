@@ -7,7 +7,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.registry.PrometheusScrapeRequest;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricFamilyDescriptor;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -22,7 +21,7 @@ import java.util.function.Predicate;
  * metrics:
  *
  * <pre>
- * rseq4j_mode_info{mode="rseq",fence="membarrier",arch="x86_64",registration="..."} 1
+ * rseq4j_mode_info{mode="rseq",fence="membarrier",arch="x86_64",registration="..."} 1.0   (gauge)
  * rseq4j_rseq_mode 1                         (1 in rseq mode, 0 in portable mode)
  * rseq4j_fallbacks_total{reason="not_registered"|"aborted"|"stopped"|"portable"}
  * rseq4j_aborts_total                        (critical-section aborts, each retried)
@@ -32,13 +31,26 @@ import java.util.function.Predicate;
  * rseq4j_possible_cpus
  * </pre>
  *
- * The counters are process-wide and only grow. Register it on its own
- * ({@code registry.register(new RseqStatusCollector())}) or through
- * {@link RseqCollector.Builder#withRseqStatus()}.
+ * The counters are process-wide and only grow. Register it on its own with
+ * {@link #register(PrometheusRegistry)} or through {@link RseqCollector.Builder#withRseqStatus()}.
+ *
+ * <p><b>One scheme in both modules.</b> {@code rseq4j-micrometer}'s {@code RseqStatusMetrics}
+ * publishes the same metrics with the same names, types, labels and help (all gauges and
+ * counters: Micrometer has no info type, so {@code rseq4j_mode_info} is a gauge of 1 here
+ * too; the Prometheus text format typed the info metric {@code gauge} already, and now
+ * writes its value {@code 1.0} for {@code 1}). rseq4j's status is
+ * exported <b>once per registry</b>: {@link #register(PrometheusRegistry)} and
+ * {@link RseqCollector#register(PrometheusRegistry)} first look for
+ * {@value #MARKER} in the registry (a scrape of that one name) and, when rseq4j's status
+ * is already there (from {@code RseqMeterBinder.withRseqStatus()} bound to a Micrometer
+ * {@code PrometheusMeterRegistry} over this registry, or from another collector of this
+ * module), add no second copy; the Micrometer binder does the same in the other order. A
+ * collector registered with {@code registry.register(new RseqStatusCollector())} skips that
+ * look, so a second copy would make client_java refuse the scrape (duplicate series).
  */
 public final class RseqStatusCollector implements MultiCollector {
 
-    static final String MODE = "rseq4j_mode";
+    static final String MODE = "rseq4j_mode_info";
     static final String RSEQ_MODE = "rseq4j_rseq_mode";
     static final String FALLBACKS = "rseq4j_fallbacks";
     static final String ABORTS = "rseq4j_aborts";
@@ -46,9 +58,11 @@ public final class RseqStatusCollector implements MultiCollector {
     static final String RESTORES = "rseq4j_attempt_budget_restores";
     static final String REFUSALS = "rseq4j_registration_refusals";
     static final String CPUS = "rseq4j_possible_cpus";
+    /** The metric whose presence in a registry says rseq4j's status is exported there. */
+    public static final String MARKER = RSEQ_MODE;
 
     private static final String MODE_HELP = "How rseq4j runs per-CPU operations: mode rseq (critical sections) "
-            + "or fallback (portable atomics), how it fences other CPUs, and how threads are registered";
+            + "or portable (atomics), how it fences other CPUs, and how threads are registered";
     private static final String RSEQ_MODE_HELP = "1 when rseq4j runs per-CPU operations as rseq critical sections, "
             + "0 in its portable fallback mode";
     private static final String FALLBACKS_HELP = "rseq4j operations that completed off the rseq fast path, by reason "
@@ -62,7 +76,7 @@ public final class RseqStatusCollector implements MultiCollector {
     private static final String CPUS_HELP = "Possible CPUs, as rseq4j lays out per-CPU memory";
 
     private static final List<MetricFamilyDescriptor> DESCRIPTORS = List.of(
-            MetricFamilyDescriptor.info(MODE).help(MODE_HELP).labelNames("mode", "fence", "arch", "registration")
+            MetricFamilyDescriptor.gauge(MODE).help(MODE_HELP).labelNames("mode", "fence", "arch", "registration")
                     .build(),
             MetricFamilyDescriptor.gauge(RSEQ_MODE).help(RSEQ_MODE_HELP).build(),
             MetricFamilyDescriptor.counter(FALLBACKS).help(FALLBACKS_HELP).labelNames("reason").build(),
@@ -77,15 +91,29 @@ public final class RseqStatusCollector implements MultiCollector {
     }
 
     /**
-     * Registers a new status collector with {@code registry} and returns it.
+     * Registers a new status collector with {@code registry}, unless rseq4j's status is
+     * exported there already ({@link #isExportedIn}), and returns it.
      *
      * @param registry the registry
-     * @return the collector
+     * @return the collector (not registered when the status was there already)
      */
     public static RseqStatusCollector register(PrometheusRegistry registry) {
         RseqStatusCollector c = new RseqStatusCollector();
-        registry.register(c);
+        if (!isExportedIn(registry)) {
+            registry.register(c);
+        }
         return c;
+    }
+
+    /**
+     * Whether {@code registry} already exports rseq4j's status: whether a scrape of the one
+     * name {@value #MARKER} finds it (from this module or from {@code rseq4j-micrometer}).
+     *
+     * @param registry the registry
+     * @return true when the registry has {@value #MARKER}
+     */
+    public static boolean isExportedIn(PrometheusRegistry registry) {
+        return registry.scrape(MARKER::equals).size() > 0;
     }
 
     @Override
@@ -108,8 +136,8 @@ public final class RseqStatusCollector implements MultiCollector {
         RseqStatus st = Rseq.status();
         RseqStatus.Fallbacks f = st.fallbacks();
         MetricSnapshots.Builder out = MetricSnapshots.builder();
-        add(out, includedNames, MODE, () -> InfoSnapshot.builder().name(MODE).help(MODE_HELP)
-                .dataPoint(InfoSnapshot.InfoDataPointSnapshot.builder().labels(Labels.of(
+        add(out, includedNames, MODE, () -> GaugeSnapshot.builder().name(MODE).help(MODE_HELP)
+                .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(1).labels(Labels.of(
                         "mode", lower(st.mode()),
                         "fence", lower(st.fence()),
                         "arch", st.arch() == null ? "unknown" : st.arch(),

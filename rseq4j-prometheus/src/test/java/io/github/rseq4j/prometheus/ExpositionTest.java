@@ -185,7 +185,7 @@ class ExpositionTest {
         }
         assertTrue(text.contains("# TYPE rseq4j_mode_info gauge\n"), text);
         String info = text.lines().filter(l -> l.startsWith("rseq4j_mode_info{")).findFirst().orElseThrow();
-        assertTrue(info.contains("mode=\"" + mode + "\"") && info.contains("fence=\"") && info.endsWith("} 1"), info);
+        assertTrue(info.contains("mode=\"" + mode + "\"") && info.contains("fence=\"") && info.endsWith("} 1.0"), info);
         assertTrue(text.contains("rseq4j_rseq_mode " + (Rseq.isRseqMode() ? "1.0" : "0.0") + "\n"), text);
         for (String reason : List.of("not_registered", "aborted", "stopped", "portable")) {
             assertTrue(text.contains("rseq4j_fallbacks_total{reason=\"" + reason + "\"} "), text);
@@ -196,6 +196,27 @@ class ExpositionTest {
             assertTrue(text.contains("\n" + name + " "), text);
         }
         assertTrue(text.contains("# HELP rseq4j_possible_cpus "), text);
+    }
+
+    /** rseq4j's status is exported once per registry, however many collectors ask for it. */
+    @Test
+    void theStatusIsExportedOncePerRegistry() {
+        PerCpuCounter c = new PerCpuCounter();
+        c.add(5);
+        PrometheusRegistry registry = new PrometheusRegistry();
+        RseqCollector first = RseqCollector.builder().withRseqStatus().register(registry);
+        RseqCollector second = RseqCollector.builder().counter("second", "c", c).withRseqStatus().register(registry);
+        RseqStatusCollector.register(registry);
+        assertTrue(first.toString().endsWith("+ rseq4j status"), first.toString());
+        assertEquals("RseqCollector[second]", second.toString(), "registered without the status");
+        String text = Scrapes.text(registry.scrape());
+        for (String line : List.of("# TYPE rseq4j_mode_info gauge\n", "# TYPE rseq4j_rseq_mode gauge\n",
+                "rseq4j_fallbacks_total{reason=\"stopped\"} ", "# TYPE rseq4j_possible_cpus gauge\n")) {
+            assertEquals(1, text.split(java.util.regex.Pattern.quote(line), -1).length - 1, line + " in\n" + text);
+        }
+        assertTrue(text.contains("second_total 5.0\n"), text);
+        assertTrue(RseqStatusCollector.isExportedIn(registry));
+        assertFalse(RseqStatusCollector.isExportedIn(new PrometheusRegistry()));
     }
 
     @Test
@@ -209,7 +230,7 @@ class ExpositionTest {
         assertEquals(1, s.size());
         assertEquals(0.0, Scrapes.counter(s, "only_this", Labels.EMPTY));
         assertNull(Scrapes.family(s, "not_this_seconds"));
-        assertNull(Scrapes.family(s, "rseq4j_mode"));
+        assertNull(Scrapes.family(s, "rseq4j_mode_info"));
     }
 
     @Test
