@@ -3,6 +3,7 @@ package io.github.rseq4j.internal.runtime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -74,8 +75,9 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
      */
     public static Settings from(Properties props) {
         List<String> problems = new ArrayList<>();
-        Mode mode = parseEnum(props, MODE, Mode.class, Mode.AUTO, problems);
-        FenceChoice fence = parseEnum(props, FENCE, FenceChoice.class, FenceChoice.AUTO, problems);
+        // "fallback": the portable mode's name before 0.1.0
+        Mode mode = parseEnum(props, MODE, Mode.class, Mode.AUTO, Map.of("FALLBACK", Mode.PORTABLE), problems);
+        FenceChoice fence = parseEnum(props, FENCE, FenceChoice.class, FenceChoice.AUTO, Map.of(), problems);
         int attempts = DEFAULT_MAX_ATTEMPTS;
         String raw = props.getProperty(MAX_ATTEMPTS);
         if (raw != null) {
@@ -93,15 +95,16 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
         return new Settings(mode, attempts, fence, problems);
     }
 
+    /** The constant {@code props} names for {@code name} (case-insensitive), or one of {@code aliases} (upper case). */
     private static <E extends Enum<E>> E parseEnum(Properties props, String name, Class<E> type, E dflt,
-                                                   List<String> problems) {
+                                                   Map<String, E> aliases, List<String> problems) {
         String raw = props.getProperty(name);
         if (raw == null) {
             return dflt;
         }
         String v = raw.strip().toUpperCase(Locale.ROOT);
-        if (type == Mode.class && v.equals("FALLBACK")) {
-            v = Mode.PORTABLE.name();     // the portable mode's name before 0.1.0
+        if (aliases.containsKey(v)) {
+            return aliases.get(v);
         }
         for (E e : type.getEnumConstants()) {
             if (e.name().equals(v)) {
