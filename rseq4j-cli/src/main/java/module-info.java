@@ -14,6 +14,7 @@ module io.github.rseq4j.cli {
     requires io.github.rseq4j;
     requires io.github.rseq4j.stress;
     requires io.github.rseq4j.prometheus;
+    requires io.github.rseq4j.micrometer;
     requires io.github.rseq4j.jackson;
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;

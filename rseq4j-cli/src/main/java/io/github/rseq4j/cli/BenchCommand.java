@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         description = {
                 "Measure rseq4j against the JDK and other libraries.",
-                "Topics: counters, CPU lookup, pools, ring writes, latency histograms,",
+                "Topics: counters, CPU lookup, pools, ring writes, latency histograms, Micrometer timers,",
                 "Jackson's recycler pools, counter memory.",
                 "",
                 "Each row: a warm-up, then timed runs of a fixed number of operations per thread,",
@@ -45,7 +45,7 @@ import java.util.concurrent.Callable;
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
                 "alternative at the same thread count. A run of every topic takes minutes (the",
                 "jackson topic longest); --quick is a smoke test, not a measurement.",
-                "Topics: counter, cpu, pool, ring, histogram, jackson, memory.",
+                "Topics: counter, cpu, pool, ring, histogram, micrometer, jackson, memory.",
                 "How to run, read and report the figures: docs/BENCHMARKS.md.",
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -64,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "TOPIC",
-            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, jackson, memory.")
+            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, micrometer, jackson, memory.")
     List<String> only;
 
     @Option(names = "--runs", paramLabel = "N", description = "Timed runs per row (default 5, quick 3).")

@@ -41,7 +41,7 @@ public final class Suites {
     }
 
     /** Topics, in the order they run and print. */
-    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", JacksonSuite.TOPIC,
+    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", MicrometerSuite.TOPIC, JacksonSuite.TOPIC,
             "memory");
 
     /** Thread counts of the counter topic. */
@@ -116,6 +116,9 @@ public final class Suites {
         }
         if (topics.contains(HistogramSuite.TOPIC)) {
             all.addAll(HistogramSuite.cases());
+        }
+        if (topics.contains(MicrometerSuite.TOPIC)) {
+            all.addAll(MicrometerSuite.cases());
         }
         if (topics.contains(JacksonSuite.TOPIC)) {
             all.addAll(JacksonSuite.cases());
