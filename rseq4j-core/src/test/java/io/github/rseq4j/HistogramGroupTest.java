@@ -258,7 +258,7 @@ class HistogramGroupTest {
      */
     @Test
     void closedSeriesNeverLeakIntoLaterOwnersOfTheirSlots() throws Exception {
-        int slots = 64, platform = 3, virtual = 40, rounds = 150;
+        int slots = 64, platform = 3, virtual = 40, rounds = 100;
         try (HistogramGroup g = HistogramGroup.create()) {
             Map<HistogramSeries, Integer> valueOf = new ConcurrentHashMap<>();
             Map<HistogramSeries, LongAdder> recorded = new ConcurrentHashMap<>();
