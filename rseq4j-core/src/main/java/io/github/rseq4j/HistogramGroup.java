@@ -40,14 +40,17 @@ import java.util.function.BiConsumer;
  * folding and read just that series.
  *
  * <p><b>Cost.</b> Per CPU, fixed: 65,608 bytes ({@link #bytesPerCpu()}: 65,536 of logs,
- * the cursor word and a cache line for the log states), whatever the number of series. Per series, on the heap and independent of the CPU count: {@code 144 + 8 * b}
- * bytes for a layout of {@code b} buckets (with compressed references, the default for heaps
- * below 32 GB): its statistics array ({@code 16 + 8 * (5 + b)}), its two objects (72) and its
- * entries in the group's slot tables (16); a {@link PerCpuTimer} made by
- * {@link #newTimer} adds 16. So a 69-bucket timer series (the size of Micrometer's
- * percentile histogram) takes 712 bytes, and 10,000 of them about 7 MB on any number of CPUs;
- * the group adds 65,608 bytes per CPU. ({@link HistogramSeries#heapBytes()} gives the figure
- * for a series.)
+ * the cursor word and a cache line for the log states), whatever the number of series. Per
+ * series, on the heap and independent of the CPU count: {@code 156 + 8 * b} bytes for a
+ * layout of {@code b} buckets (with compressed references, the default for heaps below
+ * 32 GB): its statistics array ({@code 16 + 8 * (6 + b)}), its two objects (72) and its
+ * entries in the group's slot tables (20; they grow by doubling, so up to twice that); a
+ * {@link PerCpuTimer} made by {@link #newTimer} adds 16. So a 69-bucket timer series (the
+ * size of Micrometer's percentile histogram) takes 724 bytes by the formula; 751 to 774 were
+ * measured here per timer series, the tables' doubling slack included (10,000 of them, heap
+ * after GC: {@code SeriesGroupMemoryMain} in rseq4j-bench): under 8 MB for 10,000 on any
+ * number of CPUs, plus the group's 65,608 bytes per CPU. ({@link HistogramSeries#heapBytes()}
+ * gives the formula's figure for a series.)
  *
  * <p><b>Closing.</b> A series can be closed at any time: its slot and statistics are freed;
  * its records not yet returned by a snapshot (still in its statistics, or still in a log or

@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * its slot would show twice: in the new series' buckets, against its tallies).
  */
 final class SeriesScenario extends Scenario {
-    private static final int HIGHEST = 127, PRECISION = 6;
+    private static final int HIGHEST = HistogramRecipe.HIGHEST, PRECISION = HistogramRecipe.PRECISION;
     /** Series recorded into at any time. */
     static final int SLOTS = 64;
     /** Series closed and replaced during a run, at most. */
@@ -102,31 +102,19 @@ final class SeriesScenario extends Scenario {
         w.pauseIfDue(rep);
         int id = current.get((int) ((rep * 13 + w.index) % SLOTS));
         SeriesGroupEngine.Series s = byId[id];
-        long[] t = tally[w.index][id];
-        try {
-            switch ((int) ((rep + w.index) % 16)) {
-                case 0 -> {
-                    int v = (int) ((rep * 31 + w.index) % (HIGHEST + 1));
-                    long n = 2 + rep % 4;
-                    engine.record(s, v, n);
-                    t[v] += n;
-                }
-                case 1 -> {
-                    engine.record(s, -1 - rep);
-                    t[0]++;
-                    clampedTally[w.index][id]++;
-                }
-                case 2 -> {
-                    engine.record(s, HIGHEST + 1 + rep);
-                    t[HIGHEST]++;
-                    clampedTally[w.index][id]++;
-                }
-                default -> {
-                    int v = (int) ((rep * 7 + w.index) % (HIGHEST + 1));
-                    engine.record(s, v);
-                    t[v]++;
-                }
+        HistogramRecipe.Target target = new HistogramRecipe.Target() {
+            @Override
+            public void record(long value) {
+                engine.record(s, value);
             }
+
+            @Override
+            public void record(long value, long n) {
+                engine.record(s, value, n);
+            }
+        };
+        try {
+            clampedTally[w.index][id] += HistogramRecipe.record(target, rep, w.index, tally[w.index][id]);
         } catch (IllegalStateException closed) {
             if (!s.isClosed()) {
                 throw closed;
@@ -166,26 +154,9 @@ final class SeriesScenario extends Scenario {
         for (int k = 0; k < c.n(); k++) {
             int id = (Integer) c.series()[k].owner();
             HistogramEngine.Totals t = c.totals()[k];
-            long inBuckets = 0, fromBuckets = 0;
-            int lowest = -1, highest = -1;
-            long[] b = t.bucketCounts();
-            for (int v = 0; v <= HIGHEST; v++) {
-                inBuckets += b[v];
-                fromBuckets += b[v] * v;
-                collected[id][v] += b[v];
-                if (b[v] != 0) {
-                    highest = v;
-                    if (lowest < 0) {
-                        lowest = v;
-                    }
-                }
-            }
-            boolean whole = t.count() == inBuckets && t.sum() == fromBuckets
-                    && (t.count() == 0 ? t.min() == 0 && t.max() == 0 : t.min() == lowest && t.max() == highest);
-            if (!whole && firstBroken == null) {
-                firstBroken = "interval " + intervals + ", series " + id + ": count " + t.count() + " (buckets "
-                        + inBuckets + "), sum " + t.sum() + " (buckets " + fromBuckets + "), min " + t.min() + " max "
-                        + t.max() + " (buckets " + lowest + ".." + highest + ")";
+            String broken = HistogramRecipe.addWhole(t, collected[id]);
+            if (broken != null && firstBroken == null) {
+                firstBroken = "interval " + intervals + ", series " + id + ": " + broken;
             }
             collectedCount += t.count();
             collectedClamped[id] += t.clamped();

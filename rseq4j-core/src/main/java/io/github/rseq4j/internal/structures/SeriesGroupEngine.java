@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -32,9 +32,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * empty or reused), and the entry is dropped and counted. A stale record would need its
  * slot to be reused 2^40 times before it is folded to match a later owner.
  *
- * <p><em>Statistics.</em> One {@code long[]} per series on the heap: {@code COUNT, SUM, MIN,
- * MAX, CLAMPED}, then one element per bucket (MIN is Long.MAX_VALUE and MAX Long.MIN_VALUE
- * when empty), independent of the CPU count. Every write to them, and every change of the
+ * <p><em>Statistics.</em> One {@code long[]} per series on the heap: {@code TAG} (the series'
+ * tag, so a fold compares it in the line it updates anyway), {@code COUNT, SUM, MIN, MAX,
+ * CLAMPED}, then one element per bucket (MIN is Long.MAX_VALUE and MAX Long.MIN_VALUE when
+ * empty), independent of the CPU count. A fold finds them through an array of statistics by
+ * slot and the bucket mapping through an array of mappings by slot (both small and cached;
+ * mappings are shared by series of one layout), so an entry costs the misses of its series'
+ * statistics line and bucket line, and no series object. Every write to them, and every change of the
  * table's entries that folds read (a close), happens under one <em>fold lock</em> for the
  * whole group.
  *
@@ -104,10 +108,10 @@ public final class SeriesGroupEngine {
     /** Spins before a waiting snapshot starts yielding. */
     private static final int SPINS_BEFORE_YIELD = 64;
 
-    /** Elements of a series' statistics. */
-    public static final int COUNT = 0, SUM = 1, MIN = 2, MAX = 3, CLAMPED = 4, BUCKETS = 5;
+    /** Elements of a series' statistics: its tag (what a fold compares), then the statistics proper. */
+    public static final int TAG = 0, COUNT = 1, SUM = 2, MIN = 3, MAX = 4, CLAMPED = 5, BUCKETS = 6;
 
-    private static final VarHandle FOLD_LOCK, TABLE_ELEMENT;
+    private static final VarHandle FOLD_LOCK, TABLE_ELEMENT, STATS_ELEMENT, BUCKETS_ELEMENT;
 
     static {
         try {
@@ -116,6 +120,8 @@ public final class SeriesGroupEngine {
             throw new ExceptionInInitializerError(e);
         }
         TABLE_ELEMENT = MethodHandles.arrayElementVarHandle(Series[].class);
+        STATS_ELEMENT = MethodHandles.arrayElementVarHandle(long[][].class);
+        BUCKETS_ELEMENT = MethodHandles.arrayElementVarHandle(HistogramBuckets[].class);
     }
 
     /**
@@ -125,8 +131,6 @@ public final class SeriesGroupEngine {
     public static final class Series {
         final long tag;
         final HistogramBuckets buckets;
-        /** Sub-bucket bits of log-linear buckets (the fold's index in line), or -1 for other buckets. */
-        final int precision;
         final long highest;
         /** The public object this series belongs to, handed back by snapshots. */
         final Object owner;
@@ -137,10 +141,10 @@ public final class SeriesGroupEngine {
         private Series(long tag, HistogramBuckets buckets, Object owner) {
             this.tag = tag;
             this.buckets = buckets;
-            this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
             this.highest = buckets.highest();
             this.owner = owner;
             this.stats = new long[BUCKETS + buckets.count()];
+            stats[TAG] = tag;
             empty(stats);
         }
 
@@ -159,21 +163,34 @@ public final class SeriesGroupEngine {
             return tag;
         }
 
-        /** Adds {@code v} (in range) {@code n} times; the caller holds the fold lock and this series is its slot's owner. */
-        void add(long v, long n, boolean clamped) {
-            long[] s = stats;
-            s[COUNT] += n;
-            s[SUM] += v * n;
-            if (v < s[MIN]) {
-                s[MIN] = v;
-            }
-            if (v > s[MAX]) {
-                s[MAX] = v;
-            }
-            s[BUCKETS + (precision >= 0 ? HistogramBuckets.LogLinear.index(v, precision) : buckets.index(v))] += n;
-            if (clamped) {
-                s[CLAMPED] += n;
-            }
+    }
+
+    /**
+     * Adds {@code v} (in range) {@code n} times to the statistics {@code s} of buckets
+     * {@code b}; the caller holds the fold lock and checked the tag.
+     */
+    private static void add(long[] s, HistogramBuckets b, long v, long n) {
+        s[COUNT] += n;
+        s[SUM] += v * n;
+        if (v < s[MIN]) {
+            s[MIN] = v;    // rarely taken: a branch, not a dependency chain of conditional moves
+        }
+        if (v > s[MAX]) {
+            s[MAX] = v;
+        }
+        s[BUCKETS + (b instanceof HistogramBuckets.LogLinear l ? HistogramBuckets.LogLinear.index(v, l.precision())
+                : b.index(v))] += n;
+    }
+
+    /**
+     * The slot tables, replaced whole when they grow, so a fold reads one consistent set:
+     * by slot, the series, its statistics (what a fold adds to, the tag in front) and its
+     * bucket mapping. A fold reads only the last two (arrays of references that stay in cache,
+     * and the statistics it updates anyway), never the series object.
+     */
+    private record Tables(Series[] series, long[][] stats, HistogramBuckets[] buckets) {
+        Tables grow(int n) {
+            return new Tables(Arrays.copyOf(series, n), Arrays.copyOf(stats, n), Arrays.copyOf(buckets, n));
         }
     }
 
@@ -185,7 +202,8 @@ public final class SeriesGroupEngine {
     private final SampleLogRing.Fold fold = this::foldEntries;
     private final SampleLogRing.FullLogs fullLogs = this::tryFoldFull;
     /** The lock-free stack of records that found no room in a log (see the class notes). */
-    private final AtomicReference<Overflow> overflow = new AtomicReference<>();
+    /** Per CPU (by the recorder's hint), so recorders of different CPUs do not contend on one head. */
+    private final AtomicReferenceArray<Overflow> overflow;
     /** Records pushed on the overflow since the group was made (a diagnostic). */
     private final AtomicLong overflowed = new AtomicLong();
     /** 0 free, 1 held: guards every series' statistics and the table's entries as folds read them. */
@@ -198,8 +216,8 @@ public final class SeriesGroupEngine {
 
     /** Guards the table's shape, the generations and the free slots. */
     private final Object tableLock = new Object();
-    /** The series by slot; entries change under the table lock and, when emptied, the fold lock. */
-    private volatile Series[] table = new Series[64];
+    /** The slot tables; entries change under the table lock and, when emptied, the fold lock. */
+    private volatile Tables tables = new Tables(new Series[64], new long[64][], new HistogramBuckets[64]);
     /** Each slot's current generation (0: never used); under the table lock. */
     private long[] generations = new long[64];
     /** Free slots below {@link #used}, a stack; under the table lock. */
@@ -231,6 +249,7 @@ public final class SeriesGroupEngine {
             throw new IllegalStateException("no room for the sample logs in per-CPU memory");
         }
         this.ring = new SampleLogRing(memory, item, 2, LOG_ENTRIES, SliceOps.of(context), pauses);
+        this.overflow = new AtomicReferenceArray<>(memory.slices());
     }
 
     /** Per-CPU bytes, fixed whatever the number of series. */
@@ -274,7 +293,7 @@ public final class SeriesGroupEngine {
     public static long heapBytes(int buckets) {
         long statsArray = 16 + 8L * (BUCKETS + buckets);
         long seriesObject = 48;
-        long slotTables = 4 + 8 + 4;
+        long slotTables = 4 + 4 + 4 + 8;     // series, statistics and mapping references, generation
         return statsArray + seriesObject + slotTables;
     }
 
@@ -297,16 +316,19 @@ public final class SeriesGroupEngine {
                     throw new IllegalStateException("a group holds at most " + MAX_SERIES + " series");
                 }
                 slot = used++;
-                if (slot == table.length) {
+                if (slot == tables.series().length) {
                     int n = Math.min(MAX_SERIES, slot * 2);
                     generations = Arrays.copyOf(generations, n);
-                    table = Arrays.copyOf(table, n);     // folds read the old array or this one: the same entries
+                    tables = tables.grow(n);     // folds read the old tables or these: the same entries
                 }
             }
             long g = generations[slot] == MAX_GENERATION ? 1 : generations[slot] + 1;
             generations[slot] = g;
             Series s = new Series((g << SLOT_BITS) | slot, buckets, owner);
-            TABLE_ELEMENT.setRelease(table, slot, s);
+            Tables t = tables;
+            BUCKETS_ELEMENT.setRelease(t.buckets(), slot, buckets);
+            STATS_ELEMENT.setRelease(t.stats(), slot, s.stats);
+            TABLE_ELEMENT.setRelease(t.series(), slot, s);
             open++;
             return s;
         }
@@ -379,9 +401,10 @@ public final class SeriesGroupEngine {
             }
             return;
         }
+        int i = memory.hint();
         for (;;) {      // lock-free: a failed CAS means another push or a drain succeeded
-            Overflow head = overflow.get();
-            if (overflow.compareAndSet(head, new Overflow(tag, v, n, clamped, head))) {
+            Overflow head = overflow.get(i);
+            if (overflow.compareAndSet(i, head, new Overflow(tag, v, n, clamped, head))) {
                 overflowed.incrementAndGet();
                 return;
             }
@@ -390,7 +413,7 @@ public final class SeriesGroupEngine {
 
     /** Folds slice {@code i}'s FULL logs and the overflow if the fold lock is free; whether a log was folded. */
     private boolean tryFoldFull(int i) {
-        if (!ring.hasFull(i) && overflow.get() == null) {
+        if (!ring.hasFull(i) && overflow.get(i) == null) {
             return false;
         }
         if (!tryLockAsRecorder()) {
@@ -410,16 +433,18 @@ public final class SeriesGroupEngine {
      * counting those whose series is no longer its slot's owner; the caller holds the fold lock.
      */
     private void foldEntries(MemorySegment w, long first, long stride, int n) {
-        Series[] t = table;
+        Tables t = tables;
+        long[][] stats = t.stats();
+        HistogramBuckets[] buckets = t.buckets();
         long lost = 0;
         for (int x = 0; x < n; x++) {
             long e = first + stride * x;
             long tag = w.get(JAVA_LONG, e);
             long v = w.get(JAVA_LONG, e + 8);
             int slot = (int) (tag & SLOT_MASK);
-            Series s = slot < t.length ? t[slot] : null;
-            if (s != null && s.tag == tag) {
-                s.add(v, 1, false);
+            long[] s = slot < stats.length ? stats[slot] : null;
+            if (s != null && s[TAG] == tag) {
+                add(s, buckets[slot], v, 1);
             } else {
                 lost++;
             }
@@ -431,11 +456,14 @@ public final class SeriesGroupEngine {
 
     /** Adds one record to its series, or drops and counts it; the caller holds the fold lock. */
     private void apply(long tag, long v, long n, boolean clamped) {
-        Series[] t = table;
+        Tables t = tables;
         int slot = (int) (tag & SLOT_MASK);
-        Series s = slot < t.length ? t[slot] : null;
-        if (s != null && s.tag == tag) {
-            s.add(v, n, clamped);
+        long[] s = slot < t.stats().length ? t.stats()[slot] : null;
+        if (s != null && s[TAG] == tag) {
+            add(s, t.buckets()[slot], v, n);
+            if (clamped) {
+                s[CLAMPED] += n;
+            }
         } else {
             dropped += n;
         }
@@ -443,8 +471,10 @@ public final class SeriesGroupEngine {
 
     /** Folds every record on the overflow stack; the caller holds the fold lock. */
     private void drainOverflow() {
-        for (Overflow o = overflow.getAndSet(null); o != null; o = o.next()) {
-            apply(o.tag(), o.value(), o.n(), o.clamped());
+        for (int i = 0; i < overflow.length(); i++) {
+            for (Overflow o = overflow.getAndSet(i, null); o != null; o = o.next()) {
+                apply(o.tag(), o.value(), o.n(), o.clamped());
+            }
         }
     }
 
@@ -483,7 +513,7 @@ public final class SeriesGroupEngine {
             Series[] series = new Series[n];
             HistogramEngine.Totals[] totals = new HistogramEngine.Totals[n];
             int k = 0;
-            Series[] t = table;
+            Series[] t = tables.series();
             for (int slot = 0; slot < t.length; slot++) {
                 Series s = (Series) TABLE_ELEMENT.getAcquire(t, slot);     // one made meanwhile: its statistics too
                 if (s != null) {
@@ -550,7 +580,10 @@ public final class SeriesGroupEngine {
             }
             s.closed = true;
             int slot = (int) (s.tag & SLOT_MASK);
-            TABLE_ELEMENT.setRelease(table, slot, null);
+            Tables t = tables;
+            TABLE_ELEMENT.setRelease(t.series(), slot, null);
+            STATS_ELEMENT.setRelease(t.stats(), slot, null);
+            BUCKETS_ELEMENT.setRelease(t.buckets(), slot, null);
             if (freeCount == free.length) {
                 free = Arrays.copyOf(free, free.length * 2);
             }
@@ -569,7 +602,7 @@ public final class SeriesGroupEngine {
         lock();
         try {
             synchronized (tableLock) {
-                for (Series s : table) {
+                for (Series s : tables.series()) {
                     if (s != null) {
                         closeLocked(s);
                     }
@@ -581,8 +614,9 @@ public final class SeriesGroupEngine {
         }
     }
 
+    /** Empties the statistics, keeping the tag. */
     private static void empty(long[] s) {
-        Arrays.fill(s, 0L);
+        Arrays.fill(s, COUNT, s.length, 0L);
         s[MIN] = Long.MAX_VALUE;
         s[MAX] = Long.MIN_VALUE;
     }
