@@ -10,6 +10,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.tracer.common.SpanContext;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Set;
+
 /**
  * Micrometer's {@link PrometheusMeterRegistry} with its {@link Timer}s recording through
  * rseq4j: a one-line switch for code that already uses Micrometer.
@@ -31,6 +35,16 @@ import io.prometheus.metrics.tracer.common.SpanContext;
  * Micrometer's boundaries, exactly), and quantiles computed by Micrometer, as
  * {@code PrometheusMeterRegistry} gives for the same records.
  *
+ * <p><b>Memory and scrapes.</b> All timers of a registry are series of one
+ * {@link io.github.rseq4j.HistogramGroup}: per CPU a fixed {@link #bytesPerCpu()} whatever the
+ * number of timers, per timer its buckets on the heap, twice (the series' statistics and the
+ * exported totals), independent of the CPU count. {@link #scrape()} (every
+ * {@code scrape(..)} method) reads all timers at one cut, one stop per CPU, and includes every
+ * record completed before it began; a scrape of {@link #getPrometheusRegistry()} made
+ * directly (an HTTP server, Spring Boot's endpoint) does the same at most every 100 ms, so it
+ * includes the records completed up to 100 ms before it began (the others come with the next
+ * scrape). A timer's own {@code count()}, {@code totalTime()} and {@code max()} are exact.
+ *
  * <p>What differs:
  * <ul>
  * <li>A record is one rseq4j histogram record: one critical section on the caller's CPU,
@@ -50,6 +64,7 @@ import io.prometheus.metrics.tracer.common.SpanContext;
  */
 public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
     private final boolean exemplars;
+    private final ScrapeDrain drain;
 
     /**
      * A registry with a new {@link PrometheusRegistry} and the system clock.
@@ -88,6 +103,12 @@ public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
         super(config, registry, clock, spanContext);
         MicrometerCollectorBridge.check();
         this.exemplars = spanContext != null;
+        this.drain = new ScrapeDrain();
+        config().onMeterRemoved(m -> {
+            if (m instanceof RseqTimer t) {
+                t.detach();
+            }
+        });
     }
 
     @Override
@@ -96,8 +117,83 @@ public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
         if (exemplars) {
             return super.newTimer(id, distributionStatisticConfig, pauseDetector);
         }
-        RseqTimer timer = new RseqTimer(id, clock, distributionStatisticConfig, pauseDetector);
+        RseqTimer timer = new RseqTimer(id, clock, distributionStatisticConfig, pauseDetector, drain);
         MicrometerCollectorBridge.registerDistribution(this, id, timer);
         return timer;
+    }
+
+    @Override
+    public String scrape() {
+        return drain.scrape(super::scrape);
+    }
+
+    @Override
+    public String scrape(String contentType) {
+        return drain.scrape(() -> super.scrape(contentType));
+    }
+
+    @Override
+    public String scrape(String contentType, Set<String> includedNames) {
+        return drain.scrape(() -> super.scrape(contentType, includedNames));
+    }
+
+    @Override
+    public void scrape(OutputStream out) throws IOException {
+        scrapeTo(() -> super.scrape(out));
+    }
+
+    @Override
+    public void scrape(OutputStream out, String contentType) throws IOException {
+        scrapeTo(() -> super.scrape(out, contentType));
+    }
+
+    @Override
+    public void scrape(OutputStream out, String contentType, Set<String> includedNames) throws IOException {
+        scrapeTo(() -> super.scrape(out, contentType, includedNames));
+    }
+
+    /** A scrape that writes to a stream, through {@link ScrapeDrain#scrape}. */
+    private void scrapeTo(IoScrape scrape) throws IOException {
+        IOException[] failure = new IOException[1];
+        drain.scrape(() -> {
+            try {
+                scrape.run();
+            } catch (IOException e) {
+                failure[0] = e;
+            }
+            return null;
+        });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private interface IoScrape {
+        void run() throws IOException;
+    }
+
+    /**
+     * Closes the registry, then its timers' shared recording path: records into its timers
+     * are ignored from now on (as into any meter of a closed registry, nothing exports them).
+     */
+    @Override
+    public void close() {
+        for (Meter m : getMeters()) {
+            if (m instanceof RseqTimer t) {
+                t.detach();
+            }
+        }
+        super.close();
+        drain.close();
+    }
+
+    /**
+     * Bytes per CPU of the per-CPU sample logs all timers of this registry share (fixed,
+     * whatever the number of timers; a timer's own memory is on the heap).
+     *
+     * @return the bytes per CPU
+     */
+    public long bytesPerCpu() {
+        return drain.bytesPerCpu();
     }
 }

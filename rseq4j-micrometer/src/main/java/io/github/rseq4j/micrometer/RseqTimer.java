@@ -1,6 +1,6 @@
 package io.github.rseq4j.micrometer;
 
-import io.github.rseq4j.PerCpuHistogram;
+import io.github.rseq4j.HistogramSeries;
 import io.micrometer.core.instrument.AbstractTimer;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Meter;
@@ -13,8 +13,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Micrometer {@code Timer} of {@link RseqPrometheusMeterRegistry}: each record is one
- * rseq4j histogram record of the duration in nanoseconds (count, sum and bucket together);
- * reads take the histogram's interval into {@link IntervalTotals}.
+ * record of the duration in nanoseconds into a {@link HistogramSeries} of the registry's
+ * group (one critical section: count, sum and bucket together); reads take the series'
+ * interval into {@link IntervalTotals} (its own reads exactly, scrapes through the
+ * registry's {@link ScrapeDrain}).
+ *
+ * <p>A timer removed from its registry (or whose registry was closed) is <em>detached</em>:
+ * its series is closed and what is recorded into it afterwards is ignored, as Micrometer's
+ * removed meters record into nothing anyone exports; its reads keep the totals it had.
  *
  * <p>Configured as Micrometer's Prometheus timer: the {@code AbstractTimer} base keeps only
  * what client-side percentiles need (Micrometer's own decaying-window percentile histogram,
@@ -23,28 +29,42 @@ import java.util.concurrent.TimeUnit;
  * objectives) are rseq4j buckets with Micrometer's boundaries ({@link MicrometerBuckets}).
  */
 final class RseqTimer extends AbstractTimer {
-    private final PerCpuHistogram recorder;
+    private final HistogramSeries series;
     private final IntervalTotals totals;
+    private final ScrapeDrain drain;
+    private volatile boolean detached;
 
-    RseqTimer(Meter.Id id, Clock clock, DistributionStatisticConfig config, PauseDetector pauseDetector) {
+    RseqTimer(Meter.Id id, Clock clock, DistributionStatisticConfig config, PauseDetector pauseDetector,
+              ScrapeDrain drain) {
         super(id, clock, DistributionStatisticConfig.builder().percentilesHistogram(false).serviceLevelObjectives().build()
                 .merge(config), pauseDetector, TimeUnit.SECONDS, false);
         MicrometerBuckets buckets = MicrometerBuckets.of(config.isPublishingHistogram()
                 ? config.getHistogramBuckets(true) : java.util.Collections.emptyNavigableSet());
-        this.recorder = PerCpuHistogram.create(buckets.layout());
         this.totals = new IntervalTotals(buckets, clock, config);
+        this.drain = drain;
+        this.series = drain.newSeries(buckets.layout(), totals);
     }
 
     @Override
     protected void recordNonNegative(long amount, TimeUnit unit) {
-        recorder.record(unit.toNanos(amount));
+        try {
+            series.record(unit.toNanos(amount));
+        } catch (IllegalStateException closed) {
+            if (!detached) {
+                throw closed;
+            }
+        }
     }
 
-    /** Moves what was recorded since the last read into the totals. */
+    /** Closes the series: from now on records are ignored and reads return the totals so far. */
+    void detach() {
+        detached = true;
+        drain.close(series, totals);
+    }
+
+    /** Moves what this timer recorded since the last read into the totals (exactly: its own series' interval). */
     private IntervalTotals drained() {
-        synchronized (totals) {
-            totals.add(recorder.snapshotThenReset());
-        }
+        drain.drain(series, totals);
         return totals;
     }
 
@@ -65,7 +85,8 @@ final class RseqTimer extends AbstractTimer {
 
     @Override
     public HistogramSnapshot takeSnapshot() {
-        IntervalTotals.View v = drained().view();
+        drain.forScrape();
+        IntervalTotals.View v = totals.view();
         HistogramSnapshot percentiles = histogram.takeSnapshot(v.count(), v.sum(), v.max());
         return new HistogramSnapshot(v.count(), v.sum(), v.max(), percentiles.percentileValues(), v.cumulative(),
                 percentiles::outputSummary);
