@@ -94,18 +94,11 @@ class SeriesSuiteTest {
             Workload w = c.workload().get();
             int threads = 3;
             long perThread = 5_000;
-            List<Thread> ts = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                Loop loop = w.newLoop(i);
-                // in two calls: the cursor carries on where the first call stopped
-                ts.add(Thread.ofPlatform().start(() -> {
-                    loop.run(perThread / 2);
-                    loop.run(perThread - perThread / 2);
-                }));
-            }
-            for (Thread t : ts) {
-                t.join();
-            }
+            // in two calls: the cursor carries on where the first call stopped
+            HistogramSuiteTest.runOnThreads(w, threads, loop -> {
+                loop.run(perThread / 2);
+                loop.run(perThread - perThread / 2);
+            });
             assertEquals("ok", w.check(threads * perThread), c.name());
             String note = w.note();
             assertTrue(note.contains(" B heap per series (400 series, each recorded once)"), c.name() + ": " + note);
