@@ -2,6 +2,7 @@ package io.github.rseq4j.prometheus;
 
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.Histogram;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
 import io.prometheus.metrics.model.registry.MetricType;
@@ -221,13 +222,13 @@ public final class RseqCollector implements MultiCollector {
     private static final class Point {
         final Labels labels;
         final PerCpuCounter counter;
-        final PerCpuHistogram histogram;
+        final Histogram histogram;
         final ClassicBounds bounds;
         final long divisor;
         /** From the histogram's layout, when the point is defined (so bad bounds fail there). */
         private final ClassicBounds.Mapping mapping;
 
-        Point(Labels labels, PerCpuCounter counter, PerCpuHistogram histogram, ClassicBounds bounds, long divisor) {
+        Point(Labels labels, PerCpuCounter counter, Histogram histogram, ClassicBounds bounds, long divisor) {
             this.labels = labels;
             this.counter = counter;
             this.histogram = histogram;

@@ -389,6 +389,45 @@ public enum PerCpuOperation implements OperationTemplate {
     },
 
     /**
+     * logAppendPair(base, cursorOff, tag, value, limit, step): {@link #LOG_APPEND} with
+     * entries of two words, for logs shared by many series: w = *cursor; if w >= limit
+     * (unsigned) fail with FULL; the entry's words at {@code cursorOff + 8 + w} = tag and
+     * {@code cursorOff + 16 + w} = value (two speculative stores to free space), then
+     * w + step is the commit, with release ordering. Returns the index. With {@code L}
+     * logs and {@code step = 16L}, the cursor is {@code step * count + 16 * log}: entry
+     * {@code k} of log {@code b} is words {@code 2(L*k + b)} and {@code 2(L*k + b) + 1}
+     * after the cursor. The cursor is trusted, as for {@code LOG_APPEND}.
+     */
+    LOG_APPEND_PAIR(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            MacroAssembler a = cs.asm();
+            Reg w = cs.temp(0);
+            a.load(w, cs.slice(), cs.arg(1), 0);
+            a.branch(Cond.GE_UNSIGNED, w, cs.arg(4), cs.fail(OpResult.FULL));
+            a.add(w, cs.arg(1));
+            a.store(cs.slice(), w, 8, cs.arg(2));
+            a.store(cs.slice(), w, 16, cs.arg(3));
+            a.sub(w, cs.arg(1));
+            a.add(w, cs.arg(5));
+            cs.commit(cs.slice(), cs.arg(1), 0, w, Ordering.RELEASE);
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long cursorOff, long tag, long value,
+                                   long limit, long step, MemorySegment src) {
+            long cursor = w.get(JAVA_LONG, slice + cursorOff);
+            if (Long.compareUnsigned(cursor, limit) >= 0) {
+                return OpResult.FULL;
+            }
+            w.set(JAVA_LONG, slice + cursorOff + 8 + cursor, tag);
+            w.set(JAVA_LONG, slice + cursorOff + 16 + cursor, value);
+            w.set(JAVA_LONG, slice + cursorOff, cursor + step);
+            return index;
+        }
+    },
+
+    /**
      * compareIndexAndStore(base, off, index, expect, newValue): if the section runs on a
      * slice other than {@code index}, or *v != expect, fail with COMPARE_FAILED; else
      * *v = newValue, with release ordering. Returns the index. A commit proves that the
