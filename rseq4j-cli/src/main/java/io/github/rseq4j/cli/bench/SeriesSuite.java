@@ -1,6 +1,9 @@
 package io.github.rseq4j.cli.bench;
 
 import io.github.rseq4j.BucketLayout;
+import io.github.rseq4j.HistogramGroup;
+import io.github.rseq4j.HistogramSeries;
+import io.github.rseq4j.Rseq;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -67,7 +70,9 @@ import java.util.function.IntFunction;
  * (with whatever the row shares: registry, provider, group, and the array that holds them),
  * each recorded once, measured by {@link RetainedHeap} (heap after GC, after minus before,
  * over the series count), once per row and run. {@link #memory(int)} gives the same figures
- * as the memory rows of unit {@value #SERIES_UNIT}.
+ * as the memory rows of unit {@value #SERIES_UNIT}, where rseq4j's row adds, as native
+ * memory, its group's per-CPU logs (off the heap, fixed whatever the series count) spread
+ * over the series.
  */
 final class SeriesSuite {
     private SeriesSuite() {
@@ -118,6 +123,7 @@ final class SeriesSuite {
 
     private static List<Row> rows() {
         return List.of(
+                new Row(RSEQ4J, RowKind.RSEQ4J, SeriesSuite::rseq4j),
                 new Row(MICROMETER, RowKind.ALTERNATIVE, SeriesSuite::micrometer),
                 new Row(PROMETHEUS, RowKind.ALTERNATIVE, SeriesSuite::prometheus),
                 new Row(OTEL, RowKind.ALTERNATIVE, SeriesSuite::openTelemetry),
@@ -151,7 +157,7 @@ final class SeriesSuite {
         for (Row r : rows()) {
             SeriesHeap h = heapPerSeries(r.name, series, () -> r.make.apply(series));
             out.add(new MemorySuite.MemoryResult(r.name, SERIES_UNIT, series, "each recorded once", 0, h.retained,
-                    h.histogram, 0, h.retained, h.classes, h.detail, h.check, r.kind, null));
+                    h.histogram, h.nativePer, h.retained + h.nativePer, h.classes, h.detail, h.check, r.kind, null));
         }
         return out;
     }
@@ -193,6 +199,11 @@ final class SeriesSuite {
 
         /** The library's own count of all records in all series. */
         abstract long count();
+
+        /** Off-heap bytes of the whole set of series (rseq4j: the group's per-CPU logs), 0 by default. */
+        long nativeBytes() {
+            return 0;
+        }
 
         /** Anything else wrong with the series (their number, say), or null. */
         String seriesProblem() {
@@ -236,13 +247,14 @@ final class SeriesSuite {
      * Heap per series of one row.
      *
      * @param retained  retained heap over the series count, in bytes
+     * @param nativePer off-heap bytes of the set ({@link Rows#nativeBytes()}) over the series count
      * @param histogram the class histogram's figure (NaN without one)
      * @param classes   the class histogram's breakdown
      * @param detail    what the row says about its own memory, or ""
      * @param check     "ok" when the set measured counted its records
      */
-    record SeriesHeap(double retained, double histogram, List<MemorySuite.ClassShare> classes, String detail,
-                      String check) {
+    record SeriesHeap(double retained, double nativePer, double histogram, List<MemorySuite.ClassShare> classes,
+                      String detail, String check) {
     }
 
     /** Heap per series, by row name and series count, measured once per run. */
@@ -267,9 +279,75 @@ final class SeriesSuite {
             if (check == null) {
                 check = Suites.expect(w.count(), series);
             }
-            return new SeriesHeap((double) d.retained() / series, d.histogram() / series, d.classes(), w.how(),
-                    check);
+            return new SeriesHeap((double) d.retained() / series, (double) w.nativeBytes() / series,
+                    d.histogram() / series, d.classes(), w.how(), check);
         });
+    }
+
+    // ---- rseq4j -------------------------------------------------------------------------
+
+    /**
+     * One group per workload (its per-CPU logs are allocated once, whatever the series
+     * count), never closed: a workload's series are read by its check after the harness's
+     * last call; the groups of one run are a few, of {@code bytesPerCpu()} per CPU each.
+     */
+    static Rows rseq4j(int n) {
+        HistogramGroup group = HistogramGroup.create();
+        HistogramSeries[] series = new HistogramSeries[n];
+        for (int i = 0; i < n; i++) {
+            series[i] = group.newSeries(LAYOUT);
+        }
+        return new Rows(RSEQ4J, n, SeriesSuite::rseq4j) {
+            @Override
+            public Loop newLoop(int index) {
+                Cursor c = new Cursor(index, n);
+                return ops -> {
+                    int s = c.series, v = c.value;
+                    for (long i = 0; i < ops; i++) {
+                        series[s].record(HistogramSuite.NANOS[v]);
+                        if (++s == n) {
+                            s = 0;
+                        }
+                        v = (v + 1) & MASK;
+                    }
+                    c.series = s;
+                    c.value = v;
+                    return ops;
+                };
+            }
+
+            @Override
+            void recordInto(int i, int v) {
+                series[i].record(HistogramSuite.NANOS[v]);
+            }
+
+            @Override
+            long count() {
+                long[] sum = new long[1];
+                group.snapshot((s, counts) -> sum[0] += counts.count());
+                return sum[0];
+            }
+
+            @Override
+            long nativeBytes() {
+                return group.bytesPerCpu() * Rseq.status().possibleCpus().size();
+            }
+
+            @Override
+            String seriesProblem() {
+                int open = group.seriesCount();
+                long dropped = group.droppedRecords();
+                return open != n ? open + " series open, not " + n
+                        : dropped != 0 ? dropped + " records dropped" : null;
+            }
+
+            @Override
+            String how() {
+                return String.format(Locale.ROOT, "heapBytes() %,d B per series; the group's per-CPU logs: %,d B"
+                                + " per CPU x %d CPUs, whatever the series count", series[0].heapBytes(),
+                        group.bytesPerCpu(), Rseq.status().possibleCpus().size());
+            }
+        };
     }
 
     // ---- Micrometer ---------------------------------------------------------------------

@@ -169,7 +169,8 @@ public final class TextReport {
                 + " histogram heap: the JVM's live-object class histogram (GC.class_histogram), bytes of the "
                 + "classes with >= 1 new instance per 100 " + m0.units() + "; native: "
                 + (u.equals(MemorySuite.COUNTER) ? "PerCpuCounter's 8-byte word in every possible CPU's slice"
-                : "off-heap memory of the " + u + " itself") + " (computed). total = retained heap + native;"
+                : "rseq4j's group's per-CPU logs, bytesPerCpu() x possible CPUs, spread over the " + m0.units())
+                + " (computed). total = retained heap + native;"
                 + " vs best alternative compares totals.", WIDTH)).append('\n');
     }
 
