@@ -92,7 +92,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the per-CPU memory back (which waits until no critical section is in flight).
  *
  * <p>Per-CPU layout (one item, 64-byte aligned): the ring (its state word's line, the cursor
- * and the interleaved logs): {@value #ITEM_BYTES} bytes per CPU, fixed.
+ * and the interleaved logs): 65,608 bytes per CPU, fixed.
  */
 public final class SeriesGroupEngine {
     /** Entries in each of a CPU's sample logs. */
