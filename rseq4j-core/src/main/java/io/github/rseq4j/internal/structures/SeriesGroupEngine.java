@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -137,23 +138,22 @@ public final class SeriesGroupEngine {
         final long tag;
         final HistogramBuckets buckets;
         final long highest;
-        /** The public object this series belongs to, handed back by snapshots. */
-        final Object owner;
+        /** The public object this series belongs to, handed back by snapshots; set once, before the series is published. */
+        private Object owner;
         /** Guarded by the fold lock; null once closed. */
         long[] stats;
         private volatile boolean closed;
 
-        private Series(long tag, HistogramBuckets buckets, Object owner) {
+        private Series(long tag, HistogramBuckets buckets) {
             this.tag = tag;
             this.buckets = buckets;
             this.highest = buckets.highest();
-            this.owner = owner;
             this.stats = new long[BUCKETS + buckets.count()];
             stats[TAG] = tag;
             empty(stats);
         }
 
-        /** The object passed to {@link #newSeries} for this series. */
+        /** The object {@link #newSeries}'s owner function made for this series. */
         public Object owner() {
             return owner;
         }
@@ -306,11 +306,13 @@ public final class SeriesGroupEngine {
      * A new series in a free slot (the lowest freed one, or the next), with a new generation.
      *
      * @param buckets its bucket mapping
-     * @param owner   the public object to hand back with its snapshots
+     * @param owner   makes the public object that holds the series, handed back with its
+     *                snapshots; called once, under the table lock, before the series is
+     *                published to snapshots (so none sees a half-made owner)
      * @return the series
      * @throws IllegalStateException when the group is closed or holds {@value #MAX_SERIES} series
      */
-    public Series newSeries(HistogramBuckets buckets, Object owner) {
+    public Series newSeries(HistogramBuckets buckets, Function<Series, Object> owner) {
         synchronized (tableLock) {
             memory.checkOpen();
             int slot;
@@ -329,7 +331,8 @@ public final class SeriesGroupEngine {
             }
             long g = generations[slot] == MAX_GENERATION ? 1 : generations[slot] + 1;
             generations[slot] = g;
-            Series s = new Series((g << SLOT_BITS) | slot, buckets, owner);
+            Series s = new Series((g << SLOT_BITS) | slot, buckets);
+            s.owner = owner.apply(s);
             Tables t = tables;
             BUCKETS_ELEMENT.setRelease(t.buckets(), slot, buckets);
             STATS_ELEMENT.setRelease(t.stats(), slot, s.stats);
