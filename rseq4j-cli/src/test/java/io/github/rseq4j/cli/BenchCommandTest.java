@@ -116,7 +116,7 @@ class BenchCommandTest {
         assertEquals(0, r[0], () -> "stdout: " + r[1] + "\nstderr: " + r[2]);
         Map<?, ?> root = assertInstanceOf(Map.class, MiniJson.parse((String) r[1]));
         List<?> results = assertInstanceOf(List.class, root.get("results"));
-        List<String> prefixes = List.of("rseq4j series", "Micrometer Timer series", "Prometheus Histogram series",
+        List<String> prefixes = List.of("rseq4j series", "rseq4j Micrometer series", "Micrometer Timer series", "Prometheus Histogram series",
                 "OpenTelemetry histogram series", "HdrHistogram Recorder series");
         assertEquals(prefixes.size() * 4, results.size(), r[1]::toString);
         for (String prefix : prefixes) {

@@ -7,6 +7,7 @@ import io.github.rseq4j.Rseq;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.github.rseq4j.micrometer.RseqPrometheusMeterRegistry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongHistogram;
@@ -113,6 +114,8 @@ final class SeriesSuite {
 
     static final String RSEQ4J = "rseq4j series";
     static final String MICROMETER = "Micrometer Timer series (percentile histogram)";
+    /** The same timers on rseq4j's drop-in registry: rseq4j's answer for code that already uses Micrometer. */
+    static final String RSEQ4J_MICROMETER = "rseq4j Micrometer series (RseqPrometheusMeterRegistry)";
     static final String PROMETHEUS = "Prometheus Histogram series (classicOnly)";
     static final String OTEL = "OpenTelemetry histogram series (explicit buckets)";
     static final String HDR = "HdrHistogram Recorder series (" + HDR_DIGITS + " digit)";
@@ -124,6 +127,7 @@ final class SeriesSuite {
     private static List<Row> rows() {
         return List.of(
                 new Row(RSEQ4J, RowKind.RSEQ4J, SeriesSuite::rseq4j),
+                new Row(RSEQ4J_MICROMETER, RowKind.RSEQ4J, SeriesSuite::rseqMicrometer),
                 new Row(MICROMETER, RowKind.ALTERNATIVE, SeriesSuite::micrometer),
                 new Row(PROMETHEUS, RowKind.ALTERNATIVE, SeriesSuite::prometheus),
                 new Row(OTEL, RowKind.ALTERNATIVE, SeriesSuite::openTelemetry),
@@ -358,12 +362,21 @@ final class SeriesSuite {
     }
 
     static Rows micrometer(int n) {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        return micrometerRows(MICROMETER, n, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), SeriesSuite::micrometer);
+    }
+
+    static Rows rseqMicrometer(int n) {
+        return micrometerRows(RSEQ4J_MICROMETER, n, new RseqPrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                SeriesSuite::rseqMicrometer);
+    }
+
+    /** {@code n} timers on {@code registry}, recorded round-robin; {@code again} makes the same rows afresh. */
+    private static Rows micrometerRows(String name, int n, PrometheusMeterRegistry registry, IntFunction<Rows> again) {
         Timer[] timers = new Timer[n];
         for (int i = 0; i < n; i++) {
             timers[i] = micrometerTimer(registry, i);
         }
-        return new Rows(MICROMETER, n, SeriesSuite::micrometer) {
+        return new Rows(name, n, again) {
             @Override
             public Loop newLoop(int index) {
                 Cursor c = new Cursor(index, n);
@@ -394,6 +407,12 @@ final class SeriesSuite {
                     sum += t.count();
                 }
                 return sum;
+            }
+
+            @Override
+            long nativeBytes() {
+                return registry instanceof RseqPrometheusMeterRegistry r
+                        ? r.bytesPerCpu() * Rseq.status().possibleCpus().size() : 0;
             }
 
             @Override

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SeriesSuiteTest {
 
     /** The row names the issue asks for, as prefixes. */
-    static final List<String> PREFIXES = List.of("rseq4j series", "Micrometer Timer series", "Prometheus Histogram series",
+    static final List<String> PREFIXES = List.of("rseq4j series", "rseq4j Micrometer series", "Micrometer Timer series", "Prometheus Histogram series",
             "OpenTelemetry histogram series", "HdrHistogram Recorder series");
 
     @Test
