@@ -118,8 +118,9 @@ public final class DemoMetricsCommand implements Callable<Integer> {
     boolean nativeHistogram;
 
     @Option(names = "--otlp", paramLabel = "URL",
-            description = "Also push the metrics over OTLP/HTTP to URL (an OTLP metrics endpoint, e.g. Prometheus'"
-                    + " http://127.0.0.1:9090/api/v1/otlp/v1/metrics).")
+            description = "Also push the metrics over OTLP/HTTP to URL, an OTLP metrics endpoint: e.g."
+                    + " http://127.0.0.1:9090/api/v1/otlp/v1/metrics of a Prometheus with its OTLP receiver, or"
+                    + " VictoriaMetrics' http://127.0.0.1:8428/opentelemetry/v1/metrics.")
     URI otlp;
 
     /** The OpenTelemetry names of the timer and the counter (a Prometheus OTLP receiver adds _seconds and _total). */

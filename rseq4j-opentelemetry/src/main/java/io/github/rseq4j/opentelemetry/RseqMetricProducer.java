@@ -19,6 +19,7 @@ import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.MetricDataType;
+import io.opentelemetry.sdk.metrics.data.PointData;
 import io.opentelemetry.sdk.metrics.data.SumData;
 import io.opentelemetry.sdk.metrics.export.AggregationTemporalitySelector;
 import io.opentelemetry.sdk.metrics.export.MetricProducer;
@@ -194,24 +195,25 @@ public final class RseqMetricProducer implements MetricProducer {
                     type = MetricDataType.LONG_SUM;
                 }
                 case HISTOGRAM -> {
-                    List<HistogramPointData> ps = new ArrayList<>(points.size());
-                    for (Point p : points) {
-                        ps.add((HistogramPointData) p.histogramPoint(delta, now));
-                    }
-                    data = HistogramData.create(t, ps);
+                    data = HistogramData.create(t, histogramPoints(HistogramPointData.class, delta, now));
                     type = MetricDataType.HISTOGRAM;
                 }
                 case EXPONENTIAL_HISTOGRAM -> {
-                    List<ExponentialHistogramPointData> ps = new ArrayList<>(points.size());
-                    for (Point p : points) {
-                        ps.add((ExponentialHistogramPointData) p.histogramPoint(delta, now));
-                    }
-                    data = ExponentialHistogramData.create(t, ps);
+                    data = ExponentialHistogramData.create(t,
+                            histogramPoints(ExponentialHistogramPointData.class, delta, now));
                     type = MetricDataType.EXPONENTIAL_HISTOGRAM;
                 }
                 default -> throw new AssertionError(kind);
             }
             return new Metric(resource, scope, name, description, unit, type, data);
+        }
+        /** One snapshot per point, each exported as a point of {@code type}. */
+        private <P extends PointData> List<P> histogramPoints(Class<P> type, boolean delta, long now) {
+            List<P> ps = new ArrayList<>(points.size());
+            for (Point p : points) {
+                ps.add(type.cast(p.histogramPoint(delta, now)));
+            }
+            return ps;
         }
     }
 
@@ -250,7 +252,7 @@ public final class RseqMetricProducer implements MetricProducer {
             return s;
         }
 
-        io.opentelemetry.sdk.metrics.data.PointData histogramPoint(boolean delta, long now) {
+        PointData histogramPoint(boolean delta, long now) {
             HistogramCounts s = delta ? histogram.delta().get() : histogram.cumulative().get();
             return export.point(s, startFor(delta, now), now, attributes);
         }

@@ -339,9 +339,14 @@ public final class RseqCollector implements MultiCollector {
          */
         public Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds bounds,
                                  String... labels) {
-            Objects.requireNonNull(histogram, "histogram");
             Objects.requireNonNull(bounds, "bounds");
-            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, bounds, false, 1));
+            return histogram(name, help, histogram, bounds, false, labels);
+        }
+
+        private Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
+                                  boolean exportNative, String[] labels) {
+            Objects.requireNonNull(histogram, "histogram");
+            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, classic, exportNative, 1));
             return this;
         }
 
@@ -399,9 +404,7 @@ public final class RseqCollector implements MultiCollector {
          *                                  own unit, or its scale is below -4
          */
         public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, String... labels) {
-            Objects.requireNonNull(histogram, "histogram");
-            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, null, true, 1));
-            return this;
+            return histogram(name, help, histogram, null, true, labels);
         }
 
         /**
@@ -423,10 +426,8 @@ public final class RseqCollector implements MultiCollector {
          */
         public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
                                        String... labels) {
-            Objects.requireNonNull(histogram, "histogram");
             Objects.requireNonNull(classic, "classic");
-            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, classic, true, 1));
-            return this;
+            return histogram(name, help, histogram, classic, true, labels);
         }
 
         /**
