@@ -70,10 +70,10 @@
 #define EMPTY (-5L)
 #define FULL (-6L)
 
-enum { ADD, CAS, CAS_RELEASE, CAS2, PUSH, POP, BPUSH, BPOP, RING_WRITE, LOG_APPEND, CIDX, NOPS };
+enum { ADD, CAS, CAS_RELEASE, CAS2, PUSH, POP, BPUSH, BPOP, RING_WRITE, LOG_APPEND, LOG_APPEND_PAIR, CIDX, NOPS };
 static const char *OP_NAMES[NOPS] = {"ADD", "COMPARE_AND_STORE", "COMPARE_AND_STORE_RELEASE",
     "COMPARE2_AND_STORE", "PUSH", "POP", "BOUNDED_PUSH", "BOUNDED_POP", "RING_WRITE", "LOG_APPEND",
-    "COMPARE_INDEX_AND_STORE"};
+    "LOG_APPEND_PAIR", "COMPARE_INDEX_AND_STORE"};
 
 /* The owner word (SliceLayout): the first word of every slice holds the owner's token while the
  * slice runs; a stopper sets bit 32; generated code gets the token in the top 16 bits of base. */
@@ -421,6 +421,14 @@ static long twin(struct variant *v, int op, int s, long a1, long a2, long a3, lo
         if (c >= (uint64_t)a3) return FULL;
         *word(v, s, a1 + 8 + (long)c) = a2;
         __atomic_store_n(word(v, s, a1), c + a4, __ATOMIC_RELEASE);
+        return s;
+    }
+    case LOG_APPEND_PAIR: {
+        uint64_t c = *word(v, s, a1);
+        if (c >= (uint64_t)a4) return FULL;
+        *word(v, s, a1 + 8 + (long)c) = a2;
+        *word(v, s, a1 + 16 + (long)c) = a3;
+        __atomic_store_n(word(v, s, a1), c + a5, __ATOMIC_RELEASE);
         return s;
     }
     case CIDX:
@@ -847,34 +855,45 @@ static void scenario_ring(struct variant *v, struct worker *ws) {
           ring_dups, missing);
 }
 
-/* Sample logs as the histogram uses them: two interleaved logs after a cursor per slice
- * (cursor = 16 * count + 8 * log; entry k of log b at ITEM + 8 + 16k + 8b). Workers append
- * values (worker, sequence) with LOG_APPEND, waiting while their log is FULL; a switcher moves a
- * slice to its other (empty) log with COMPARE_INDEX_AND_STORE on that slice's own CPU (or
- * concurrency id), whose commit proves no append of that slice is in flight, then reads the
- * log it replaced. Exact: every value read once, none twice, none corrupt. */
+/* Sample logs as the histogram and the histogram group use them: two interleaved logs after a
+ * cursor per slice, entries of E = 8 bytes (LOG_APPEND: a value) or E = 16 (LOG_APPEND_PAIR: a tag
+ * and a value); cursor = 2E * count + E * log; entry k of log b at ITEM + 8 + 2Ek + Eb. Workers
+ * append values (worker, sequence), with the tag ~value for pairs, waiting while their log is
+ * FULL; a switcher moves a slice to its other (empty) log with COMPARE_INDEX_AND_STORE on that
+ * slice's own CPU (or concurrency id), whose commit proves no append of that slice is in flight,
+ * then reads the log it replaced. Exact: every value read once, none twice, none corrupt, and
+ * every pair whole (its tag matches its value). */
 #define LOGCAP 512
 static uint8_t *log_seen; /* [worker][seq] */
 static long log_values, log_bad, log_dups, log_switches;
+static long log_entry = 8; /* bytes per entry of the scenario running: 8 or 16 */
 
 static void body_log(struct worker *w) {
     struct variant *v = w->v;
+    long e = log_entry;
     for (long i = 0; i < v->reps; i++) {
         maybe_migrate(w, i);
         long value = ((long)(w->id + 1) << 32) | i;
         long r;
-        while ((r = run_op(w, LOG_APPEND, ITEM, value, 16L * LOGCAP, 16, 0)) == FULL) sched_yield();
+        if (e == 8)
+            while ((r = run_op(w, LOG_APPEND, ITEM, value, 16L * LOGCAP, 16, 0)) == FULL) sched_yield();
+        else
+            while ((r = run_op(w, LOG_APPEND_PAIR, ITEM, ~value, value, 32L * LOGCAP, 32)) == FULL) sched_yield();
         if (r < 0) { w->error = "log append failed"; return; }
     }
 }
 
 static void read_log(struct variant *v, int s, uint64_t cursor) {
-    uint64_t count = cursor >> 4, b = (cursor >> 3) & 1;
+    long e = log_entry;
+    uint64_t count = cursor / (2 * e), b = (cursor / e) & 1;
     for (uint64_t k = 0; k < count; k++) {
-        uint64_t *e = word(v, s, ITEM + 8 + 16 * (long)k + 8 * (long)b);
-        uint64_t x = *e, id = (x >> 32) - 1, seq = x & 0xffffffffUL;
-        *e = 0;
-        if (x == 0 || id >= (uint64_t)nworkers || seq >= MAXREPS) { log_bad++; continue; }
+        long at = ITEM + 8 + 2 * e * (long)k + e * (long)b;
+        uint64_t *x_at = word(v, s, at + e - 8), *tag_at = word(v, s, at);
+        uint64_t x = *x_at, id = (x >> 32) - 1, seq = x & 0xffffffffUL;
+        int torn = e == 16 && *tag_at != ~x;
+        *x_at = 0;
+        *tag_at = 0;
+        if (x == 0 || torn || id >= (uint64_t)nworkers || seq >= MAXREPS) { log_bad++; continue; }
         if (log_seen[id * MAXREPS + seq]++) log_dups++;
         log_values++;
     }
@@ -898,8 +917,8 @@ static void *switcher_main(void *arg) {
         int g = guess_index(v);
         if (g == t) {
             uint64_t cursor = __atomic_load_n(word(v, t, ITEM), __ATOMIC_ACQUIRE);
-            if (cursor >> 4 == 0) { sched_yield(); continue; }
-            long r = run_op(&self, CIDX, ITEM, t, (long)cursor, (long)(8 - (cursor & 8)), 0);
+            if (cursor / (2 * log_entry) == 0) { sched_yield(); continue; }
+            long r = run_op(&self, CIDX, ITEM, t, (long)cursor, (long)(log_entry - (cursor & log_entry)), 0);
             if (r == t) {
                 read_log(v, t, cursor);
                 log_switches++;
@@ -916,8 +935,8 @@ static void *switcher_main(void *arg) {
             }
             fence(v, t);
             uint64_t cursor = *word(v, t, ITEM);
-            if (cursor >> 4) {
-                *word(v, t, ITEM) = 8 - (cursor & 8);
+            if (cursor / (2 * log_entry)) {
+                *word(v, t, ITEM) = log_entry - (cursor & log_entry);
                 read_log(v, t, cursor);
                 log_switches++;
             }
@@ -930,19 +949,21 @@ static void *switcher_main(void *arg) {
     return NULL;
 }
 
-static void scenario_log(struct variant *v, struct worker *ws) {
+static void scenario_log(struct variant *v, struct worker *ws, long entry) {
     clear_slices(v);
     memset(log_seen, 0, NWORKERS_MAX * MAXREPS);
     log_values = log_bad = log_dups = log_switches = 0;
+    log_entry = entry;
     struct run r = run_workers(v, ws, body_log, switcher_main, v);
-    report(v, "log", "LOG_APPEND,COMPARE_INDEX_AND_STORE", &r);
+    report(v, entry == 8 ? "log" : "log-pair",
+           entry == 8 ? "LOG_APPEND,COMPARE_INDEX_AND_STORE" : "LOG_APPEND_PAIR,COMPARE_INDEX_AND_STORE", &r);
     for (int s = 0; s < v->slices; s++) read_log(v, s, *word(v, s, ITEM));
     long want = (long)nworkers * v->reps, missing = 0;
     for (int t = 0; t < nworkers; t++)
         for (int q = 0; q < v->reps; q++) missing += log_seen[t * MAXREPS + q] == 0;
     check(v->name, log_values == want && !log_bad && !log_dups && !missing && log_switches > 0,
-          "log: %ld of %ld values read over %ld switches, %ld bad, %ld twice, %ld missing", log_values, want,
-          log_switches, log_bad, log_dups, missing);
+          "%s: %ld of %ld values read over %ld switches, %ld bad, %ld twice, %ld missing",
+          entry == 8 ? "log" : "log-pair", log_values, want, log_switches, log_bad, log_dups, missing);
 }
 
 /* Same-CPU preemption: every worker pinned to CPU 0, so sections are preempted and resumed
@@ -1087,6 +1108,20 @@ static void *single_main(void *arg) {
     r = f[LOG_APPEND](b, ITEM, 79, 32, 16, 0);
     check(v->name, r == FULL && sum_words(v, ITEM) == 32L * v->slices && sum_words(v, ITEM + 8 + 32) == 0,
           "single: LOG_APPEND at the limit -> %ld", r);
+    /* LOG_APPEND_PAIR: the tag and the value after the cursor, the cursor advanced by the step; FULL at the limit. */
+    clear_slices(v);
+    r = f[LOG_APPEND_PAIR](b, ITEM, 91, 92, 64, 32);
+    check(v->name, r >= 0 && *word(v, r, ITEM) == 32 && *word(v, r, ITEM + 8) == 91 && *word(v, r, ITEM + 16) == 92
+          && sum_words(v, ITEM + 8) == 91 && sum_words(v, ITEM + 16) == 92,
+          "single: LOG_APPEND_PAIR to an empty log -> %ld", r);
+    for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 16; /* log 1 of 2, empty: the entry lands at 8 + 16 */
+    r = f[LOG_APPEND_PAIR](b, ITEM, 93, 94, 64, 32);
+    check(v->name, r >= 0 && *word(v, r, ITEM) == 48 && *word(v, r, ITEM + 24) == 93 && *word(v, r, ITEM + 32) == 94,
+          "single: LOG_APPEND_PAIR to log 1 -> %ld", r);
+    for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 64;
+    r = f[LOG_APPEND_PAIR](b, ITEM, 95, 96, 64, 32);
+    check(v->name, r == FULL && sum_words(v, ITEM) == 64L * v->slices && sum_words(v, ITEM + 8 + 64) == 0
+          && sum_words(v, ITEM + 16 + 64) == 0, "single: LOG_APPEND_PAIR at the limit -> %ld", r);
     /* COMPARE_INDEX_AND_STORE: only on the named slice, only over the expected value. */
     clear_slices(v);
     for (int s = 0; s < v->slices; s++) *word(v, s, ITEM) = 5;
@@ -1192,7 +1227,8 @@ static void run_variant(struct variant *v, struct worker *ws) {
     scenario_list(v, ws);
     scenario_bounded(v, ws);
     scenario_ring(v, ws);
-    scenario_log(v, ws);
+    scenario_log(v, ws, 8);
+    scenario_log(v, ws, 16);
     scenario_stop_fence(v, ws);
     scenario_same_cpu(v, ws);
     if (v->loc == LOC_KEY) {

@@ -18,7 +18,7 @@ public class FastPathAB {
     URLClassLoader newL = new URLClassLoader(new URL[]{Path.of(a[2]).toUri().toURL(), Path.of(a[3]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
     Class<?> o = oldL.loadClass("FastPathLoops"), n = newL.loadClass("FastPathLoops");
     int pairs = Integer.parseInt(a[4]);
-    for (String op : new String[]{"counter", "pool", "lease", "list", "bufferPool"}) {
+    for (String op : new String[]{"counter", "histogram", "pool", "lease", "list", "bufferPool", "ring"}) {
       Method mo = o.getMethod(op, int.class), mn = n.getMethod(op, int.class);
       int k = 200_000;
       for (int w = 0; w < 30; w++) { mo.invoke(null, k); mn.invoke(null, k); }

@@ -13,6 +13,12 @@ public class FastPathLoops {
   static final PerCpuPool<Pooled> POOL2 = new PerCpuPool<>(Pooled::new, 1024);
   static final PerCpuBufferPool BP = new PerCpuBufferPool(4096, 1024);
   static final PerCpuList LIST = PerCpuMemory.create(IndexMode.CPU_ID).newList(64);
+  static final PerCpuHistogram H = PerCpuHistogram.logLinear(1L << 40, 5);
+  static final PerCpuRingBuffer RING = new PerCpuRingBuffer(1 << 16, PerCpuRingBuffer.OverflowPolicy.DROP);
+  static final byte[] RECORD = new byte[16];
+  static long drained;
+  public static long histogram(int n) { for (int i = 0; i < n; i++) H.record((i * 0x9E3779B97F4A7C15L) >>> 28); return H.bucketCount(); }
+  public static long ring(int n) { long s = 0; for (int i = 0; i < n; i++) { if (RING.write(RECORD)) s++; if ((i & 255) == 255) RING.drain((cpu, b, len) -> drained += len); } RING.drain((cpu, b, len) -> drained += len); return s; }
   public static long counter(int n) { for (int i = 0; i < n; i++) C.increment(); return C.sum(); }
   public static long pool(int n) { long s = 0; for (int i = 0; i < n; i++) { Pooled p = POOL.acquire(); s += ++p.uses; POOL.release(p);} return s; }
   public static long lease(int n) { long s = 0; for (int i = 0; i < n; i++) { try (Lease<Pooled> l = POOL2.lease()) { s += ++l.get().uses; } } return s; }

@@ -8,8 +8,10 @@ module io.github.rseq4j.micrometer {
     requires transitive io.github.rseq4j;
     requires transitive micrometer.core;
     // optional: only read when the application uses a PrometheusMeterRegistry (PrometheusStatusLookup)
+    // or RseqPrometheusMeterRegistry (which needs micrometer-registry-prometheus on its path)
     requires static micrometer.registry.prometheus;
     requires static io.prometheus.metrics.model;
+    requires static io.prometheus.metrics.tracer.common;
 
     exports io.github.rseq4j.micrometer;
 }

@@ -1,6 +1,6 @@
 /**
  * rseq4j metrics in the OpenTelemetry SDK: a {@code MetricProducer} for
- * {@code PerCpuCounter}s, {@code PerCpuHistogram}s (explicit-bucket and exponential
+ * {@code PerCpuCounter}s, {@code Histogram}s (explicit-bucket and exponential
  * histograms) and {@code PerCpuTimer}s. See
  * {@link io.github.rseq4j.opentelemetry.RseqMetricProducer}.
  */

@@ -53,7 +53,7 @@ import java.util.Objects;
  * {@link IllegalStateException}. A histogram dropped without {@code close()} is given back
  * by the garbage collector.
  */
-public final class PerCpuHistogram implements AutoCloseable {
+public final class PerCpuHistogram implements Histogram {
     private final HistogramEngine engine;
     private final BucketLayout layout;
 
@@ -102,6 +102,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      * @param value the value to count, such as a latency in nanoseconds
      * @throws IllegalStateException when the histogram is closed
      */
+    @Override
     public void record(long value) {
         engine.checkOpen();
         engine.record(value);
@@ -115,6 +116,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      * @throws IllegalArgumentException when {@code count} is not positive
      * @throws IllegalStateException    when the histogram is closed
      */
+    @Override
     public void record(long value, long count) {
         if (count <= 0) {
             throw new IllegalArgumentException("count must be positive: " + count);
@@ -129,6 +131,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      * @return an immutable snapshot; the histogram keeps its records
      * @throws IllegalStateException when the histogram is closed
      */
+    @Override
     public HistogramCounts snapshot() {
         return new HistogramCounts(layout, engine.collect(false));
     }
@@ -140,6 +143,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      * @return an immutable snapshot of the records taken out of the histogram
      * @throws IllegalStateException when the histogram is closed
      */
+    @Override
     public HistogramCounts snapshotThenReset() {
         return new HistogramCounts(layout, engine.collect(true));
     }
@@ -149,6 +153,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      *
      * @return the layout this histogram was created with
      */
+    @Override
     public BucketLayout layout() {
         return layout;
     }
@@ -169,6 +174,7 @@ public final class PerCpuHistogram implements AutoCloseable {
      *
      * @return {@code true} once records and snapshots throw {@link IllegalStateException}
      */
+    @Override
     public boolean isClosed() {
         return engine.isClosed();
     }

@@ -6,8 +6,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Durations recorded in nanoseconds into a {@link PerCpuHistogram}: one critical section
- * per record.
+ * Durations recorded in nanoseconds into a {@link Histogram}: a {@link PerCpuHistogram} of
+ * its own ({@link #create()}), or a {@link HistogramSeries} of a {@link HistogramGroup}
+ * ({@link HistogramGroup#newTimer}); one critical section per record.
  *
  * <pre>{@code
  * PerCpuTimer requests = PerCpuTimer.create();
@@ -16,12 +17,12 @@ import java.util.concurrent.TimeUnit;
  * try { ... } finally { s.stop(); }
  * }</pre>
  *
- * <p>{@link #close()} closes the histogram (see {@link PerCpuHistogram#close()}).
+ * <p>{@link #close()} closes the histogram (see {@link Histogram#close()}).
  */
 public final class PerCpuTimer implements AutoCloseable {
-    private final PerCpuHistogram histogram;
+    private final Histogram histogram;
 
-    private PerCpuTimer(PerCpuHistogram histogram) {
+    private PerCpuTimer(Histogram histogram) {
         this.histogram = histogram;
     }
 
@@ -53,19 +54,20 @@ public final class PerCpuTimer implements AutoCloseable {
     }
 
     /**
-     * A timer recording into {@code histogram} (values in nanoseconds).
+     * A timer recording into {@code histogram} (values in nanoseconds): a
+     * {@link PerCpuHistogram} or a {@link HistogramSeries}.
      *
      * @param histogram where the durations go, in nanoseconds; it may be shared
      * @return a timer over that histogram
      */
-    public static PerCpuTimer of(PerCpuHistogram histogram) {
+    public static PerCpuTimer of(Histogram histogram) {
         return new PerCpuTimer(Objects.requireNonNull(histogram, "histogram"));
     }
 
     /**
-     * Closes the histogram behind this timer, which gives its per-CPU memory back (see
-     * {@link PerCpuHistogram#close()}); a histogram shared with other timers is closed for
-     * them too. Records and snapshots then throw {@link IllegalStateException}. Idempotent.
+     * Closes the histogram behind this timer: a {@link PerCpuHistogram} gives its per-CPU
+     * memory back, a {@link HistogramSeries} its slot and statistics (see
+     * {@link Histogram#close()}); a histogram shared with other timers is closed for them too. Records and snapshots then throw {@link IllegalStateException}. Idempotent.
      */
     @Override
     public void close() {
@@ -75,9 +77,9 @@ public final class PerCpuTimer implements AutoCloseable {
     /**
      * The histogram of nanoseconds behind this timer.
      *
-     * @return the histogram the timer records into
+     * @return the histogram the timer records into: a {@link PerCpuHistogram} or a {@link HistogramSeries}
      */
-    public PerCpuHistogram histogram() {
+    public Histogram histogram() {
         return histogram;
     }
 
@@ -181,14 +183,14 @@ public final class PerCpuTimer implements AutoCloseable {
     /**
      * Snapshot of the recorded durations, in nanoseconds.
      *
-     * @return a snapshot of the histogram (see {@link PerCpuHistogram#snapshot()})
+     * @return a snapshot of the histogram (see {@link Histogram#snapshot()})
      */
     public HistogramCounts snapshot() {
         return histogram.snapshot();
     }
 
     /**
-     * Snapshot and reset (see {@link PerCpuHistogram#snapshotThenReset()}).
+     * Snapshot and reset (see {@link Histogram#snapshotThenReset()}).
      *
      * @return a snapshot of the durations taken out of the histogram, in nanoseconds
      */

@@ -176,7 +176,7 @@ class PerCpuHistogramTest {
         PerCpuTimer t = PerCpuTimer.create();
         assertTrue(t.toString().startsWith("PerCpuTimer[nanoseconds, PerCpuHistogram["), t.toString());
         t.record(Duration.ofMillis(1));
-        SliceMemory timerMemory = memoryOf(t.histogram());
+        SliceMemory timerMemory = memoryOf((PerCpuHistogram) t.histogram());
         t.close();
         assertTrue(t.histogram().isClosed());
         assertTrue(timerMemory.isReleased(), "a timer's close() gives its histogram's memory back");
@@ -389,6 +389,6 @@ class PerCpuHistogramTest {
         assertEquals(6, snap.count(), "the failed task was timed too");
         assertTrue(snap.max() >= 5_000_000 * 0.96, snap.toString());
         assertTrue(snap.valueAtQuantile(0) <= 2_000 * 1.04, snap.toString());
-        assertTrue(t.histogram().bytesPerCpu() >= HistogramEngine.LOG_ENTRIES * 8L);
+        assertTrue(((PerCpuHistogram) t.histogram()).bytesPerCpu() >= HistogramEngine.LOG_ENTRIES * 8L);
     }
 }

@@ -37,15 +37,15 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         description = {
                 "Measure rseq4j against the JDK and other libraries.",
-                "Topics: counters, CPU lookup, pools, ring writes, latency histograms,",
-                "Jackson's recycler pools, counter memory.",
+                "Topics: counters, CPU lookup, pools, ring writes, latency histograms, Micrometer timers,",
+                "10,000 histogram series, Jackson's recycler pools, memory per counter and per series.",
                 "",
                 "Each row: a warm-up, then timed runs of a fixed number of operations per thread,",
                 "all threads released together; ns/op = wall time of a run / operations per",
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
                 "alternative at the same thread count. A run of every topic takes minutes (the",
                 "jackson topic longest); --quick is a smoke test, not a measurement.",
-                "Topics: counter, cpu, pool, ring, histogram, jackson, memory.",
+                "Topics: counter, cpu, pool, ring, histogram, series, micrometer, jackson, memory.",
                 "How to run, read and report the figures: docs/BENCHMARKS.md.",
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -64,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "TOPIC",
-            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, jackson, memory.")
+            description = "Run only these topics (comma-separated or repeated): counter, cpu, pool, ring, histogram, series, micrometer, jackson, memory.")
     List<String> only;
 
     @Option(names = "--runs", paramLabel = "N", description = "Timed runs per row (default 5, quick 3).")
@@ -73,6 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--counters", paramLabel = "N",
             description = "Counters in the memory test (default 50000, quick 10000).")
     Integer counters;
+
+    @Option(names = "--series", paramLabel = "N",
+            description = "Series per row in the series topic and its memory rows (default 10000, quick 1000).")
+    Integer series;
 
     /** Memory test: least increments per counter per thread made while the other thread ran too. */
     static final int MEMORY_OVERLAP = 64;
@@ -124,7 +128,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (memoryCounters < 100) {
             throw new ParameterException(spec.commandLine(), "--counters must be >= 100");
         }
-        return new BenchRunner.Plan(topics, settings, quick, memoryCounters, MEMORY_OVERLAP, Main.version());
+        int seriesCount = series != null ? series : quick ? 1_000 : 10_000;
+        if (seriesCount < 1) {
+            throw new ParameterException(spec.commandLine(), "--series must be >= 1");
+        }
+        return new BenchRunner.Plan(topics, settings, quick, memoryCounters, MEMORY_OVERLAP, seriesCount,
+                Main.version());
     }
 
     private List<String> topics() {

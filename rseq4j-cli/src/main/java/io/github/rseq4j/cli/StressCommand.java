@@ -52,10 +52,14 @@ import java.util.concurrent.Callable;
                 "              sections (delay points apply): record(v), record(v, n) and",
                 "              clamped values while a taker calls snapshotThenReset();",
                 "              every interval whole, every record in exactly one",
+                "  series      HistogramGroup's engine, built the same way: records into",
+                "              64 series sharing one per-CPU path while a taker resets the",
+                "              group and closes and replaces series: every interval whole,",
+                "              every record in exactly one, or dropped with its closed series",
                 "  all         every scenario; the kernel's in both index modes unless",
                 "              --index is given, the public structures' once",
                 "The public structures choose their own memory (by CPU) and critical",
-                "sections: --delay-point (except histogram), --unregistered-every and",
+                "sections: --delay-point (except histogram, series), --unregistered-every and",
                 "--index mmcid do not apply to them; their runs go ahead without those,",
                 "with a note.",
                 "",
@@ -70,7 +74,8 @@ import java.util.concurrent.Callable;
                 "total the scenario must reach and actual= what it found, and check= says",
                 "what they count: counter-sum (increment, spinlock, membarrier: one per",
                 "operation), nodes (list, buffer), records (memcpy, ringbuffer: each",
-                "received once; histogram: record(v, n) counts n), sum-of-adds (counter:",
+                "received once; histogram, series: record(v, n) counts n; series: records",
+                "in intervals + dropped ones), sum-of-adds (counter:",
                 "every increment, decrement and add), objects-back or buffers-back (pool,",
                 "bufferpool: back in the pool at the end, its capacity); aborts=",
                 "critical-section aborts; fallbacks= operations completed off the rseq",
@@ -85,7 +90,7 @@ public final class StressCommand implements Callable<Integer> {
 
     @Option(names = "--test", paramLabel = "TEST", defaultValue = "all",
             description = "increment, spinlock, list, buffer, memcpy, membarrier, counter, pool, bufferpool,"
-                    + " ringbuffer, histogram or all (default: ${DEFAULT-VALUE}).")
+                    + " ringbuffer, histogram, series or all (default: ${DEFAULT-VALUE}).")
     String test;
 
     @Option(names = "--threads", paramLabel = "N",

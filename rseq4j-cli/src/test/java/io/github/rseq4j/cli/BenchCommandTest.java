@@ -111,6 +111,42 @@ class BenchCommandTest {
     }
 
     @Test
+    void seriesTopicHasEveryLibraryAtEveryThreadCountWithItsHeapPerSeries() {
+        Object[] r = run("bench", "--quick", "--json", "--only", "series", "--series", "300", "--runs", "1");
+        assertEquals(0, r[0], () -> "stdout: " + r[1] + "\nstderr: " + r[2]);
+        Map<?, ?> root = assertInstanceOf(Map.class, MiniJson.parse((String) r[1]));
+        List<?> results = assertInstanceOf(List.class, root.get("results"));
+        List<String> prefixes = List.of("rseq4j series", "Micrometer Timer series", "Prometheus Histogram series",
+                "OpenTelemetry histogram series", "HdrHistogram Recorder series");
+        assertEquals(prefixes.size() * 4, results.size(), r[1]::toString);
+        for (String prefix : prefixes) {
+            for (Object[] at : new Object[][] {{1L, false}, {2L, false}, {8L, false}, {8L, true}}) {
+                Map<?, ?> row = results.stream().map(x -> (Map<?, ?>) x)
+                        .filter(x -> String.valueOf(x.get("name")).startsWith(prefix) && at[0].equals(x.get("threads"))
+                                && at[1].equals(x.get("virtual")))
+                        .findFirst().orElseThrow(() -> new AssertionError("no row " + prefix + " x" + at[0]));
+                assertEquals("series", row.get("topic"));
+                assertEquals("ok", row.get("check"), row::toString);
+                assertEquals(300L, row.get("series"));
+                assertTrue(number(row.get("heap_bytes_per_series")) > 0, row::toString);
+                assertTrue(number(row.get("ns_per_op")) > 0, row::toString);
+                assertEquals(prefix.startsWith("rseq4j") ? "rseq4j" : "alternative", row.get("kind"));
+            }
+        }
+        // the memory rows of 300 series, beside each other
+        List<?> memory = assertInstanceOf(List.class, root.get("memory"));
+        assertEquals(prefixes.size(), memory.size(), memory::toString);
+        for (Object x : memory) {
+            Map<?, ?> m = (Map<?, ?>) x;
+            assertEquals("series", m.get("unit"));
+            assertEquals(300L, m.get("series"));
+            assertEquals("ok", m.get("check"));
+            assertEquals(number(m.get("heap_bytes_per_series")), number(m.get("retained_heap_bytes_per_series")));
+            assertTrue(prefixes.stream().anyMatch(p -> String.valueOf(m.get("name")).startsWith(p)), m::toString);
+        }
+    }
+
+    @Test
     void htmlReportIsSelfContainedWithCharts(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("sub/report.html");
         Object[] r = run("bench", "--quick", "--only", "counter,memory", "--runs", "1", "--counters", "2000",

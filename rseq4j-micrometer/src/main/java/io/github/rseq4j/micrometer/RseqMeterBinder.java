@@ -2,6 +2,7 @@ package io.github.rseq4j.micrometer;
 
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.Histogram;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -218,7 +219,7 @@ public final class RseqMeterBinder implements MeterBinder {
          * (10^9 for a timer's nanoseconds in seconds, exactly as before; 1 for a histogram).
          */
         private <T> Builder distribution(String name, String description, Tags tags, T source,
-                                         Function<T, PerCpuHistogram> histogramOf, CountAndTotal<T> countAndTotal,
+                                         Function<T, ? extends Histogram> histogramOf, CountAndTotal<T> countAndTotal,
                                          String percentileUnit, double percentileDivisor) {
             Objects.requireNonNull(name, "name");
             definitions.add(phis -> r -> {

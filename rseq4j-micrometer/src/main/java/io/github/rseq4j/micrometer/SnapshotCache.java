@@ -1,7 +1,7 @@
 package io.github.rseq4j.micrometer;
 
 import io.github.rseq4j.HistogramCounts;
-import io.github.rseq4j.PerCpuHistogram;
+import io.github.rseq4j.Histogram;
 
 import java.util.function.Function;
 
@@ -45,7 +45,7 @@ final class SnapshotCache {
      * @param reader      0 to 63, one per meter of the cache
      * @param histogramOf the histogram of the meter's object
      */
-    <T> Function<T, HistogramCounts> reader(int reader, Function<T, PerCpuHistogram> histogramOf) {
+    <T> Function<T, HistogramCounts> reader(int reader, Function<T, ? extends Histogram> histogramOf) {
         if (reader < 0 || reader >= READERS) {
             throw new IllegalArgumentException("reader " + reader + " not in 0.." + (READERS - 1));
         }
@@ -53,7 +53,7 @@ final class SnapshotCache {
     }
 
     /** The snapshot of {@code histogram} (always the same one) for {@code reader} (0 to 63). */
-    synchronized HistogramCounts get(PerCpuHistogram histogram, int reader) {
+    synchronized HistogramCounts get(Histogram histogram, int reader) {
         long bit = 1L << reader;
         long now = System.nanoTime();
         if (snapshot == null || (readers & bit) != 0 || now - takenAt > MAX_AGE_NANOS) {

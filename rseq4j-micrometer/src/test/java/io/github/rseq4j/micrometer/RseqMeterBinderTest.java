@@ -83,7 +83,7 @@ class RseqMeterBinderTest {
         RseqMeterBinder.builder().percentiles(0.5).timer("dropped.latency", "dropped", timer).build().bindTo(registry);
         assertEquals(2.0, registry.get("dropped.latency").functionTimer().count());
         assertEquals(0.001, registry.get("dropped.latency.percentile").gauge().value(), 0.0011);
-        return new WeakReference<>(timer.histogram());
+        return new WeakReference<>((PerCpuHistogram) timer.histogram());
     }
 
     @Test

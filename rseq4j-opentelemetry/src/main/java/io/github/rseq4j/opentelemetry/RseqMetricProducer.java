@@ -1,8 +1,10 @@
 package io.github.rseq4j.opentelemetry;
 
 import io.github.rseq4j.BucketLayout;
+import io.github.rseq4j.Histogram;
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.HistogramSeries;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
 import io.opentelemetry.api.common.Attributes;
@@ -61,7 +63,8 @@ import java.util.regex.Pattern;
  *     the counter must only grow (a negative value is exported as 0).
  *     {@link Builder#upDownCounter upDownCounter}: a non-monotonic sum, for counters that go
  *     up and down.</li>
- * <li>{@link Builder#histogram histogram}: a {@link PerCpuHistogram} in its own unit; an
+ * <li>{@link Builder#histogram histogram}: a {@link Histogram} (a {@link PerCpuHistogram} or a
+ *     {@link HistogramSeries}) in its own unit; an
  *     <b>exponential histogram</b> when its layout is {@link BucketLayout#exponential
  *     exponential} (same scale, exact counts, OpenTelemetry's bucket {@code i} being
  *     {@code (base^i, base^(i+1)]}), else an <b>explicit-bucket histogram</b> with one
@@ -82,7 +85,7 @@ import java.util.regex.Pattern;
  * {@code setAggregationTemporalitySelector(deltaPreferred())} asks for delta), the producer
  * exports each instrument type the way it asks: a delta point holds what was recorded since
  * the previous collection (its start time), taken out of the rseq4j structure with
- * {@link PerCpuHistogram#snapshotThenReset()} and {@link PerCpuCounter#sumThenReset()},
+ * {@link Histogram#snapshotThenReset()} and {@link PerCpuCounter#sumThenReset()},
  * which lose no record and count none twice, and give each interval its own exact min and
  * max. A producer that exports delta must be read by exactly one reader (each collection
  * takes the records out), and the structures it resets must not be read elsewhere.
@@ -223,7 +226,7 @@ public final class RseqMetricProducer implements MetricProducer {
      */
     private record HistogramSource(Supplier<HistogramCounts> cumulative, Supplier<HistogramCounts> delta,
                                    BucketLayout layout) {
-        static HistogramSource of(PerCpuHistogram h) {
+        static HistogramSource of(Histogram h) {
             return new HistogramSource(h::snapshot, h::snapshotThenReset, h.layout());
         }
     }
@@ -404,14 +407,14 @@ public final class RseqMetricProducer implements MetricProducer {
          * @param name        the metric name
          * @param description the description
          * @param unit        the unit of the recorded values (may be empty)
-         * @param histogram   the histogram
+         * @param histogram   the histogram (a {@code PerCpuHistogram} or a {@code HistogramSeries})
          * @param attributes  the point's attributes
          * @return this builder
          * @throws IllegalArgumentException for an exponential layout in seconds
          *                                  ({@code exponentialSeconds}: use {@link #timer}) or whose zero
          *                                  bucket holds more than 0
          */
-        public Builder histogram(String name, String description, String unit, PerCpuHistogram histogram,
+        public Builder histogram(String name, String description, String unit, Histogram histogram,
                                  Attributes attributes) {
             Objects.requireNonNull(histogram, "histogram");
             return histogram(name, description, unit, HistogramSource.of(histogram), 1, attributes);

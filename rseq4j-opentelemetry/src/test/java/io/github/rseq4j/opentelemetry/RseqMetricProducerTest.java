@@ -1,6 +1,8 @@
 package io.github.rseq4j.opentelemetry;
 
 import io.github.rseq4j.BucketLayout;
+import io.github.rseq4j.HistogramGroup;
+import io.github.rseq4j.HistogramSeries;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -250,6 +252,45 @@ class RseqMetricProducerTest {
             assertEquals(expected, buckets(p));
             assertEquals(sum / 1e9, p.getSum(), 1e-6);
             assertEquals(v.length, p.getCount());
+        }
+    }
+
+    /** A series of a HistogramGroup is a Histogram like any other: exported the same way, cumulative and delta. */
+    @Test
+    void seriesOfAHistogramGroupAreExportedToo() {
+        HistogramGroup group = HistogramGroup.create();
+        HistogramSeries a = group.newSeries(BucketLayout.exponential(2, 1, 1 << 20));
+        HistogramSeries b = group.newSeries(BucketLayout.explicit(10, 100));
+        for (long v : new long[] {1, 2, 3, 4, 1000}) {
+            a.record(v);
+        }
+        b.record(50);
+        b.record(500);
+        InMemoryMetricReader reader = InMemoryMetricReader.createDelta();
+        RseqMetricProducer producer = RseqMetricProducer.builder().temporality(reader)
+                .histogram("a", "a", "", a, Attributes.empty())
+                .histogram("b", "b", "", b, Attributes.empty())
+                .build();
+        try (SdkMeterProvider provider = provider(reader, producer)) {
+            Collection<MetricData> all = reader.collectAllMetrics();
+            ExponentialHistogramPointData pa = point(metric(all, "a").getExponentialHistogramData().getPoints(),
+                    Attributes.empty());
+            TreeMap<Integer, Long> expected = new TreeMap<>();
+            for (long v : new long[] {1, 2, 3, 4, 1000}) {
+                expected.merge(otelIndex(2, v, 1), 1L, Long::sum);
+            }
+            assertEquals(expected, buckets(pa));
+            assertEquals(1010, pa.getSum(), 0);
+            HistogramPointData pb = point(metric(all, "b").getHistogramData().getPoints(), Attributes.empty());
+            assertEquals(List.of(0L, 1L, 1L), pb.getCounts());
+            b.record(5);
+            all = reader.collectAllMetrics();
+            assertEquals(0, point(metric(all, "a").getExponentialHistogramData().getPoints(), Attributes.empty())
+                    .getCount(), "delta: the series was reset");
+            assertEquals(List.of(1L, 0L, 0L), point(metric(all, "b").getHistogramData().getPoints(),
+                    Attributes.empty()).getCounts());
+        } finally {
+            group.close();
         }
     }
 

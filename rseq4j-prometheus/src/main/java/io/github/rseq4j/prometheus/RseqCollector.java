@@ -3,6 +3,7 @@ package io.github.rseq4j.prometheus;
 import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
+import io.github.rseq4j.Histogram;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
 import io.prometheus.metrics.model.registry.MetricType;
@@ -232,7 +233,7 @@ public final class RseqCollector implements MultiCollector {
     private static final class Point {
         final Labels labels;
         final PerCpuCounter counter;
-        final PerCpuHistogram histogram;
+        final Histogram histogram;
         /** The classic buckets, from the histogram's layout when the point is defined (so bad bounds fail there); null for none. */
         private final ClassicBounds.Mapping classic;
         /** The native buckets, likewise; null for none. */
@@ -248,7 +249,7 @@ public final class RseqCollector implements MultiCollector {
         }
 
         /** A histogram exported in units of {@code divisor} recorded values: classic buckets, native ones, or both. */
-        Point(Labels labels, PerCpuHistogram histogram, ClassicBounds classicBounds, boolean exportNative, long divisor) {
+        Point(Labels labels, Histogram histogram, ClassicBounds classicBounds, boolean exportNative, long divisor) {
             this.labels = labels;
             this.counter = null;
             this.histogram = histogram;

@@ -6,7 +6,7 @@ package io.github.rseq4j.stress;
  * of {@link StressRunner#withoutMembarrierFence()}.
  */
 enum Fault {
-    /** counter: one add that the worker does not count as added. */
+    /** counter: one add that the worker does not count as added (histogram, series: one untallied record). */
     EXTRA_ADD,
     /** pool, bufferpool: a worker gives its item back while it still holds it. */
     EARLY_RELEASE,

@@ -23,12 +23,13 @@ import java.util.concurrent.locks.LockSupport;
  * histogram is then empty.
  */
 final class HistogramScenario extends Scenario {
-    /** Values 0..HIGHEST have buckets of their own. */
-    private static final int HIGHEST = 127, PRECISION = 6;
+    private static final int HIGHEST = HistogramRecipe.HIGHEST, PRECISION = HistogramRecipe.PRECISION;
     /** The taker's pause between two snapshots. */
     private static final long TAKE_PAUSE_NANOS = 20_000;
 
     private HistogramEngine engine;
+    /** The engine as the recipe's target. */
+    private HistogramRecipe.Target target;
     /** Per worker, the count recorded per bucket. */
     private long[][] tally;
     private long[] clampedTally;
@@ -47,6 +48,18 @@ final class HistogramScenario extends Scenario {
         if (engine.buckets().count() != HIGHEST + 1) {
             throw new IllegalStateException("expected one bucket per value 0.." + HIGHEST + ": " + engine.buckets());
         }
+        HistogramEngine e = engine;
+        target = new HistogramRecipe.Target() {
+            @Override
+            public void record(long value) {
+                e.record(value);
+            }
+
+            @Override
+            public void record(long value, long n) {
+                e.record(value, n);
+            }
+        };
         tally = new long[run.config.threads()][HIGHEST + 1];
         clampedTally = new long[run.config.threads()];
     }
@@ -68,30 +81,7 @@ final class HistogramScenario extends Scenario {
     @Override
     void operate(Worker w, long rep) {
         w.pauseIfDue(rep);
-        long[] t = tally[w.index];
-        switch ((int) ((rep + w.index) % 16)) {
-            case 0 -> {
-                int v = (int) ((rep * 31 + w.index) % (HIGHEST + 1));
-                long n = 2 + rep % 4;
-                engine.record(v, n);
-                t[v] += n;
-            }
-            case 1 -> {
-                engine.record(-1 - rep);
-                t[0]++;
-                clampedTally[w.index]++;
-            }
-            case 2 -> {
-                engine.record(HIGHEST + 1 + rep);
-                t[HIGHEST]++;
-                clampedTally[w.index]++;
-            }
-            default -> {
-                int v = (int) ((rep * 7 + w.index) % (HIGHEST + 1));
-                engine.record(v);
-                t[v]++;
-            }
-        }
+        clampedTally[w.index] += HistogramRecipe.record(target, rep, w.index, tally[w.index]);
         if (injects(Fault.EXTRA_ADD, w, rep)) {
             engine.record(1); // not tallied: bucket 1 and the count must come out one too high
         }
@@ -107,26 +97,9 @@ final class HistogramScenario extends Scenario {
 
     /** Checks one interval whole and adds it up. */
     private void take(HistogramEngine.Totals t) {
-        long inBuckets = 0, fromBuckets = 0;
-        int lowest = -1, highest = -1;
-        long[] c = t.bucketCounts();
-        for (int v = 0; v <= HIGHEST; v++) {
-            inBuckets += c[v];
-            fromBuckets += c[v] * v;
-            collected[v] += c[v];
-            if (c[v] != 0) {
-                highest = v;
-                if (lowest < 0) {
-                    lowest = v;
-                }
-            }
-        }
-        boolean whole = t.count() == inBuckets && t.sum() == fromBuckets
-                && (t.count() == 0 ? t.min() == 0 && t.max() == 0 : t.min() == lowest && t.max() == highest);
-        if (!whole && firstBroken == null) {
-            firstBroken = "interval " + intervals + ": count " + t.count() + " (buckets " + inBuckets + "), sum "
-                    + t.sum() + " (buckets " + fromBuckets + "), min " + t.min() + " max " + t.max()
-                    + " (buckets " + lowest + ".." + highest + ")";
+        String broken = HistogramRecipe.addWhole(t, collected);
+        if (broken != null && firstBroken == null) {
+            firstBroken = "interval " + intervals + ": " + broken;
         }
         collectedCount += t.count();
         collectedSum += t.sum();

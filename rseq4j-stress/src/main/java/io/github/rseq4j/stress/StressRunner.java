@@ -169,6 +169,7 @@ public final class StressRunner {
             case BUFFERPOOL -> new BufferPoolScenario(run);
             case RINGBUFFER -> new RingBufferScenario(run);
             case HISTOGRAM -> new HistogramScenario(run);
+            case SERIES -> new SeriesScenario(run);
         };
         if (fault != null) {
             try {
@@ -343,7 +344,7 @@ public final class StressRunner {
         return switch (config.test()) {
             case MEMCPY, RINGBUFFER -> "consumer";
             case COUNTER -> "collector";
-            case HISTOGRAM -> "taker";
+            case HISTOGRAM, SERIES -> "taker";
             case POOL, BUFFERPOOL -> "rebalancer";
             default -> "manager";
         };

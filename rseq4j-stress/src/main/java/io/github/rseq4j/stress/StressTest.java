@@ -30,7 +30,13 @@ public enum StressTest {
      * {@code PerCpuHistogram}'s engine, built with the run's operations: recorders and a
      * {@code snapshotThenReset()} taker; every interval whole, every record in exactly one.
      */
-    HISTOGRAM("records");
+    HISTOGRAM("records"),
+    /**
+     * {@code HistogramGroup}'s engine, built with the run's operations: recorders into many
+     * series sharing one per-CPU path, a taker of group snapshots that also closes and replaces
+     * series; every interval whole, every record in exactly one, or dropped with its closed series.
+     */
+    SERIES("records");
 
     private final String checkWord;
 
@@ -42,7 +48,7 @@ public enum StressTest {
      * What {@code expected=} and {@code actual=} of the result line count, as its
      * {@code check=} word: {@code counter-sum} (one per operation: increment, spinlock,
      * membarrier), {@code nodes} (every node of the lists or buffers, each found once),
-     * {@code records} (each received or counted once: memcpy, ringbuffer, histogram, whose
+     * {@code records} (each received or counted once: memcpy, ringbuffer, histogram and series, whose
      * {@code record(v, n)} counts n), {@code sum-of-adds} (the sum of every increment,
      * decrement and add of the counter scenario), {@code objects-back} and
      * {@code buffers-back} (what is back in the pool at the end: its capacity).
@@ -52,7 +58,7 @@ public enum StressTest {
     }
 
     /**
-     * Whether the scenario runs on a structure of rseq4j's own (the last five) rather than
+     * Whether the scenario runs on a structure of rseq4j's own (the last six) rather than
      * on the harness's per-CPU memory and critical sections. Those structures choose their
      * own memory (indexed by CPU), so unregistered workers and the index mode do not apply
      * to them; the first four use the public API only, so delay points do not apply either
@@ -64,10 +70,10 @@ public enum StressTest {
 
     /**
      * Whether the scenario runs the run's operations, so a delay point applies: the
-     * harness's own scenarios, and {@link #HISTOGRAM}, whose engine is built with them.
+     * harness's own scenarios, and {@link #HISTOGRAM} and {@link #SERIES}, whose engines are built with them.
      */
     public boolean takesDelayPoints() {
-        return !usesPublicApi() || this == HISTOGRAM;
+        return !usesPublicApi() || this == HISTOGRAM || this == SERIES;
     }
 
     /** The command-line word ({@code increment}, ...). */

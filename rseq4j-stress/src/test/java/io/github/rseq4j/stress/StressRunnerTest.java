@@ -244,7 +244,7 @@ class StressRunnerTest {
         assertMessage("timeout must be 1 s to 24 h: 0 s", () -> c.withTimeout(Duration.ZERO));
         assertMessage("signals every 1 to 1000000 us (0 for none): -1", () -> c.withSignalsEvery(-1));
         assertMessage("unknown stress test 'bogus': use one of increment|spinlock|list|buffer|memcpy|membarrier"
-                        + "|counter|pool|bufferpool|ringbuffer|histogram",
+                        + "|counter|pool|bufferpool|ringbuffer|histogram|series",
                 () -> StressTest.parse("bogus"));
         assertMessage("unknown index mode 'numa': use cpu or mmcid", () -> StressConfig.parseIndex("numa"));
         assertEquals(IndexMode.CONCURRENCY_ID, StressConfig.parseIndex("mm_cid"));

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Runs {@code rseq4j bench}: the throughput groups of the chosen topics, then the memory
- * test, and returns the whole outcome as one {@link BenchReport}. Progress goes to a
+ * test (counters with the memory topic; series with the memory or the series topic), and returns the whole outcome as one {@link BenchReport}. Progress goes to a
  * writer (standard error) as rows finish; nothing is rendered here.
  */
 public final class BenchRunner {
@@ -23,10 +23,11 @@ public final class BenchRunner {
      * @param quick          whether this is a {@code --quick} run (reported)
      * @param memoryCounters counters of each kind in the memory test
      * @param memoryOverlap  least increments per counter per thread made while the other thread ran too
+     * @param series         series per row of the series topic and of its memory rows
      * @param rseq4jVersion  this tool's version (reported)
      */
     public record Plan(List<String> topics, Harness.Settings settings, boolean quick, int memoryCounters,
-                       int memoryOverlap, String rseq4jVersion) {
+                       int memoryOverlap, int series, String rseq4jVersion) {
         public Plan {
             topics = List.copyOf(topics);
         }
@@ -40,7 +41,7 @@ public final class BenchRunner {
                 plan.quick() ? " (quick)" : "");
         progress.flush();
 
-        List<BenchCase> cases = Suites.cases(plan.topics());
+        List<BenchCase> cases = Suites.cases(plan.topics(), plan.series());
         List<BenchResult> results = new ArrayList<>();
         int done = 0;
         // one comparison group at a time (same topic, group, thread count and kind): its
@@ -62,14 +63,21 @@ public final class BenchRunner {
         }
         results = Comparisons.compare(results);
 
-        List<MemorySuite.MemoryResult> memory = List.of();
+        List<MemorySuite.MemoryResult> memory = new ArrayList<>();
         if (plan.topics().contains("memory")) {
             progress.printf("memory: %,d counters of each kind, each hammered by %d threads at once...%n",
                     plan.memoryCounters(), MemorySuite.HAMMER_THREADS);
             progress.flush();
             int slices = MachineFacts.probe(plan.rseq4jVersion()).slices();
-            memory = Comparisons.compareMemory(MemorySuite.run(plan.memoryCounters(), plan.memoryOverlap(), slices));
+            memory.addAll(MemorySuite.run(plan.memoryCounters(), plan.memoryOverlap(), slices));
         }
+        if (plan.topics().contains("memory") || plan.topics().contains(SeriesSuite.TOPIC)) {
+            // the series topic's rows measured these already (the figures are kept per run)
+            progress.printf("memory: %,d series of each kind, each recorded once...%n", plan.series());
+            progress.flush();
+            memory.addAll(SeriesSuite.memory(plan.series()));
+        }
+        memory = Comparisons.compareMemory(memory);
 
         MachineFacts machine = MachineFacts.probe(plan.rseq4jVersion());
         String loadEnd = MachineFacts.loadAverage();

@@ -7,7 +7,7 @@ import java.util.Locale;
  * words. Pure: no measuring, no machine state.
  *
  * @param bestAlternative the name of the best (fastest, smallest) alternative
- * @param bestValue       its value (ns/op or bytes per counter)
+ * @param bestValue       its value (ns/op, bytes per counter or per series)
  * @param ratio           the rseq4j row's value / bestValue: above 1 the rseq4j row is
  *                        slower (larger), below 1 faster (smaller)
  * @param verdict         win, loss or same (within {@link #SAME_WITHIN})
@@ -36,7 +36,8 @@ public record Comparison(String bestAlternative, double bestValue, double ratio,
 
     /** What a comparison is about; lower is better for both. */
     public enum Metric {
-        TIME("faster", "slower", "ns/op"), BYTES("smaller", "larger", "bytes per counter");
+        TIME("faster", "slower", "ns/op"), BYTES("smaller", "larger", "bytes per counter"),
+        BYTES_PER_SERIES("smaller", "larger", "bytes per series");
 
         private final String better;
         private final String worse;

@@ -56,10 +56,13 @@ public final class Comparisons {
         return bestAlternative(group, r -> r.c().kind(), Comparisons::timeOf);
     }
 
-    /** The memory alternative of fewest bytes per counter whose check passed, or null. */
+    /**
+     * The memory alternative of fewest bytes per unit whose check passed, or null. Expects
+     * rows of one unit (see {@link #compareMemory}).
+     */
     public static MemorySuite.MemoryResult bestMemoryAlternative(List<MemorySuite.MemoryResult> rows) {
         return bestAlternative(rows, MemorySuite.MemoryResult::kind,
-                m -> "ok".equals(m.check()) ? m.totalPerCounter() : Double.NaN);
+                m -> "ok".equals(m.check()) ? m.totalPerUnit() : Double.NaN);
     }
 
     /**
@@ -88,15 +91,16 @@ public final class Comparisons {
 
     /**
      * Memory rows in the same order, each rseq4j (and alternative) row compared with the
-     * alternative of fewest bytes per counter.
+     * alternative of fewest bytes per unit among the rows of its unit (counters with counters,
+     * series with series).
      */
     public static List<MemorySuite.MemoryResult> compareMemory(List<MemorySuite.MemoryResult> rows) {
-        MemorySuite.MemoryResult best = bestMemoryAlternative(rows);
+        Map<String, List<MemorySuite.MemoryResult>> units = byUnit(rows);
         List<MemorySuite.MemoryResult> out = new ArrayList<>(rows.size());
         for (MemorySuite.MemoryResult m : rows) {
+            MemorySuite.MemoryResult best = bestMemoryAlternative(units.get(m.unit()));
             Comparison c = m.kind() == RowKind.CONTROL || best == null ? null
-                    : Comparison.of(m.totalPerCounter(), best.name(), best.totalPerCounter(),
-                    Comparison.Metric.BYTES);
+                    : Comparison.of(m.totalPerUnit(), best.name(), best.totalPerUnit(), m.metric());
             out.add(m.withComparison(c));
         }
         return out;
@@ -125,17 +129,20 @@ public final class Comparisons {
                     best == null ? null : best.c().name(), best == null ? Double.NaN : best.nsPerOp(),
                     entries));
         }
-        List<Summary.Entry> memEntries = new ArrayList<>();
-        for (MemorySuite.MemoryResult m : memory) {
-            if (m.kind() == RowKind.RSEQ4J) {
-                memEntries.add(new Summary.Entry(m.name(), m.vsBest()));
+        for (List<MemorySuite.MemoryResult> unit : byUnit(memory).values()) {
+            List<Summary.Entry> memEntries = new ArrayList<>();
+            for (MemorySuite.MemoryResult m : unit) {
+                if (m.kind() == RowKind.RSEQ4J) {
+                    memEntries.add(new Summary.Entry(m.name(), m.vsBest()));
+                }
             }
-        }
-        if (!memEntries.isEmpty()) {
-            MemorySuite.MemoryResult best = bestMemoryAlternative(memory);
-            lines.add(new Summary.Line("memory", "bytes per counter", false, 0, Comparison.Metric.BYTES,
-                    best == null ? null : best.name(), best == null ? Double.NaN : best.totalPerCounter(),
-                    memEntries));
+            if (!memEntries.isEmpty()) {
+                MemorySuite.MemoryResult best = bestMemoryAlternative(unit);
+                MemorySuite.MemoryResult m0 = unit.get(0);
+                lines.add(new Summary.Line("memory", "bytes per " + m0.unit(), false, 0, m0.metric(),
+                        best == null ? null : best.name(), best == null ? Double.NaN : best.totalPerUnit(),
+                        memEntries));
+            }
         }
         return new Summary(lines);
     }
@@ -149,6 +156,15 @@ public final class Comparisons {
     /** Whether {@code m} is the memory alternative of fewest bytes (as {@link #compareMemory} found). */
     public static boolean isBestAlternative(MemorySuite.MemoryResult m) {
         return m.kind() == RowKind.ALTERNATIVE && m.vsBest() != null && m.vsBest().bestAlternative().equals(m.name());
+    }
+
+    /** Memory rows by unit, in the order the units first appear. */
+    private static Map<String, List<MemorySuite.MemoryResult>> byUnit(List<MemorySuite.MemoryResult> rows) {
+        Map<String, List<MemorySuite.MemoryResult>> units = new LinkedHashMap<>();
+        for (MemorySuite.MemoryResult m : rows) {
+            units.computeIfAbsent(m.unit(), k -> new ArrayList<>()).add(m);
+        }
+        return units;
     }
 
     private static Map<String, List<BenchResult>> byComparisonGroup(List<BenchResult> rows) {

@@ -197,7 +197,7 @@ final class HistogramSuite {
         return RETAINED.computeIfAbsent(name, k -> {
             Object shared = before.get();
             Object[] held = new Object[MEMORY_INSTANCES];
-            long heap0 = MemorySuite.settledHeapUsed();
+            long heap0 = RetainedHeap.settledHeapUsed();
             for (int i = 0; i < held.length; i++) {
                 held[i] = make.apply(i);
             }
@@ -216,7 +216,7 @@ final class HistogramSuite {
                 Thread.currentThread().interrupt();
                 return -1L;
             }
-            long heap1 = MemorySuite.settledHeapUsed();
+            long heap1 = RetainedHeap.settledHeapUsed();
             java.lang.ref.Reference.reachabilityFence(held);
             java.lang.ref.Reference.reachabilityFence(shared);
             return Math.max(0, (heap1 - heap0) / held.length);

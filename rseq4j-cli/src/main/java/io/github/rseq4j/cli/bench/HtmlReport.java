@@ -278,19 +278,30 @@ public final class HtmlReport {
 
     private static void memory(StringBuilder h, List<MemorySuite.MemoryResult> memory) {
         h.append("<h2>memory</h2>\n");
+        Map<String, List<MemorySuite.MemoryResult>> units = new LinkedHashMap<>();
+        for (MemorySuite.MemoryResult m : memory) {
+            units.computeIfAbsent(m.unit(), k -> new ArrayList<>()).add(m);
+        }
+        for (List<MemorySuite.MemoryResult> rows : units.values()) {
+            memoryTable(h, rows);
+        }
+    }
+
+    /** One memory chart and table: the rows of one unit (counters, series). */
+    private static void memoryTable(StringBuilder h, List<MemorySuite.MemoryResult> memory) {
         MemorySuite.MemoryResult m0 = memory.get(0);
-        h.append("<h3>bytes per counter: ").append(String.format(Locale.ROOT, "%,d", m0.counters()))
-                .append(" counters, each hammered by ").append(MemorySuite.HAMMER_THREADS)
-                .append(" threads at once (fewer is better)</h3>\n");
+        h.append("<h3>bytes per ").append(esc(m0.unit())).append(": ")
+                .append(String.format(Locale.ROOT, "%,d", m0.count())).append(' ').append(esc(m0.units()))
+                .append(", ").append(esc(m0.setup())).append(" (fewer is better)</h3>\n");
         h.append(memoryChart(memory));
-        h.append("<table>\n<tr><th>counter</th><th class=\"l\">kind</th><th>retained heap B</th>"
+        h.append("<table>\n<tr><th>").append(esc(m0.unit())).append("</th><th class=\"l\">kind</th><th>retained heap B</th>"
                 + "<th>histogram heap B</th><th>native B</th><th>total B</th><th class=\"l\">vs best alternative"
                 + "</th><th class=\"l\">check</th></tr>\n");
         for (MemorySuite.MemoryResult m : memory) {
             h.append("<tr><td>").append(esc(m.name())).append("</td><td class=\"l\">").append(esc(m.kind().label()))
-                    .append("</td><td>").append(num(m.retainedHeapPerCounter()))
-                    .append("</td><td>").append(num(m.histogramHeapPerCounter())).append("</td><td>")
-                    .append(num(m.nativePerCounter())).append("</td><td><b>").append(num(m.totalPerCounter()))
+                    .append("</td><td>").append(num(m.retainedHeapPerUnit()))
+                    .append("</td><td>").append(num(m.histogramHeapPerUnit())).append("</td><td>")
+                    .append(num(m.nativePerUnit())).append("</td><td><b>").append(num(m.totalPerUnit()))
                     .append("</b></td><td class=\"l\">")
                     .append(m.kind() == RowKind.RSEQ4J ? badge(Wording.vsBestCell(m), m.vsBest())
                             : esc(Wording.vsBestCell(m)))
@@ -301,8 +312,8 @@ public final class HtmlReport {
             h.append("<p class=\"note\"><b>").append(esc(m.name())).append("</b>: ");
             List<String> parts = new ArrayList<>();
             for (MemorySuite.ClassShare c : m.classes()) {
-                parts.add(String.format(Locale.ROOT, "%s %.2f x = %.1f B", c.className(), c.instancesPerCounter(),
-                        c.bytesPerCounter()));
+                parts.add(String.format(Locale.ROOT, "%s %.2f x = %.1f B", c.className(), c.instancesPerUnit(),
+                        c.bytesPerUnit()));
             }
             h.append("<span class=\"mono\">").append(esc(String.join("; ", parts))).append("</span>");
             if (m.detail() != null && !m.detail().isEmpty()) {
@@ -315,7 +326,7 @@ public final class HtmlReport {
     private static String memoryChart(List<MemorySuite.MemoryResult> memory) {
         double max = 1;
         for (MemorySuite.MemoryResult m : memory) {
-            max = Math.max(max, m.totalPerCounter());
+            max = Math.max(max, m.totalPerUnit());
         }
         int height = 20 + memory.size() * ROW + 20;
         StringBuilder s = new StringBuilder();
@@ -323,10 +334,10 @@ public final class HtmlReport {
                 .append(height).append("\" role=\"img\">\n");
         int y = 10;
         for (MemorySuite.MemoryResult m : memory) {
-            int wh = (int) Math.max(0, Math.round(Math.max(0, m.retainedHeapPerCounter()) / max * BAR));
-            int wn = (int) Math.round(m.nativePerCounter() / max * BAR);
-            s.append("<g><title>").append(esc(m.name())).append(": ").append(num(m.retainedHeapPerCounter()))
-                    .append(" B heap + ").append(num(m.nativePerCounter())).append(" B native</title>");
+            int wh = (int) Math.max(0, Math.round(Math.max(0, m.retainedHeapPerUnit()) / max * BAR));
+            int wn = (int) Math.round(m.nativePerUnit() / max * BAR);
+            s.append("<g><title>").append(esc(m.name())).append(": ").append(num(m.retainedHeapPerUnit()))
+                    .append(" B heap + ").append(num(m.nativePerUnit())).append(" B native</title>");
             s.append("<text x=\"").append(LABEL - 8).append("\" y=\"").append(y + 15).append("\" text-anchor=\"end\">")
                     .append(esc(m.name())).append("</text>");
             s.append("<rect x=\"").append(LABEL).append("\" y=\"").append(y + 3).append("\" width=\"").append(wh)
@@ -336,7 +347,7 @@ public final class HtmlReport {
                         .append(wn).append("\" height=\"").append(ROW - 6).append("\" fill=\"#045a8d\"/>");
             }
             s.append("<text x=\"").append(LABEL + wh + wn + 6).append("\" y=\"").append(y + 15).append("\">")
-                    .append(num(m.totalPerCounter())).append(" B");
+                    .append(num(m.totalPerUnit())).append(" B");
             if (m.kind() == RowKind.RSEQ4J && m.vsBest() != null) {
                 s.append("<tspan dx=\"8\" font-weight=\"bold\" fill=\"").append(verdictColour(m.vsBest()))
                         .append("\">").append(esc(m.vsBest().words())).append("</tspan>");

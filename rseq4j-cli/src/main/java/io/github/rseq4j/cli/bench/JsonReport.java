@@ -12,8 +12,9 @@ import io.github.rseq4j.cli.Json;
  * rows {@code verdict} (win, loss, same) and {@code vs_best} (in words, "2.9x slower").
  * {@code baseline} and {@code ratio} keep their old meaning: the group's fixed reference
  * row (AtomicLong, ConcurrentLinkedQueue ...) and ns/op divided by its ns/op. The memory
- * rows get the same new fields (in bytes per counter), and {@code summary} lists the
- * comparisons the reports open with.
+ * rows get the same new fields (in bytes per counter, or per series for the rows of
+ * {@code unit} series, which also carry {@code heap_bytes_per_series}), and {@code summary}
+ * lists the comparisons the reports open with.
  */
 public final class JsonReport {
     private JsonReport() {
@@ -47,26 +48,33 @@ public final class JsonReport {
         }
         Json.Arr mem = Json.array();
         for (MemorySuite.MemoryResult m : report.memory()) {
+            String per = "_per_" + m.unit();
             Json.Arr classes = Json.array();
             for (MemorySuite.ClassShare c : m.classes()) {
-                classes.add(Json.object().put("class", c.className()).put("instances_per_counter",
-                        c.instancesPerCounter()).put("bytes_per_counter", c.bytesPerCounter()));
+                classes.add(Json.object().put("class", c.className()).put("instances" + per, c.instancesPerUnit())
+                        .put("bytes" + per, c.bytesPerUnit()));
             }
             Json.Obj o = Json.object()
                     .put("name", m.name())
-                    .put("counters", m.counters())
-                    .put("hammer_threads", MemorySuite.HAMMER_THREADS)
-                    .put("overlapped_increments_per_thread", m.overlappedPerThread())
-                    .put("bytes_per_counter", m.totalPerCounter())
-                    .put("retained_heap_bytes_per_counter", m.retainedHeapPerCounter())
-                    .put("histogram_heap_bytes_per_counter",
-                            Double.isFinite(m.histogramHeapPerCounter()) ? m.histogramHeapPerCounter() : null)
-                    .put("native_bytes_per_counter", m.nativePerCounter())
+                    .put("unit", m.unit())
+                    .put(m.units(), m.count());
+            if (m.unit().equals(MemorySuite.COUNTER)) {
+                o.put("hammer_threads", MemorySuite.HAMMER_THREADS)
+                        .put("overlapped_increments_per_thread", m.overlappedPerThread());
+            } else {
+                o.put(SeriesSuite.HEAP_FIELD, m.retainedHeapPerUnit());
+            }
+            o.put("setup", m.setup())
+                    .put("bytes" + per, m.totalPerUnit())
+                    .put("retained_heap_bytes" + per, m.retainedHeapPerUnit())
+                    .put("histogram_heap_bytes" + per,
+                            Double.isFinite(m.histogramHeapPerUnit()) ? m.histogramHeapPerUnit() : null)
+                    .put("native_bytes" + per, m.nativePerUnit())
                     .put("classes", classes)
                     .put("detail", m.detail())
                     .put("check", m.check())
                     .put("kind", m.kind().label());
-            comparison(o, m.vsBest(), m.kind(), "best_alternative_bytes_per_counter");
+            comparison(o, m.vsBest(), m.kind(), "best_alternative_bytes" + per);
             mem.add(o);
         }
         MachineFacts f = report.machine();

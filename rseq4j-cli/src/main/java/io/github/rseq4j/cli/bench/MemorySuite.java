@@ -2,12 +2,8 @@ package io.github.rseq4j.cli.bench;
 
 import io.github.rseq4j.PerCpuCounter;
 
-import java.lang.management.ManagementFactory;
-import java.lang.ref.Reference;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,7 +26,7 @@ import java.util.function.ToLongFunction;
  * {@code PerCpuCounter} and {@code AtomicLong} are treated the same way (their size does
  * not depend on it). Every counter's sum is checked against the increments made.
  *
- * <p><b>How heap is measured</b>, two independent ways:
+ * <p><b>How heap is measured</b>, two independent ways ({@link RetainedHeap}):
  * <ol>
  * <li>retained heap: {@code MemoryMXBean} heap used after {@code System.gc()} (repeated
  *     until it settles), before creating the counters and after hammering them, with
@@ -56,37 +52,55 @@ public final class MemorySuite {
     /** Threads hammering each counter. */
     public static final int HAMMER_THREADS = 2;
 
-    /** One class's share of a counter's memory. */
-    public record ClassShare(String className, double instancesPerCounter, double bytesPerCounter) {
+    /** What the counter test's rows count, as {@link MemoryResult#unit()}. */
+    public static final String COUNTER = "counter";
+
+    /** One class's share of the memory of one counter (or series: the row's unit). */
+    public record ClassShare(String className, double instancesPerUnit, double bytesPerUnit) {
     }
 
     /**
-     * The memory of one counter kind.
+     * The memory of one kind of counter (or series): bytes per {@code unit}.
      *
-     * @param name                     row name (as in the throughput table)
-     * @param counters                 how many counters were made
-     * @param overlappedPerThread      least increments per counter per thread made while the other ran
-     * @param retainedHeapPerCounter   MemoryMXBean: heap used after GC, difference / counters
-     * @param histogramHeapPerCounter  class histogram: bytes of the counters' own classes / counters
-     *                                 (NaN when the histogram is unavailable)
-     * @param nativePerCounter         off-heap bytes per counter (computed; 0 for JDK counters)
-     * @param totalPerCounter          retained heap + native
-     * @param classes                  the histogram breakdown, largest first
-     * @param detail                   a line of explanation (cells per LongAdder, ...)
-     * @param check                    "ok" when every counter's sum was right
-     * @param kind                     rseq4j's counter or an alternative
-     * @param vsBest                   total bytes against the alternative with the fewest (see
-     *                                 {@link Comparisons#compareMemory}), or null
+     * @param name                 row name (as in the throughput table)
+     * @param unit                 what was made and is counted per row: {@value #COUNTER}, or
+     *                             {@code series} (see {@link SeriesSuite#SERIES_UNIT})
+     * @param count                how many were made
+     * @param setup                how they were made and used, for the table's heading
+     *                             ("each hammered by 2 threads at once ...")
+     * @param overlappedPerThread  counters: least increments per counter per thread made while the
+     *                             other ran; 0 where it does not apply
+     * @param retainedHeapPerUnit  MemoryMXBean: heap used after GC, difference / count
+     * @param histogramHeapPerUnit class histogram: bytes of the objects' own classes / count
+     *                             (NaN when the histogram is unavailable)
+     * @param nativePerUnit        off-heap bytes per unit (computed; 0 for JDK counters)
+     * @param totalPerUnit         retained heap + native
+     * @param classes              the histogram breakdown, largest first
+     * @param detail               a line of explanation (cells per LongAdder, ...)
+     * @param check                "ok" when every counter's sum (every series' count) was right
+     * @param kind                 rseq4j's or an alternative
+     * @param vsBest               total bytes against the alternative of the same unit with the
+     *                             fewest (see {@link Comparisons#compareMemory}), or null
      */
-    public record MemoryResult(String name, int counters, int overlappedPerThread, double retainedHeapPerCounter,
-                               double histogramHeapPerCounter, double nativePerCounter, double totalPerCounter,
-                               List<ClassShare> classes, String detail, String check, RowKind kind,
-                               Comparison vsBest) {
+    public record MemoryResult(String name, String unit, int count, String setup, int overlappedPerThread,
+                               double retainedHeapPerUnit, double histogramHeapPerUnit, double nativePerUnit,
+                               double totalPerUnit, List<ClassShare> classes, String detail, String check,
+                               RowKind kind, Comparison vsBest) {
 
         /** This row with its comparison. */
         public MemoryResult withComparison(Comparison c) {
-            return new MemoryResult(name, counters, overlappedPerThread, retainedHeapPerCounter,
-                    histogramHeapPerCounter, nativePerCounter, totalPerCounter, classes, detail, check, kind, c);
+            return new MemoryResult(name, unit, count, setup, overlappedPerThread, retainedHeapPerUnit,
+                    histogramHeapPerUnit, nativePerUnit, totalPerUnit, classes, detail, check, kind, c);
+        }
+
+        /** The unit's plural: "counters", "series". */
+        public String units() {
+            return unit.endsWith("s") ? unit : unit + "s";
+        }
+
+        /** What the rows of this unit are compared by. */
+        public Comparison.Metric metric() {
+            return unit.equals(COUNTER) ? Comparison.Metric.BYTES : Comparison.Metric.BYTES_PER_SERIES;
         }
     }
 
@@ -134,62 +148,44 @@ public final class MemorySuite {
     }
 
     private static MemoryResult measure(Kind kind, int n, int overlapped, int slices) {
-        boolean histogram = HeapHistogram.available();
-        Object[] holder = new Object[n];
-        // Histogram first, then the heap reading: the first histogram's text is alive at
-        // both heap readings, so it cancels out.
-        String before = histogram ? HeapHistogram.takeText() : "";
-        long heapBefore = settledHeapUsed();
-
-        for (int i = 0; i < n; i++) {
-            holder[i] = kind.factory.get();
-        }
-        long bad = hammer(holder, kind.hit, kind.sum, overlapped);
-
-        long heapAfter = settledHeapUsed();
-        String after = histogram ? HeapHistogram.takeText() : "";
-        Reference.reachabilityFence(holder);
-
-        double retained = (double) (heapAfter - heapBefore) / n;
-        List<ClassShare> classes = new ArrayList<>();
-        double histBytes = Double.NaN;
+        long[] bad = new long[1];
+        RetainedHeap.Delta<Object[]> heap = RetainedHeap.measure(n, () -> {
+            Object[] holder = new Object[n];
+            for (int i = 0; i < n; i++) {
+                holder[i] = kind.factory.get();
+            }
+            bad[0] = hammer(holder, kind.hit, kind.sum, overlapped);
+            return holder;
+        });
+        double retained = (double) heap.retained() / n;
+        List<ClassShare> classes = heap.classes();
         String detail = "";
-        if (histogram) {
-            histBytes = 0;
-            for (Map.Entry<String, HeapHistogram.Entry> e : HeapHistogram.diff(HeapHistogram.parse(before),
-                    HeapHistogram.parse(after)).entrySet()) {
-                HeapHistogram.Entry d = e.getValue();
-                if (d.instances() * 100 >= n) {
-                    classes.add(new ClassShare(e.getKey(), (double) d.instances() / n, (double) d.bytes() / n));
-                    histBytes += (double) d.bytes() / n;
-                }
-            }
-            classes.sort(Comparator.comparingDouble(ClassShare::bytesPerCounter).reversed());
-            if (kind.name.equals("LongAdder")) {
-                ClassShare cells = find(classes, "java.util.concurrent.atomic.Striped64$Cell");
-                ClassShare arrays = find(classes, "[Ljava.util.concurrent.atomic.Striped64$Cell;");
-                double cellsPer = cells == null ? 0 : cells.instancesPerCounter();
-                double cellSize = cells == null || cells.instancesPerCounter() == 0 ? 0
-                        : cells.bytesPerCounter() / cells.instancesPerCounter();
-                ClassShare adder = find(classes, "java.util.concurrent.atomic.LongAdder");
-                double adderSize = adder == null ? 0 : adder.bytesPerCounter() / adder.instancesPerCounter();
-                double arraySize = arrays == null || arrays.instancesPerCounter() == 0 ? 0
-                        : arrays.bytesPerCounter() / arrays.instancesPerCounter();
-                // Striped64 grows the cells array up to the first power of two >= the CPU count
-                int maxCells = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors() - 1)) << 1;
-                detail = String.format("%.1f%% of the adders grew a cells array; %.2f cells per adder, %.0f bytes per"
-                                + " padded Cell; an adder with all its cells (%d here, at most the CPU count rounded up"
-                                + " to a power of two) takes %.0f + %.0f + %d x %.0f = %.0f bytes",
-                        100 * (arrays == null ? 0 : arrays.instancesPerCounter()), cellsPer, cellSize, maxCells,
-                        adderSize, arraySize, maxCells, cellSize, adderSize + arraySize + maxCells * cellSize);
-            }
+        if (kind.name.equals("LongAdder") && !classes.isEmpty()) {
+            ClassShare cells = find(classes, "java.util.concurrent.atomic.Striped64$Cell");
+            ClassShare arrays = find(classes, "[Ljava.util.concurrent.atomic.Striped64$Cell;");
+            double cellsPer = cells == null ? 0 : cells.instancesPerUnit();
+            double cellSize = cells == null || cells.instancesPerUnit() == 0 ? 0
+                    : cells.bytesPerUnit() / cells.instancesPerUnit();
+            ClassShare adder = find(classes, "java.util.concurrent.atomic.LongAdder");
+            double adderSize = adder == null ? 0 : adder.bytesPerUnit() / adder.instancesPerUnit();
+            double arraySize = arrays == null || arrays.instancesPerUnit() == 0 ? 0
+                    : arrays.bytesPerUnit() / arrays.instancesPerUnit();
+            // Striped64 grows the cells array up to the first power of two >= the CPU count
+            int maxCells = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors() - 1)) << 1;
+            detail = String.format("%.1f%% of the adders grew a cells array; %.2f cells per adder, %.0f bytes per"
+                            + " padded Cell; an adder with all its cells (%d here, at most the CPU count rounded up"
+                            + " to a power of two) takes %.0f + %.0f + %d x %.0f = %.0f bytes",
+                    100 * (arrays == null ? 0 : arrays.instancesPerUnit()), cellsPer, cellSize, maxCells,
+                    adderSize, arraySize, maxCells, cellSize, adderSize + arraySize + maxCells * cellSize);
         }
         if (kind.nativeBytes > 0) {
             detail = String.format("native: 8 bytes x %d slices (possible CPUs) per counter, in shared slabs", slices);
         }
-        return new MemoryResult(kind.name, n, overlapped, retained, histBytes, kind.nativeBytes,
-                retained + kind.nativeBytes, classes, detail,
-                bad == 0 ? "ok" : bad + " counters had a wrong sum", kind.rowKind, null);
+        String setup = String.format(java.util.Locale.ROOT, "each hammered by %d threads at once (each thread >= %d"
+                + " increments while the other ran)", HAMMER_THREADS, overlapped);
+        return new MemoryResult(kind.name, COUNTER, n, setup, overlapped, retained,
+                heap.histogram() / n, kind.nativeBytes, retained + kind.nativeBytes, classes, detail,
+                bad[0] == 0 ? "ok" : bad[0] + " counters had a wrong sum", kind.rowKind, null);
     }
 
     private static ClassShare find(List<ClassShare> classes, String name) {
@@ -199,21 +195,6 @@ public final class MemorySuite {
             }
         }
         return null;
-    }
-
-    /** Heap used after GC, repeated until two readings agree within 64 KiB (at most 6 GCs). */
-    static long settledHeapUsed() {
-        var mem = ManagementFactory.getMemoryMXBean();
-        long last = -1;
-        for (int i = 0; i < 6; i++) {
-            System.gc();
-            long used = mem.getHeapMemoryUsage().getUsed();
-            if (last >= 0 && Math.abs(used - last) < 64 * 1024) {
-                return Math.min(used, last);
-            }
-            last = used;
-        }
-        return last;
     }
 
     /**

@@ -41,8 +41,8 @@ public final class Suites {
     }
 
     /** Topics, in the order they run and print. */
-    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram", JacksonSuite.TOPIC,
-            "memory");
+    public static final List<String> TOPICS = List.of("counter", "cpu", "pool", "ring", "histogram",
+            SeriesSuite.TOPIC, MicrometerSuite.TOPIC, JacksonSuite.TOPIC, "memory");
 
     /** Thread counts of the counter topic. */
     static final int[] COUNTER_THREADS = {1, 2, 8};
@@ -56,8 +56,13 @@ public final class Suites {
     /** Record size of the ring topic. */
     static final int RECORD = 64;
 
-    /** The cases of the throughput topics in {@code topics}, in run order. */
+    /** The cases of the throughput topics in {@code topics}, in run order, with the default series count. */
     public static List<BenchCase> cases(List<String> topics) {
+        return cases(topics, SeriesSuite.SERIES);
+    }
+
+    /** The cases of the throughput topics in {@code topics}, in run order; {@code series} series per series row. */
+    public static List<BenchCase> cases(List<String> topics, int series) {
         List<BenchCase> all = new ArrayList<>();
         if (topics.contains("counter")) {
             for (boolean virtual : new boolean[] {false, true}) {
@@ -116,6 +121,12 @@ public final class Suites {
         }
         if (topics.contains(HistogramSuite.TOPIC)) {
             all.addAll(HistogramSuite.cases());
+        }
+        if (topics.contains(SeriesSuite.TOPIC)) {
+            all.addAll(SeriesSuite.cases(series));
+        }
+        if (topics.contains(MicrometerSuite.TOPIC)) {
+            all.addAll(MicrometerSuite.cases());
         }
         if (topics.contains(JacksonSuite.TOPIC)) {
             all.addAll(JacksonSuite.cases());

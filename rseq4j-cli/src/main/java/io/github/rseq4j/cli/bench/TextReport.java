@@ -125,25 +125,38 @@ public final class TextReport {
     }
 
     private static void memory(StringBuilder s, List<MemorySuite.MemoryResult> memory, String dash) {
+        Map<String, List<MemorySuite.MemoryResult>> units = new LinkedHashMap<>();
+        for (MemorySuite.MemoryResult m : memory) {
+            units.computeIfAbsent(m.unit(), k -> new ArrayList<>()).add(m);
+        }
+        for (List<MemorySuite.MemoryResult> rows : units.values()) {
+            memoryTable(s, rows, dash);
+        }
+    }
+
+    /** One memory table: the rows of one unit (counters, series). */
+    private static void memoryTable(StringBuilder s, List<MemorySuite.MemoryResult> memory, String dash) {
         MemorySuite.MemoryResult m0 = memory.get(0);
-        s.append('\n').append(String.format(Locale.ROOT,
-                "memory %s %,d counters of each kind, each hammered by %d threads at once (each thread >= %d"
-                        + " increments while the other ran); bytes per counter%n", dash, m0.counters(),
-                MemorySuite.HAMMER_THREADS, m0.overlappedPerThread()));
-        String row = "  %-15s  %14s  %16s  %9s  %9s  %-20s  %s%n";
+        s.append('\n').append(String.format(Locale.ROOT, "memory %s %,d %s of each kind, %s; bytes per %s%n", dash,
+                m0.count(), m0.units(), m0.setup(), m0.unit()));
+        int nameW = 15;
+        for (MemorySuite.MemoryResult r : memory) {
+            nameW = Math.max(nameW, r.name().length());
+        }
+        String row = "  %-" + nameW + "s  %14s  %16s  %9s  %9s  %-20s  %s%n";
         s.append(String.format(Locale.ROOT, row, "name", "retained heap", "(histogram heap)", "native", "total",
                 "vs best alternative", "check"));
         for (MemorySuite.MemoryResult r : memory) {
-            s.append(String.format(Locale.ROOT, row, r.name(), Wording.fmt(r.retainedHeapPerCounter()),
-                    Wording.fmt(r.histogramHeapPerCounter()), Wording.fmt(r.nativePerCounter()),
-                    Wording.fmt(r.totalPerCounter()), Wording.vsBestCell(r), r.check()));
+            s.append(String.format(Locale.ROOT, row, r.name(), Wording.fmt(r.retainedHeapPerUnit()),
+                    Wording.fmt(r.histogramHeapPerUnit()), Wording.fmt(r.nativePerUnit()),
+                    Wording.fmt(r.totalPerUnit()), Wording.vsBestCell(r), r.check()));
         }
         for (MemorySuite.MemoryResult r : memory) {
             s.append("  ").append(r.name()).append(": ");
             List<String> parts = new ArrayList<>();
             for (MemorySuite.ClassShare c : r.classes()) {
                 parts.add(String.format(Locale.ROOT, "%s %.2fx %.1f B", shortClass(c.className()),
-                        c.instancesPerCounter(), c.bytesPerCounter()));
+                        c.instancesPerUnit(), c.bytesPerUnit()));
             }
             s.append(parts.isEmpty() ? "(no class histogram)" : String.join(", ", parts));
             if (r.detail() != null && !r.detail().isEmpty()) {
@@ -151,11 +164,14 @@ public final class TextReport {
             }
             s.append('\n');
         }
-        s.append(wrap("  retained heap: MemoryMXBean heap used after System.gc(), after minus before, per counter;"
+        String u = m0.unit();
+        s.append(wrap("  retained heap: MemoryMXBean heap used after System.gc(), after minus before, per " + u + ";"
                 + " histogram heap: the JVM's live-object class histogram (GC.class_histogram), bytes of the "
-                + "classes with >= 1 new instance per 100 counters; native: PerCpuCounter's 8-byte word in every "
-                + "possible CPU's slice (computed). total = retained heap + native; vs best alternative compares "
-                + "totals.", WIDTH)).append('\n');
+                + "classes with >= 1 new instance per 100 " + m0.units() + "; native: "
+                + (u.equals(MemorySuite.COUNTER) ? "PerCpuCounter's 8-byte word in every possible CPU's slice"
+                : "rseq4j's group's per-CPU logs, bytesPerCpu() x possible CPUs, spread over the " + m0.units())
+                + " (computed). total = retained heap + native;"
+                + " vs best alternative compares totals.", WIDTH)).append('\n');
     }
 
     private static String shortClass(String name) {

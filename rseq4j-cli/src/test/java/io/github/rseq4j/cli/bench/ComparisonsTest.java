@@ -156,7 +156,8 @@ class ComparisonsTest {
     }
 
     private static MemorySuite.MemoryResult memory(String name, RowKind kind, double total, String check) {
-        return new MemorySuite.MemoryResult(name, 1000, 64, total, total, 0, total, List.of(), null, check, kind,
+        return new MemorySuite.MemoryResult(name, MemorySuite.COUNTER, 1000, "hammered", 64, total, total, 0, total,
+                List.of(), null, check, kind,
                 null);
     }
 }

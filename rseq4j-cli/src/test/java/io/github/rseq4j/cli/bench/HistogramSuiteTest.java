@@ -60,14 +60,7 @@ class HistogramSuiteTest {
             Workload w = c.workload().get();
             int threads = 3;
             long perThread = 5_000;
-            List<Thread> ts = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                Loop loop = w.newLoop(i);
-                ts.add(Thread.ofPlatform().start(() -> loop.run(perThread)));
-            }
-            for (Thread t : ts) {
-                t.join();
-            }
+            runOnThreads(w, threads, loop -> loop.run(perThread));
             String check = w.check(threads * perThread);
             if (c.kind() == RowKind.CONTROL) {
                 assertNull(check, c.name());
@@ -77,6 +70,19 @@ class HistogramSuiteTest {
             String note = w.note();
             assertTrue(note.contains("snapshot "), c.name() + ": " + note);
             assertTrue(note.contains(" B per histogram") || note.contains("memory not measured"), note);
+        }
+    }
+
+    /** Runs {@code body} with worker {@code i}'s loop on platform thread {@code i}, all at once; waits for them. */
+    static void runOnThreads(Workload w, int threads, java.util.function.Consumer<Loop> body)
+            throws InterruptedException {
+        List<Thread> ts = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Loop loop = w.newLoop(i);
+            ts.add(Thread.ofPlatform().start(() -> body.accept(loop)));
+        }
+        for (Thread t : ts) {
+            t.join();
         }
     }
 }

@@ -364,27 +364,36 @@ public enum PerCpuOperation implements OperationTemplate {
     LOG_APPEND(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
         @Override
         public void body(CriticalSection cs) {
-            MacroAssembler a = cs.asm();
-            Reg w = cs.temp(0);
-            a.load(w, cs.slice(), cs.arg(1), 0);
-            a.branch(Cond.GE_UNSIGNED, w, cs.arg(3), cs.fail(OpResult.FULL));
-            a.add(w, cs.arg(1));
-            a.store(cs.slice(), w, 8, cs.arg(2));
-            a.sub(w, cs.arg(1));
-            a.add(w, cs.arg(4));
-            cs.commit(cs.slice(), cs.arg(1), 0, w, Ordering.RELEASE);
+            logAppend(cs, cs.arg(3), cs.arg(4), cs.arg(2));
         }
 
         @Override
         public long onStoppedSlice(MemorySegment w, int index, long slice, long cursorOff, long value, long limit,
                                    long step, long a5, MemorySegment src) {
-            long cursor = w.get(JAVA_LONG, slice + cursorOff);
-            if (Long.compareUnsigned(cursor, limit) >= 0) {
-                return OpResult.FULL;
-            }
-            w.set(JAVA_LONG, slice + cursorOff + 8 + cursor, value);
-            w.set(JAVA_LONG, slice + cursorOff, cursor + step);
-            return index;
+            return logAppendStopped(w, index, slice, cursorOff, limit, step, 1, value, 0);
+        }
+    },
+
+    /**
+     * logAppendPair(base, cursorOff, tag, value, limit, step): {@link #LOG_APPEND} with
+     * entries of two words, for logs shared by many series: w = *cursor; if w >= limit
+     * (unsigned) fail with FULL; the entry's words at {@code cursorOff + 8 + w} = tag and
+     * {@code cursorOff + 16 + w} = value (two speculative stores to free space), then
+     * w + step is the commit, with release ordering. Returns the index. With {@code L}
+     * logs and {@code step = 16L}, the cursor is {@code step * count + 16 * log}: entry
+     * {@code k} of log {@code b} is words {@code 2(L*k + b)} and {@code 2(L*k + b) + 1}
+     * after the cursor. The cursor is trusted, as for {@code LOG_APPEND}.
+     */
+    LOG_APPEND_PAIR(1, Param.LONG, Param.LONG, Param.LONG, Param.LONG, Param.LONG) {
+        @Override
+        public void body(CriticalSection cs) {
+            logAppend(cs, cs.arg(4), cs.arg(5), cs.arg(2), cs.arg(3));
+        }
+
+        @Override
+        public long onStoppedSlice(MemorySegment w, int index, long slice, long cursorOff, long tag, long value,
+                                   long limit, long step, MemorySegment src) {
+            return logAppendStopped(w, index, slice, cursorOff, limit, step, 2, tag, value);
         }
     },
 
@@ -537,6 +546,45 @@ public enum PerCpuOperation implements OperationTemplate {
             return OpResult.COMPARE_FAILED;
         }
         w.set(JAVA_LONG, at, newValue);
+        return index;
+    }
+
+    /**
+     * Body of the log appends ({@code cursorOff} is argument 1): w = *cursor; if w >= limit
+     * (unsigned) fail with FULL; the entry's words at {@code cursorOff + 8 + w} on are
+     * {@code words} (speculative stores to free space); w + step is the commit, with release
+     * ordering. Uses temp 0 only.
+     */
+    private static void logAppend(CriticalSection cs, Reg limit, Reg step, Reg... words) {
+        MacroAssembler a = cs.asm();
+        Reg w = cs.temp(0);
+        a.load(w, cs.slice(), cs.arg(1), 0);
+        a.branch(Cond.GE_UNSIGNED, w, limit, cs.fail(OpResult.FULL));
+        a.add(w, cs.arg(1));
+        for (int k = 0; k < words.length; k++) {
+            a.store(cs.slice(), w, 8 + 8 * k, words[k]);
+        }
+        a.sub(w, cs.arg(1));
+        a.add(w, step);
+        cs.commit(cs.slice(), cs.arg(1), 0, w, Ordering.RELEASE);
+    }
+
+    /**
+     * The log appends on a stopped slice: {@link #logAppend}'s effect and result, for an entry
+     * of {@code words} (1 or 2) words, {@code first} and {@code second} (no array: portable
+     * mode runs every append here).
+     */
+    private static long logAppendStopped(MemorySegment w, int index, long slice, long cursorOff, long limit, long step,
+                                         int words, long first, long second) {
+        long cursor = w.get(JAVA_LONG, slice + cursorOff);
+        if (Long.compareUnsigned(cursor, limit) >= 0) {
+            return OpResult.FULL;
+        }
+        w.set(JAVA_LONG, slice + cursorOff + 8 + cursor, first);
+        if (words == 2) {
+            w.set(JAVA_LONG, slice + cursorOff + 16 + cursor, second);
+        }
+        w.set(JAVA_LONG, slice + cursorOff, cursor + step);
         return index;
     }
 

@@ -138,6 +138,11 @@ class PerCpuOperationDifferentialTest {
             // limit below 8 * WORDS keep the entry inside the words.
             words[0] = 8L * rnd.nextInt(WORDS);
         }
+        if (op == PerCpuOperation.LOG_APPEND_PAIR) {
+            // The same with two-word entries: cursor and limit below 8 * (WORDS - 1) keep both
+            // words of the entry inside the words.
+            words[0] = 8L * rnd.nextInt(WORDS - 1);
+        }
         // A list of 0..6 distinct nodes; every other node word holds 0 or some node (stale links).
         List<Integer> order = new ArrayList<>();
         for (int k = 0; k < NODES; k++) {
@@ -309,6 +314,10 @@ class PerCpuOperationDifferentialTest {
             // step 8 to 32 bytes (1 to 4 interleaved logs)
             case LOG_APPEND -> new Call(gen.words(), rnd.nextLong(), 8L * rnd.nextInt(WORDS), 8L * (1 + rnd.nextInt(4)),
                     0, -1, null);
+            // limit 0..8 * (WORDS - 2) bytes: full, or room for both words
+            // step 16 to 64 bytes (1 to 4 interleaved logs of pairs)
+            case LOG_APPEND_PAIR -> new Call(gen.words(), rnd.nextLong(), rnd.nextLong(), 8L * rnd.nextInt(WORDS - 1),
+                    16L * (1 + rnd.nextInt(4)), -1, null);
             // the pinned CPU, mostly; else another slice's index or one beyond every slice
             case COMPARE_INDEX_AND_STORE -> {
                 long off = wordOff(rnd);
@@ -426,6 +435,7 @@ class PerCpuOperationDifferentialTest {
         decidedFailure.put(PerCpuOperation.POP, "empty");
         decidedFailure.put(PerCpuOperation.RING_WRITE, "full");
         decidedFailure.put(PerCpuOperation.LOG_APPEND, "full");
+        decidedFailure.put(PerCpuOperation.LOG_APPEND_PAIR, "full");
         decidedFailure.put(PerCpuOperation.COMPARE_INDEX_AND_STORE, "compare-failed");
         String f = decidedFailure.get(op);
         if (f != null) {

@@ -45,7 +45,8 @@ class Aarch64GenerationTest {
 
     private static final Set<PerCpuOperation> RELEASE = Set.of(
             PerCpuOperation.COMPARE_AND_STORE_RELEASE, PerCpuOperation.PUSH, PerCpuOperation.BOUNDED_PUSH,
-            PerCpuOperation.RING_WRITE, PerCpuOperation.LOG_APPEND, PerCpuOperation.COMPARE_INDEX_AND_STORE);
+            PerCpuOperation.RING_WRITE, PerCpuOperation.LOG_APPEND,
+            PerCpuOperation.LOG_APPEND_PAIR, PerCpuOperation.COMPARE_INDEX_AND_STORE);
 
     private static int word(byte[] code, int at) {
         return ByteBuffer.wrap(code, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();

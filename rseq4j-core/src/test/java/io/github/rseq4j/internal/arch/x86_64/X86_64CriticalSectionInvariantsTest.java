@@ -80,6 +80,7 @@ class X86_64CriticalSectionInvariantsTest {
             case ADD, COMPARE_AND_STORE, COMPARE_AND_STORE_RELEASE, COMPARE2_AND_STORE, POP, BOUNDED_POP -> 0;
             case COMPARE_INDEX_AND_STORE -> 0;
             case BOUNDED_PUSH, LOG_APPEND -> 1;  // entries[count] = value
+            case LOG_APPEND_PAIR -> 2;   // the entry's tag and value
             case PUSH -> 1;          // node.next = head
             // the record header; not wrapping: the word loop, the last (overlapping) word, the
             // byte loop of a payload under 8 bytes; wrapping: the masked word loop and byte loop

@@ -1,0 +1,199 @@
+package io.github.rseq4j.micrometer;
+
+import io.micrometer.core.instrument.Clock;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.distribution.pause.PauseDetector;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.tracer.common.SpanContext;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Set;
+
+/**
+ * Micrometer's {@link PrometheusMeterRegistry} with its {@link Timer}s recording through
+ * rseq4j: a one-line switch for code that already uses Micrometer.
+ *
+ * <pre>{@code
+ * PrometheusMeterRegistry registry = new RseqPrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+ * // was: new PrometheusMeterRegistry(PrometheusConfig.DEFAULT); nothing else changes
+ * Timer timer = Timer.builder("http.server.requests").tag("uri", "/orders")
+ *         .publishPercentileHistogram().serviceLevelObjectives(Duration.ofMillis(100))
+ *         .register(registry);
+ * timer.record(Duration.ofMillis(42));
+ * String exposition = registry.scrape();
+ * }</pre>
+ *
+ * <p>Everything else is Micrometer's: meter filters, common tags, naming, every other meter
+ * type, and the code that turns a timer into Prometheus samples (a timer of this registry is
+ * handed to that same code, see {@code MicrometerCollectorBridge}). So a scrape has the same
+ * names, labels, {@code _count}, {@code _sum}, {@code _max} and {@code _bucket} lines (with
+ * Micrometer's boundaries, exactly), and quantiles computed by Micrometer, as
+ * {@code PrometheusMeterRegistry} gives for the same records.
+ *
+ * <p><b>Memory and scrapes.</b> All timers of a registry are series of one
+ * {@link io.github.rseq4j.HistogramGroup}: per CPU a fixed {@link #bytesPerCpu()} whatever the
+ * number of timers, per timer its buckets on the heap, twice (the series' statistics and the
+ * exported totals), independent of the CPU count. {@link #scrape()} (every
+ * {@code scrape(..)} method) reads all timers at one cut, one stop per CPU, and includes every
+ * record completed before it began; a scrape of {@link #getPrometheusRegistry()} made
+ * directly (an HTTP server, Spring Boot's endpoint) does the same at most every 100 ms, so it
+ * includes the records completed up to 100 ms before it began (the others come with the next
+ * scrape). A timer's own {@code count()}, {@code totalTime()} and {@code max()} are exact.
+ *
+ * <p>What differs:
+ * <ul>
+ * <li>A record is one rseq4j histogram record: one critical section on the caller's CPU,
+ *     count, sum and bucket together, and each scrape's count, sum and buckets are consistent
+ *     (from the same records). Micrometer's timer updates two {@code LongAdder}s, a decaying
+ *     maximum and a bucket array separately.</li>
+ * <li>{@code _max} keeps Micrometer's decaying window, but a record enters the window when a
+ *     read takes it in (the next scrape or {@code max()}), not when it is made (see
+ *     {@code IntervalTotals}).</li>
+ * <li>Client-side quantiles ({@code percentiles(..)}) are Micrometer's own decaying-window
+ *     histogram, fed at every record as in Micrometer: a timer with {@code percentiles(..)}
+ *     pays that cost on top of rseq4j's record.</li>
+ * <li>Exemplars are not sampled: a registry made with a {@link SpanContext} keeps
+ *     Micrometer's own timers.</li>
+ * <li>{@code DistributionSummary} and the other meter types are Micrometer's own.</li>
+ * </ul>
+ */
+public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
+    private final boolean exemplars;
+    private final ScrapeDrain drain;
+
+    /**
+     * A registry with a new {@link PrometheusRegistry} and the system clock.
+     *
+     * @param config the registry's configuration, as for {@link PrometheusMeterRegistry}
+     * @throws IllegalStateException when this Micrometer lacks what the timers plug into
+     */
+    public RseqPrometheusMeterRegistry(PrometheusConfig config) {
+        this(config, new PrometheusRegistry(), Clock.SYSTEM);
+    }
+
+    /**
+     * A registry exporting into {@code registry}.
+     *
+     * @param config   the registry's configuration
+     * @param registry the client_java registry to export into
+     * @param clock    the clock
+     * @throws IllegalStateException when this Micrometer lacks what the timers plug into
+     */
+    public RseqPrometheusMeterRegistry(PrometheusConfig config, PrometheusRegistry registry, Clock clock) {
+        this(config, registry, clock, null);
+    }
+
+    /**
+     * A registry exporting into {@code registry}, with exemplars from {@code spanContext}
+     * (then timers stay Micrometer's own: rseq4j's do not sample exemplars).
+     *
+     * @param config      the registry's configuration
+     * @param registry    the client_java registry to export into
+     * @param clock       the clock
+     * @param spanContext where exemplars come from, or null for none
+     * @throws IllegalStateException when this Micrometer lacks what the timers plug into
+     */
+    public RseqPrometheusMeterRegistry(PrometheusConfig config, PrometheusRegistry registry, Clock clock,
+                                       SpanContext spanContext) {
+        super(config, registry, clock, spanContext);
+        MicrometerCollectorBridge.check();
+        this.exemplars = spanContext != null;
+        this.drain = new ScrapeDrain();
+        config().onMeterRemoved(m -> {
+            if (m instanceof RseqTimer t) {
+                t.detach();
+            }
+        });
+    }
+
+    @Override
+    protected Timer newTimer(Meter.Id id, DistributionStatisticConfig distributionStatisticConfig,
+                             PauseDetector pauseDetector) {
+        if (exemplars) {
+            return super.newTimer(id, distributionStatisticConfig, pauseDetector);
+        }
+        RseqTimer timer = new RseqTimer(id, clock, distributionStatisticConfig, pauseDetector, drain);
+        MicrometerCollectorBridge.registerDistribution(this, id, timer);
+        return timer;
+    }
+
+    @Override
+    public String scrape() {
+        return drain.scrape(super::scrape);
+    }
+
+    @Override
+    public String scrape(String contentType) {
+        return drain.scrape(() -> super.scrape(contentType));
+    }
+
+    @Override
+    public String scrape(String contentType, Set<String> includedNames) {
+        return drain.scrape(() -> super.scrape(contentType, includedNames));
+    }
+
+    @Override
+    public void scrape(OutputStream out) throws IOException {
+        scrapeTo(() -> super.scrape(out));
+    }
+
+    @Override
+    public void scrape(OutputStream out, String contentType) throws IOException {
+        scrapeTo(() -> super.scrape(out, contentType));
+    }
+
+    @Override
+    public void scrape(OutputStream out, String contentType, Set<String> includedNames) throws IOException {
+        scrapeTo(() -> super.scrape(out, contentType, includedNames));
+    }
+
+    /** A scrape that writes to a stream, through {@link ScrapeDrain#scrape}. */
+    private void scrapeTo(IoScrape scrape) throws IOException {
+        IOException[] failure = new IOException[1];
+        drain.scrape(() -> {
+            try {
+                scrape.run();
+            } catch (IOException e) {
+                failure[0] = e;
+            }
+            return null;
+        });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private interface IoScrape {
+        void run() throws IOException;
+    }
+
+    /**
+     * Closes the registry, then its timers' shared recording path: records into its timers
+     * are ignored from now on (as into any meter of a closed registry, nothing exports them).
+     */
+    @Override
+    public void close() {
+        for (Meter m : getMeters()) {
+            if (m instanceof RseqTimer t) {
+                t.detach();
+            }
+        }
+        super.close();
+        drain.close();
+    }
+
+    /**
+     * Bytes per CPU of the per-CPU sample logs all timers of this registry share (fixed,
+     * whatever the number of timers; a timer's own memory is on the heap).
+     *
+     * @return the bytes per CPU
+     */
+    public long bytesPerCpu() {
+        return drain.bytesPerCpu();
+    }
+}
