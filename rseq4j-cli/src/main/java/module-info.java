@@ -4,7 +4,8 @@
  * ({@code java --enable-native-access=io.github.rseq4j -p <jars> -m io.github.rseq4j.cli/io.github.rseq4j.cli.Main}).
  *
  * <p>The metrics libraries are automatic modules: Prometheus client_java (the demo's
- * endpoint, and bench rows), and, for the bench's histogram and series topics only, HdrHistogram,
+ * endpoint, and bench rows), the OpenTelemetry SDK's OTLP exporter (the demo's {@code --otlp}), and,
+ * for the bench's histogram and series topics only, HdrHistogram,
  * Micrometer, the OpenTelemetry SDK and Dropwizard Metrics. The bench's jackson topic uses
  * Jackson 2 (a named module) and, when it is on the class path, Vert.x's
  * {@code HybridJacksonPool} (loaded by name; Vert.x is not required).
@@ -14,6 +15,7 @@ module io.github.rseq4j.cli {
     requires io.github.rseq4j;
     requires io.github.rseq4j.stress;
     requires io.github.rseq4j.prometheus;
+    requires io.github.rseq4j.opentelemetry;
     requires io.github.rseq4j.micrometer;
     requires io.github.rseq4j.jackson;
     requires com.fasterxml.jackson.core;
@@ -34,6 +36,9 @@ module io.github.rseq4j.cli {
     requires io.opentelemetry.api;
     requires io.opentelemetry.sdk.metrics;
     requires io.opentelemetry.sdk.common;
+    // demo metrics --otlp: the OTLP/HTTP exporter, whose jdk sender (found as a service) uses java.net.http
+    requires io.opentelemetry.exporter.otlp;
+    requires java.net.http;
     requires com.codahale.metrics;
 
     opens io.github.rseq4j.cli to info.picocli;

@@ -1,6 +1,7 @@
 package io.github.rseq4j.cli;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -25,15 +26,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code rseq4j demo metrics}, in-process on a free port of 127.0.0.1: scraped over HTTP
  * while it runs, every scrape consistent, and the last scrape's count equal to the
- * {@code records=N} it prints last.
+ * {@code records=N} it prints last, its sum to the truth line's; with {@code --native} too
+ * (the text format then shows the classic buckets beside the native histogram).
  */
 class DemoMetricsCommandTest {
 
     static final Pattern SERVING = Pattern.compile("serving (http://127\\.0\\.0\\.1:(\\d+)/metrics)");
     static final Pattern RECORDS = Pattern.compile("(?m)^records=(\\d+)$");
+    static final Pattern TRUTH = Pattern.compile("(?m)^truth: count=(\\d+) sum_ns=(\\d+) sum_seconds=(\\S+) "
+            + "p50_seconds=(\\S+) p99_seconds=(\\S+)$");
 
-    @Test
-    void scrapesWhileItRunsAreConsistentAndTheLastOneCountsEveryRecord() throws Exception {
+    @ParameterizedTest(name = "native={0}")
+    @ValueSource(booleans = {false, true})
+    void scrapesWhileItRunsAreConsistentAndTheLastOneCountsEveryRecord(boolean nativeHistogram) throws Exception {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         AtomicInteger rc = new AtomicInteger(-1);
@@ -41,8 +46,12 @@ class DemoMetricsCommandTest {
             CommandLine cl = Main.commandLine();
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
-            rc.set(cl.execute("demo", "metrics", "--port", "0", "--threads", "3", "--seconds", "3",
-                    "--linger-seconds", "4", "--rate", "20000"));
+            List<String> args = new ArrayList<>(List.of("demo", "metrics", "--port", "0", "--threads", "3",
+                    "--seconds", "3", "--linger-seconds", "4", "--rate", "20000"));
+            if (nativeHistogram) {
+                args.add("--native");
+            }
+            rc.set(cl.execute(args.toArray(String[]::new)));
         });
 
         String url = null;
@@ -99,6 +108,14 @@ class DemoMetricsCommandTest {
         assertEquals((double) records, last.requests, "demo_requests_total of the last scrape");
         String[] lines = out.toString().strip().split("\n");
         assertEquals("records=" + records, lines[lines.length - 1].strip(), "the last line printed");
+        // the truth line: the values generated again from the workers' seeds are those recorded
+        Matcher truth = TRUTH.matcher(out.toString());
+        assertTrue(truth.find(), () -> "no truth line: " + out);
+        assertEquals(records, Long.parseLong(truth.group(1)));
+        assertEquals(last.sum, Double.parseDouble(truth.group(3)), "sum_seconds == the last scrape's _sum");
+        assertEquals(Long.parseLong(truth.group(2)) / 1e9, last.sum);
+        double p50 = Double.parseDouble(truth.group(4)), p99 = Double.parseDouble(truth.group(5));
+        assertTrue(0.00001 <= p50 && p50 < p99 && p99 <= 30, truth.group());
         assertTrue(last.text.contains("rseq4j_mode_info{"), last.text);
         assertTrue(last.text.contains("# HELP demo_request_latency_seconds "), last.text);
     }

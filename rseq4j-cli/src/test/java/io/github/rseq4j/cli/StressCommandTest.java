@@ -223,6 +223,7 @@ class StressCommandTest {
         }
         assertEquals(6, runs.stream().filter(c -> c.test().usesPublicApi()).count());
         assertTrue(runs.stream().anyMatch(c -> c.test() == StressTest.HISTOGRAM), "--test all includes histogram");
+        assertTrue(runs.stream().anyMatch(c -> c.test() == StressTest.SERIES), "--test all includes series");
         assertEquals(Duration.ofSeconds(86_400), configs("--seconds", "86399").getFirst().timeout());
         StressConfig both = configs("--test", "pool", "--seconds", "5", "--reps", "7", "--timeout-s", "6").getFirst();
         assertEquals("reps=7 seconds=5", both.limitWords());

@@ -1,5 +1,6 @@
 package io.github.rseq4j.prometheus;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.Histogram;
@@ -57,6 +58,16 @@ import java.util.function.Predicate;
  *     by {@link ClassicBounds} (default: {@link ClassicBounds#auto()} for histograms,
  *     {@link ClassicBounds#prometheusDefaultSeconds()} for timers); every exported bound
  *     is one of the histogram's own bucket upper bounds, so the counts are exact.</li>
+ * <li>{@link Builder#nativeHistogram nativeHistogram} and {@link Builder#nativeTimer nativeTimer}
+ *     export a histogram or timer with an exponential layout ({@link BucketLayout#exponential},
+ *     {@link BucketLayout#exponentialSeconds} for timers) as a Prometheus <b>native
+ *     histogram</b>: schema, zero bucket and exponential buckets taken from the layout as
+ *     they are (exact counts; a scale above 8 is merged down to schema 8, exactly), with
+ *     classic buckets beside them when {@link ClassicBounds} are given too. Native
+ *     histograms travel only in the protobuf exposition, which client_java serves when
+ *     {@code prometheus-metrics-exposition-formats} is on the class path and the scraper
+ *     asks for it (Prometheus with {@code --enable-feature=native-histograms}); the text
+ *     format shows the classic buckets, or only {@code _count} and {@code _sum}.</li>
  * <li>The same name may be given several times with different label values (the same
  *     label names, type and help): one family with a data point per label set.</li>
  * </ul>
@@ -223,29 +234,42 @@ public final class RseqCollector implements MultiCollector {
         final Labels labels;
         final PerCpuCounter counter;
         final Histogram histogram;
-        final ClassicBounds bounds;
-        final long divisor;
-        /** From the histogram's layout, when the point is defined (so bad bounds fail there). */
-        private final ClassicBounds.Mapping mapping;
+        /** The classic buckets, from the histogram's layout when the point is defined (so bad bounds fail there); null for none. */
+        private final ClassicBounds.Mapping classic;
+        /** The native buckets, likewise; null for none. */
+        private final NativeBuckets nativeBuckets;
 
-        Point(Labels labels, PerCpuCounter counter, Histogram histogram, ClassicBounds bounds, long divisor) {
+        /** A counter or gauge. */
+        Point(Labels labels, PerCpuCounter counter) {
             this.labels = labels;
             this.counter = counter;
+            this.histogram = null;
+            this.classic = null;
+            this.nativeBuckets = null;
+        }
+
+        /** A histogram exported in units of {@code divisor} recorded values: classic buckets, native ones, or both. */
+        Point(Labels labels, Histogram histogram, ClassicBounds classicBounds, boolean exportNative, long divisor) {
+            this.labels = labels;
+            this.counter = null;
             this.histogram = histogram;
-            this.bounds = bounds;
-            this.divisor = divisor;
-            this.mapping = histogram == null ? null : bounds.mapping(histogram.layout(), divisor);
+            this.classic = classicBounds == null ? null : classicBounds.mapping(histogram.layout(), divisor);
+            this.nativeBuckets = exportNative ? NativeBuckets.of(histogram.layout(), divisor) : null;
         }
 
         /** One snapshot, and everything derived from it. */
         io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot histogramPoint() {
             HistogramCounts s = histogram.snapshot();
-            ClassicBounds.Mapping m = mapping;
-            return io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
-                    .classicHistogramBuckets(ClassicHistogramBuckets.of(m.upperBounds(), m.counts(s)))
-                    .sum(m.sum(s))
-                    .labels(labels)
-                    .build();
+            var b = io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                    .labels(labels);
+            if (classic != null) {
+                b.classicHistogramBuckets(ClassicHistogramBuckets.of(classic.upperBounds(), classic.counts(s)))
+                        .sum(classic.sum(s));
+            }
+            if (nativeBuckets != null) {
+                nativeBuckets.apply(s, b);
+            }
+            return b.build();
         }
     }
 
@@ -272,7 +296,7 @@ public final class RseqCollector implements MultiCollector {
         public Builder counter(String name, String help, PerCpuCounter counter, String... labels) {
             Objects.requireNonNull(counter, "counter");
             String base = name != null && name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
-            add(Kind.COUNTER, base, help, null, labels, l -> new Point(l, counter, null, null, 1));
+            add(Kind.COUNTER, base, help, null, labels, l -> new Point(l, counter));
             return this;
         }
 
@@ -287,7 +311,7 @@ public final class RseqCollector implements MultiCollector {
          */
         public Builder gauge(String name, String help, PerCpuCounter counter, String... labels) {
             Objects.requireNonNull(counter, "counter");
-            add(Kind.GAUGE, name, help, null, labels, l -> new Point(l, counter, null, null, 1));
+            add(Kind.GAUGE, name, help, null, labels, l -> new Point(l, counter));
             return this;
         }
 
@@ -316,9 +340,14 @@ public final class RseqCollector implements MultiCollector {
          */
         public Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds bounds,
                                  String... labels) {
-            Objects.requireNonNull(histogram, "histogram");
             Objects.requireNonNull(bounds, "bounds");
-            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, null, histogram, bounds, 1));
+            return histogram(name, help, histogram, bounds, false, labels);
+        }
+
+        private Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
+                                  boolean exportNative, String[] labels) {
+            Objects.requireNonNull(histogram, "histogram");
+            add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, classic, exportNative, 1));
             return this;
         }
 
@@ -347,15 +376,94 @@ public final class RseqCollector implements MultiCollector {
          * @return this builder
          */
         public Builder timer(String name, String help, PerCpuTimer timer, ClassicBounds bounds, String... labels) {
-            Objects.requireNonNull(timer, "timer");
             Objects.requireNonNull(bounds, "bounds");
+            return timer(name, help, timer, bounds, false, labels);
+        }
+
+        private Builder timer(String name, String help, PerCpuTimer timer, ClassicBounds classic, boolean exportNative,
+                              String[] labels) {
+            Objects.requireNonNull(timer, "timer");
             if (name == null || !name.endsWith("_seconds")) {
                 throw new IllegalArgumentException("a timer is exported in seconds: its name must end in _seconds: "
                         + name);
             }
             add(Kind.HISTOGRAM, name, help, Unit.SECONDS, labels,
-                    l -> new Point(l, null, timer.histogram(), bounds, 1_000_000_000L));
+                    l -> new Point(l, timer.histogram(), classic, exportNative, BucketLayout.NANOS_PER_SECOND));
             return this;
+        }
+
+        /**
+         * A native histogram (only) in the histogram's own unit: its exponential buckets as
+         * they are (see {@link #nativeHistogram(String, String, PerCpuHistogram, ClassicBounds, String...)}).
+         *
+         * @param name      the metric name
+         * @param help      the help text
+         * @param histogram a histogram with a {@link BucketLayout#exponential(int, long, long)} layout
+         * @param labels    label names and values, alternating
+         * @return this builder
+         * @throws IllegalArgumentException when the layout is not exponential in the histogram's
+         *                                  own unit, or its scale is below -4
+         */
+        public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, String... labels) {
+            return histogram(name, help, histogram, null, true, labels);
+        }
+
+        /**
+         * A native histogram in the histogram's own unit, and classic buckets beside it in
+         * the same data point (the protobuf exposition carries both; the text format only the
+         * classic ones). The native histogram's schema is the layout's scale (8 for a finer
+         * scale: runs of buckets merged, exactly), its zero bucket the layout's zero bucket,
+         * its buckets the layout's exponential buckets with their counts.
+         *
+         * @param name      the metric name
+         * @param help      the help text
+         * @param histogram a histogram with a {@link BucketLayout#exponential(int, long, long)} layout
+         * @param classic   the classic buckets exported beside the native ones
+         * @param labels    label names and values, alternating
+         * @return this builder
+         * @throws IllegalArgumentException when the layout is not exponential in the histogram's
+         *                                  own unit, its scale is below -4, or a classic bound is
+         *                                  no bucket bound of it
+         */
+        public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
+                                       String... labels) {
+            Objects.requireNonNull(classic, "classic");
+            return histogram(name, help, histogram, classic, true, labels);
+        }
+
+        /**
+         * A native histogram (only) in seconds, of a timer whose layout is
+         * {@link BucketLayout#exponentialSeconds}.
+         *
+         * @param name   must end in {@code _seconds}
+         * @param help   the help text
+         * @param timer  the timer
+         * @param labels label names and values, alternating
+         * @return this builder
+         * @throws IllegalArgumentException when the layout is not {@code exponentialSeconds}, or
+         *                                  its scale is below -4
+         */
+        public Builder nativeTimer(String name, String help, PerCpuTimer timer, String... labels) {
+            return timer(name, help, timer, null, true, labels);
+        }
+
+        /**
+         * A native histogram in seconds, of a timer whose layout is
+         * {@link BucketLayout#exponentialSeconds}, and classic buckets (in seconds) beside it.
+         *
+         * @param name    must end in {@code _seconds}
+         * @param help    the help text
+         * @param timer   the timer
+         * @param classic the classic buckets exported beside the native ones, in seconds
+         * @param labels  label names and values, alternating
+         * @return this builder
+         * @throws IllegalArgumentException when the layout is not {@code exponentialSeconds}, its
+         *                                  scale is below -4, or a classic bound is no bucket bound of it
+         */
+        public Builder nativeTimer(String name, String help, PerCpuTimer timer, ClassicBounds classic,
+                                   String... labels) {
+            Objects.requireNonNull(classic, "classic");
+            return timer(name, help, timer, classic, true, labels);
         }
 
         /**
