@@ -52,7 +52,7 @@ import java.util.function.Predicate;
  * <li>A {@link PerCpuCounter} is a <b>counter</b> ({@code name_total}) whose value is
  *     {@link PerCpuCounter#sum()}: it must only grow (never {@code sumThenReset()} it); a
  *     negative sum is exported as 0.</li>
- * <li>A {@link PerCpuHistogram} is a <b>classic histogram</b> in the histogram's own unit;
+ * <li>A {@link Histogram} ({@link PerCpuHistogram}, or a {@link io.github.rseq4j.HistogramSeries} of a group) is a <b>classic histogram</b> in the histogram's own unit;
  *     a {@link PerCpuTimer} is a classic histogram in <b>seconds</b> (its nanoseconds
  *     divided by 10^9), whose name must end in {@code _seconds}. The buckets are chosen
  *     by {@link ClassicBounds} (default: {@link ClassicBounds#auto()} for histograms,
@@ -72,7 +72,7 @@ import java.util.function.Predicate;
  *     label names, type and help): one family with a data point per label set.</li>
  * </ul>
  *
- * <p><b>Consistency.</b> Every scrape takes exactly one {@link PerCpuHistogram#snapshot()}
+ * <p><b>Consistency.</b> Every scrape takes exactly one {@link Histogram#snapshot()}
  * per histogram data point and derives its buckets, {@code _count} and {@code _sum} from
  * it: {@code _count} equals the {@code +Inf} bucket equals the sum of the bucket
  * increments, the buckets are cumulative and never decrease, and the sum belongs to the
@@ -324,7 +324,7 @@ public final class RseqCollector implements MultiCollector {
          * @param labels    label names and values, alternating
          * @return this builder
          */
-        public Builder histogram(String name, String help, PerCpuHistogram histogram, String... labels) {
+        public Builder histogram(String name, String help, Histogram histogram, String... labels) {
             return histogram(name, help, histogram, ClassicBounds.auto(), labels);
         }
 
@@ -338,13 +338,13 @@ public final class RseqCollector implements MultiCollector {
          * @param labels    label names and values, alternating
          * @return this builder
          */
-        public Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds bounds,
+        public Builder histogram(String name, String help, Histogram histogram, ClassicBounds bounds,
                                  String... labels) {
             Objects.requireNonNull(bounds, "bounds");
             return histogram(name, help, histogram, bounds, false, labels);
         }
 
-        private Builder histogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
+        private Builder histogram(String name, String help, Histogram histogram, ClassicBounds classic,
                                   boolean exportNative, String[] labels) {
             Objects.requireNonNull(histogram, "histogram");
             add(Kind.HISTOGRAM, name, help, null, labels, l -> new Point(l, histogram, classic, exportNative, 1));
@@ -394,7 +394,7 @@ public final class RseqCollector implements MultiCollector {
 
         /**
          * A native histogram (only) in the histogram's own unit: its exponential buckets as
-         * they are (see {@link #nativeHistogram(String, String, PerCpuHistogram, ClassicBounds, String...)}).
+         * they are (see {@link #nativeHistogram(String, String, Histogram, ClassicBounds, String...)}).
          *
          * @param name      the metric name
          * @param help      the help text
@@ -404,7 +404,7 @@ public final class RseqCollector implements MultiCollector {
          * @throws IllegalArgumentException when the layout is not exponential in the histogram's
          *                                  own unit, or its scale is below -4
          */
-        public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, String... labels) {
+        public Builder nativeHistogram(String name, String help, Histogram histogram, String... labels) {
             return histogram(name, help, histogram, null, true, labels);
         }
 
@@ -425,7 +425,7 @@ public final class RseqCollector implements MultiCollector {
          *                                  own unit, its scale is below -4, or a classic bound is
          *                                  no bucket bound of it
          */
-        public Builder nativeHistogram(String name, String help, PerCpuHistogram histogram, ClassicBounds classic,
+        public Builder nativeHistogram(String name, String help, Histogram histogram, ClassicBounds classic,
                                        String... labels) {
             Objects.requireNonNull(classic, "classic");
             return histogram(name, help, histogram, classic, true, labels);
