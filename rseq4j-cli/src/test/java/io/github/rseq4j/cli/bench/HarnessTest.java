@@ -39,6 +39,49 @@ class HarnessTest {
     }
 
     @Test
+    void aWeightedOperationWarmsUpInShorterCallsAndIsHeldToFewerOperationsPerRun() {
+        List<Long> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Workload heavy = new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    calls.add(n);
+                    for (long i = 0; i < n; i++) {
+                        long end = System.nanoTime() + 20_000; // 20 µs per operation
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                    return n;
+                };
+            }
+
+            @Override
+            public int opWeight() {
+                return 100;
+            }
+        };
+        // a 1 ms run asks for about 50 operations of 20 µs: the floor, 10,000 / 100, wins
+        Harness.Measurement m = Harness.measure(heavy, 1, false,
+                new Harness.Settings(TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(1), 1));
+        assertEquals(Harness.MIN_TIMED_OPS / 100, m.opsPerThread());
+        assertEquals(Harness.CHUNK / 100, calls.get(0), "warm-up calls of CHUNK / weight operations");
+
+        Workload weightless = new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> n;
+            }
+
+            @Override
+            public int opWeight() {
+                return 0;
+            }
+        };
+        assertThrows(IllegalArgumentException.class, () -> Harness.measure(weightless, 1, false, FAST));
+    }
+
+    @Test
     void workerFailureIsReported() {
         Workload w = index -> n -> {
             throw new IllegalStateException("boom");
