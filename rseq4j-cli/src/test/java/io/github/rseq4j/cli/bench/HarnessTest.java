@@ -82,6 +82,36 @@ class HarnessTest {
     }
 
     @Test
+    void anOperationLongerThanTheSamplingIntervalIsEstimatedWhole() {
+        // one operation of 100 ms per warm-up call (weight 5,000: calls of 2,000 / 5,000 -> 1
+        // operation, floor 2): a sample that sees a call end must charge it the 100 ms since the
+        // last sample that saw progress, not the 20 ms since the last sample; a 500 ms run is then
+        // about 5 operations (charged 20 ms, the estimate asked for about 25)
+        Workload slow = new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    for (long i = 0; i < n; i++) {
+                        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                    return n;
+                };
+            }
+
+            @Override
+            public int opWeight() {
+                return 5_000;
+            }
+        };
+        Harness.Measurement m = Harness.measure(slow, 1, false,
+                new Harness.Settings(TimeUnit.MILLISECONDS.toNanos(250), TimeUnit.MILLISECONDS.toNanos(500), 1));
+        assertTrue(m.opsPerThread() <= 10, "operations per run: " + m.opsPerThread());
+    }
+
+    @Test
     void workerFailureIsReported() {
         Workload w = index -> n -> {
             throw new IllegalStateException("boom");
