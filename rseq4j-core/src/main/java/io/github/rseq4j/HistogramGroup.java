@@ -86,7 +86,8 @@ public final class HistogramGroup implements AutoCloseable {
      * @throws IllegalStateException when the group is closed or holds 2^24 series
      */
     public HistogramSeries newSeries(BucketLayout layout) {
-        return new HistogramSeries(this, Objects.requireNonNull(layout, "layout"));
+        Objects.requireNonNull(layout, "layout");
+        return (HistogramSeries) engine.newSeries(layout.buckets(), s -> new HistogramSeries(this, layout, s)).owner();
     }
 
     /**

@@ -32,10 +32,10 @@ public final class HistogramSeries implements Histogram {
     private final BucketLayout layout;
     private final SeriesGroupEngine.Series series;
 
-    HistogramSeries(HistogramGroup group, BucketLayout layout) {
+    HistogramSeries(HistogramGroup group, BucketLayout layout, SeriesGroupEngine.Series series) {
         this.group = group;
         this.layout = layout;
-        this.series = group.engine().newSeries(layout.buckets(), this);
+        this.series = series;
     }
 
     /**

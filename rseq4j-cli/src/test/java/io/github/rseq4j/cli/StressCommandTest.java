@@ -79,7 +79,7 @@ class StressCommandTest {
                     || out.contains("stress " + t + " index=mmcid SKIPPED"), t + "\n" + out);
         }
         // the public structures index by CPU whatever the mode: they run once
-        for (String t : List.of("counter", "pool", "bufferpool", "ringbuffer", "histogram")) {
+        for (String t : List.of("counter", "pool", "bufferpool", "ringbuffer", "histogram", "series")) {
             assertTrue(out.contains("stress " + t + " index=cpu threads=4 reps=50 seconds=- ops=200 "),
                     t + "\n" + out);
             assertFalse(out.contains("stress " + t + " index=mmcid"), t + "\n" + out);
@@ -87,7 +87,7 @@ class StressCommandTest {
         }
         assertFalse(out.contains("note:"), out);
         String last = lastLine(r);
-        assertTrue(last.matches("stress all threads=4 reps=50 seconds=- runs=(17|11) passed=\\1 failed=0( skipped=6)?"
+        assertTrue(last.matches("stress all threads=4 reps=50 seconds=- runs=(18|12) passed=\\1 failed=0( skipped=6)?"
                 + " aborts=\\d+ fallbacks=\\d+ elapsed=\\d+\\.\\d\\ds PASS"), last);
     }
 
@@ -146,8 +146,8 @@ class StressCommandTest {
             assertTrue(f.get("aborts").matches("\\d+") && f.get("fallbacks").matches("\\d+"), line);
             assertEquals("PASS", f.get("result"), line);
         }
-        // 6 kernel scenarios in 2 index fields (mmcid ones skipped on a kernel without it) + 5 public ones
-        assertEquals(17 - skipped, seen.size(), String.join("\n", results));
+        // 6 kernel scenarios in 2 index fields (mmcid ones skipped on a kernel without it) + 6 public ones
+        assertEquals(18 - skipped, seen.size(), String.join("\n", results));
         assertTrue(results.getLast().startsWith("stress all threads=2 reps=20 seconds=- every=5:yield runs="
                 + seen.size() + " passed=" + seen.size() + " failed=0"), results.getLast());
     }
@@ -215,13 +215,13 @@ class StressCommandTest {
     void theTimeoutFollowsTheDuration() {
         assertEquals(Duration.ofSeconds(120), configs("--test", "counter").getFirst().timeout());
         List<StressConfig> runs = configs("--test", "all", "--seconds", "200");
-        assertEquals(17, runs.size());
+        assertEquals(18, runs.size());
         for (StressConfig c : runs) {
             assertEquals(Duration.ofSeconds(200), c.duration());
             assertEquals(0, c.reps());
             assertEquals(Duration.ofSeconds(320), c.timeout());
         }
-        assertEquals(5, runs.stream().filter(c -> c.test().usesPublicApi()).count());
+        assertEquals(6, runs.stream().filter(c -> c.test().usesPublicApi()).count());
         assertTrue(runs.stream().anyMatch(c -> c.test() == StressTest.HISTOGRAM), "--test all includes histogram");
         assertEquals(Duration.ofSeconds(86_400), configs("--seconds", "86399").getFirst().timeout());
         StressConfig both = configs("--test", "pool", "--seconds", "5", "--reps", "7", "--timeout-s", "6").getFirst();

@@ -77,7 +77,7 @@ final class SeriesScenario extends Scenario {
 
     private int newSeries() {
         int id = made++;
-        byId[id] = engine.newSeries(buckets, id);
+        byId[id] = engine.newSeries(buckets, s -> id);
         return id;
     }
 

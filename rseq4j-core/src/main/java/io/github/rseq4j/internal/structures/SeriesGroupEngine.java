@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -43,14 +44,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * whole group.
  *
  * <p><em>Why one fold lock, not one per series.</em> A log mixes the entries of many series,
- * so per-series locks would cost a lock and an unlock (two atomic instructions) per entry on
- * top of the fold's own work, where one lock costs two per log of {@value #LOG_ENTRIES}
- * entries; and a snapshot of every series would have to take them all. The consequence: folds
- * run one at a time, so the group's sustained record rate is bounded by one thread's fold
- * rate (a table look-up, a tag compare and five array updates per entry; see
- * {@code SeriesGroupMemoryMain} in rseq4j-bench for the measured rate). Recorders beyond that
- * rate do not wait: their logs stay FULL and their records go to the overflow below, drained
- * by the next fold.
+ * so per-series locks would cost a lock and an unlock (a CAS and a release store) per entry on
+ * top of the fold's own work, where one lock costs that once per log of {@value #LOG_ENTRIES}
+ * entries; and a snapshot of every series would have to take them all. Measured here
+ * ({@code SeriesGroupMemoryMain} in rseq4j-bench, 2 CPUs, load average 5 to 8): such a pair
+ * on 10,000 locks costs 12 to 27 ns per entry, while one thread records and folds 10,000
+ * series round-robin at 60 to 150 ns per record, so per-series locks would add a fifth to a
+ * third to every fold to let folds of different CPUs run at once. The consequence of one lock:
+ * folds run one at a time, so the group's sustained record rate is bounded by one thread's
+ * fold rate (a look-up in the slot tables, a tag compare and five array updates per entry,
+ * most of it the cache misses of the series' statistics). Recorders beyond that rate do not
+ * wait: their logs stay FULL and their records go to the overflow below, drained by the next
+ * fold. (Folding in blocks, loading a block's lines before updating them, showed no gain
+ * measurable on this loaded machine, so the fold stays one loop.)
  *
  * <p><em>No recorder waits.</em> A recorder takes the fold lock only with {@code tryLock}, and
  * not at all while a snapshot or a close waits for it (so they wait for at most the fold in
@@ -87,7 +93,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the per-CPU memory back (which waits until no critical section is in flight).
  *
  * <p>Per-CPU layout (one item, 64-byte aligned): the ring (its state word's line, the cursor
- * and the interleaved logs): {@value #ITEM_BYTES} bytes per CPU, fixed.
+ * and the interleaved logs): 65,608 bytes per CPU, fixed.
  */
 public final class SeriesGroupEngine {
     /** Entries in each of a CPU's sample logs. */
@@ -132,23 +138,22 @@ public final class SeriesGroupEngine {
         final long tag;
         final HistogramBuckets buckets;
         final long highest;
-        /** The public object this series belongs to, handed back by snapshots. */
-        final Object owner;
+        /** The public object this series belongs to, handed back by snapshots; set once, before the series is published. */
+        private Object owner;
         /** Guarded by the fold lock; null once closed. */
         long[] stats;
         private volatile boolean closed;
 
-        private Series(long tag, HistogramBuckets buckets, Object owner) {
+        private Series(long tag, HistogramBuckets buckets) {
             this.tag = tag;
             this.buckets = buckets;
             this.highest = buckets.highest();
-            this.owner = owner;
             this.stats = new long[BUCKETS + buckets.count()];
             stats[TAG] = tag;
             empty(stats);
         }
 
-        /** The object passed to {@link #newSeries} for this series. */
+        /** The object {@link #newSeries}'s owner function made for this series. */
         public Object owner() {
             return owner;
         }
@@ -301,11 +306,13 @@ public final class SeriesGroupEngine {
      * A new series in a free slot (the lowest freed one, or the next), with a new generation.
      *
      * @param buckets its bucket mapping
-     * @param owner   the public object to hand back with its snapshots
+     * @param owner   makes the public object that holds the series, handed back with its
+     *                snapshots; called once, under the table lock, before the series is
+     *                published to snapshots (so none sees a half-made owner)
      * @return the series
      * @throws IllegalStateException when the group is closed or holds {@value #MAX_SERIES} series
      */
-    public Series newSeries(HistogramBuckets buckets, Object owner) {
+    public Series newSeries(HistogramBuckets buckets, Function<Series, Object> owner) {
         synchronized (tableLock) {
             memory.checkOpen();
             int slot;
@@ -324,7 +331,8 @@ public final class SeriesGroupEngine {
             }
             long g = generations[slot] == MAX_GENERATION ? 1 : generations[slot] + 1;
             generations[slot] = g;
-            Series s = new Series((g << SLOT_BITS) | slot, buckets, owner);
+            Series s = new Series((g << SLOT_BITS) | slot, buckets);
+            s.owner = owner.apply(s);
             Tables t = tables;
             BUCKETS_ELEMENT.setRelease(t.buckets(), slot, buckets);
             STATS_ELEMENT.setRelease(t.stats(), slot, s.stats);
