@@ -44,7 +44,7 @@ import java.util.concurrent.Callable;
                 "all threads released together; ns/op = wall time of a run / operations per",
                 "thread, median of the runs. Each rseq4j row is compared with the fastest",
                 "alternative at the same thread count. A run of every topic takes minutes (the",
-                "jackson topic longest); --quick is a smoke test, not a measurement.",
+                "jackson topic about 5 on 2 cores); --quick is a smoke test, not a measurement.",
                 "Topics: counter, cpu, pool, ring, histogram, series, micrometer, jackson, memory.",
                 "How to run, read and report the figures: docs/BENCHMARKS.md.",
         })

@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>For one case (a {@link Workload} at a thread count, platform or virtual threads):
  * <ol>
  * <li><b>Warm-up</b>: the workers run their loop in chunks of {@value #CHUNK} operations
+ *     ({@value #CHUNK} / {@link Workload#opWeight()} for workloads whose operation is long)
  *     for at least {@link Settings#warmupNanos}, and on until the rate settles (three
  *     samples {@value #SAMPLE_MS} ms apart within 5%; at most {@value #MAX_WARMUP_FACTOR}
  *     times the nominal warm-up), so that every loop is compiled by C2 as a normal method
  *     before timing starts. The last sample estimates the time per operation.</li>
  * <li><b>Calibration</b>: a fixed number of operations per thread is chosen from that
- *     estimate so that one timed run takes about {@link Settings#runNanos}.</li>
+ *     estimate so that one timed run takes about {@link Settings#runNanos}, and at least
+ *     {@value #MIN_TIMED_OPS} / {@link Workload#opWeight()}.</li>
  * <li><b>Timed runs</b> ({@link Settings#runs} of them): fresh threads of the requested
  *     kind each wait at a start gate (a latch opened once all of them are ready), read
  *     {@code nanoTime}, run the loop for the fixed count, read {@code nanoTime} again.
@@ -49,6 +51,12 @@ public final class Harness {
      * compiled for on-stack replacement; one call per step costs nothing measurable.
      */
     static final int TIMED_CHUNK = 16_384;
+
+    /**
+     * Fewest operations per thread in a timed run (divided by {@link Workload#opWeight()}),
+     * whatever the warm-up estimated.
+     */
+    static final int MIN_TIMED_OPS = 10_000;
 
     /** Warm-up rate sampling interval. */
     static final int SAMPLE_MS = 20;
@@ -164,10 +172,14 @@ public final class Harness {
                 for (int i = 0; i < threads; i++) {
                     loops[c][i] = w.newLoop(i);
                 }
-                WarmUp warm = warmUp(loops[c], builder, s.warmupNanos());
+                int weight = w.opWeight();
+                if (weight < 1) {
+                    throw new IllegalArgumentException("opWeight must be >= 1: " + weight);
+                }
+                WarmUp warm = warmUp(loops[c], builder, s.warmupNanos(), Math.max(1, CHUNK / weight));
                 total[c] = warm.ops();
                 long k = (long) Math.ceil(s.runNanos() / Math.max(warm.nsPerOp(), 0.1));
-                ops[c] = Math.max(10_000, Math.min(k, 2_000_000_000L));
+                ops[c] = Math.max(Math.max(1, MIN_TIMED_OPS / weight), Math.min(k, 2_000_000_000L));
             } catch (RuntimeException | Error e) {
                 out[c] = new Outcome(null, e);
             } finally {
@@ -356,7 +368,7 @@ public final class Harness {
      * other), or {@value #MAX_WARMUP_FACTOR} times {@code nanos} have passed. Returns the
      * estimated per-thread ns/op of the last sample and the operations run.
      */
-    private static WarmUp warmUp(Loop[] loops, Thread.Builder builder, long nanos) {
+    private static WarmUp warmUp(Loop[] loops, Thread.Builder builder, long nanos, int chunk) {
         int n = loops.length;
         // per-worker operation counts, 16 longs apart so that workers do not share a line
         AtomicLongArray counts = new AtomicLongArray(16 * n);
@@ -369,8 +381,8 @@ public final class Harness {
                 long count = 0, acc = 0;
                 try {
                     do {
-                        acc += loops[index].run(CHUNK);
-                        count += CHUNK;
+                        acc += loops[index].run(chunk);
+                        count += chunk;
                         counts.setOpaque(16 * index, count);
                     } while (!done.get());
                 } catch (Throwable t) {
@@ -395,13 +407,15 @@ public final class Harness {
                 ops += counts.getOpaque(16 * i);
             }
             if (ops > lastOps) {
+                // from the last sample that saw progress: a chunk longer than the sampling
+                // interval must not be credited to the last interval alone
                 double perThread = (double) (ops - lastOps) / n;
                 System.arraycopy(rates, 1, rates, 0, 2);
                 rates[2] = (now - lastTime) / perThread;
                 samples++;
+                lastTime = now;
+                lastOps = ops;
             }
-            lastTime = now;
-            lastOps = ops;
             long elapsed = now - t0;
             if (elapsed >= MAX_WARMUP_FACTOR * nanos) {
                 break;

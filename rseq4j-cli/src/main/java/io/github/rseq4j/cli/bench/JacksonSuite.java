@@ -345,6 +345,11 @@ final class JacksonSuite {
             }
 
             @Override
+            public int opWeight() {
+                return size / SMALL;
+            }
+
+            @Override
             public String check(long totalOps) {
                 return rt.check();
             }

@@ -22,6 +22,17 @@ public interface Workload {
         return 0;
     }
 
+    /**
+     * How many of the harness's nominal operations one operation of this workload is worth,
+     * 1 by default: the warm-up's chunk and the floor of operations per timed run (see
+     * {@link Harness}) are divided by it, so that a workload whose operation is long (a
+     * 64 KB JSON round trip, say) warms up in calls of a sensible length and is not held
+     * to thousands of slow operations per run when its run length asks for fewer.
+     */
+    default int opWeight() {
+        return 1;
+    }
+
     /** Between two bursts, on one worker, while the others wait (drain a ring, say). */
     default void betweenBursts() {
     }

@@ -38,6 +38,59 @@ class HarnessTest {
         }
     }
 
+    /**
+     * A workload of the given weight whose every operation spins for {@code nanosPerOp}
+     * (wall time, so the machine's load cannot make it shorter); each loop call's count
+     * goes to {@code calls}.
+     */
+    private static Workload spinning(long nanosPerOp, int weight, List<Long> calls) {
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                return n -> {
+                    calls.add(n);
+                    for (long i = 0; i < n; i++) {
+                        long end = System.nanoTime() + nanosPerOp;
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                    return n;
+                };
+            }
+
+            @Override
+            public int opWeight() {
+                return weight;
+            }
+        };
+    }
+
+    @Test
+    void aWeightedOperationWarmsUpInShorterCallsAndIsHeldToFewerOperationsPerRun() {
+        List<Long> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        // a 1 ms run asks for about 50 operations of 20 µs: the floor, 10,000 / 100, wins
+        Harness.Measurement m = Harness.measure(spinning(20_000, 100, calls), 1, false,
+                new Harness.Settings(TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(1), 1));
+        assertEquals(Harness.MIN_TIMED_OPS / 100, m.opsPerThread());
+        assertEquals(Harness.CHUNK / 100, calls.get(0), "warm-up calls of CHUNK / weight operations");
+
+        assertThrows(IllegalArgumentException.class,
+                () -> Harness.measure(spinning(0, 0, new java.util.ArrayList<>()), 1, false, FAST));
+    }
+
+    @Test
+    void anOperationLongerThanTheSamplingIntervalIsEstimatedWhole() {
+        // one operation of 100 ms per warm-up call (weight 5,000: calls of 2,000 / 5,000 -> 1
+        // operation, floor 2): a sample that sees a call end must charge it the 100 ms since the
+        // last sample that saw progress, not the 20 ms since the last sample; a 500 ms run is then
+        // about 5 operations (charged 20 ms, the estimate asked for about 25)
+        Harness.Measurement m = Harness.measure(
+                spinning(TimeUnit.MILLISECONDS.toNanos(100), 5_000, new java.util.ArrayList<>()), 1, false,
+                new Harness.Settings(TimeUnit.MILLISECONDS.toNanos(250), TimeUnit.MILLISECONDS.toNanos(500), 1));
+        assertTrue(m.opsPerThread() <= 10, "operations per run: " + m.opsPerThread());
+    }
+
     @Test
     void workerFailureIsReported() {
         Workload w = index -> n -> {

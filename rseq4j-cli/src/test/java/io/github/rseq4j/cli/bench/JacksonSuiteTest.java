@@ -85,4 +85,12 @@ class JacksonSuiteTest {
             }
         }
     }
+
+    @Test
+    void aLargeRoundTripWeighsAsManySmallOnesAsItIsLarger() {
+        assertEquals(1, JacksonSuite.roundTrips(JacksonSuite.Pool.RSEQ4J, JacksonSuite.SMALL).opWeight());
+        assertEquals(JacksonSuite.LARGE / JacksonSuite.SMALL,
+                JacksonSuite.roundTrips(JacksonSuite.Pool.RSEQ4J, JacksonSuite.LARGE).opWeight());
+        assertEquals(1, JacksonSuite.perTask(JacksonSuite.Pool.RSEQ4J).opWeight());
+    }
 }
