@@ -1,6 +1,7 @@
 package io.github.rseq4j.micrometer;
 
 import io.micrometer.core.instrument.Clock;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
@@ -65,6 +66,7 @@ import java.util.Set;
 public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
     private final boolean exemplars;
     private final ScrapeDrain drain;
+    private final PrometheusMeterRegistry amountExporter;
 
     /**
      * A registry with a new {@link PrometheusRegistry} and the system clock.
@@ -104,9 +106,10 @@ public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
         MicrometerCollectorBridge.check();
         this.exemplars = spanContext != null;
         this.drain = new ScrapeDrain();
+        this.amountExporter = MicrometerCollectorBridge.amountExporter(this, config, clock);
         config().onMeterRemoved(m -> {
-            if (m instanceof RseqTimer t) {
-                t.detach();
+            if (m instanceof RseqMeter r) {
+                r.detach();
             }
         });
     }
@@ -120,6 +123,17 @@ public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
         RseqTimer timer = new RseqTimer(id, clock, distributionStatisticConfig, pauseDetector, drain);
         MicrometerCollectorBridge.registerDistribution(this, id, timer);
         return timer;
+    }
+
+    @Override
+    public DistributionSummary newDistributionSummary(Meter.Id id, DistributionStatisticConfig distributionStatisticConfig,
+                                                      double scale) {
+        if (exemplars) {
+            return super.newDistributionSummary(id, distributionStatisticConfig, scale);
+        }
+        RseqDistributionSummary summary = new RseqDistributionSummary(id, clock, distributionStatisticConfig, scale, drain);
+        MicrometerCollectorBridge.registerDistribution(this, amountExporter, id, summary);
+        return summary;
     }
 
     @Override
@@ -179,8 +193,8 @@ public class RseqPrometheusMeterRegistry extends PrometheusMeterRegistry {
     @Override
     public void close() {
         for (Meter m : getMeters()) {
-            if (m instanceof RseqTimer t) {
-                t.detach();
+            if (m instanceof RseqMeter r) {
+                r.detach();
             }
         }
         super.close();
