@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The {@link HistogramGroup} of one {@link RseqPrometheusMeterRegistry} (every timer of the
- * registry is a series of it, so a timer costs no per-CPU memory) and the ways its series'
- * intervals reach the timers' {@link IntervalTotals}.
+ * The {@link HistogramGroup} of one {@link RseqPrometheusMeterRegistry} (every timer and summary of the
+ * registry is a series of it, so a meter costs no per-CPU memory) and the ways its series'
+ * intervals reach the meters' {@link IntervalTotals}.
  *
  * <p><b>Implementation notes.</b> Reading one series exactly ({@code snapshotThenReset} of
  * that series) stops every CPU once, a fence each: right for a timer's own reads
