@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.HistogramSupport;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -206,40 +207,15 @@ class RseqPrometheusMeterRegistryTest {
         Pair ours = rseq();
         Timer t = Timer.builder("work").publishPercentileHistogram().register(ours.registry());
         int threads = 4, perThread = 50_000;
-        CountDownLatch start = new CountDownLatch(1);
-        List<Thread> all = new ArrayList<>();
-        for (int k = 0; k < threads; k++) {
-            boolean virtual = k % 2 == 1;
-            Runnable work = () -> {
-                try {
-                    start.await();
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                for (int i = 0; i < perThread; i++) {
-                    t.record(1_000_000L + i, TimeUnit.NANOSECONDS);
-                }
-            };
-            all.add(virtual ? Thread.ofVirtual().unstarted(work) : Thread.ofPlatform().unstarted(work));
-        }
-        all.forEach(Thread::start);
-        start.countDown();
-        long scrapes = 0;
-        while (all.stream().anyMatch(Thread::isAlive)) {
-            var snap = t.takeSnapshot();
-            var counts = snap.histogramCounts();
-            // cumulative: the last finite bucket holds everything up to 30 s, i.e. every record so far
-            assertEquals(snap.count(), (long) counts[counts.length - 1].count(), "count and buckets from one interval");
-            scrapes++;
-        }
-        for (Thread th : all) {
-            th.join();
-        }
+        recordConcurrently(threads, () -> {
+            for (int i = 0; i < perThread; i++) {
+                t.record(1_000_000L + i, TimeUnit.NANOSECONDS);
+            }
+        }, t);
         long n = (long) threads * perThread;
         assertEquals(n, t.count());
         long sum = threads * (perThread * 1_000_000L + (long) perThread * (perThread - 1) / 2);
         assertEquals((double) sum, t.totalTime(TimeUnit.NANOSECONDS));
-        assertTrue(scrapes > 0);
     }
 
     @Test
@@ -249,36 +225,12 @@ class RseqPrometheusMeterRegistryTest {
                 .serviceLevelObjectives(2.5).register(ours.registry());
         assertInstanceOf(RseqDistributionSummary.class, s);
         int threads = 4, perThread = 40_000;
-        CountDownLatch start = new CountDownLatch(1);
-        List<Thread> all = new ArrayList<>();
-        for (int k = 0; k < threads; k++) {
-            boolean virtual = k % 2 == 1;
-            Runnable work = () -> {
-                try {
-                    start.await();
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                for (int i = 0; i < perThread; i++) {
-                    // even i: whole (the series), odd i: with a half (the exact side path)
-                    s.record(i % 2 == 0 ? 1_000 + i : 1_000 + i + 0.5);
-                }
-            };
-            all.add(virtual ? Thread.ofVirtual().unstarted(work) : Thread.ofPlatform().unstarted(work));
-        }
-        all.forEach(Thread::start);
-        start.countDown();
-        long snapshots = 0;
-        while (all.stream().anyMatch(Thread::isAlive)) {
-            var snap = s.takeSnapshot();
-            var counts = snap.histogramCounts();
-            // cumulative, the last boundary (Long.MAX_VALUE) is above every amount: it holds every record so far
-            assertEquals(snap.count(), (long) counts[counts.length - 1].count(), "count and buckets from one view");
-            snapshots++;
-        }
-        for (Thread th : all) {
-            th.join();
-        }
+        recordConcurrently(threads, () -> {
+            for (int i = 0; i < perThread; i++) {
+                // even i: whole (the series), odd i: with a half (the exact side path)
+                s.record(i % 2 == 0 ? 1_000 + i : 1_000 + i + 0.5);
+            }
+        }, s);
         long n = (long) threads * perThread;
         assertEquals(n, s.count());
         // per thread: sum of (1000 + i) over all i, plus 0.5 for each odd i; every partial sum is a multiple of 0.5 below 2^52
@@ -288,6 +240,40 @@ class RseqPrometheusMeterRegistryTest {
         var counts = s.takeSnapshot().histogramCounts();
         assertEquals(0, (long) counts[0].count(), "nothing at or below the first boundary (1)");
         assertEquals(n, (long) counts[counts.length - 1].count());
+    }
+
+    /**
+     * Runs {@code work} on {@code threads} threads started together (every other one virtual)
+     * and, while they run, checks every snapshot of {@code meter}: its count is its last
+     * cumulative bucket's (the last boundary is above every recorded value), i.e. count and
+     * buckets come from the same records.
+     */
+    private static void recordConcurrently(int threads, Runnable work, HistogramSupport meter) throws InterruptedException {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> all = new ArrayList<>();
+        for (int k = 0; k < threads; k++) {
+            Runnable afterStart = () -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                work.run();
+            };
+            all.add(k % 2 == 1 ? Thread.ofVirtual().unstarted(afterStart) : Thread.ofPlatform().unstarted(afterStart));
+        }
+        all.forEach(Thread::start);
+        start.countDown();
+        long snapshots = 0;
+        while (all.stream().anyMatch(Thread::isAlive)) {
+            var snap = meter.takeSnapshot();
+            var counts = snap.histogramCounts();
+            assertEquals(snap.count(), (long) counts[counts.length - 1].count(), "count and buckets from one view");
+            snapshots++;
+        }
+        for (Thread th : all) {
+            th.join();
+        }
         assertTrue(snapshots > 0);
     }
 
