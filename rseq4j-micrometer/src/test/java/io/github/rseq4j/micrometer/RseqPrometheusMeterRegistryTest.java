@@ -242,6 +242,34 @@ class RseqPrometheusMeterRegistryTest {
         assertEquals(n, (long) counts[counts.length - 1].count());
     }
 
+    @Test
+    void removedOrClosedMetersKeepTheirTotalsAndIgnoreLaterRecords() {
+        Pair ours = rseq();
+        MeterRegistry r = ours.registry();
+        DistributionSummary removed = DistributionSummary.builder("removed.bytes").publishPercentileHistogram().register(r);
+        DistributionSummary kept = r.summary("kept.bytes");
+        Timer timer = r.timer("kept.timer");
+        removed.record(10);
+        removed.record(2.5);
+        r.remove(removed);
+        removed.record(1_000);
+        removed.record(0.5);
+        assertEquals(2, removed.count());
+        assertEquals(12.5, removed.totalAmount());
+        assertTrue(r.find("removed.bytes").summary() == null);
+        kept.record(7);
+        kept.record(0.25);
+        timer.record(Duration.ofMillis(3));
+        ours.registry().close();
+        kept.record(9);
+        kept.record(1.5);
+        timer.record(Duration.ofMillis(5));
+        assertEquals(2, kept.count());
+        assertEquals(7.25, kept.totalAmount());
+        assertEquals(7.0, kept.max());
+        assertEquals(1, timer.count());
+    }
+
     /**
      * Runs {@code work} on {@code threads} threads started together (every other one virtual)
      * and, while they run, checks every snapshot of {@code meter}: its count is its last
