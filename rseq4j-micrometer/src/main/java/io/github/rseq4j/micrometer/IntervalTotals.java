@@ -18,6 +18,15 @@ import io.micrometer.core.instrument.distribution.TimeWindowMax;
  * record counts towards the window from the moment a read (a scrape, {@code max()}) takes
  * its interval, not from the moment it was made, so it may leave the window up to one
  * scrape interval later than under Micrometer's timer. Guarded by its own monitor.
+ *
+ * <p>Besides the intervals, an exact side path ({@link #addExact}) for the amounts a series
+ * cannot hold as they are (a summary's fractional amounts, amounts at or above
+ * {@code RseqDistributionSummary#WHOLE_LIMIT}, infinity): each is counted at once under the
+ * monitor, its amount added to a {@code double} sum in record order (Micrometer's
+ * {@code DoubleAdder} adds every amount in {@code double} too), its bucket found by
+ * Micrometer's own rule ({@link MicrometerBuckets#boundaryIndex}) and its amount fed to the
+ * decaying maximum as it is, at once. Reads merge both: the count is the sum of both counts,
+ * the sum {@code (double) wholeSum + exactSum}, the buckets both kinds of counts.
  */
 final class IntervalTotals {
     private final MicrometerBuckets buckets;
@@ -25,6 +34,9 @@ final class IntervalTotals {
     private final TimeWindowMax max;
     private long count;
     private long sum;
+    /** Per Micrometer boundary (one more for none), the side path's records; null until the first. */
+    private long[] exactPerBoundary;
+    private double exactSum;
 
     /**
      * Empty totals.
@@ -40,7 +52,7 @@ final class IntervalTotals {
     }
 
     /** A consistent view of the totals: count, sum and buckets from the same intervals. */
-    record View(long count, long sum, double max, CountAtBucket[] cumulative) {}
+    record View(long count, double sum, double max, CountAtBucket[] cumulative) {}
 
     /**
      * Adds one interval.
@@ -61,12 +73,27 @@ final class IntervalTotals {
     }
 
     /**
+     * Counts one amount exactly, beside the intervals (the side path: see the class notes).
+     *
+     * @param amount a non-negative amount (not NaN), as recorded
+     */
+    synchronized void addExact(double amount) {
+        if (exactPerBoundary == null) {
+            exactPerBoundary = new long[buckets.boundaryCount() + 1];
+        }
+        count++;
+        exactSum += amount;
+        exactPerBoundary[buckets.boundaryIndex(amount)]++;
+        max.record(amount);
+    }
+
+    /**
      * The totals now.
      *
      * @return count, sum, the decaying maximum (in recorded units) and Micrometer's cumulative bucket counts
      */
     synchronized View view() {
-        return new View(count, sum, max.poll(), buckets.cumulative(perBucket));
+        return new View(count, sum + exactSum, max.poll(), buckets.cumulative(perBucket, exactPerBoundary));
     }
 
     /** The count since the start. */
@@ -74,9 +101,9 @@ final class IntervalTotals {
         return count;
     }
 
-    /** The sum of the recorded values since the start. */
-    synchronized long sum() {
-        return sum;
+    /** The sum of the recorded values since the start: the intervals' (exact) and the side path's. */
+    synchronized double sum() {
+        return sum + exactSum;
     }
 
     /** The decaying maximum, in recorded units. */

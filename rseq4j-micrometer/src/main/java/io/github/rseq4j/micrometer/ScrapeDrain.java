@@ -10,19 +10,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The {@link HistogramGroup} of one {@link RseqPrometheusMeterRegistry} (every timer of the
- * registry is a series of it, so a timer costs no per-CPU memory) and the ways its series'
- * intervals reach the timers' {@link IntervalTotals}.
+ * The {@link HistogramGroup} of one {@link RseqPrometheusMeterRegistry} (every timer and summary of the
+ * registry is a series of it, so a meter costs no per-CPU memory) and the ways its series'
+ * intervals reach the meters' {@link IntervalTotals}.
  *
  * <p><b>Implementation notes.</b> Reading one series exactly ({@code snapshotThenReset} of
- * that series) stops every CPU once, a fence each: right for a timer's own reads
- * ({@code count()}, {@code totalTime()}, {@code max()}), far too slow for a scrape of
- * thousands of timers, each of which Micrometer reads separately. So:
+ * that series) stops every CPU once, a fence each: right for a meter's own reads
+ * ({@code count()}, {@code totalTime()} or {@code totalAmount()}, {@code max()}), far too slow
+ * for a scrape of thousands of timers and summaries, each of which Micrometer reads
+ * separately. So:
  * <ul>
  * <li>{@link #scrape} (the registry's own {@code scrape(..)} methods) takes one interval of
  *     the whole group ({@link HistogramGroup#snapshotThenReset(java.util.function.BiConsumer)}:
- *     one stop per CPU for all series) into every timer's totals, then runs Micrometer's
- *     scrape with a thread-local mark that tells the timers' {@code takeSnapshot()} not to
+ *     one stop per CPU for all series) into every meter's totals, then runs Micrometer's
+ *     scrape with a thread-local mark that tells the meters' {@code takeSnapshot()} not to
  *     read again. Such a scrape includes every record completed before it began.</li>
  * <li>A {@code takeSnapshot()} without the mark (a scrape of the client_java
  *     {@code PrometheusRegistry} made directly, as an HTTP server or Spring Boot's endpoint
@@ -31,8 +32,9 @@ import java.util.function.Supplier;
  *     a scrape includes every record completed up to {@value #COALESCE_MILLIS} ms before it
  *     began; the rest are in the next one.</li>
  * </ul>
- * Every interval goes to exactly one timer's totals under that totals' monitor, so every
- * record is counted once, whole (count, sum and bucket together), whichever way it is read.
+ * Every interval goes to exactly one meter's totals under that totals' monitor, so every
+ * record is counted once, whole (count, sum and bucket together), whichever way it is read
+ * (a summary's side-path amounts go to its totals directly, under the same monitor).
  * Lock order: the group's own locks, then a totals' monitor (the group hands intervals over
  * while it holds its fold lock); nothing holds a totals' monitor while it reads the group.
  */

@@ -1,10 +1,12 @@
 package io.github.rseq4j.micrometer;
 
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.HistogramSupport;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -91,6 +93,63 @@ class RseqPrometheusMeterRegistryTest {
         });
         http.record(Duration.ofSeconds(-1)); // ignored by both
         assertEquals(0, neverRecorded.count());
+        defineAndRecordSummaries(r);
+    }
+
+    /**
+     * Summaries: whole amounts (the series), fractional, huge and infinite ones (the exact side
+     * path), amounts on and between boundaries, scale, SLOs, percentile histograms and quantiles.
+     * Fractional amounts are multiples of 1/8 and totals stay far below 2^50, so every double
+     * addition is exact and the sums do not depend on the order of addition.
+     */
+    private static void defineAndRecordSummaries(MeterRegistry r) {
+        DistributionSummary payload = DistributionSummary.builder("http.payload").description("Payload sizes")
+                .baseUnit("bytes").tags("uri", "/orders")
+                .publishPercentileHistogram().serviceLevelObjectives(100, 1_000.5, 65_536)
+                .publishPercentiles(0.5, 0.99).register(r);
+        DistributionSummary items = DistributionSummary.builder("queue.items").scale(0.25)
+                .publishPercentileHistogram().minimumExpectedValue(4.0).maximumExpectedValue(1e6).register(r);
+        DistributionSummary rows = DistributionSummary.builder("db.rows").publishPercentiles(0.5, 0.95).register(r);
+        DistributionSummary ratio = DistributionSummary.builder("legacy.ratio").tag("old", "y")
+                .serviceLevelObjectives(0.5, 1.7, 2, 3.25).register(r);   // amounts k / 2^17: exact sums
+        // the ladder up to 4.2e18, above the series' 2^53, and an SLO above Long.MAX_VALUE (where Micrometer's
+        // (long) ceil(amount) saturates: 1e19, Double.MAX_VALUE and infinity count at or below it)
+        DistributionSummary huge = DistributionSummary.builder("huge").baseUnit("bytes").publishPercentileHistogram()
+                .serviceLevelObjectives(1e19).register(r);
+        DistributionSummary batch = r.summary("batch.size", "kind", "import");
+        DistributionSummary denied = r.summary("denied.summary");
+        DistributionSummary idle = DistributionSummary.builder("idle.summary").publishPercentileHistogram().register(r);
+
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < 3_000; i++) {
+            long whole = (long) Math.exp(random.nextDouble() * Math.log(5e6));   // 1 .. 5e6
+            double eighths = random.nextInt(8 * 70_000) / 8.0;                    // 0 .. 70,000 in steps of 1/8
+            switch (i % 7) {
+                case 0 -> payload.record(whole);
+                case 1 -> payload.record(eighths);
+                case 2 -> items.record(whole);          // scaled by 1/4: whole or fractional
+                case 3 -> rows.record(i % 2 == 0 ? whole : eighths);
+                case 4 -> ratio.record(eighths / 16_384);
+                case 5 -> batch.record(whole);
+                default -> denied.record(whole);
+            }
+        }
+        // on and next to boundaries: Micrometer buckets an amount as (long) ceil(amount)
+        for (double a : new double[]{100, 99.875, 100.125, 1_000.5, 1_000, 1_001, 65_536, 65_535.5, 0, 1, 1.5, 2}) {
+            payload.record(a);
+        }
+        for (double a : new double[]{0.5, 0.25, 1.7, 1.5, 1.75, 2, 3.25, 3, 3.5, 4}) {
+            ratio.record(a);
+        }
+        for (double a : new double[]{16, 17, 4, 5, 1_000_000, 4_000_004, 6}) {
+            items.record(a);
+        }
+        for (double a : new double[]{1, 0x1p53 - 1, 0x1p53, 0x1p60, 1e19, Double.MAX_VALUE, Double.POSITIVE_INFINITY, 3}) {
+            huge.record(a);
+        }
+        payload.record(-1);        // ignored by both
+        payload.record(Double.NaN); // ignored by both
+        assertEquals(0, idle.count());
     }
 
     @Test
@@ -100,6 +159,7 @@ class RseqPrometheusMeterRegistryTest {
         defineAndRecord(theirs);
         defineAndRecord(ours);
         assertInstanceOf(RseqTimer.class, ours.registry().get("http.server.requests").tag("method", "GET").timer());
+        assertInstanceOf(RseqDistributionSummary.class, ours.registry().get("http.payload").summary());
 
         for (String format : new String[]{"text/plain; version=0.0.4; charset=utf-8",
                 "application/openmetrics-text; version=1.0.0; charset=utf-8"}) {
@@ -108,6 +168,11 @@ class RseqPrometheusMeterRegistryTest {
             assertTrue(expected.stream().anyMatch(l -> l.startsWith("http_server_requests_seconds_bucket")), format);
             assertTrue(expected.stream().anyMatch(l -> l.startsWith("http_server_requests_seconds_max")), format);
             assertTrue(expected.stream().anyMatch(l -> l.startsWith("db_query_seconds{") && l.contains("quantile=")), format);
+            assertTrue(expected.stream().anyMatch(l -> l.startsWith("http_payload_bytes_bucket")), format);
+            assertTrue(expected.stream().anyMatch(l -> l.startsWith("http_payload_bytes_max")), format);
+            assertTrue(expected.stream().anyMatch(l -> l.startsWith("legacy_ratio_bucket")), format);
+            assertTrue(expected.stream().anyMatch(l -> l.startsWith("huge_bytes_bucket")), format);
+            assertTrue(expected.stream().anyMatch(l -> l.startsWith("db_rows{") && l.contains("quantile=")), format);
             assertEquals(expected, actual, () -> "exposition differs in " + format + ":\n" + diff(expected, actual));
         }
     }
@@ -142,40 +207,102 @@ class RseqPrometheusMeterRegistryTest {
         Pair ours = rseq();
         Timer t = Timer.builder("work").publishPercentileHistogram().register(ours.registry());
         int threads = 4, perThread = 50_000;
+        recordConcurrently(threads, () -> {
+            for (int i = 0; i < perThread; i++) {
+                t.record(1_000_000L + i, TimeUnit.NANOSECONDS);
+            }
+        }, t);
+        long n = (long) threads * perThread;
+        assertEquals(n, t.count());
+        long sum = threads * (perThread * 1_000_000L + (long) perThread * (perThread - 1) / 2);
+        assertEquals((double) sum, t.totalTime(TimeUnit.NANOSECONDS));
+    }
+
+    @Test
+    void concurrentSummaryRecordsAreAllCountedExactlyOnBothPaths() throws Exception {
+        Pair ours = rseq();
+        DistributionSummary s = DistributionSummary.builder("work.bytes").publishPercentileHistogram()
+                .serviceLevelObjectives(2.5).register(ours.registry());
+        assertInstanceOf(RseqDistributionSummary.class, s);
+        int threads = 4, perThread = 40_000;
+        recordConcurrently(threads, () -> {
+            for (int i = 0; i < perThread; i++) {
+                // even i: whole (the series), odd i: with a half (the exact side path)
+                s.record(i % 2 == 0 ? 1_000 + i : 1_000 + i + 0.5);
+            }
+        }, s);
+        long n = (long) threads * perThread;
+        assertEquals(n, s.count());
+        // per thread: sum of (1000 + i) over all i, plus 0.5 for each odd i; every partial sum is a multiple of 0.5 below 2^52
+        double perThreadSum = perThread * 1_000.0 + (double) perThread * (perThread - 1) / 2 + perThread / 2 * 0.5;
+        assertEquals(threads * perThreadSum, s.totalAmount());
+        assertEquals(1_000 + perThread - 1 + 0.5, s.max());
+        var counts = s.takeSnapshot().histogramCounts();
+        assertEquals(0, (long) counts[0].count(), "nothing at or below the first boundary (1)");
+        assertEquals(n, (long) counts[counts.length - 1].count());
+    }
+
+    @Test
+    void removedOrClosedMetersKeepTheirTotalsAndIgnoreLaterRecords() {
+        Pair ours = rseq();
+        MeterRegistry r = ours.registry();
+        DistributionSummary removed = DistributionSummary.builder("removed.bytes").publishPercentileHistogram().register(r);
+        DistributionSummary kept = r.summary("kept.bytes");
+        Timer timer = r.timer("kept.timer");
+        removed.record(10);
+        removed.record(2.5);
+        r.remove(removed);
+        removed.record(1_000);
+        removed.record(0.5);
+        assertEquals(2, removed.count());
+        assertEquals(12.5, removed.totalAmount());
+        assertTrue(r.find("removed.bytes").summary() == null);
+        kept.record(7);
+        kept.record(0.25);
+        timer.record(Duration.ofMillis(3));
+        ours.registry().close();
+        kept.record(9);
+        kept.record(1.5);
+        timer.record(Duration.ofMillis(5));
+        assertEquals(2, kept.count());
+        assertEquals(7.25, kept.totalAmount());
+        assertEquals(7.0, kept.max());
+        assertEquals(1, timer.count());
+    }
+
+    /**
+     * Runs {@code work} on {@code threads} threads started together (every other one virtual)
+     * and, while they run, checks every snapshot of {@code meter}: its count is its last
+     * cumulative bucket's (the last boundary is above every recorded value), i.e. count and
+     * buckets come from the same records.
+     */
+    private static void recordConcurrently(int threads, Runnable work, HistogramSupport meter) throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> all = new ArrayList<>();
         for (int k = 0; k < threads; k++) {
-            boolean virtual = k % 2 == 1;
-            Runnable work = () -> {
+            Runnable afterStart = () -> {
                 try {
                     start.await();
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-                for (int i = 0; i < perThread; i++) {
-                    t.record(1_000_000L + i, TimeUnit.NANOSECONDS);
-                }
+                work.run();
             };
-            all.add(virtual ? Thread.ofVirtual().unstarted(work) : Thread.ofPlatform().unstarted(work));
+            all.add(k % 2 == 1 ? Thread.ofVirtual().unstarted(afterStart) : Thread.ofPlatform().unstarted(afterStart));
         }
         all.forEach(Thread::start);
         start.countDown();
-        long scrapes = 0;
+        long snapshots = 0;
         while (all.stream().anyMatch(Thread::isAlive)) {
-            var snap = t.takeSnapshot();
+            var snap = meter.takeSnapshot();
             var counts = snap.histogramCounts();
-            // cumulative: the last finite bucket holds everything up to 30 s, i.e. every record so far
-            assertEquals(snap.count(), (long) counts[counts.length - 1].count(), "count and buckets from one interval");
-            scrapes++;
+            assertEquals(snap.count(), (long) counts[counts.length - 1].count(), "count and buckets from one view");
+            snapshots++;
         }
         for (Thread th : all) {
             th.join();
         }
-        long n = (long) threads * perThread;
-        assertEquals(n, t.count());
-        long sum = threads * (perThread * 1_000_000L + (long) perThread * (perThread - 1) / 2);
-        assertEquals((double) sum, t.totalTime(TimeUnit.NANOSECONDS));
-        assertTrue(scrapes > 0);
+        assertTrue(snapshots > 0);
     }
 
     private static String diff(List<String> expected, List<String> actual) {
