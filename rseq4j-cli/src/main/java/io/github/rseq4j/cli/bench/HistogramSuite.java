@@ -424,19 +424,24 @@ final class HistogramSuite {
                 (x, v) -> ((Timer) x).record(NANOS[v], TimeUnit.NANOSECONDS));
     }
 
+    /** Worker {@code index}'s loop recording the values into a Micrometer timer (the histogram and micrometer topics). */
+    static Loop timerLoop(Timer t, int index) {
+        int off = offset(index);
+        return n -> {
+            for (long i = 0; i < n; i++) {
+                t.record(NANOS[(int) (i + off) & MASK], TimeUnit.NANOSECONDS);
+            }
+            return n;
+        };
+    }
+
     static Workload micrometer() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Timer t = Timer.builder("bench.latency").register(registry);
         return new Recording() {
             @Override
             public Loop newLoop(int index) {
-                int off = offset(index);
-                return n -> {
-                    for (long i = 0; i < n; i++) {
-                        t.record(NANOS[(int) (i + off) & MASK], TimeUnit.NANOSECONDS);
-                    }
-                    return n;
-                };
+                return timerLoop(t, index);
             }
 
             @Override

@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -51,15 +50,7 @@ final class MicrometerSuite {
         return new HistogramSuite.Recording() {
             @Override
             public Loop newLoop(int index) {
-                int off = HistogramSuite.offset(index);
-                long[] values = HistogramSuite.NANOS;
-                int mask = HistogramSuite.VALUES - 1;
-                return n -> {
-                    for (long i = 0; i < n; i++) {
-                        t.record(values[(int) (i + off) & mask], TimeUnit.NANOSECONDS);
-                    }
-                    return n;
-                };
+                return HistogramSuite.timerLoop(t, index);
             }
 
             @Override
