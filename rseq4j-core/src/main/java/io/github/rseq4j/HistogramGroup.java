@@ -25,19 +25,17 @@ import java.util.function.BiConsumer;
  * (series tag, value) to the active sample log of the caller's CPU; each CPU has a ring of
  * four logs of 1,024 pairs. When a log fills, one record switches the CPU to a free log (one
  * more critical section, no fence, no lock) and folds the full logs into the series'
- * statistics. The series are spread over a few fold-lock stripes (a power of two, at least
- * twice the CPUs, at most 64): a fold takes a log stripe by stripe, each with a lock it only
- * tries, and leaves the stripes whose lock another CPU's fold holds for later, so folds of
- * different CPUs run at once. No record ever waits for a fold or a snapshot: when a CPU has
- * no free log, and for {@link HistogramSeries#record(long, long)} with a count above 1 and
- * values out of range, the record goes directly into its series' statistics when its
- * stripe's lock is free, else onto a lock-free overflow stack (a small heap node) that the
- * next fold of that stripe takes.
+ * statistics if the group's fold lock is free, else leaves them for later. No record ever
+ * waits for a fold or a snapshot: when a CPU has no free log, and for
+ * {@link HistogramSeries#record(long, long)} with a count above 1 and values out of range,
+ * the record goes directly into its series' statistics when the fold lock is free, else onto
+ * a lock-free overflow stack (a small heap node) that the next fold takes. Folds run one at a
+ * time, so a group sustains at most one thread's fold rate.
  *
  * <p><b>Snapshots.</b> {@link #snapshot(BiConsumer)} and {@link #snapshotThenReset(BiConsumer)}
  * read every open series at one cut: each CPU is stopped once (one fence per CPU for all the
  * series), its logs are folded, then every series is read (and with reset, zeroed) under the
- * fold locks. Every record lands in exactly one {@code snapshotThenReset} interval, whole
+ * fold lock. Every record lands in exactly one {@code snapshotThenReset} interval, whole
  * (count, sum, min, max and bucket). Snapshots of one {@link HistogramSeries} do the same
  * folding and read just that series.
  *

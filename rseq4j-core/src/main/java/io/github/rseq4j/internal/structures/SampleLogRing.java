@@ -71,8 +71,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a switcher: a claim that has not committed holds an empty log, and one that has committed
  * is settled. A recorder whose append found the log full calls {@link #makeRoom}: a switch,
  * the engine's attempt to fold full logs without waiting, and a second switch when that
- * freed a log; no call here waits for anything. A snapshot that must have a log another
- * thread is folding waits for it with {@link #tryFold}.
+ * freed a log; no call here waits for anything.
  *
  * <p>Per-CPU layout (at the item offset given, 64-byte aligned): the state word (a cache line
  * of its own), the cursor and the interleaved logs after it. Zeroed memory is a valid empty
@@ -95,9 +94,6 @@ final class SampleLogRing {
          */
         void entries(MemorySegment w, long first, long stride, int n);
     }
-
-    /** What {@link #tryFold} did: folded the log (now FREE), nothing as it was not FULL, nothing as another thread was folding it. */
-    static final int FOLDED = 0, NOT_FULL = 1, BUSY = 2;
 
     /** What a recorder whose log is full may try without waiting: fold slice {@code i}'s FULL logs. */
     @FunctionalInterface
@@ -390,7 +386,11 @@ final class SampleLogRing {
     boolean foldFull(int i, Fold fold) {
         boolean folded = false;
         for (int j = 0; j < LOGS; j++) {
-            folded |= tryFold(i, j, fold) == FOLDED;
+            if (transition(i, j, FULL, FOLDING)) {
+                fold.entries(memory.whole(), memory.at(i, cursor + 8 + (long) entryBytes * j), step, entries);
+                transition(i, j, FOLDING, FREE);
+                folded = true;
+            }
         }
         return folded;
     }
@@ -405,18 +405,6 @@ final class SampleLogRing {
      * @param fold what to do with the entries
      */
     void drain(int i, Fold fold) {
-        drainActive(i, fold);
-        foldFull(i, fold);
-    }
-
-    /**
-     * The first half of {@link #drain}: with slice {@code i} stopped, settles a committed
-     * switch and folds and empties the active log (the caller folds the FULL logs after).
-     *
-     * @param i    the slice
-     * @param fold what to do with the entries
-     */
-    void drainActive(int i, Fold fold) {
         MemorySegment w = memory.whole();
         long cursorAt = memory.at(i, cursor);
         memory.stop(i);
@@ -430,30 +418,6 @@ final class SampleLogRing {
         } finally {
             memory.start(i);
         }
-    }
-
-    /**
-     * Folds log {@code j} of slice {@code i} with {@code fold} if it is FULL (claimed first:
-     * FULL to FOLDING, FREE after).
-     *
-     * @return {@link #FOLDED}, {@link #NOT_FULL} (FREE, ACTIVE or CLAIMED: nothing to fold) or
-     *         {@link #BUSY} (another thread is folding it)
-     */
-    int tryFold(int i, int j, Fold fold) {
-        MemorySegment w = memory.whole();
-        long at = memory.at(i, state);
-        for (;;) {
-            long word = (long) LONG.getAcquire(w, at);
-            int s = state(word, j);
-            if (s != FULL) {
-                return s == FOLDING ? BUSY : NOT_FULL;
-            }
-            if (LONG.compareAndSet(w, at, word, with(word, j, FOLDING) + CHANGE)) {
-                break;
-            }
-        }
-        fold.entries(w, memory.at(i, cursor + 8 + (long) entryBytes * j), step, entries);
-        transition(i, j, FOLDING, FREE);
-        return FOLDED;
+        foldFull(i, fold);
     }
 }

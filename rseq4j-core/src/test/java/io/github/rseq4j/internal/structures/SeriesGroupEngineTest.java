@@ -14,60 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The group engine's overflow, reached deterministically: a snapshot is held inside its drain
- * (every fold lock held, through the {@link SwitchPauses} seam) while a record arrives, which must
+ * (the fold lock held, through the {@link SwitchPauses} seam) while a record arrives, which must
  * then go onto the overflow without waiting; every later fold and snapshot must take it from
- * there, and a close must count it as dropped. And folds by lock stripe: a fold that finds a
- * stripe's lock held folds the rest of the log and copies that stripe's entries out, and
- * every entry is still counted exactly once.
+ * there, and a close must count it as dropped.
  */
 class SeriesGroupEngineTest {
     private static final HistogramBuckets EXACT64 = new HistogramBuckets.LogLinear(127, 6);
-
-    @Test
-    @Timeout(60)
-    void aFoldThatFindsAStripeLockedCopiesItsEntriesOutAndEachIsCountedOnce() {
-        SeriesGroupEngine e = new SeriesGroupEngine(JitConstants.CONTEXT);
-        try {
-            int k = e.stripes();
-            // one series per stripe and one more in stripe 0 (slots 0..k): slot s is in stripe s mod k
-            SeriesGroupEngine.Series[] series = new SeriesGroupEngine.Series[k + 1];
-            for (int s = 0; s < series.length; s++) {
-                String name = "s" + s;
-                series[s] = e.newSeries(EXACT64, x -> name);
-                assertEquals(s, series[s].tag() & (SeriesGroupEngine.MAX_SERIES - 1), "series " + s + "'s slot");
-            }
-            int locked = 1;         // series[1]'s stripe
-            int rounds = 20 * SeriesGroupEngine.LOGS * SeriesGroupEngine.LOG_ENTRIES / series.length;
-            e.lock(locked);
-            try {
-                for (int r = 0; r < rounds; r++) {
-                    for (SeriesGroupEngine.Series s : series) {
-                        e.record(s, r & 63);
-                    }
-                }
-            } finally {
-                e.unlock(locked);
-            }
-            long logged = (long) rounds * series.length - SeriesGroupEngine.LOGS * SeriesGroupEngine.LOG_ENTRIES;
-            assertTrue(e.copiedOut() >= logged / series.length, "with one stripe locked, folds copied its"
-                    + " entries out of the logs they freed: " + e.copiedOut());
-            assertEquals(0, e.overflowed(), "the logs were freed, so no record went to the overflow");
-            SeriesGroupEngine.Collected c = e.collect(true);
-            assertEquals(series.length, c.n());
-            long sum = 0;
-            for (int r = 0; r < rounds; r++) {
-                sum += r & 63;
-            }
-            for (int x = 0; x < c.n(); x++) {
-                assertEquals(rounds, c.totals()[x].count(), "series " + c.series()[x].owner() + ": every record once");
-                assertEquals(sum, c.totals()[x].sum(), "series " + c.series()[x].owner());
-            }
-            assertEquals(0, e.droppedRecords());
-            assertEquals(0, e.collect(false).totals()[0].count());
-        } finally {
-            e.close();
-        }
-    }
 
     /** Runs {@code whileHeld} while a snapshot of {@code e} is paused with the fold lock held. */
     private static void whileASnapshotHoldsTheLock(SeriesGroupEngine[] e, AtomicBoolean armed, CountDownLatch inDrain,
