@@ -58,6 +58,32 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * fold. (Folding in blocks, loading a block's lines before updating them, showed no gain
  * measurable on this loaded machine, so the fold stays one loop.)
  *
+ * <p><em>Parallel folds, tried and measured (they lost here).</em> Fold locks striped by slot:
+ * {@code K} = 4 stripes (the power of two at or above twice the CPUs), a recorder folding a
+ * FULL log in one pass per stripe under that stripe's {@code tryLock}, snapshots taking every
+ * stripe and waiting for the logs others hold FOLDING, overflow stacks per stripe. Paired
+ * runs of {@code ./rseq4j bench --only series} (10,000 series round-robin, ns per record per
+ * thread; this design's figures first, then the run of this one lock right after it; 2 CPUs,
+ * load average 6.5 to 11.9, other builds running): (1) stripes left in the log when their lock
+ * was held (the log handed back FULL with a mark per stripe done): 2 threads 542 to 1,093
+ * against 143 to 266; logs stayed FULL, so records paid for failed rounds of claims and
+ * tries and went to the overflow anyway. (2) Stripes still locked after two rounds copied out
+ * to a heap array per stripe that the stripe's next holder folds (the log always freed):
+ * 1 thread 108 to 178 against 45 to 78, 2 threads 245 to 565 against 99 to 602, 8 threads 756
+ * to 1,183 against 529 to 762; copies took 10 to 13% of the entries at 2 threads. (3) The
+ * same with stripes by blocks of 16 slots (keeping round-robin statistics sequential for the
+ * prefetcher): 1 thread 213 and 395 against 64 and 75, 2 threads 261 and 443 against 172 and
+ * 277. (4) That, with every free stripe locked at once and folded in one pass: 1 thread 130 and
+ * 71 against 108 and 52, 2 threads 241 and 447 against 144 and 202, 8 threads 563 and 631
+ * against 811 and 788. No
+ * variant was faster at 2 threads, and the per-stripe passes cost at 1 thread. Likely
+ * reasons, not measured apart: on this machine (2 CPUs, 4 runnable threads per CPU) two
+ * recorders seldom run at once, so folds in parallel have little to gain; and both CPUs'
+ * folds update the same series' statistics, so those lines move between the CPUs' caches,
+ * where one folder keeps them in its own. Variant (2) is commit 9b12d8c (reverted). A lock word in each
+ * series' statistics was not tried: one hot series on every CPU (a Micrometer timer) would
+ * make it a contended CAS per entry.
+ *
  * <p><em>No recorder waits.</em> A recorder takes the fold lock only with {@code tryLock}, and
  * not at all while a snapshot or a close waits for it (so they wait for at most the fold in
  * progress, not for a stream of recorders' folds): the
