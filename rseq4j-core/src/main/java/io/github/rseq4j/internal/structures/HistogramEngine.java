@@ -64,6 +64,8 @@ public final class HistogramEngine {
     public static final int LOG_ENTRIES = 256;
     /** Sample logs per CPU (a power of two). */
     public static final int LOGS = SampleLogRing.LOGS;
+    /** Bytes from one entry of a log to the next: one word of each log (a constant, so the fold's addressing is). */
+    private static final long STRIDE = 8L * LOGS;
 
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     /** Spins before a waiting snapshot or recorder starts yielding. */
@@ -285,12 +287,15 @@ public final class HistogramEngine {
         if (n == 0) {
             return;
         }
+        if (stride != STRIDE) {
+            throw new IllegalStateException("one-word entries of " + LOGS + " interleaved logs are " + STRIDE + " bytes apart: " + stride);
+        }
         long[] s = shards[k];
         long sum = 0, min = s[MIN], max = s[MAX];
         int p = precision;
         if (p >= 0) {
             for (int x = 0; x < n; x++) {
-                long v = w.get(JAVA_LONG, first + stride * x);
+                long v = w.get(JAVA_LONG, first + STRIDE * x);
                 sum += v;
                 if (v < min) {
                     min = v;    // rarely taken: a branch, not a dependency chain of conditional moves
@@ -302,7 +307,7 @@ public final class HistogramEngine {
             }
         } else {
             for (int x = 0; x < n; x++) {
-                long v = w.get(JAVA_LONG, first + stride * x);
+                long v = w.get(JAVA_LONG, first + STRIDE * x);
                 sum += v;
                 if (v < min) {
                     min = v;
