@@ -39,7 +39,10 @@ class RecyclerPoolRoundTripTest {
         JacksonLine line = line(version);
         int threads = 8, rounds = 1_500;
         run(line, threads, false, rounds);
-        assertTrue(line.cache().created() < line.acquires.get() / 10,
+        // In portable mode an operation that meets its slice held allocates or drops instead of waiting
+        // (see below), so 8 threads on 2 CPUs reuse less: 3,269 made for 24,000 acquires in one CI run.
+        long most = Rseq.isRseqMode() ? line.acquires.get() / 10 : line.acquires.get() / 4;
+        assertTrue(line.cache().created() < most,
                 "recyclers were reused: " + line.cache().created() + " made for " + line.acquires.get() + " acquires");
     }
 
