@@ -64,8 +64,6 @@ public final class HistogramEngine {
     public static final int LOG_ENTRIES = 256;
     /** Sample logs per CPU (a power of two). */
     public static final int LOGS = SampleLogRing.LOGS;
-    /** Bytes from one entry of a log to the next: one word of each log (a constant, so the fold's addressing is). */
-    private static final long STRIDE = 8L * LOGS;
 
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     /** Spins before a waiting snapshot or recorder starts yielding. */
@@ -131,7 +129,7 @@ public final class HistogramEngine {
             shards[k] = new long[shardLength];
             emptyStatistics(shards[k]);
             int shard = k;
-            shardFolds[k] = (w, first, stride, n) -> fold(w, first, stride, n, shard);
+            shardFolds[k] = (w, first, n) -> fold(w, first, n, shard);
         }
         // per-CPU memory + this CPU's share of the shards (array headers included)
         this.bytesPerCpu = ITEM_BYTES + (16 + 8L * shardLength) * shards.length / memory.slices();
@@ -278,24 +276,21 @@ public final class HistogramEngine {
     }
 
     /**
-     * Folds {@code n} entries of a log (entry {@code x} at {@code first + stride * x}) into
+     * Folds {@code n} entries of a log (entry {@code x} at {@code first + VALUE_STRIDE * x}) into
      * shard {@code k}; the caller holds {@code k}'s fold lock and nothing appends to that log.
      * The count, sum, min and max are gathered in locals and written once; each entry costs
      * one bucket increment.
      */
-    private void fold(MemorySegment w, long first, long stride, int n, int k) {
+    private void fold(MemorySegment w, long first, int n, int k) {
         if (n == 0) {
             return;
-        }
-        if (stride != STRIDE) {
-            throw new IllegalStateException("one-word entries of " + LOGS + " interleaved logs are " + STRIDE + " bytes apart: " + stride);
         }
         long[] s = shards[k];
         long sum = 0, min = s[MIN], max = s[MAX];
         int p = precision;
         if (p >= 0) {
             for (int x = 0; x < n; x++) {
-                long v = w.get(JAVA_LONG, first + STRIDE * x);
+                long v = w.get(JAVA_LONG, first + SampleLogRing.VALUE_STRIDE * x);
                 sum += v;
                 if (v < min) {
                     min = v;    // rarely taken: a branch, not a dependency chain of conditional moves
@@ -307,7 +302,7 @@ public final class HistogramEngine {
             }
         } else {
             for (int x = 0; x < n; x++) {
-                long v = w.get(JAVA_LONG, first + STRIDE * x);
+                long v = w.get(JAVA_LONG, first + SampleLogRing.VALUE_STRIDE * x);
                 sum += v;
                 if (v < min) {
                     min = v;

@@ -466,13 +466,13 @@ public final class SeriesGroupEngine {
      * Folds {@code n} entries (tag, value) of a log into their series' statistics, dropping and
      * counting those whose series is no longer its slot's owner; the caller holds the fold lock.
      */
-    private void foldEntries(MemorySegment w, long first, long stride, int n) {
+    private void foldEntries(MemorySegment w, long first, int n) {
         Tables t = tables;
         long[][] stats = t.stats();
         HistogramBuckets[] buckets = t.buckets();
         long lost = 0;
         for (int x = 0; x < n; x++) {
-            long e = first + stride * x;
+            long e = first + SampleLogRing.PAIR_STRIDE * x;
             long tag = w.get(JAVA_LONG, e);
             long v = w.get(JAVA_LONG, e + 8);
             int slot = (int) (tag & SLOT_MASK);
