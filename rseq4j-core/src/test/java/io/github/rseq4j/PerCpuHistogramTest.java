@@ -196,7 +196,7 @@ class PerCpuHistogramTest {
     private static SliceMemory memoryOf(PerCpuHistogram h) throws ReflectiveOperationException {
         Field engine = PerCpuHistogram.class.getDeclaredField("engine");
         engine.setAccessible(true);
-        Field memory = HistogramEngine.class.getDeclaredField("memory");
+        Field memory = HistogramEngine.class.getSuperclass().getDeclaredField("memory");
         memory.setAccessible(true);
         return (SliceMemory) memory.get(engine.get(h));
     }

@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a shard of the folded statistics.
  *
  * <p><b>Implementation notes.</b> A record is one {@link PerCpuOperation#LOG_APPEND} of the
- * value into the CPU's active sample log; the ring's logs are {@value #LOGS} per CPU,
+ * value into the CPU's active sample log; the engine is a {@link SampleLogRing} of {@value #LOGS} logs per CPU,
  * {@value #LOG_ENTRIES} entries each, switched without a stop and without a lock (the
  * protocol, and why no record is lost or folded twice, is in {@link SampleLogRing}'s notes).
  * The statistics (buckets, count, sum, min, max, clamped) live in <em>shards</em>, one per
@@ -59,7 +59,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * full and went to a shard directly: a diagnostic), then one element per bucket; MIN is
  * Long.MAX_VALUE and MAX Long.MIN_VALUE when empty.
  */
-public final class HistogramEngine {
+public final class HistogramEngine extends SampleLogRing {
     /** Entries in each of a CPU's sample logs. */
     public static final int LOG_ENTRIES = 256;
     /** Sample logs per CPU (a power of two). */
@@ -81,16 +81,12 @@ public final class HistogramEngine {
     /** Sub-bucket bits of log-linear buckets (the fold's index in line), or -1 for other buckets. */
     private final int precision;
     private final long highest;
-    private final SliceMemory memory;
     private final long item;
-    private final SampleLogRing ring;
     private final long bytesPerCpu;
     /** The statistics: shard {@code k} for {@code k < slices} is slice {@code k}'s, guarded by its fold lock. */
     private final long[][] shards;
     /** The fold of a log into shard {@code k}, one object per shard. */
     private final SampleLogRing.Fold[] shardFolds;
-    /** What a recorder with a full log tries: {@link #tryFoldFull}. */
-    private final SampleLogRing.FullLogs fullLogs = this::tryFoldFull;
     /** Held by the snapshot in progress: snapshots run one at a time. */
     private final Object collecting = new Object();
 
@@ -112,17 +108,17 @@ public final class HistogramEngine {
      * @param pauses  called at each {@link SwitchPauses.Point} of the switch protocol
      */
     HistogramEngine(HistogramBuckets buckets, RuntimeContext context, SwitchPauses pauses) {
-        this.buckets = buckets;
-        this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
-        this.highest = buckets.highest();
-        int shardLength = BUCKETS + buckets.count();
-        this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64, context.fences());
+        SliceMemory memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64, context.fences());
         long off = memory.allocateFresh(ITEM_BYTES, 64);
         if (off < 0) {
             throw new IllegalStateException("no room for the sample logs in per-CPU memory");
         }
+        super(memory, off + RING, SliceOps.of(context), pauses);
         this.item = off;
-        this.ring = new SampleLogRing(memory, item + RING, 1, LOG_ENTRIES, SliceOps.of(context), pauses);
+        this.buckets = buckets;
+        this.precision = buckets instanceof HistogramBuckets.LogLinear l ? l.precision() : -1;
+        this.highest = buckets.highest();
+        int shardLength = BUCKETS + buckets.count();
         this.shards = new long[Math.max(2, memory.slices())][];
         this.shardFolds = new SampleLogRing.Fold[shards.length];
         for (int k = 0; k < shards.length; k++) {
@@ -178,7 +174,7 @@ public final class HistogramEngine {
             recordLocked(value < 0 ? 0 : highest, 1, CLAMPED);
             return;
         }
-        long r = ring.append(value);
+        long r = append(value);
         if (r < 0) {
             logFull(value, r);
         }
@@ -227,31 +223,13 @@ public final class HistogramEngine {
      */
     private void logFull(long v, long r) {
         for (int tries = 0; tries < FULL_TRIES; tries++) {
-            ring.makeRoom(r, fullLogs);
-            r = ring.append(v);
+            makeRoom(r);
+            r = append(v);
             if (r >= 0) {
                 return;
             }
         }
         recordLocked(v, 1, DIRECT);
-    }
-
-    // The switch protocol's steps, for the tests that drive them one by one (see SampleLogRing).
-
-    int claim(int i, int b) {
-        return ring.claim(i, b);
-    }
-
-    boolean commitSwitch(int i, long cursor, int j) {
-        return ring.commitSwitch(i, cursor, j);
-    }
-
-    void giveBack(int i, int j) {
-        ring.giveBack(i, j);
-    }
-
-    void settle(int i) {
-        ring.settle(i);
     }
 
     /**
@@ -260,8 +238,19 @@ public final class HistogramEngine {
      *
      * @return whether it folded one
      */
-    private boolean tryFoldFull(int i) {
-        if (!ring.hasFull(i)) {
+    @Override
+    int wordsPerEntry() {
+        return 1;
+    }
+
+    @Override
+    int entriesPerLog() {
+        return LOG_ENTRIES;
+    }
+
+    @Override
+    boolean tryFoldFull(int i) {
+        if (!hasFull(i)) {
             return false;
         }
         int k = tryLockAny(i);
@@ -269,7 +258,7 @@ public final class HistogramEngine {
             return false;
         }
         try {
-            return ring.foldFull(i, shardFolds[k]);
+            return foldFull(i, shardFolds[k]);
         } finally {
             unlock(k);
         }
@@ -400,7 +389,7 @@ public final class HistogramEngine {
                 lock(k);
                 try {
                     if (k < memory.slices()) {
-                        ring.drain(k, shardFolds[k]);
+                        drain(k, shardFolds[k]);
                     }
                     long[] s = shards[k];
                     count += s[COUNT];

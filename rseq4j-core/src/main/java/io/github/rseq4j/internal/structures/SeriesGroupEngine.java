@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * histogram series, and one set of statistics per series, so a series costs the same
  * memory on any number of CPUs and the per-CPU cost does not grow with the series.
  *
- * <p><b>Implementation notes.</b> <em>Recording.</em> Per CPU, one {@link SampleLogRing} of
+ * <p><b>Implementation notes.</b> <em>Recording.</em> The engine is a {@link SampleLogRing}: per CPU,
  * {@value #LOGS} logs of {@value #LOG_ENTRIES} two-word entries: a record is one
  * {@link io.github.rseq4j.internal.codegen.PerCpuOperation#LOG_APPEND_PAIR} critical section
  * appending (tag, value) to the CPU's active log; a full log is switched without a stop or a
@@ -121,7 +121,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Per-CPU layout (one item, 64-byte aligned): the ring (its state word's line, the cursor
  * and the interleaved logs): 65,608 bytes per CPU, fixed.
  */
-public final class SeriesGroupEngine {
+public final class SeriesGroupEngine extends SampleLogRing {
     /** Entries in each of a CPU's sample logs. */
     public static final int LOG_ENTRIES = 1024;
     /** Sample logs per CPU. */
@@ -228,10 +228,7 @@ public final class SeriesGroupEngine {
     /** A record that went around the logs: {@code n} times {@code value} (in range) for the series with {@code tag}. */
     private record Overflow(long tag, long value, long n, boolean clamped, Overflow next) {}
 
-    private final SliceMemory memory;
-    private final SampleLogRing ring;
     private final SampleLogRing.Fold fold = this::foldEntries;
-    private final SampleLogRing.FullLogs fullLogs = this::tryFoldFull;
     /** The lock-free stack of records that found no room in a log (see the class notes). */
     /** Per CPU (by the recorder's hint), so recorders of different CPUs do not contend on one head. */
     private final AtomicReferenceArray<Overflow> overflow;
@@ -274,12 +271,12 @@ public final class SeriesGroupEngine {
      * @param pauses  called at each {@link SwitchPauses.Point} of the switch protocol
      */
     SeriesGroupEngine(RuntimeContext context, SwitchPauses pauses) {
-        this.memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64, context.fences());
+        SliceMemory memory = new SliceMemory(IndexField.CPU_ID, ITEM_BYTES + 64, context.fences());
         long item = memory.allocateFresh(ITEM_BYTES, 64);
         if (item < 0) {
             throw new IllegalStateException("no room for the sample logs in per-CPU memory");
         }
-        this.ring = new SampleLogRing(memory, item, 2, LOG_ENTRIES, SliceOps.of(context), pauses);
+        super(memory, item, SliceOps.of(context), pauses);
         this.overflow = new AtomicReferenceArray<>(memory.slices());
     }
 
@@ -382,7 +379,7 @@ public final class SeriesGroupEngine {
             recordDirect(s.tag, value < 0 ? 0 : s.highest, 1, true);
             return;
         }
-        long r = ring.append(s.tag, value);
+        long r = append(s.tag, value);
         if (r < 0) {
             logFull(s.tag, value, r);
         }
@@ -416,8 +413,8 @@ public final class SeriesGroupEngine {
      */
     private void logFull(long tag, long v, long r) {
         for (int tries = 0; tries < FULL_TRIES; tries++) {
-            ring.makeRoom(r, fullLogs);
-            r = ring.append(tag, v);
+            makeRoom(r);
+            r = append(tag, v);
             if (r >= 0) {
                 return;
             }
@@ -446,15 +443,26 @@ public final class SeriesGroupEngine {
     }
 
     /** Folds slice {@code i}'s FULL logs and the overflow if the fold lock is free; whether a log was folded. */
-    private boolean tryFoldFull(int i) {
-        if (!ring.hasFull(i) && overflow.get(i) == null) {
+    @Override
+    int wordsPerEntry() {
+        return 2;
+    }
+
+    @Override
+    int entriesPerLog() {
+        return LOG_ENTRIES;
+    }
+
+    @Override
+    boolean tryFoldFull(int i) {
+        if (!hasFull(i) && overflow.get(i) == null) {
             return false;
         }
         if (!tryLockAsRecorder()) {
             return false;
         }
         try {
-            boolean folded = ring.foldFull(i, fold);
+            boolean folded = foldFull(i, fold);
             drainOverflow();
             return folded;
         } finally {
@@ -515,7 +523,7 @@ public final class SeriesGroupEngine {
     /** Folds everything recorded so far: every CPU's logs (each slice stopped once) and the overflow; the caller holds the fold lock. */
     private void foldAll() {
         for (int i = 0; i < memory.slices(); i++) {
-            ring.drain(i, fold);
+            drain(i, fold);
         }
         drainOverflow();
     }
