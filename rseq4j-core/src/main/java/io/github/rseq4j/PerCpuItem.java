@@ -49,7 +49,7 @@ public final class PerCpuItem {
     }
 
     /**
-     * The memory this item was allocated in.
+     * The memory this item lives in (the one whose {@link PerCpuMemory#newItem} made it).
      *
      * @return the {@link PerCpuMemory} whose slices hold this item's copies
      */

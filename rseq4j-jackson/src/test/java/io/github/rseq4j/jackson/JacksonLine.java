@@ -53,11 +53,11 @@ abstract class JacksonLine {
     }
 
     static JacksonLine jackson2(int perCpuCapacity) {
-        return new Jackson2Line(PerCpuRecyclerPools.forJackson2(perCpuCapacity));
+        return new Jackson2Line(new Jackson2PerCpuRecyclerPool(perCpuCapacity));
     }
 
     static JacksonLine jackson3(int perCpuCapacity) {
-        return new Jackson3Line(PerCpuRecyclerPools.forJackson3(perCpuCapacity));
+        return new Jackson3Line(new Jackson3PerCpuRecyclerPool(perCpuCapacity));
     }
 
     static final class Jackson2Line extends JacksonLine {

@@ -1,0 +1,62 @@
+package io.github.rseq4j.architecture;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethod;
+import com.tngtech.archunit.core.domain.JavaModifier;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The API's one way to create things (package Javadoc, "Creating things"): a structure that
+ * owns its memory (an {@link AutoCloseable} of the public package) is made by a public
+ * constructor or by its owner's {@code newX(...)}, never by a static factory; static
+ * factories are for immutable values such as {@code BucketLayout}. This test fails on a
+ * public static method of the public package that returns such a structure, unless it is
+ * one of the deprecated delegates kept for code not yet migrated.
+ */
+class CreationRuleTest {
+
+    private static final String API = "io.github.rseq4j";
+
+    /**
+     * Closeable results of static methods that are no structure: {@code Rseq.register()}
+     * registers the calling thread and returns the handle of that registration.
+     */
+    private static final List<String> HANDLES = List.of("io.github.rseq4j.Registration");
+
+    @Test
+    void noStaticFactoryMakesAStructureThatOwnsMemory() {
+        JavaClasses classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages(API);
+        List<String> factories = new ArrayList<>();
+        int checked = 0;
+        for (JavaClass c : classes) {
+            if (!c.getPackageName().equals(API) || !c.getModifiers().contains(JavaModifier.PUBLIC)) {
+                continue;
+            }
+            for (JavaMethod m : c.getMethods()) {
+                if (!m.getModifiers().contains(JavaModifier.PUBLIC) || !m.getModifiers().contains(JavaModifier.STATIC)) {
+                    continue;
+                }
+                checked++;
+                JavaClass returned = m.getRawReturnType();
+                if (returned.getPackageName().equals(API) && returned.isAssignableTo(AutoCloseable.class)
+                        && !HANDLES.contains(returned.getName()) && !m.isAnnotatedWith(Deprecated.class)) {
+                    factories.add(m.getFullName());
+                }
+            }
+        }
+        assertTrue(checked > 10 && HANDLES.stream().allMatch(h -> classes.contain(h)), "the public package's static methods were found: " + checked);
+        assertEquals(List.of(), factories,
+                "structures that own memory are made by a constructor or by their owner's newX(...)");
+    }
+}
