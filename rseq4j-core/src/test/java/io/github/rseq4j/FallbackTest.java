@@ -311,6 +311,7 @@ class FallbackTest {
                     RseqStatus s = Rseq.status();
                     ChildJvm.emit("mode", s.mode());
                     ChildJvm.emit("problems", s.settingProblems());
+                    ChildJvm.emit("requested", s.portableRequested() + " " + s.affinityFenceRequested());
                     PerCpuCounter c = new PerCpuCounter();
                     c.add(5);
                     ChildJvm.emit("sum", c.sum());
@@ -337,12 +338,18 @@ class FallbackTest {
             assertTrue(r.values("problems").getFirst().contains(c[1]), "the problem names the property and the accepted values\n"
                     + r.describe());
             assertTrue(r.stderr().contains(c[1]), "logged once as a warning\n" + r.describe());
+            assertEquals("false false", r.values("requested").getFirst(), "a rejected value asks for nothing\n" + r.describe());
         }
         for (String value : List.of("PORTABLE", "fallback")) {      // case-insensitive; fallback is the name before 0.1.0
-            ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=" + value), Map.of(),
+            boolean affinity = value.equals("fallback");               // and the fence setting, seen through the status too
+            List<String> flags = affinity ? List.of("-Drseq4j.mode=" + value, "-Drseq4j.fence=Affinity")
+                    : List.of("-Drseq4j.mode=" + value);
+            ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, flags, Map.of(),
                     Duration.ofSeconds(60)).requireSuccess();
             assertEquals("PORTABLE", forced.values("mode").getFirst(), "-Drseq4j.mode=" + value + "\n" + forced.describe());
             assertEquals("[]", forced.values("problems").getFirst());
+            assertEquals("true " + affinity, forced.values("requested").getFirst(),
+                    "RseqStatus says what the settings asked for\n" + forced.describe());
         }
     }
 }
