@@ -259,4 +259,16 @@ public final class PerCpuItem {
         }
         m.free(offset);
     }
+
+    /**
+     * The item's place, without reading any copy.
+     *
+     * @return {@code PerCpuItem[bytes=.., offset=.., N slices]}, with {@code freed} or
+     *         {@code closed} when it can no longer be used
+     */
+    @Override
+    public String toString() {
+        return "PerCpuItem[bytes=" + bytes + ", offset=" + offset + ", " + m.slices() + " slices"
+                + (freed ? ", freed" : m.isClosed() ? ", closed" : "") + "]";
+    }
 }

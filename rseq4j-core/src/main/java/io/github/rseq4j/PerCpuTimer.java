@@ -210,6 +210,16 @@ public final class PerCpuTimer implements AutoCloseable {
             timer.histogram.record(nanos);
             return nanos;
         }
+
+        /**
+         * How long the sample has run, without recording.
+         *
+         * @return {@code Sample[running for N ns]}, or {@code Sample[stopped]}
+         */
+        @Override
+        public String toString() {
+            return stopped ? "Sample[stopped]" : "Sample[running for " + (System.nanoTime() - start) + " ns]";
+        }
     }
 
     /**

@@ -379,8 +379,10 @@ class PerCpuHistogramTest {
         t.time(() -> { });
         assertEquals("x", t.time(() -> "x"));
         PerCpuTimer.Sample s = t.start();
+        assertTrue(s.toString().matches("Sample\\[running for \\d+ ns]"), s.toString());
         long nanos = s.stop();
         assertTrue(nanos >= 0);
+        assertEquals("Sample[stopped]", s.toString());
         assertThrows(IllegalStateException.class, s::stop);
         assertThrows(IllegalStateException.class, () -> t.time((Runnable) () -> {
             throw new IllegalStateException("boom");

@@ -142,6 +142,25 @@ class PerCpuMemoryTest {
     }
 
     @Test
+    void partsPrintWhatTheyAre() {
+        PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID, 4096);
+        int n = mem.slices();
+        PerCpuItem item = mem.newItem(13);
+        PerCpuItem gone = mem.newItem(8);
+        PerCpuRing ring = mem.newRing(256);
+        PerCpuSpinLock lock = mem.newSpinLock();
+        assertEquals("PerCpuItem[bytes=16, offset=64, " + n + " slices]", item.toString());
+        gone.free();
+        assertTrue(gone.toString().endsWith(" slices, freed]"), gone.toString());
+        assertEquals("PerCpuRing[capacity=256 bytes, " + n + " slices]", ring.toString());
+        assertEquals("PerCpuSpinLock[" + n + " slices]", lock.toString());
+        mem.close();
+        assertTrue(item.toString().endsWith(" slices, closed]"), item.toString());
+        assertEquals("PerCpuRing[capacity=256 bytes, " + n + " slices, closed]", ring.toString());
+        assertEquals("PerCpuSpinLock[" + n + " slices, closed]", lock.toString());
+    }
+
+    @Test
     void memoryFillsUpWithAClearError() {
         try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuItem all = mem.newItem(mem.itemCapacity());

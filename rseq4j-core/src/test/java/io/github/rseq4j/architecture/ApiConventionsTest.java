@@ -15,14 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The API's one way to create things (package Javadoc, "Creating things"): a structure that
- * owns its memory (an {@link AutoCloseable} of the public package) is made by a public
- * constructor or by its owner's {@code newX(...)}, never by a static factory; static
- * factories are for immutable values such as {@code BucketLayout}. This test fails on a
- * public static method of the public package that returns such a structure, unless it is
- * one of the deprecated delegates kept for code not yet migrated.
+ * The API's conventions, checked on its classes:
+ * <ul>
+ * <li>One way to create things (package Javadoc, "Creating things"): a structure that owns
+ *     its memory (an {@link AutoCloseable} of the public package) is made by a public
+ *     constructor or by its owner's {@code newX(...)}, never by a static factory; static
+ *     factories are for immutable values such as {@code BucketLayout}. Fails on a public
+ *     static method of the public package that returns such a structure, unless it is one of
+ *     the deprecated delegates kept for code not yet migrated.</li>
+ * <li>Every class with instances prints what it is ({@code toString()}).</li>
+ * </ul>
  */
-class CreationRuleTest {
+class ApiConventionsTest {
 
     private static final String API = "io.github.rseq4j";
 
@@ -58,5 +62,37 @@ class CreationRuleTest {
         assertTrue(checked > 10 && HANDLES.stream().allMatch(h -> classes.contain(h)), "the public package's static methods were found: " + checked);
         assertEquals(List.of(), factories,
                 "structures that own memory are made by a constructor or by their owner's newX(...)");
+    }
+
+    /**
+     * Every public class of the API with instances (not an interface, enum or record, which
+     * print themselves) says what it is in {@code toString()}, rather than {@code Name@hash}.
+     */
+    @Test
+    void everyStructurePrintsWhatItIs() {
+        JavaClasses classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages(API);
+        List<String> silent = new ArrayList<>();
+        int checked = 0;
+        for (JavaClass c : classes) {
+            if (!c.getPackageName().equals(API) || !c.getModifiers().contains(JavaModifier.PUBLIC)
+                    || c.isInterface() || c.isEnum() || c.isRecord()) {
+                continue;
+            }
+            boolean instances = c.getMethods().stream().anyMatch(m -> m.getModifiers().contains(JavaModifier.PUBLIC)
+                    && !m.getModifiers().contains(JavaModifier.STATIC));
+            if (!instances) {
+                continue;   // Rseq, RseqResult, RseqThreads: static methods only
+            }
+            checked++;
+            boolean prints = c.getMethods().stream().anyMatch(m -> m.getName().equals("toString")
+                    && m.getRawParameterTypes().isEmpty());
+            if (!prints) {
+                silent.add(c.getName());
+            }
+        }
+        assertTrue(checked > 15, "the public package's classes were found: " + checked);
+        assertEquals(List.of(), silent, "classes without a toString() of their own");
     }
 }
