@@ -36,17 +36,24 @@ class ApiConventionsTest {
      */
     private static final List<String> HANDLES = List.of("io.github.rseq4j.Registration");
 
-    @Test
-    void noStaticFactoryMakesAStructureThatOwnsMemory() {
+    /** The public classes of the API package (nested ones included), imported once. */
+    private static final List<JavaClass> PUBLIC = publicClasses();
+
+    private static List<JavaClass> publicClasses() {
         JavaClasses classes = new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages(API);
+        assertTrue(HANDLES.stream().allMatch(classes::contain), "the handles exist: " + HANDLES);
+        return classes.stream()
+                .filter(c -> c.getPackageName().equals(API) && c.getModifiers().contains(JavaModifier.PUBLIC))
+                .toList();
+    }
+
+    @Test
+    void noStaticFactoryMakesAStructureThatOwnsMemory() {
         List<String> factories = new ArrayList<>();
         int checked = 0;
-        for (JavaClass c : classes) {
-            if (!c.getPackageName().equals(API) || !c.getModifiers().contains(JavaModifier.PUBLIC)) {
-                continue;
-            }
+        for (JavaClass c : PUBLIC) {
             for (JavaMethod m : c.getMethods()) {
                 if (!m.getModifiers().contains(JavaModifier.PUBLIC) || !m.getModifiers().contains(JavaModifier.STATIC)) {
                     continue;
@@ -59,7 +66,7 @@ class ApiConventionsTest {
                 }
             }
         }
-        assertTrue(checked > 10 && HANDLES.stream().allMatch(h -> classes.contain(h)), "the public package's static methods were found: " + checked);
+        assertTrue(checked > 10, "the public package's static methods were found: " + checked);
         assertEquals(List.of(), factories,
                 "structures that own memory are made by a constructor or by their owner's newX(...)");
     }
@@ -70,14 +77,10 @@ class ApiConventionsTest {
      */
     @Test
     void everyStructurePrintsWhatItIs() {
-        JavaClasses classes = new ClassFileImporter()
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .importPackages(API);
         List<String> silent = new ArrayList<>();
         int checked = 0;
-        for (JavaClass c : classes) {
-            if (!c.getPackageName().equals(API) || !c.getModifiers().contains(JavaModifier.PUBLIC)
-                    || c.isInterface() || c.isEnum() || c.isRecord()) {
+        for (JavaClass c : PUBLIC) {
+            if (c.isInterface() || c.isEnum() || c.isRecord()) {
                 continue;
             }
             boolean instances = c.getMethods().stream().anyMatch(m -> m.getModifiers().contains(JavaModifier.PUBLIC)
