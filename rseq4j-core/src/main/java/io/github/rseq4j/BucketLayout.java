@@ -17,8 +17,8 @@ import java.util.Objects;
  * record costs.
  *
  * <pre>{@code
- * PerCpuTimer api = PerCpuTimer.create(BucketLayout.explicitSeconds(0.001, 0.005, 0.01, 0.1, 1));
- * PerCpuHistogram sizes = PerCpuHistogram.create(BucketLayout.exponential(3, 1L << 30));   // native-histogram buckets
+ * PerCpuTimer api = new PerCpuTimer(BucketLayout.explicitSeconds(0.001, 0.005, 0.01, 0.1, 1));
+ * PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.exponential(3, 1L << 30));   // native-histogram buckets
  * }</pre>
  *
  * <p><b>Which value lands where.</b> Values are {@code long}s; bounds are inclusive upper
@@ -257,7 +257,7 @@ public final class BucketLayout {
      * These log-linear buckets split at the bounds of {@code bounds}, so that every one of
      * them is also a bucket upper bound here, exported as given: for instance
      * {@code logLinear(hour, 5).including(prometheusDefaultSeconds())}, the layout of
-     * {@link PerCpuTimer#create()}, keeps the 3% precision and exports {@code le="0.005"}
+     * {@link PerCpuTimer#PerCpuTimer()}, keeps the 3% precision and exports {@code le="0.005"}
      * exactly.
      *
      * @param bounds an {@code explicit} or {@code explicitSeconds} layout (or a preset made of one)

@@ -13,7 +13,7 @@ import java.util.function.BiConsumer;
  * between all events.
  *
  * <pre>{@code
- * HistogramGroup group = HistogramGroup.create();
+ * HistogramGroup group = new HistogramGroup();
  * PerCpuTimer getUsers = group.newTimer(BucketLayout.micrometerTimerDefault());
  * HistogramSeries sizes = group.newSeries(BucketLayout.exponential(3, 1L << 30));
  * getUsers.record(Duration.ofMillis(3));          // any thread: one critical section
@@ -61,15 +61,22 @@ import java.util.function.BiConsumer;
 public final class HistogramGroup implements AutoCloseable {
     private final SeriesGroupEngine engine;
 
-    private HistogramGroup() {
+    /**
+     * An empty group: its per-CPU sample logs are allocated now ({@link #bytesPerCpu()} per
+     * CPU) and given back by {@link #close()}. Its series are made by {@link #newSeries} and
+     * {@link #newTimer}.
+     */
+    public HistogramGroup() {
         this.engine = new SeriesGroupEngine(JitConstants.CONTEXT);
     }
 
     /**
-     * An empty group: its per-CPU sample logs are allocated now ({@link #bytesPerCpu()} per CPU).
+     * An empty group.
      *
      * @return a new group with no series
+     * @deprecated use {@link #HistogramGroup() new HistogramGroup()}
      */
+    @Deprecated(forRemoval = true)
     public static HistogramGroup create() {
         return new HistogramGroup();
     }
@@ -99,7 +106,7 @@ public final class HistogramGroup implements AutoCloseable {
      * @throws IllegalStateException when the group is closed or holds 2^24 series
      */
     public PerCpuTimer newTimer(BucketLayout layout) {
-        return PerCpuTimer.of(newSeries(layout));
+        return new PerCpuTimer(newSeries(layout));
     }
 
     /**

@@ -9,7 +9,7 @@ import io.github.rseq4j.internal.structures.SeriesGroupEngine;
  * number of CPUs. Made by {@link HistogramGroup#newSeries(BucketLayout)}.
  *
  * <pre>{@code
- * HistogramGroup group = HistogramGroup.create();
+ * HistogramGroup group = new HistogramGroup();
  * HistogramSeries sizes = group.newSeries(BucketLayout.exponential(3, 1L << 30));
  * sizes.record(4096);                                   // any thread: one critical section
  * HistogramCounts interval = sizes.snapshotThenReset();

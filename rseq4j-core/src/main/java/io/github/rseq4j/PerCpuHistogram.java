@@ -12,19 +12,20 @@ import java.util.Objects;
  * (its count, its sum and its bucket together), without making recorders wait.
  *
  * <pre>{@code
- * PerCpuHistogram latency = PerCpuHistogram.logLinear(TimeUnit.MINUTES.toNanos(1), 5);
+ * PerCpuHistogram latency = new PerCpuHistogram(BucketLayout.logLinear(TimeUnit.MINUTES.toNanos(1), 5));
  * latency.record(1_234_567);                              // any thread: one critical section
  * HistogramCounts interval = latency.snapshotThenReset(); // e.g. once per scrape
  * long p99 = interval.valueAtQuantile(0.99);
  * }</pre>
  *
- * <p><b>Buckets.</b> A {@link BucketLayout}: {@link #logLinear} buckets are exact below
- * {@code 2^precision} and then {@code 2^precision} per power of two, so a bucket is at most
- * {@code 2^-precision} of its values wide (precision 5: about 3%), in the spirit of
- * HdrHistogram; {@link #withBounds} buckets have explicit inclusive upper bounds plus an
- * unbounded last one, as Prometheus's classic histograms; {@link #create} takes any layout
- * (explicit bounds in seconds, exponential buckets of native histograms, presets). Values
- * are mapped to buckets when a log is folded, so the layout does not change the record path.
+ * <p><b>Buckets.</b> A {@link BucketLayout}: {@link BucketLayout#logLinear} buckets are
+ * exact below {@code 2^precision} and then {@code 2^precision} per power of two, so a bucket
+ * is at most {@code 2^-precision} of its values wide (precision 5: about 3%), in the spirit
+ * of HdrHistogram; {@link BucketLayout#explicit} buckets have explicit inclusive upper bounds
+ * plus an unbounded last one, as Prometheus's classic histograms; other layouts give
+ * explicit bounds in seconds, the exponential buckets of native histograms, and presets.
+ * Values are mapped to buckets when a log is folded, so the layout does not change the
+ * record path.
  *
  * <p><b>Out of range.</b> A negative value is recorded as 0 and a value above the highest
  * trackable one as that value; both are counted in {@link HistogramCounts#clamped()}.
@@ -57,19 +58,28 @@ public final class PerCpuHistogram implements Histogram {
     private final HistogramEngine engine;
     private final BucketLayout layout;
 
-    private PerCpuHistogram(BucketLayout layout) {
-        this.layout = layout;
+    /**
+     * A new, empty histogram with these buckets; its per-CPU memory is allocated now
+     * ({@link #bytesPerCpu()} per CPU) and given back by {@link #close()}.
+     *
+     * @param layout the buckets, e.g. {@link BucketLayout#logLinear}, {@link BucketLayout#explicit},
+     *               {@link BucketLayout#explicitSeconds} or {@link BucketLayout#exponential}
+     */
+    public PerCpuHistogram(BucketLayout layout) {
+        this.layout = Objects.requireNonNull(layout, "layout");
         this.engine = new HistogramEngine(layout.buckets(), JitConstants.CONTEXT);
     }
 
     /**
      * A histogram with these buckets.
      *
-     * @param layout the buckets, e.g. {@link BucketLayout#explicitSeconds} or {@link BucketLayout#exponential}
+     * @param layout the buckets
      * @return a new, empty histogram
+     * @deprecated use {@link #PerCpuHistogram(BucketLayout) new PerCpuHistogram(layout)}
      */
+    @Deprecated(forRemoval = true)
     public static PerCpuHistogram create(BucketLayout layout) {
-        return new PerCpuHistogram(Objects.requireNonNull(layout, "layout"));
+        return new PerCpuHistogram(layout);
     }
 
     /**
@@ -78,20 +88,21 @@ public final class PerCpuHistogram implements Histogram {
      * @param highestValue the largest value recorded as itself (at least {@code 2^precision})
      * @param precision    bits of sub-buckets per power of two, 1 to 10
      * @return a new, empty histogram
-     * @throws IllegalArgumentException for a precision outside 1..10 or a too small highest value
+     * @deprecated use {@code new PerCpuHistogram(BucketLayout.logLinear(highestValue, precision))}
      */
+    @Deprecated(forRemoval = true)
     public static PerCpuHistogram logLinear(long highestValue, int precision) {
         return new PerCpuHistogram(BucketLayout.logLinear(highestValue, precision));
     }
 
     /**
-     * Explicit buckets: bucket {@code i} holds the values up to {@code upperBounds[i]}
-     * (inclusive) above the previous bound; one more bucket holds everything larger.
+     * Explicit buckets with these inclusive upper bounds, and one more for everything larger.
      *
      * @param upperBounds strictly increasing, non-negative bounds (1 to 4096 of them)
      * @return a new, empty histogram with {@code upperBounds.length + 1} buckets
-     * @throws IllegalArgumentException for bounds that are not strictly increasing and non-negative
+     * @deprecated use {@code new PerCpuHistogram(BucketLayout.explicit(upperBounds))}
      */
+    @Deprecated(forRemoval = true)
     public static PerCpuHistogram withBounds(long... upperBounds) {
         return new PerCpuHistogram(BucketLayout.explicit(upperBounds));
     }

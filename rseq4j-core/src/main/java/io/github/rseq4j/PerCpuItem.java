@@ -49,7 +49,7 @@ public final class PerCpuItem {
     }
 
     /**
-     * The memory this item was allocated in.
+     * The memory this item lives in (the one whose {@link PerCpuMemory#newItem} made it).
      *
      * @return the {@link PerCpuMemory} whose slices hold this item's copies
      */
@@ -258,5 +258,17 @@ public final class PerCpuItem {
             throw new IllegalStateException("this per-CPU item was already freed");
         }
         m.free(offset);
+    }
+
+    /**
+     * The item's place, without reading any copy.
+     *
+     * @return {@code PerCpuItem[bytes=.., offset=.., N slices]}, with {@code freed} or
+     *         {@code closed} when it can no longer be used
+     */
+    @Override
+    public String toString() {
+        return "PerCpuItem[bytes=" + bytes + ", offset=" + offset + ", " + m.slices() + " slices"
+                + (freed ? ", freed" : m.isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -15,8 +15,8 @@ import java.util.Optional;
  * API that rseq4j's own structures are built on.
  *
  * <pre>{@code
- * try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
- *     PerCpuItem hits = mem.allocate(8);
+ * try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+ *     PerCpuItem hits = mem.newItem(8);
  *     hits.add(0, 1);                    // a critical section on the caller's CPU
  *     long total = hits.sum(0);          // reads every CPU's copy
  * }
@@ -34,8 +34,8 @@ import java.util.Optional;
  * migrations and exact snapshots use it; so does every operation that cannot complete as
  * a critical section.
  *
- * <p><b>Size.</b> {@link #create(IndexMode, long)} sizes each slice to what the items
- * need; {@link #create(IndexMode)} gives every slice the maximum, {@value #MAX_ITEM_BYTES}
+ * <p><b>Size.</b> {@link #PerCpuMemory(IndexMode, long)} sizes each slice to what the items
+ * need; {@link #PerCpuMemory(IndexMode)} gives every slice the maximum, {@value #MAX_ITEM_BYTES}
  * bytes (in rseq mode that is address space, and only the pages touched cost memory; in
  * portable mode it is allocated, so size small instances).
  *
@@ -50,7 +50,7 @@ import java.util.Optional;
  * node, their memory stays mapped and only further use is refused.
  *
  * <p><b>Implementation notes.</b> The memory is built with a runtime context (the
- * process's, from the factories) and hands it down: its slices get the context's fences,
+ * process's, from the public constructors) and hands it down: its slices get the context's fences,
  * and every item, list, ring and lock made from it gets {@link #ops}, the context's
  * operations, in a final field of its own. For the process's context that is
  * {@link SliceOps#DEFAULT} itself, whose {@code run} the JIT folds to the constant's
@@ -66,53 +66,72 @@ public final class PerCpuMemory implements AutoCloseable {
     /** The most bytes of items one slice can hold. */
     public static final long MAX_ITEM_BYTES = SliceMemory.MAX_BYTES_PER_SLICE;
 
-    private PerCpuMemory(IndexMode mode, long itemBytes, RuntimeContext context) {
-        this.ops = SliceOps.of(context);
-        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytes,
-                context.fences());
-    }
-
     /**
-     * As {@link #create(IndexMode, long)}, built with {@code context} instead of the
-     * process's: for tests in this package that run the structures with other operations
-     * (delay loops, forced fallbacks).
+     * Per-CPU memory built with {@code context} instead of the process's: for tests in this
+     * package that run the structures with other operations (delay loops, forced fallbacks).
      *
      * @param mode              what selects a thread's slice
      * @param itemBytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_ITEM_BYTES}
      * @param context           the operations, fences, statistics and registrations to use
-     * @return the new memory, with no items yet
      */
-    static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice, RuntimeContext context) {
-        return new PerCpuMemory(mode, itemBytesPerSlice, java.util.Objects.requireNonNull(context, "context"));
+    PerCpuMemory(IndexMode mode, long itemBytesPerSlice, RuntimeContext context) {
+        java.util.Objects.requireNonNull(context, "context");
+        this.ops = SliceOps.of(context);
+        this.slices = new SliceMemory(java.util.Objects.requireNonNull(mode, "index mode").field(), itemBytesPerSlice,
+                context.fences());
     }
 
     /**
      * Per-CPU memory indexed by {@code mode} with room for {@code itemBytesPerSlice} bytes
-     * of items in each slice (the sizes of the items you will allocate, each rounded up to
-     * 8, plus any alignment padding; the room may be rounded up).
+     * of items in each slice (the sizes of the items you will make with {@link #newItem},
+     * each rounded up to 8, plus any alignment padding; the room may be rounded up).
+     * {@link #close()} gives it back.
      *
      * @param mode              what selects a thread's slice
      * @param itemBytesPerSlice bytes of items each slice must hold, 1 to {@link #MAX_ITEM_BYTES}
-     * @return the new memory, with no items yet
      * @throws IllegalArgumentException      when {@code itemBytesPerSlice} is out of range
      * @throws UnsupportedOperationException for {@link IndexMode#CONCURRENCY_ID} in rseq
      *                                       mode on a kernel without mm_cid
      */
-    public static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice) {
-        return new PerCpuMemory(mode, itemBytesPerSlice, JitConstants.CONTEXT);
+    public PerCpuMemory(IndexMode mode, long itemBytesPerSlice) {
+        this(mode, itemBytesPerSlice, JitConstants.CONTEXT);
     }
 
     /**
      * Per-CPU memory indexed by {@code mode}, each slice as big as it can be
-     * ({@link #MAX_ITEM_BYTES} bytes for items).
+     * ({@link #MAX_ITEM_BYTES} bytes for items). {@link #close()} gives it back.
      *
      * @param mode what selects a thread's slice: the CPU it runs on, or its concurrency id
-     * @return the new memory, with no items yet
      * @throws UnsupportedOperationException for {@link IndexMode#CONCURRENCY_ID} in rseq
      *                                       mode on a kernel without mm_cid
      */
+    public PerCpuMemory(IndexMode mode) {
+        this(mode, MAX_ITEM_BYTES, JitConstants.CONTEXT);
+    }
+
+    /**
+     * Per-CPU memory with room for {@code itemBytesPerSlice} bytes of items per slice.
+     *
+     * @param mode              what selects a thread's slice
+     * @param itemBytesPerSlice bytes of items each slice must hold
+     * @return the new memory, with no items yet
+     * @deprecated use {@link #PerCpuMemory(IndexMode, long) new PerCpuMemory(mode, itemBytesPerSlice)}
+     */
+    @Deprecated(forRemoval = true)
+    public static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice) {
+        return new PerCpuMemory(mode, itemBytesPerSlice);
+    }
+
+    /**
+     * Per-CPU memory with slices as big as they can be.
+     *
+     * @param mode what selects a thread's slice
+     * @return the new memory, with no items yet
+     * @deprecated use {@link #PerCpuMemory(IndexMode) new PerCpuMemory(mode)}
+     */
+    @Deprecated(forRemoval = true)
     public static PerCpuMemory create(IndexMode mode) {
-        return new PerCpuMemory(mode, MAX_ITEM_BYTES, JitConstants.CONTEXT);
+        return new PerCpuMemory(mode);
     }
 
     /**
@@ -153,16 +172,28 @@ public final class PerCpuMemory implements AutoCloseable {
     }
 
     /**
-     * Allocates an item of {@code bytes} (rounded up to 8, 8-byte aligned) in every slice,
-     * all copies zero.
+     * A new item of {@code bytes} (rounded up to 8, 8-byte aligned) in every slice, all
+     * copies zero.
      *
      * @param bytes the size of the item's copy in each slice, 1 to {@link #itemCapacity()}
      * @return the new item
      * @throws IllegalArgumentException when {@code bytes} is not in [1, {@link #itemCapacity()}]
      * @throws IllegalStateException    when the slices are full or the memory is closed
      */
-    public PerCpuItem allocate(long bytes) {
+    public PerCpuItem newItem(long bytes) {
         return new PerCpuItem(this, checkRoom(slices.allocate(bytes, 8), bytes));
+    }
+
+    /**
+     * A new item of {@code bytes} in every slice.
+     *
+     * @param bytes the size of the item's copy in each slice
+     * @return the new item
+     * @deprecated use {@link #newItem(long)}
+     */
+    @Deprecated(forRemoval = true)
+    public PerCpuItem allocate(long bytes) {
+        return newItem(bytes);
     }
 
     /** Room for a structure's own words (list heads, rings, locks): never a freed item's offset. */

@@ -153,4 +153,15 @@ public final class PerCpuRing {
         m.checkIndex(index);
         return RingFormat.used(m.whole(), m.at(index, ring));
     }
+
+    /**
+     * The ring's size, without reading any slice.
+     *
+     * @return {@code PerCpuRing[capacity=.. bytes, N slices]}, with {@code closed} once its memory is
+     */
+    @Override
+    public String toString() {
+        return "PerCpuRing[capacity=" + capacity + " bytes, " + m.slices() + " slices"
+                + (m.isClosed() ? ", closed" : "") + "]";
+    }
 }

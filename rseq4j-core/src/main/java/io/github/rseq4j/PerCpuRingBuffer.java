@@ -118,7 +118,7 @@ public final class PerCpuRingBuffer implements AutoCloseable {
             throw new IllegalArgumentException("maxWait must not be negative: " + maxWait);
         }
         this.maxWaitNanos = Waits.saturatedNanos(maxWait);
-        this.memory = PerCpuMemory.create(IndexMode.CPU_ID, PerCpuRing.bytesPerSlice(capacityPerCpu));
+        this.memory = new PerCpuMemory(IndexMode.CPU_ID, PerCpuRing.bytesPerSlice(capacityPerCpu));
         try {
             this.ring = memory.newRing(capacityPerCpu);
         } catch (RuntimeException e) {

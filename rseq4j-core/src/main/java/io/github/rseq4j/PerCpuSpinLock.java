@@ -82,4 +82,14 @@ public final class PerCpuSpinLock {
         m.checkOpen();
         return (long) LONG.getVolatile(m.whole(), m.at(index, word)) != 0L;
     }
+
+    /**
+     * The lock's place, without reading any slice's lock word.
+     *
+     * @return {@code PerCpuSpinLock[N slices]}, with {@code closed} once its memory is
+     */
+    @Override
+    public String toString() {
+        return "PerCpuSpinLock[" + m.slices() + " slices" + (m.isClosed() ? ", closed" : "") + "]";
+    }
 }

@@ -7,11 +7,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Durations recorded in nanoseconds into a {@link Histogram}: a {@link PerCpuHistogram} of
- * its own ({@link #create()}), or a {@link HistogramSeries} of a {@link HistogramGroup}
+ * its own ({@link #PerCpuTimer()}), or a {@link HistogramSeries} of a {@link HistogramGroup}
  * ({@link HistogramGroup#newTimer}); one critical section per record.
  *
  * <pre>{@code
- * PerCpuTimer requests = PerCpuTimer.create();
+ * PerCpuTimer requests = new PerCpuTimer();
  * requests.time(() -> handle(request));
  * PerCpuTimer.Sample s = requests.start();   // where a lambda does not fit
  * try { ... } finally { s.stop(); }
@@ -22,52 +22,84 @@ import java.util.concurrent.TimeUnit;
 public final class PerCpuTimer implements AutoCloseable {
     private final Histogram histogram;
 
-    private PerCpuTimer(Histogram histogram) {
-        this.histogram = histogram;
-    }
-
-    /** The layout of {@link #create()}. */
+    /** The layout of {@link #PerCpuTimer()}. */
     private static final BucketLayout DEFAULT_LAYOUT =
             BucketLayout.logLinear(TimeUnit.HOURS.toNanos(1), 5).including(BucketLayout.prometheusDefaultSeconds());
 
     /**
-     * A timer for durations up to one hour at about 3% precision (log-linear, 5 bits), whose
-     * buckets also end exactly at the Prometheus default bounds (5 ms, 10 ms, ... 10 s), so
-     * those are exported as given: {@code BucketLayout.logLinear(1 h in ns, 5)
-     * .including(BucketLayout.prometheusDefaultSeconds())}.
-     *
-     * @return a new timer with a histogram of its own
+     * A timer with a histogram of its own, for durations up to one hour at about 3% precision
+     * (log-linear, 5 bits), whose buckets also end exactly at the Prometheus default bounds
+     * (5 ms, 10 ms, ... 10 s), so those are exported as given: {@code BucketLayout.logLinear(1 h in ns, 5)
+     * .including(BucketLayout.prometheusDefaultSeconds())}. {@link #close()} gives the
+     * histogram's per-CPU memory back.
      */
-    public static PerCpuTimer create() {
-        return create(DEFAULT_LAYOUT);
+    public PerCpuTimer() {
+        this(DEFAULT_LAYOUT);
     }
 
     /**
-     * A timer whose histogram (of nanoseconds) has these buckets.
+     * A timer with a histogram of its own (of nanoseconds) with these buckets.
+     * {@link #close()} gives the histogram's per-CPU memory back.
      *
      * @param layout the buckets, in nanoseconds (e.g. {@link BucketLayout#explicitSeconds},
      *               {@link BucketLayout#micrometerTimerDefault()})
-     * @return a new timer with a histogram of its own
      */
-    public static PerCpuTimer create(BucketLayout layout) {
-        return of(PerCpuHistogram.create(layout));
+    public PerCpuTimer(BucketLayout layout) {
+        this(new PerCpuHistogram(layout));
     }
 
     /**
      * A timer recording into {@code histogram} (values in nanoseconds): a
-     * {@link PerCpuHistogram} or a {@link HistogramSeries}.
+     * {@link PerCpuHistogram} or a {@link HistogramSeries}. The timer takes the histogram
+     * over: {@link #close()} closes it, also for anyone else recording into it, so give a
+     * timer a histogram that lives exactly as long as the timer.
      *
-     * @param histogram where the durations go, in nanoseconds; it may be shared
-     * @return a timer over that histogram
+     * @param histogram where the durations go, in nanoseconds
      */
+    public PerCpuTimer(Histogram histogram) {
+        this.histogram = Objects.requireNonNull(histogram, "histogram");
+    }
+
+    /**
+     * A timer with a histogram of its own, of the default layout.
+     *
+     * @return a new timer
+     * @deprecated use {@link #PerCpuTimer() new PerCpuTimer()}
+     */
+    @Deprecated(forRemoval = true)
+    public static PerCpuTimer create() {
+        return new PerCpuTimer();
+    }
+
+    /**
+     * A timer with a histogram of its own with these buckets.
+     *
+     * @param layout the buckets, in nanoseconds
+     * @return a new timer
+     * @deprecated use {@link #PerCpuTimer(BucketLayout) new PerCpuTimer(layout)}
+     */
+    @Deprecated(forRemoval = true)
+    public static PerCpuTimer create(BucketLayout layout) {
+        return new PerCpuTimer(layout);
+    }
+
+    /**
+     * A timer recording into {@code histogram}.
+     *
+     * @param histogram where the durations go, in nanoseconds
+     * @return a timer over that histogram
+     * @deprecated use {@link #PerCpuTimer(Histogram) new PerCpuTimer(histogram)}
+     */
+    @Deprecated(forRemoval = true)
     public static PerCpuTimer of(Histogram histogram) {
-        return new PerCpuTimer(Objects.requireNonNull(histogram, "histogram"));
+        return new PerCpuTimer(histogram);
     }
 
     /**
      * Closes the histogram behind this timer: a {@link PerCpuHistogram} gives its per-CPU
      * memory back, a {@link HistogramSeries} its slot and statistics (see
-     * {@link Histogram#close()}); a histogram shared with other timers is closed for them too. Records and snapshots then throw {@link IllegalStateException}. Idempotent.
+     * {@link Histogram#close()}), also for anyone else recording into it. Records and
+     * snapshots then throw {@link IllegalStateException}. Idempotent.
      */
     @Override
     public void close() {
@@ -177,6 +209,16 @@ public final class PerCpuTimer implements AutoCloseable {
             long nanos = System.nanoTime() - start;
             timer.histogram.record(nanos);
             return nanos;
+        }
+
+        /**
+         * How long the sample has run, without recording.
+         *
+         * @return {@code Sample[running for N ns]}, or {@code Sample[stopped]}
+         */
+        @Override
+        public String toString() {
+            return stopped ? "Sample[stopped]" : "Sample[running for " + (System.nanoTime() - start) + " ns]";
         }
     }
 

@@ -12,6 +12,7 @@ import io.github.rseq4j.internal.registration.ThreadRegistrations;
 import io.github.rseq4j.internal.runtime.FallbackStats;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.runtime.RseqRuntime;
+import io.github.rseq4j.internal.runtime.Settings;
 
 import java.util.List;
 
@@ -63,7 +64,9 @@ public final class Rseq {
                 new RseqStatus.Fallbacks(st.notRegistered(), st.aborted(), st.stopped(), st.portable(), rt.aborts(),
                         AbortBudget.cuts(), AbortBudget.restores()),
                 new RseqStatus.Refusals(rt.registrations().refusals(), rt.registrations().lastRefusalErrno()),
-                rt.settings().problems());
+                rt.settings().problems(),
+                rt.settings().mode() == Settings.Mode.PORTABLE,
+                rt.settings().fence() == Settings.FenceChoice.AFFINITY);
     }
 
     // The internal enums below mirror public ones (the internal layers cannot see the public

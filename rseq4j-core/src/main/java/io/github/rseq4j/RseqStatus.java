@@ -111,6 +111,29 @@ public interface RseqStatus {
      */
     List<String> settingProblems();
 
+    /**
+     * Whether the settings asked for portable mode ({@code -Drseq4j.mode=portable}, or
+     * {@code fallback}, its name before 0.1.0), as opposed to portable mode chosen because
+     * rseq is unavailable here.
+     *
+     * @return {@code true} when the setting forced portable mode; {@code false} by default
+     *         for other implementations
+     */
+    default boolean portableRequested() {
+        return false;
+    }
+
+    /**
+     * Whether the settings asked for the affinity fence ({@code -Drseq4j.fence=affinity})
+     * instead of membarrier where the kernel has it.
+     *
+     * @return {@code true} when the setting asked for it; {@code false} by default for other
+     *         implementations
+     */
+    default boolean affinityFenceRequested() {
+        return false;
+    }
+
     /** How per-CPU operations run in this process. */
     public enum Mode {
         /** As rseq critical sections (generated code). */

@@ -19,7 +19,9 @@ record StatusSnapshot(Mode mode,
                       ThreadState thread,
                       Fallbacks fallbacks,
                       Refusals refusals,
-                      List<String> settingProblems) implements RseqStatus {
+                      List<String> settingProblems,
+                      boolean portableRequested,
+                      boolean affinityFenceRequested) implements RseqStatus {
 
     StatusSnapshot {
         possibleCpus = List.copyOf(possibleCpus);

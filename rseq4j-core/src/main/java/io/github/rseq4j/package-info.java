@@ -48,6 +48,32 @@
  * <li>{@link io.github.rseq4j.RseqResult}: the result codes of the operations above.</li>
  * </ul>
  *
+ * <h2>Creating things</h2>
+ *
+ * One rule for the whole API:
+ * <ul>
+ * <li>A structure that stands alone and owns its memory has a public constructor, as
+ *     {@code java.util.concurrent} does: {@code new PerCpuCounter()},
+ *     {@code new PerCpuPool<>(factory, capacity)}, {@code new PerCpuBufferPool(size, n)},
+ *     {@code new PerCpuRingBuffer(capacity, policy)}, {@code new PerCpuObjectCache<>(factory)},
+ *     {@code new PerCpuHistogram(layout)}, {@code new PerCpuTimer()},
+ *     {@code new HistogramGroup()}, {@code new PerCpuMemory(IndexMode.CPU_ID)}. Its
+ *     {@code close()} gives the memory back.</li>
+ * <li>A part that lives inside an owner is made by the owner, {@code owner.newX(...)}:
+ *     {@link io.github.rseq4j.PerCpuMemory#newItem}, {@link io.github.rseq4j.PerCpuMemory#newList},
+ *     {@link io.github.rseq4j.PerCpuMemory#newRing}, {@link io.github.rseq4j.PerCpuMemory#newSpinLock},
+ *     {@link io.github.rseq4j.HistogramGroup#newSeries}, {@link io.github.rseq4j.HistogramGroup#newTimer}.
+ *     Closing the owner ends its parts too.</li>
+ * <li>An immutable value (a descriptor) has static factories named for what they make, as
+ *     {@code java.time} does: {@link io.github.rseq4j.BucketLayout#logLinear},
+ *     {@link io.github.rseq4j.BucketLayout#explicit}, {@link io.github.rseq4j.BucketLayout#exponential}.
+ *     So a log-linear histogram is {@code new PerCpuHistogram(BucketLayout.logLinear(highest, precision))}.</li>
+ * </ul>
+ * The exporter modules follow the same rule, and assemble their collectors from many
+ * registrations with a {@code builder()}, as the metrics libraries they plug into do.
+ * {@link io.github.rseq4j.Rseq#status()} returns the process's status rather than making
+ * one.
+ *
  * <h2>Naming conventions</h2>
  *
  * <ul>

@@ -261,7 +261,7 @@ class BucketLayoutTest {
     void logLinearIncludingBoundsKeepsItsBucketsAndEndsBucketsExactlyAtTheBounds() {
         BucketLayout ll = BucketLayout.logLinear(3_600_000_000_000L, 5);
         BucketLayout l = ll.including(BucketLayout.prometheusDefaultSeconds());
-        BucketLayout timer = PerCpuTimer.create().histogram().layout();
+        BucketLayout timer = new PerCpuTimer().histogram().layout();
         assertEquals(l, timer, "the default timer's layout");
         double[] defaults = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
         int found = 0;
@@ -316,10 +316,10 @@ class BucketLayoutTest {
     void histogramsRecordIntoTheLayoutsBuckets() {
         BucketLayout[] layouts = {BucketLayout.explicitSeconds(0.001, 0.005, 0.01, 0.1, 1),
                 BucketLayout.exponential(3, 1L << 30), BucketLayout.exponentialSeconds(-1, Duration.ofNanos(1),
-                Duration.ofSeconds(10)), BucketLayout.micrometerTimerDefault(), PerCpuTimer.create().histogram().layout()};
+                Duration.ofSeconds(10)), BucketLayout.micrometerTimerDefault(), new PerCpuTimer().histogram().layout()};
         SplittableRandom r = new SplittableRandom(9);
         for (BucketLayout l : layouts) {
-            PerCpuHistogram h = PerCpuHistogram.create(l);
+            PerCpuHistogram h = new PerCpuHistogram(l);
             assertEquals(l, h.layout());
             long[] expected = new long[l.bucketCount()];
             for (int k = 0; k < 5000; k++) {

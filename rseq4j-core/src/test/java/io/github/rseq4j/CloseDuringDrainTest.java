@@ -46,7 +46,7 @@ class CloseDuringDrainTest {
     public static final class Child {
         public static void main(String[] args) throws Exception {
             boolean fault = args[0].equals("fault");
-            PerCpuMemory a = PerCpuMemory.create(IndexMode.CPU_ID, 256);
+            PerCpuMemory a = new PerCpuMemory(IndexMode.CPU_ID, 256);
             PerCpuList listA = a.newList(16);
             List<Long> mine = new CopyOnWriteArrayList<>();
             try (StoppedSlice s = a.stop(0)) {
@@ -56,7 +56,7 @@ class CloseDuringDrainTest {
                     listA.pushStopped(s, n);
                 }
             }
-            PerCpuMemory c = PerCpuMemory.create(IndexMode.CPU_ID, 4096);
+            PerCpuMemory c = new PerCpuMemory(IndexMode.CPU_ID, 4096);
             PerCpuList listC = c.newList(16);
             MemorySegment other = listC.newNode();
             long otherNode;   // the raw node address a list head holds
@@ -84,8 +84,8 @@ class CloseDuringDrainTest {
             a.close();
             ChildJvm.emit("close_ms", (System.nanoTime() - t0) / 1_000_000);
             Thread.sleep(300);   // past the 250 ms quarantine
-            PerCpuMemory b = PerCpuMemory.create(IndexMode.CPU_ID, 256);
-            PerCpuItem item = b.allocate(8);
+            PerCpuMemory b = new PerCpuMemory(IndexMode.CPU_ID, 256);
+            PerCpuItem item = b.newItem(8);
             long bait = fault ? 0x1000 : otherNode;
             try (StoppedSlice s = b.stop(0)) {
                 item.setStopped(s, 0, bait);

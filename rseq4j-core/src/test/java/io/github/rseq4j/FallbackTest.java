@@ -48,8 +48,8 @@ class FallbackTest {
         assumeTrue(cpus.size() >= 2, "needs two CPUs: with one, the operation waits (see the next test)");
         int c = cpus.getFirst();
         final int adds = 1000;
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(16);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(16);
             PerCpuList list = mem.newList(8);
             PerCpuRing ring = mem.newRing(1024);
             PerCpuSpinLock lock = mem.newSpinLock();
@@ -110,8 +110,8 @@ class FallbackTest {
 
     @Test
     void whenEverySliceIsStoppedAnOperationWaitsThenCompletes() throws Exception {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             RseqStatus.Fallbacks before = counts();
             List<StoppedSlice> held = new ArrayList<>();
             for (int i = 0; i < mem.slices(); i++) {
@@ -153,11 +153,11 @@ class FallbackTest {
      */
     @Test
     void aFallbackNeverWaitsOnASliceItsOwnThreadHolds() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             assumeTrue(mem.slices() >= 2, "needs 2 slices");
             int mine = CpuSets.allowed().getFirst();
             assumeTrue(mine < mem.slices(), "CPU " + mine + " has no slice");
-            PerCpuItem item = mem.allocate(8);
+            PerCpuItem item = mem.newItem(8);
             CountDownLatch othersHeld = new CountDownLatch(1);
             CountDownLatch mineHeld = new CountDownLatch(1);
             AtomicBoolean othersReleased = new AtomicBoolean();
@@ -204,8 +204,8 @@ class FallbackTest {
 
     @Test
     void withoutStoppedSlicesOperationsTakeTheirNormalPath() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             PerCpuList list = mem.newList(8);
             PerCpuRing ring = mem.newRing(1024);
             PerCpuSpinLock lock = mem.newSpinLock();
@@ -245,8 +245,8 @@ class FallbackTest {
             RseqStatus s0 = Rseq.status();
             ChildJvm.emit("mode", s0.mode());
             ChildJvm.emit("maxAttempts", JitConstants.RUNTIME.maxAttempts());
-            PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
-            PerCpuItem item = mem.allocate(8);
+            PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID);
+            PerCpuItem item = mem.newItem(8);
             AtomicBoolean done = new AtomicBoolean();
             Thread fencer = Thread.ofPlatform().start(() -> {
                 while (!done.get()) {
@@ -311,6 +311,7 @@ class FallbackTest {
                     RseqStatus s = Rseq.status();
                     ChildJvm.emit("mode", s.mode());
                     ChildJvm.emit("problems", s.settingProblems());
+                    ChildJvm.emit("requested", s.portableRequested() + " " + s.affinityFenceRequested());
                     PerCpuCounter c = new PerCpuCounter();
                     c.add(5);
                     ChildJvm.emit("sum", c.sum());
@@ -337,12 +338,18 @@ class FallbackTest {
             assertTrue(r.values("problems").getFirst().contains(c[1]), "the problem names the property and the accepted values\n"
                     + r.describe());
             assertTrue(r.stderr().contains(c[1]), "logged once as a warning\n" + r.describe());
+            assertEquals("false false", r.values("requested").getFirst(), "a rejected value asks for nothing\n" + r.describe());
         }
         for (String value : List.of("PORTABLE", "fallback")) {      // case-insensitive; fallback is the name before 0.1.0
-            ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, List.of("-Drseq4j.mode=" + value), Map.of(),
+            boolean affinity = value.equals("fallback");               // and the fence setting, seen through the status too
+            List<String> flags = affinity ? List.of("-Drseq4j.mode=" + value, "-Drseq4j.fence=Affinity")
+                    : List.of("-Drseq4j.mode=" + value);
+            ChildJvm.Result forced = ChildJvm.run(BadSettingChild.class, flags, Map.of(),
                     Duration.ofSeconds(60)).requireSuccess();
             assertEquals("PORTABLE", forced.values("mode").getFirst(), "-Drseq4j.mode=" + value + "\n" + forced.describe());
             assertEquals("[]", forced.values("problems").getFirst());
+            assertEquals("true " + affinity, forced.values("requested").getFirst(),
+                    "RseqStatus says what the settings asked for\n" + forced.describe());
         }
     }
 }

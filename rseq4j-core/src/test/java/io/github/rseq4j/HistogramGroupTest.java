@@ -57,7 +57,7 @@ class HistogramGroupTest {
 
     @Test
     void seriesRecordSnapshotAndReset() {
-        try (HistogramGroup g = HistogramGroup.create()) {
+        try (HistogramGroup g = new HistogramGroup()) {
             HistogramSeries a = g.newSeries(exact64());
             HistogramSeries b = g.newSeries(BucketLayout.logLinear(1 << 20, 5));
             assertEquals(2, g.seriesCount());
@@ -89,7 +89,7 @@ class HistogramGroupTest {
 
     @Test
     void groupSnapshotsEverySeriesAtOnce() {
-        try (HistogramGroup g = HistogramGroup.create()) {
+        try (HistogramGroup g = new HistogramGroup()) {
             List<HistogramSeries> all = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 HistogramSeries s = g.newSeries(exact64());
@@ -115,7 +115,7 @@ class HistogramGroupTest {
 
     @Test
     void closingRefusesEveryUseAndFreesTheSlot() {
-        HistogramGroup g = HistogramGroup.create();
+        HistogramGroup g = new HistogramGroup();
         HistogramSeries a = g.newSeries(exact64());
         a.record(3);
         a.record(4);
@@ -142,8 +142,8 @@ class HistogramGroupTest {
         assertThrows(IllegalStateException.class, () -> b.record(1));
         assertThrows(IllegalStateException.class, () -> g.snapshot((s, c) -> { }));
         assertThrows(IllegalStateException.class, () -> g.newSeries(exact64()));
-        assertThrows(IllegalArgumentException.class, () -> HistogramGroup.create().newSeries(exact64()).record(1, 0));
-        assertThrows(NullPointerException.class, () -> HistogramGroup.create().newSeries(null));
+        assertThrows(IllegalArgumentException.class, () -> new HistogramGroup().newSeries(exact64()).record(1, 0));
+        assertThrows(NullPointerException.class, () -> new HistogramGroup().newSeries(null));
         g.close();      // idempotent
     }
 
@@ -156,7 +156,7 @@ class HistogramGroupTest {
     @Test
     void everyRecordOfEverySeriesIsInExactlyOneGroupInterval() throws Exception {
         int seriesCount = 1_000, platform = 4, virtual = 100, perThread = 200_000;
-        try (HistogramGroup g = HistogramGroup.create()) {
+        try (HistogramGroup g = new HistogramGroup()) {
             List<HistogramSeries> series = new ArrayList<>();
             Map<HistogramSeries, Integer> index = new IdentityHashMap<>();
             for (int i = 0; i < seriesCount; i++) {
@@ -252,7 +252,7 @@ class HistogramGroupTest {
     @Test
     void closedSeriesNeverLeakIntoLaterOwnersOfTheirSlots() throws Exception {
         int slots = 64, platform = 3, virtual = 40, rounds = 100;
-        try (HistogramGroup g = HistogramGroup.create()) {
+        try (HistogramGroup g = new HistogramGroup()) {
             Map<HistogramSeries, Integer> valueOf = new ConcurrentHashMap<>();
             Map<HistogramSeries, LongAdder> recorded = new ConcurrentHashMap<>();
             Map<HistogramSeries, long[]> reported = new ConcurrentHashMap<>();

@@ -27,9 +27,9 @@ class MemoryContextTest {
         RuntimeContext process = JitConstants.CONTEXT;
         FallbackStats own = new FallbackStats();
         RuntimeContext noOperations = new RuntimeContext(null, null, process.fences(), own, process.registrations());
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID, 4096, noOperations);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID, 4096, noOperations);
              Arena arena = Arena.ofConfined()) {
-            PerCpuItem item = mem.allocate(16);
+            PerCpuItem item = mem.newItem(16);
             item.add(0, 5);
             item.add(8, 7);
             assertEquals(RseqResult.COMPARE_FAILED, item.compareAndStore(0, 4, 9));

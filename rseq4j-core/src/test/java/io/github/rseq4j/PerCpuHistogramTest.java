@@ -135,7 +135,7 @@ class PerCpuHistogramTest {
 
     @Test
     void recordsSnapshotsAndPercentiles() {
-        PerCpuHistogram h = PerCpuHistogram.withBounds(10, 20, 30, 40);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.explicit(10, 20, 30, 40));
         for (int v = 1; v <= 40; v++) {
             h.record(v);
         }
@@ -157,7 +157,7 @@ class PerCpuHistogramTest {
 
     @Test
     void closeGivesTheMemoryBackAndRefusesEveryUse() throws ReflectiveOperationException {
-        PerCpuHistogram h = PerCpuHistogram.logLinear(1000, 3);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.logLinear(1000, 3));
         h.record(7);
         SliceMemory memory = memoryOf(h);
         assertFalse(memory.isReleased());
@@ -173,7 +173,7 @@ class PerCpuHistogramTest {
         }
         h.close();   // idempotent
 
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         assertTrue(t.toString().startsWith("PerCpuTimer[nanoseconds, PerCpuHistogram["), t.toString());
         t.record(Duration.ofMillis(1));
         SliceMemory timerMemory = memoryOf((PerCpuHistogram) t.histogram());
@@ -203,7 +203,7 @@ class PerCpuHistogramTest {
 
     @Test
     void outOfRangeValuesAreClampedAndCounted() {
-        PerCpuHistogram h = PerCpuHistogram.logLinear(1000, 3);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.logLinear(1000, 3));
         h.record(-5);
         h.record(5000);
         h.record(7);
@@ -222,13 +222,13 @@ class PerCpuHistogramTest {
 
     @Test
     void badInputIsRefusedClearly() {
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(1000, 0));
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(1000, 11));
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.logLinear(3, 5));
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds());
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(5, 5));
-        assertThrows(IllegalArgumentException.class, () -> PerCpuHistogram.withBounds(-1, 5));
-        PerCpuHistogram h = PerCpuHistogram.withBounds(5);
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.logLinear(1000, 0)));
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.logLinear(1000, 11)));
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.logLinear(3, 5)));
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.explicit()));
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.explicit(5, 5)));
+        assertThrows(IllegalArgumentException.class, () -> new PerCpuHistogram(BucketLayout.explicit(-1, 5)));
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.explicit(5));
         assertThrows(IllegalArgumentException.class, () -> h.record(1, 0));
         // one scale, 0 to 1: a percentage, or anything outside, is refused (not read as a tiny rank)
         for (double q : new double[] {99, 1.0001, -0.01, Double.NaN}) {
@@ -255,7 +255,7 @@ class PerCpuHistogramTest {
         for (int i = 0; i < 64; i++) {
             bounds[i] = i;
         }
-        PerCpuHistogram h = PerCpuHistogram.withBounds(bounds);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.explicit(bounds));
         int platform = 4, virtual = 200, perThread = 20_000;
         AtomicBoolean done = new AtomicBoolean();
         List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
@@ -313,7 +313,7 @@ class PerCpuHistogramTest {
      */
     @Test
     void countsClampsAndFullLogsStayExactWhenOversubscribed() throws Exception {
-        PerCpuHistogram h = PerCpuHistogram.logLinear(1 << 20, 4);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.logLinear(1 << 20, 4));
         int threads = 3 * Runtime.getRuntime().availableProcessors() + 2, perThread = 30_000;
         AtomicBoolean done = new AtomicBoolean();
         List<HistogramCounts> intervals = new CopyOnWriteArrayList<>();
@@ -373,14 +373,16 @@ class PerCpuHistogramTest {
 
     @Test
     void timersRecordNanoseconds() throws Exception {
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         t.record(Duration.ofMillis(5));
         t.record(2, TimeUnit.MICROSECONDS);
         t.time(() -> { });
         assertEquals("x", t.time(() -> "x"));
         PerCpuTimer.Sample s = t.start();
+        assertTrue(s.toString().matches("Sample\\[running for \\d+ ns]"), s.toString());
         long nanos = s.stop();
         assertTrue(nanos >= 0);
+        assertEquals("Sample[stopped]", s.toString());
         assertThrows(IllegalStateException.class, s::stop);
         assertThrows(IllegalStateException.class, () -> t.time((Runnable) () -> {
             throw new IllegalStateException("boom");

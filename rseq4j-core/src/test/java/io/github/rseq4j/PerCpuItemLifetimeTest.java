@@ -24,10 +24,10 @@ class PerCpuItemLifetimeTest {
 
     @Test
     void aFreedItemsHandleRefusesEveryUseAndLeavesTheItemReusingItsOffsetAlone() {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem x = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem x = mem.newItem(8);
             x.free();
-            PerCpuItem y = mem.allocate(8);   // same size: takes x's offset from the free list
+            PerCpuItem y = mem.newItem(8);   // same size: takes x's offset from the free list
             for (var use : List.<Executable>of(
                     () -> x.add(0, 7), () -> x.tryAdd(0, 7), () -> x.compareAndStore(0, 0, 7),
                     () -> x.compare2AndStore(0, 0, 0, 0, 7), () -> x.get(0, 0), () -> x.sum(0), x::free)) {
@@ -47,11 +47,11 @@ class PerCpuItemLifetimeTest {
 
     @Test
     void listHeadsNeverTakeAFreedItemsOffset() {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem x = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem x = mem.newItem(8);
             x.free();
             PerCpuList list = mem.newList(8);   // its head must not land on x's freed offset...
-            PerCpuItem z = mem.allocate(8);     // ...which this data item takes instead
+            PerCpuItem z = mem.newItem(8);     // ...which this data item takes instead
             for (int i = 0; i < mem.slices(); i++) {
                 try (StoppedSlice s = mem.stop(i)) {
                     z.setStopped(s, 0, 0x1000);   // junk that would crash a pop if it were a head

@@ -65,10 +65,10 @@ class PerCpuMemoryTest {
 
     @Test
     void itemOperationsUseTheSliceOfThePinnedCpu() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             assertEquals(IndexMode.CPU_ID, mem.indexMode());
             for (int cpu : allowed()) {
-                PerCpuItem item = mem.allocate(24);
+                PerCpuItem item = mem.newItem(24);
                 assertEquals(24, item.bytes());
                 assertEquals(mem, item.memory());
                 pinned(cpu, () -> {
@@ -118,10 +118,10 @@ class PerCpuMemoryTest {
 
     @Test
     void allocationRoundsUpAlignsAndZeroesReusedItems() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            assertEquals(8, mem.allocate(1).bytes());
-            assertEquals(16, mem.allocate(13).bytes());
-            PerCpuItem a = mem.allocate(32);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            assertEquals(8, mem.newItem(1).bytes());
+            assertEquals(16, mem.newItem(13).bytes());
+            PerCpuItem a = mem.newItem(32);
             int cpu = allowed().getFirst();
             pinned(cpu, () -> {
                 for (long off = 0; off < 32; off += 8) {
@@ -131,7 +131,7 @@ class PerCpuMemoryTest {
             assertEquals(99, a.get(cpu, 24));
             a.free();
             assertThrowsWith(IllegalStateException.class, "already freed", a::free);
-            PerCpuItem b = mem.allocate(32);
+            PerCpuItem b = mem.newItem(32);
             for (int i = 0; i < mem.slices(); i++) {
                 for (long off = 0; off < 32; off += 8) {
                     assertEquals(0, b.get(i, off), "a reused item reads as zero");
@@ -142,22 +142,41 @@ class PerCpuMemoryTest {
     }
 
     @Test
+    void partsPrintWhatTheyAre() {
+        PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID, 4096);
+        int n = mem.slices();
+        PerCpuItem item = mem.newItem(13);
+        PerCpuItem gone = mem.newItem(8);
+        PerCpuRing ring = mem.newRing(256);
+        PerCpuSpinLock lock = mem.newSpinLock();
+        assertEquals("PerCpuItem[bytes=16, offset=64, " + n + " slices]", item.toString());
+        gone.free();
+        assertTrue(gone.toString().endsWith(" slices, freed]"), gone.toString());
+        assertEquals("PerCpuRing[capacity=256 bytes, " + n + " slices]", ring.toString());
+        assertEquals("PerCpuSpinLock[" + n + " slices]", lock.toString());
+        mem.close();
+        assertTrue(item.toString().endsWith(" slices, closed]"), item.toString());
+        assertEquals("PerCpuRing[capacity=256 bytes, " + n + " slices, closed]", ring.toString());
+        assertEquals("PerCpuSpinLock[" + n + " slices, closed]", lock.toString());
+    }
+
+    @Test
     void memoryFillsUpWithAClearError() {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem all = mem.allocate(mem.itemCapacity());
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem all = mem.newItem(mem.itemCapacity());
             assertEquals(mem.itemCapacity(), all.bytes());
             assertEquals(mem.sliceBytes() - 64, mem.itemCapacity());
-            assertThrowsWith(IllegalStateException.class, "full", () -> mem.allocate(8));
+            assertThrowsWith(IllegalStateException.class, "full", () -> mem.newItem(8));
             all.free();
             // Free space is reused for items of the same size (exact-size free lists).
-            assertEquals(mem.itemCapacity(), mem.allocate(mem.itemCapacity()).bytes());
+            assertEquals(mem.itemCapacity(), mem.newItem(mem.itemCapacity()).bytes());
         }
     }
 
     @Test
     void stopGivesTheCallerTheSlice() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             int cpu = allowed().getFirst();
             assertFalse(mem.isStopped(cpu));
             StoppedSlice held = mem.stop(cpu);
@@ -193,8 +212,8 @@ class PerCpuMemoryTest {
     @EnumSource(IndexMode.class)
     void concurrentAddsAreExact(IndexMode mode) throws Exception {
         assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
-        try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
-            PerCpuItem item = mem.allocate(16);
+        try (PerCpuMemory mem = new PerCpuMemory(mode)) {
+            PerCpuItem item = mem.newItem(16);
             List<Thread> ts = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 boolean virtual = t % 2 == 1;
@@ -220,7 +239,7 @@ class PerCpuMemoryTest {
 
     @Test
     void listPushAndPopOnThePinnedCpu() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuList list = mem.newList(24);
             assertEquals(24, list.payloadBytes());
             int cpu = allowed().getLast();
@@ -255,7 +274,7 @@ class PerCpuMemoryTest {
         List<Integer> cpus = allowed();
         assumeTrue(cpus.size() >= 2, "needs two CPUs");
         int c = cpus.getFirst(), d = cpus.getLast();
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuList list = mem.newList(8);
             List<Long> pushed = new ArrayList<>();
             pinned(c, () -> {
@@ -295,7 +314,7 @@ class PerCpuMemoryTest {
     void migrationAndDrainWhileThreadsPushAndPop(IndexMode mode) throws Exception {
         assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         final int nodes = 4096, workers = 5;
-        try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
+        try (PerCpuMemory mem = new PerCpuMemory(mode)) {
             PerCpuList list = mem.newList(16);
             Map<Long, Integer> idOf = new HashMap<>();
             for (int id = 0; id < nodes; id++) {
@@ -399,7 +418,7 @@ class PerCpuMemoryTest {
 
     @Test
     void ringWritesAndDrainsInOrderOnThePinnedCpu() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuRing ring = mem.newRing(4096);
             assertEquals(4096, ring.capacity());
             int cpu = allowed().getLast();
@@ -442,7 +461,7 @@ class PerCpuMemoryTest {
 
     @Test
     void ringReportsFullAndWrapsAround() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuRing ring = mem.newRing(256);
             int cpu = allowed().getFirst();
             pinned(cpu, () -> {
@@ -482,7 +501,7 @@ class PerCpuMemoryTest {
     void concurrentWritersAndAReaderLoseNothing(IndexMode mode) throws Exception {
         assumeTrue(mode == IndexMode.CPU_ID || !Rseq.isRseqMode() || Rseq.status().kernel().mmCid(), "mm_cid needs Linux 6.3+");
         final int writers = 4, perWriter = 5000;
-        try (PerCpuMemory mem = PerCpuMemory.create(mode)) {
+        try (PerCpuMemory mem = new PerCpuMemory(mode)) {
             PerCpuRing ring = mem.newRing(4096);
             BitSet[] seen = new BitSet[writers];
             int[][] lastSeq = new int[writers][mem.slices()];
@@ -550,7 +569,7 @@ class PerCpuMemoryTest {
 
     @Test
     void spinLockOnThePinnedCpu() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuSpinLock lock = mem.newSpinLock();
             int cpu = allowed().getLast();
             pinned(cpu, () -> {
@@ -568,7 +587,7 @@ class PerCpuMemoryTest {
 
     @Test
     void spinLocksExcludeHoldersOfTheSameSlice() throws Exception {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             PerCpuSpinLock lock = mem.newSpinLock();
             long[] counters = new long[mem.slices()];
             int threads = 6, iterations = 20_000;
@@ -601,13 +620,13 @@ class PerCpuMemoryTest {
 
     @Test
     void badArgumentsToMemoryAndItems() throws Throwable {
-        assertThrowsWith(NullPointerException.class, "index mode", () -> PerCpuMemory.create(null));
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        assertThrowsWith(NullPointerException.class, "index mode", () -> new PerCpuMemory(null));
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             int n = mem.slices();
             for (long bad : new long[]{0, -1, -8, mem.itemCapacity() + 1, Long.MAX_VALUE, Long.MIN_VALUE}) {
-                assertThrowsWith(IllegalArgumentException.class, "item size", () -> mem.allocate(bad));
+                assertThrowsWith(IllegalArgumentException.class, "item size", () -> mem.newItem(bad));
             }
-            PerCpuItem item = mem.allocate(16);
+            PerCpuItem item = mem.newItem(16);
             for (long off : new long[]{-8, -1, 4, 15, 16, 24, Long.MAX_VALUE, Long.MIN_VALUE}) {
                 String frag = "word offset " + off;
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> item.add(off, 1));
@@ -632,7 +651,7 @@ class PerCpuMemoryTest {
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.tryStop(idx));
                 assertThrowsWith(IndexOutOfBoundsException.class, frag, () -> mem.isStopped(idx));
             }
-            try (PerCpuMemory other = PerCpuMemory.create(IndexMode.CPU_ID); StoppedSlice foreign = other.stop(0)) {
+            try (PerCpuMemory other = new PerCpuMemory(IndexMode.CPU_ID); StoppedSlice foreign = other.stop(0)) {
                 assertThrowsWith(IllegalArgumentException.class, "another PerCpuMemory", () -> item.setStopped(foreign, 0, 1));
             }
             assertEquals(0, item.get(0, 0), "nothing written");
@@ -648,7 +667,7 @@ class PerCpuMemoryTest {
 
     @Test
     void badArgumentsToLists() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             int n = mem.slices();
             for (long bad : new long[]{0, -1, 65537, Long.MAX_VALUE, Long.MIN_VALUE}) {
                 assertThrowsWith(IllegalArgumentException.class, "node payload", () -> mem.newList(bad));
@@ -703,7 +722,7 @@ class PerCpuMemoryTest {
 
     @Test
     void badArgumentsToRingsAndLocks() {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
             int n = mem.slices();
             for (long bad : new long[]{0, -256, 128, 255, 300, 4095, mem.sliceBytes(), Long.MAX_VALUE, Long.MIN_VALUE}) {
                 assertThrowsWith(IllegalArgumentException.class, "ring capacity", () -> mem.newRing(bad));
@@ -736,8 +755,8 @@ class PerCpuMemoryTest {
 
     @Test
     void useAfterCloseIsRefused() throws Throwable {
-        PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
-        PerCpuItem item = mem.allocate(8);
+        PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID);
+        PerCpuItem item = mem.newItem(8);
         PerCpuList list = mem.newList(8);
         MemorySegment node = list.newNode();
         PerCpuRing ring = mem.newRing(256);
@@ -754,7 +773,7 @@ class PerCpuMemoryTest {
         mem.close(); // idempotent
         String closed = "closed";
         List<Executable> refused = List.of(
-                () -> mem.allocate(8), () -> mem.newList(8), () -> mem.newRing(256), mem::newSpinLock,
+                () -> mem.newItem(8), () -> mem.newList(8), () -> mem.newRing(256), mem::newSpinLock,
                 () -> mem.stop(0), () -> mem.tryStop(0),
                 () -> item.add(0, 1), () -> item.tryAdd(0, 1), () -> item.compareAndStore(0, 1, 2),
                 () -> item.compareAndStoreRelease(0, 1, 2), () -> item.tryCompareAndStore(0, 1, 2),

@@ -62,7 +62,7 @@ class PortableListMemoryTest {
             MemorySegment kept = null;
             PerCpuList last = null;
             for (int i = 0; i < LISTS; i++) {
-                PerCpuMemory m = PerCpuMemory.create(IndexMode.CPU_ID, 64);
+                PerCpuMemory m = new PerCpuMemory(IndexMode.CPU_ID, 64);
                 PerCpuList list = m.newList(64);
                 MemorySegment node = list.newNode();
                 node.set(ValueLayout.JAVA_LONG, 0, i);
@@ -89,7 +89,7 @@ class PortableListMemoryTest {
 
         private static void cycles(int n) {
             for (int i = 0; i < n; i++) {
-                try (PerCpuMemory m = PerCpuMemory.create(IndexMode.CPU_ID, 64)) {
+                try (PerCpuMemory m = new PerCpuMemory(IndexMode.CPU_ID, 64)) {
                     PerCpuList list = m.newList(64);
                     list.push(list.newNode());
                     list.pop();

@@ -90,8 +90,8 @@ class RegistrationTest {
 
     @Test
     void lazyRegistrationOutlivesRegisterAndClose() throws Throwable {
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             onPlatformThread(() -> {
                 item.add(0, 1); // registers lazily where rseq4j owns registration, for good
                 RegistrationKind kind = registeredKind();

@@ -48,7 +48,7 @@ class RingRobustnessTest {
                     raf.setLength(0);
                 }
                 PerCpuRingBuffer rb = new PerCpuRingBuffer(1 << 14, OverflowPolicy.DROP);
-                PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
+                PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID);
                 PerCpuRing ring = mem.newRing(1 << 14);
                 for (Runnable write : List.<Runnable>of(() -> rb.write(mapped.asSlice(0, 64)),
                         () -> ring.write(mapped.asSlice(128, 64)))) {

@@ -161,7 +161,7 @@ public final class DemoMetricsCommand implements Callable<Integer> {
         if (otlp != null && (otlp.getScheme() == null || !otlp.getScheme().matches("https?") || otlp.getHost() == null)) {
             throw new ParameterException(spec.commandLine(), "--otlp: an http:// or https:// URL expected: " + otlp);
         }
-        PerCpuTimer latency = nativeHistogram ? PerCpuTimer.create(NATIVE_LAYOUT) : PerCpuTimer.create();
+        PerCpuTimer latency = nativeHistogram ? new PerCpuTimer(NATIVE_LAYOUT) : new PerCpuTimer();
         PerCpuCounter requests = new PerCpuCounter();
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector.Builder collector = RseqCollector.builder();

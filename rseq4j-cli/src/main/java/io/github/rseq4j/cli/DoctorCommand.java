@@ -198,13 +198,11 @@ public final class DoctorCommand implements Callable<Integer> {
     static List<String> hints(RseqStatus s) {
         List<String> h = new ArrayList<>();
         boolean linux = s.os() != null && s.os().toLowerCase(java.util.Locale.ROOT).contains("linux");
-        String requestedMode = System.getProperty("rseq4j.mode", "auto").strip();
-        String requestedFence = System.getProperty("rseq4j.fence", "auto").strip();
         if (!s.rseqMode()) {
-            boolean portableAskedFor = "portable".equalsIgnoreCase(requestedMode) || "fallback".equalsIgnoreCase(requestedMode);
+            boolean portableAskedFor = s.portableRequested();
             if (portableAskedFor) {
-                h.add("portable mode was asked for with -Drseq4j.mode=" + requestedMode + "; leave it out (or use "
-                        + "auto) to get rseq mode where the machine supports it.");
+                h.add("portable mode was asked for (" + s.modeReason() + "): leave that setting out (or set it "
+                        + "to auto) to get rseq mode where the machine supports it.");
             } else if (!linux) {
                 h.add("rseq is a Linux feature: on " + s.os() + " rseq4j always runs on atomics "
                         + "(correct, without the per-CPU speed-up).");
@@ -227,7 +225,7 @@ public final class DoctorCommand implements Callable<Integer> {
                         + "include `rseq4j doctor --json` in your report.");
             }
         } else {
-            if ("affinity".equalsIgnoreCase(requestedFence) && s.kernel().membarrierRseq()) {
+            if (s.affinityFenceRequested() && s.kernel().membarrierRseq()) {
                 h.add("the affinity fence was asked for with -Drseq4j.fence=affinity although membarrier "
                         + "RSEQ is available; leave it out for the faster fence.");
             } else if (!s.kernel().membarrierRseq()) {

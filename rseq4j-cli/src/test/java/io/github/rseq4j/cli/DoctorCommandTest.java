@@ -119,12 +119,18 @@ class DoctorCommandTest {
     private record SyntheticStatus(Mode mode, String modeReason, String os, String arch, boolean codeGenerator,
                                    Kernel kernel, Glibc glibc, RegistrationKind registrationStrategy,
                                    FenceKind fence, List<Integer> possibleCpus, ThreadState thread,
-                                   Fallbacks fallbacks, Refusals refusals, List<String> settingProblems)
+                                   Fallbacks fallbacks, Refusals refusals, List<String> settingProblems,
+                                   boolean portableRequested)
             implements RseqStatus {
     }
 
     /** A synthetic portable-mode status for {@code os}/{@code arch} and a kernel probe answer. */
     private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe) {
+        return fallbackStatus(os, arch, generator, probe, false);
+    }
+
+    private static RseqStatus fallbackStatus(String os, String arch, boolean generator, String probe,
+                                             boolean portableRequested) {
         RseqStatus.KernelProbe p = RseqStatus.KernelProbe.valueOf(probe.toUpperCase(java.util.Locale.ROOT));
         boolean present = p == RseqStatus.KernelProbe.PRESENT;
         return new SyntheticStatus(RseqStatus.Mode.PORTABLE, "because \"reasons\"", os, arch, generator,
@@ -134,7 +140,19 @@ class DoctorCommandTest {
                 new RseqStatus.ThreadState(RegistrationKind.NONE, 1, List.of(0, 1)),
                 new RseqStatus.Fallbacks(0, 0, 0, 12, 0, 0, 0),
                 new RseqStatus.Refusals(0, 0),
-                List.of());
+                List.of(), portableRequested);
+    }
+
+    @Test
+    void portableModeAskedForIsToldFromTheStatusNotTheProperty() {
+        // the status says the settings forced portable mode; this JVM's own rseq4j.mode is not read
+        String asked = DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "present", true));
+        assertTrue(asked.contains("portable mode was asked for (because \"reasons\"): leave that setting out"), asked);
+        assertTrue(!asked.contains("portable mode is correct, only slower"), asked);
+
+        String chosen = DoctorCommand.report(fallbackStatus("Linux", "x86_64", true, "denied", false));
+        assertTrue(!chosen.contains("was asked for"), chosen);
+        assertTrue(chosen.contains("portable mode is correct, only slower"), chosen);
     }
 
     @Test

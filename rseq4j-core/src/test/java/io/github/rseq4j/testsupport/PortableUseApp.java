@@ -1,5 +1,6 @@
 package io.github.rseq4j.testsupport;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.HistogramCounts;
 import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.PerCpuBufferPool;
@@ -42,12 +43,12 @@ public final class PortableUseApp {
         }
 
         PerCpuCounter counter = new PerCpuCounter();
-        PerCpuHistogram histogram = PerCpuHistogram.logLinear(1_000_000, 2);
+        PerCpuHistogram histogram = new PerCpuHistogram(BucketLayout.logLinear(1_000_000, 2));
         PerCpuPool<StringBuilder> pool = new PerCpuPool<>(StringBuilder::new, 8);
         PerCpuBufferPool buffers = new PerCpuBufferPool(256, 8);
         PerCpuRingBuffer ring = new PerCpuRingBuffer(1 << 16, PerCpuRingBuffer.OverflowPolicy.DROP);
-        PerCpuMemory memory = PerCpuMemory.create(IndexMode.CPU_ID, 4096);
-        PerCpuItem item = memory.allocate(8);
+        PerCpuMemory memory = new PerCpuMemory(IndexMode.CPU_ID, 4096);
+        PerCpuItem item = memory.newItem(8);
         PerCpuList list = memory.newList(8);
         AtomicLong poolMisses = new AtomicLong();
         AtomicLong ringWrites = new AtomicLong();

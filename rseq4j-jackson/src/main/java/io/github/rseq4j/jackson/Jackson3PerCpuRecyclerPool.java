@@ -11,7 +11,9 @@ import java.io.Serial;
  * on its CPU, or a new one when that CPU has none; giving it back caches it on the CPU it
  * is released on, or drops it when that CPU already keeps its capacity. It never waits and
  * never fails, and it keeps at most CPUs x per-CPU capacity recyclers however many threads
- * (platform or virtual) parse and write. Get one from {@link PerCpuRecyclerPools#forJackson3()}.
+ * (platform or virtual) parse and write. Use the process's shared pool,
+ * {@link PerCpuRecyclerPools#forJackson3()}, or a pool of its own of another capacity,
+ * {@link #Jackson3PerCpuRecyclerPool(int) new Jackson3PerCpuRecyclerPool(perCpuCapacity)}.
  *
  * <p>Serializable as Jackson's own pools are: the shared pool deserializes to the shared
  * pool, another pool to a new empty pool of the same per-CPU capacity.
@@ -35,8 +37,16 @@ public final class Jackson3PerCpuRecyclerPool extends PerCpuRecyclerPoolBase<Buf
         return Shared.POOL;
     }
 
-    static Jackson3PerCpuRecyclerPool create(int perCpuCapacity) {
-        return new Jackson3PerCpuRecyclerPool(false, perCpuCapacity);
+    /**
+     * A new pool of its own, empty: its recyclers are cached in a
+     * {@link io.github.rseq4j.PerCpuObjectCache} of this per-CPU capacity, whose per-CPU
+     * memory {@code cache().close()} gives back (the pool then recycles nothing).
+     *
+     * @param perCpuCapacity the most recyclers one CPU keeps, 1 to 4096
+     * @throws IllegalArgumentException when {@code perCpuCapacity} is out of range
+     */
+    public Jackson3PerCpuRecyclerPool(int perCpuCapacity) {
+        this(false, perCpuCapacity);
     }
 
     /**
@@ -47,6 +57,6 @@ public final class Jackson3PerCpuRecyclerPool extends PerCpuRecyclerPoolBase<Buf
      */
     @Serial
     private Object readResolve() {
-        return shared ? shared() : create(perCpuCapacity);
+        return shared ? shared() : new Jackson3PerCpuRecyclerPool(perCpuCapacity);
     }
 }

@@ -1,13 +1,17 @@
 package io.github.rseq4j.jackson;
 
 /**
- * Per-CPU {@code RecyclerPool<BufferRecycler>}s for Jackson, one line each:
+ * The process's shared per-CPU {@code RecyclerPool<BufferRecycler>}s for Jackson, one line
+ * each:
  *
  * <pre>{@code
  * JsonFactory f2 = JsonFactory.builder().recyclerPool(PerCpuRecyclerPools.forJackson2()).build();       // Jackson 2.16+
  * JsonMapper m3 = JsonMapper.builder(JsonFactory.builder()                                               // Jackson 3
  *         .recyclerPool(PerCpuRecyclerPools.forJackson3()).build()).build();
  * }</pre>
+ *
+ * A pool of its own, of another per-CPU capacity, is made with its constructor:
+ * {@code new Jackson2PerCpuRecyclerPool(capacity)}, {@code new Jackson3PerCpuRecyclerPool(capacity)}.
  *
  * <p>A parser or generator takes a {@code BufferRecycler} cached on the CPU it runs on, or
  * a new one when that CPU has none, and gives it back to the CPU it runs on when done,
@@ -38,14 +42,16 @@ public final class PerCpuRecyclerPools {
     }
 
     /**
-     * A new per-CPU pool for Jackson 2 (2.16 and later), of its own capacity.
+     * A new per-CPU pool for Jackson 2, of its own capacity.
      *
      * @param perCpuCapacity the most recyclers one CPU keeps, 1 to 4096
      * @return a new pool, empty
-     * @throws IllegalArgumentException when {@code perCpuCapacity} is out of range
+     * @deprecated use {@link Jackson2PerCpuRecyclerPool#Jackson2PerCpuRecyclerPool(int)
+     *             new Jackson2PerCpuRecyclerPool(perCpuCapacity)}
      */
+    @Deprecated(forRemoval = true)
     public static Jackson2PerCpuRecyclerPool forJackson2(int perCpuCapacity) {
-        return Jackson2PerCpuRecyclerPool.create(perCpuCapacity);
+        return new Jackson2PerCpuRecyclerPool(perCpuCapacity);
     }
 
     /**
@@ -62,9 +68,11 @@ public final class PerCpuRecyclerPools {
      *
      * @param perCpuCapacity the most recyclers one CPU keeps, 1 to 4096
      * @return a new pool, empty
-     * @throws IllegalArgumentException when {@code perCpuCapacity} is out of range
+     * @deprecated use {@link Jackson3PerCpuRecyclerPool#Jackson3PerCpuRecyclerPool(int)
+     *             new Jackson3PerCpuRecyclerPool(perCpuCapacity)}
      */
+    @Deprecated(forRemoval = true)
     public static Jackson3PerCpuRecyclerPool forJackson3(int perCpuCapacity) {
-        return Jackson3PerCpuRecyclerPool.create(perCpuCapacity);
+        return new Jackson3PerCpuRecyclerPool(perCpuCapacity);
     }
 }

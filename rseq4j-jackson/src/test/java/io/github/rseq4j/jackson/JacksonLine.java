@@ -8,14 +8,22 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One Jackson line (2 or 3) as the tests drive it: a mapper over a per-CPU pool behind a
- * checking pool that marks each recycler in use while a parser or generator holds it.
+ * checking pool that marks each recycler in use while a parser or generator holds it. What
+ * the tests read of the pool (its count, bound and cache) is the lines' common base class's,
+ * so it is here once; each line adds its mapper and its checking pool.
  */
 abstract class JacksonLine {
+    /** The per-CPU pool under test, through the base class both lines' pools share. */
+    private final PerCpuRecyclerPoolBase<?> pool;
     /** Recyclers handed out and not yet given back, by identity (BufferRecycler keeps Object's equals). */
     final Set<Object> inUse = ConcurrentHashMap.newKeySet();
     final AtomicLong violations = new AtomicLong();
     final AtomicLong acquires = new AtomicLong();
     final AtomicLong releases = new AtomicLong();
+
+    JacksonLine(PerCpuRecyclerPoolBase<?> pool) {
+        this.pool = pool;
+    }
 
     abstract String name();
 
@@ -24,12 +32,18 @@ abstract class JacksonLine {
     abstract Doc read(byte[] json) throws Exception;
 
     /** The pool's own count. */
-    abstract int pooledCount();
+    final int pooledCount() {
+        return pool.pooledCount();
+    }
 
     /** CPUs x per-CPU capacity. */
-    abstract int bound();
+    final int bound() {
+        return pool.cache().capacity();
+    }
 
-    abstract PerCpuObjectCache<?> cache();
+    final PerCpuObjectCache<?> cache() {
+        return pool.cache();
+    }
 
     /** Called by the checking pool when it hands out {@code r}. */
     void marked(Object r, boolean linked) {
@@ -53,19 +67,18 @@ abstract class JacksonLine {
     }
 
     static JacksonLine jackson2(int perCpuCapacity) {
-        return new Jackson2Line(PerCpuRecyclerPools.forJackson2(perCpuCapacity));
+        return new Jackson2Line(new Jackson2PerCpuRecyclerPool(perCpuCapacity));
     }
 
     static JacksonLine jackson3(int perCpuCapacity) {
-        return new Jackson3Line(PerCpuRecyclerPools.forJackson3(perCpuCapacity));
+        return new Jackson3Line(new Jackson3PerCpuRecyclerPool(perCpuCapacity));
     }
 
     static final class Jackson2Line extends JacksonLine {
-        final Jackson2PerCpuRecyclerPool pool;
         final com.fasterxml.jackson.databind.ObjectMapper mapper;
 
         Jackson2Line(Jackson2PerCpuRecyclerPool pool) {
-            this.pool = pool;
+            super(pool);
             Jackson2Line line = this;
             com.fasterxml.jackson.core.util.RecyclerPool<com.fasterxml.jackson.core.util.BufferRecycler> checking =
                     new com.fasterxml.jackson.core.util.RecyclerPool<>() {
@@ -105,29 +118,13 @@ abstract class JacksonLine {
         Doc read(byte[] json) throws Exception {
             return mapper.readValue(json, Doc.class);
         }
-
-        @Override
-        int pooledCount() {
-            return pool.pooledCount();
-        }
-
-        @Override
-        int bound() {
-            return pool.cache().capacity();
-        }
-
-        @Override
-        PerCpuObjectCache<?> cache() {
-            return pool.cache();
-        }
     }
 
     static final class Jackson3Line extends JacksonLine {
-        final Jackson3PerCpuRecyclerPool pool;
         final tools.jackson.databind.json.JsonMapper mapper;
 
         Jackson3Line(Jackson3PerCpuRecyclerPool pool) {
-            this.pool = pool;
+            super(pool);
             Jackson3Line line = this;
             tools.jackson.core.util.RecyclerPool<tools.jackson.core.util.BufferRecycler> checking =
                     new tools.jackson.core.util.RecyclerPool<>() {
@@ -166,21 +163,6 @@ abstract class JacksonLine {
         @Override
         Doc read(byte[] json) {
             return mapper.readValue(json, Doc.class);
-        }
-
-        @Override
-        int pooledCount() {
-            return pool.pooledCount();
-        }
-
-        @Override
-        int bound() {
-            return pool.cache().capacity();
-        }
-
-        @Override
-        PerCpuObjectCache<?> cache() {
-            return pool.cache();
         }
     }
 }

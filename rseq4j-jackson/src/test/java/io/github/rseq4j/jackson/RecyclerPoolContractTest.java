@@ -28,7 +28,7 @@ class RecyclerPoolContractTest {
     @Test
     void jackson2FactoryUsesThePoolAndGetsTheSameRecyclerBack() throws Throwable {
         Pinned.run(firstCpu(), () -> {
-            Jackson2PerCpuRecyclerPool pool = PerCpuRecyclerPools.forJackson2(2);
+            Jackson2PerCpuRecyclerPool pool = new Jackson2PerCpuRecyclerPool(2);
             com.fasterxml.jackson.core.JsonFactory f = com.fasterxml.jackson.core.JsonFactory.builder().recyclerPool(pool).build();
             assertSame(pool, f._getRecyclerPool());
             var r = f._getBufferRecycler();
@@ -57,7 +57,7 @@ class RecyclerPoolContractTest {
     @Test
     void jackson3FactoryUsesThePoolAndGetsTheSameRecyclerBack() throws Throwable {
         Pinned.run(firstCpu(), () -> {
-            Jackson3PerCpuRecyclerPool pool = PerCpuRecyclerPools.forJackson3(2);
+            Jackson3PerCpuRecyclerPool pool = new Jackson3PerCpuRecyclerPool(2);
             tools.jackson.core.json.JsonFactory f = tools.jackson.core.json.JsonFactory.builder().recyclerPool(pool).build();
             assertSame(pool, f._getRecyclerPool());
             var r = f._getBufferRecycler();
@@ -85,7 +85,7 @@ class RecyclerPoolContractTest {
     void poolsAreSerializableLikeJacksonsOwn() throws Exception {
         assertSame(PerCpuRecyclerPools.forJackson2(), roundTrip(PerCpuRecyclerPools.forJackson2()));
         assertSame(PerCpuRecyclerPools.forJackson3(), roundTrip(PerCpuRecyclerPools.forJackson3()));
-        Jackson2PerCpuRecyclerPool own2 = PerCpuRecyclerPools.forJackson2(5);
+        Jackson2PerCpuRecyclerPool own2 = new Jackson2PerCpuRecyclerPool(5);
         own2.releasePooled(own2.acquirePooled());
         Jackson2PerCpuRecyclerPool copy2 = (Jackson2PerCpuRecyclerPool) roundTrip(own2);
         assertNotSame(own2, copy2);
@@ -94,7 +94,7 @@ class RecyclerPoolContractTest {
         assertEquals(0, copy2.pooledCount(), "a deserialized pool starts empty");
         copy2.releasePooled(copy2.acquirePooled());
         assertEquals(1, copy2.pooledCount(), "and works");
-        Jackson3PerCpuRecyclerPool copy3 = (Jackson3PerCpuRecyclerPool) roundTrip(PerCpuRecyclerPools.forJackson3(3));
+        Jackson3PerCpuRecyclerPool copy3 = (Jackson3PerCpuRecyclerPool) roundTrip(new Jackson3PerCpuRecyclerPool(3));
         assertEquals(3, copy3.perCpuCapacity());
         // a factory with the pool serializes too (Jackson 2's JsonFactory is Serializable)
         var f = com.fasterxml.jackson.core.JsonFactory.builder().recyclerPool(PerCpuRecyclerPools.forJackson2()).build();
@@ -107,8 +107,8 @@ class RecyclerPoolContractTest {
         assertSame(PerCpuRecyclerPools.forJackson2(), PerCpuRecyclerPools.forJackson2());
         assertEquals(PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY, PerCpuRecyclerPools.forJackson2().perCpuCapacity());
         assertEquals(PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY, PerCpuRecyclerPools.forJackson3().perCpuCapacity());
-        assertThrows(IllegalArgumentException.class, () -> PerCpuRecyclerPools.forJackson2(0));
-        assertThrows(IllegalArgumentException.class, () -> PerCpuRecyclerPools.forJackson3(-1));
+        assertThrows(IllegalArgumentException.class, () -> new Jackson2PerCpuRecyclerPool(0));
+        assertThrows(IllegalArgumentException.class, () -> new Jackson3PerCpuRecyclerPool(-1));
     }
 
     private static Object roundTrip(Object o) throws Exception {

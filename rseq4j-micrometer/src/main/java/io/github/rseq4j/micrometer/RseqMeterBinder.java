@@ -29,8 +29,8 @@ import java.util.function.ToLongFunction;
  *
  * <pre>{@code
  * PerCpuCounter requests = new PerCpuCounter();
- * PerCpuTimer latency = PerCpuTimer.create();
- * PerCpuHistogram sizes = PerCpuHistogram.withBounds(1_024, 16_384, 262_144);
+ * PerCpuTimer latency = new PerCpuTimer();
+ * PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(1_024, 16_384, 262_144));
  * RseqMeterBinder.builder()
  *         .counter("http.requests", "HTTP requests served", requests, "outcome", "ok")
  *         .timer("http.request.duration", "HTTP request latency", latency)

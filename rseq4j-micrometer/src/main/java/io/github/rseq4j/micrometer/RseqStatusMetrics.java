@@ -36,7 +36,7 @@ import java.util.function.ToDoubleFunction;
  * rseq4j's status is exported <b>once per registry</b>: bound to a
  * {@code PrometheusMeterRegistry} whose Prometheus registry already has it (a scrape of
  * {@code rseq4j_rseq_mode}: from {@code RseqCollector.withRseqStatus()} or
- * {@code RseqStatusCollector.register} on {@code getPrometheusRegistry()}), this binder
+ * {@code new RseqStatusCollector().register} on {@code getPrometheusRegistry()}), this binder
  * registers nothing; that module does the same in the other order. On other registries
  * Micrometer's own rule applies: meters of the same name and tags are one meter.
  */

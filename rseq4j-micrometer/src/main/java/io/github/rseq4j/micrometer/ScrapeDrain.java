@@ -42,7 +42,7 @@ final class ScrapeDrain implements AutoCloseable {
     /** A direct scrape reuses a group interval taken this recently. */
     static final long COALESCE_MILLIS = 100;
 
-    private final HistogramGroup group = HistogramGroup.create();
+    private final HistogramGroup group = new HistogramGroup();
     private final Map<HistogramSeries, IntervalTotals> totals = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> scraping = new ThreadLocal<>();
     /** Guards {@link #lastGroupDrain} and makes group intervals one at a time. */

@@ -29,7 +29,7 @@ class MicrometerLayoutTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Timer micrometer = Timer.builder("t").publishPercentileHistogram().register(registry);
         BucketLayout layout = BucketLayout.micrometerTimerDefault();
-        PerCpuTimer rseq = PerCpuTimer.create(layout);
+        PerCpuTimer rseq = new PerCpuTimer(layout);
 
         CountAtBucket[] theirs = micrometer.takeSnapshot().histogramCounts();
         assertEquals(theirs.length, layout.bucketCount() - 1, "finite bounds (then +Inf)");
@@ -73,7 +73,7 @@ class MicrometerLayoutTest {
     @Test
     void thePrometheusPresetIsExportedAsGiven() {
         BucketLayout layout = BucketLayout.prometheusDefaultSeconds();
-        PerCpuTimer t = PerCpuTimer.create(layout);
+        PerCpuTimer t = new PerCpuTimer(layout);
         t.record(Duration.ofMillis(5));
         t.record(Duration.ofNanos(5_000_001));
         HistogramCounts s = t.snapshot();

@@ -1,5 +1,6 @@
 package io.github.rseq4j.micrometer;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -67,7 +68,7 @@ class RseqMeterBinderTest {
     }
 
     private static WeakReference<PerCpuHistogram> bindHistogramThenDrop(SimpleMeterRegistry registry) {
-        PerCpuHistogram h = PerCpuHistogram.withBounds(10, 20);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.explicit(10, 20));
         h.record(15);
         RseqMeterBinder.builder().histogram("dropped.size", "dropped", "bytes", h).percentiles(0.5).build()
                 .bindTo(registry);
@@ -77,7 +78,7 @@ class RseqMeterBinderTest {
     }
 
     private static WeakReference<PerCpuHistogram> bindThenDrop(SimpleMeterRegistry registry) {
-        PerCpuTimer timer = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
+        PerCpuTimer timer = new PerCpuTimer(new PerCpuHistogram(BucketLayout.explicit(1_000_000, 2_000_000)));
         timer.record(Duration.ofMillis(1));
         timer.record(Duration.ofMillis(2));
         RseqMeterBinder.builder().percentiles(0.5).timer("dropped.latency", "dropped", timer).build().bindTo(registry);
@@ -90,7 +91,7 @@ class RseqMeterBinderTest {
     void countersTimersAndPercentilesInASimpleMeterRegistry() {
         PerCpuCounter ok = new PerCpuCounter();
         PerCpuCounter errors = new PerCpuCounter();
-        PerCpuTimer latency = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000, 4_000_000));
+        PerCpuTimer latency = new PerCpuTimer(new PerCpuHistogram(BucketLayout.explicit(1_000_000, 2_000_000, 4_000_000)));
         ok.add(42);
         errors.add(3);
         latency.record(Duration.ofMillis(1));
@@ -126,7 +127,7 @@ class RseqMeterBinderTest {
     /** A histogram: count, total and percentiles of plain values, exact, in its base unit. */
     @Test
     void aHistogramIsADistributionSummaryOfPlainValuesWithPercentiles() {
-        PerCpuHistogram sizes = PerCpuHistogram.withBounds(1_024, 16_384, 262_144);
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(1_024, 16_384, 262_144));
         sizes.record(100);
         sizes.record(1_024);
         sizes.record(5_000, 3);
@@ -154,7 +155,7 @@ class RseqMeterBinderTest {
 
     @Test
     void aHistogramOnAPrometheusMeterRegistry() {
-        PerCpuHistogram sizes = PerCpuHistogram.withBounds(1_024, 16_384);
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(1_024, 16_384));
         sizes.record(1_000);
         sizes.record(2_000);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -173,9 +174,9 @@ class RseqMeterBinderTest {
     @Test
     void percentilesApplyToEveryTimerAndHistogramWhateverTheOrder() {
         for (boolean percentilesFirst : new boolean[] {true, false}) {
-            PerCpuTimer early = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
-            PerCpuTimer late = PerCpuTimer.of(PerCpuHistogram.withBounds(1_000_000, 2_000_000));
-            PerCpuHistogram sizes = PerCpuHistogram.withBounds(10, 20);
+            PerCpuTimer early = new PerCpuTimer(new PerCpuHistogram(BucketLayout.explicit(1_000_000, 2_000_000)));
+            PerCpuTimer late = new PerCpuTimer(new PerCpuHistogram(BucketLayout.explicit(1_000_000, 2_000_000)));
+            PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(10, 20));
             early.record(Duration.ofMillis(2));
             late.record(Duration.ofMillis(1));
             sizes.record(20);
@@ -213,7 +214,7 @@ class RseqMeterBinderTest {
     /** A built binder keeps the percentiles of its build: the builder's later calls change later builds only. */
     @Test
     void aBuiltBinderKeepsItsPercentiles() {
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         RseqMeterBinder.Builder b = RseqMeterBinder.builder().timer("t", "t", t).percentiles(0.5);
         RseqMeterBinder first = b.build();
         b.percentiles(0.9);
@@ -253,7 +254,7 @@ class RseqMeterBinderTest {
     @Test
     void aPrometheusMeterRegistryShowsNamesHelpAndTags() {
         PerCpuCounter requests = new PerCpuCounter();
-        PerCpuTimer latency = PerCpuTimer.create();
+        PerCpuTimer latency = new PerCpuTimer();
         requests.add(7);
         latency.record(Duration.ofMillis(250));
         latency.record(Duration.ofMillis(750));
@@ -281,9 +282,9 @@ class RseqMeterBinderTest {
      */
     @Test
     void countAndTotalOfEveryScrapeComeFromOneSnapshotWhileThreadsRecord() throws Exception {
-        PerCpuTimer latency = PerCpuTimer.create();
+        PerCpuTimer latency = new PerCpuTimer();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        PerCpuHistogram sizes = PerCpuHistogram.withBounds(4, 8);
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(4, 8));
         RseqMeterBinder.builder().percentiles(0.5).timer("work", "Work", latency)
                 .histogram("work.size", "Work sizes", null, sizes).build().bindTo(registry);
         AtomicBoolean stop = new AtomicBoolean();

@@ -46,7 +46,7 @@ class StatusOnOneRegistryTest {
 
     private static void bothOnOneRegistry(boolean micrometerFirst) {
         PerCpuCounter requests = new PerCpuCounter();
-        PerCpuTimer latency = PerCpuTimer.create();
+        PerCpuTimer latency = new PerCpuTimer();
         requests.add(3);
         latency.record(Duration.ofMillis(500));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -78,7 +78,7 @@ class StatusOnOneRegistryTest {
         PrometheusMeterRegistry micrometer = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new RseqStatusMetrics().bindTo(micrometer);
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        RseqStatusCollector.register(prometheus.getPrometheusRegistry());
+        new RseqStatusCollector().register(prometheus.getPrometheusRegistry());
         List<String> theirs = withoutValues(micrometer.scrape());
         assertEquals(withoutValues(prometheus.scrape()), theirs);
         assertEquals(STATUS_SERIES.size() + 2 * 8, theirs.size(), "11 series, 8 families of HELP and TYPE: " + theirs);

@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * PerCpuCounter requests = new PerCpuCounter();
- * PerCpuTimer latency = PerCpuTimer.create(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1), Duration.ofMinutes(1)));
+ * PerCpuTimer latency = new PerCpuTimer(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1), Duration.ofMinutes(1)));
  * RseqMetricProducer producer = RseqMetricProducer.builder()
  *         .counter("http.server.requests", "HTTP requests served", "{request}", requests,
  *                 Attributes.of(AttributeKey.stringKey("http.route"), "/api"))

@@ -127,7 +127,7 @@ class RseqMetricProducerTest {
         PerCpuCounter ok = new PerCpuCounter();
         PerCpuCounter failed = new PerCpuCounter();
         PerCpuCounter inFlight = new PerCpuCounter();
-        PerCpuHistogram sizes = PerCpuHistogram.create(BucketLayout.explicit(10, 100, 1000));
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(10, 100, 1000));
         ok.add(41);
         ok.increment();
         failed.add(3);
@@ -194,7 +194,7 @@ class RseqMetricProducerTest {
 
     @Test
     void exponentialLayoutsAreExponentialHistogramsWithTheSpecsIndexes() {
-        PerCpuHistogram h = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1L << 30));
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.exponential(3, 1, 1L << 30));
         long[] v = values(7, 6000, 1L << 30);
         TreeMap<Integer, Long> expected = new TreeMap<>();
         long sum = 0, min = Long.MAX_VALUE, max = 0;
@@ -229,7 +229,7 @@ class RseqMetricProducerTest {
 
     @Test
     void exponentialTimersAreInSeconds() {
-        PerCpuTimer t = PerCpuTimer.create(BucketLayout.exponentialSeconds(2, Duration.ofNanos(1),
+        PerCpuTimer t = new PerCpuTimer(BucketLayout.exponentialSeconds(2, Duration.ofNanos(1),
                 Duration.ofSeconds(100)));
         long[] v = values(8, 3000, 100_000_000_000L);
         TreeMap<Integer, Long> expected = new TreeMap<>();
@@ -258,7 +258,7 @@ class RseqMetricProducerTest {
     /** A series of a HistogramGroup is a Histogram like any other: exported the same way, cumulative and delta. */
     @Test
     void seriesOfAHistogramGroupAreExportedToo() {
-        HistogramGroup group = HistogramGroup.create();
+        HistogramGroup group = new HistogramGroup();
         HistogramSeries a = group.newSeries(BucketLayout.exponential(2, 1, 1 << 20));
         HistogramSeries b = group.newSeries(BucketLayout.explicit(10, 100));
         for (long v : new long[] {1, 2, 3, 4, 1000}) {
@@ -298,8 +298,8 @@ class RseqMetricProducerTest {
     void deltaWhenTheReaderAsksForIt() {
         PerCpuCounter requests = new PerCpuCounter();
         PerCpuCounter inFlight = new PerCpuCounter();
-        PerCpuHistogram sizes = PerCpuHistogram.create(BucketLayout.explicit(10, 100));
-        PerCpuHistogram exp = PerCpuHistogram.create(BucketLayout.exponential(0, 1, 1 << 20));
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(10, 100));
+        PerCpuHistogram exp = new PerCpuHistogram(BucketLayout.exponential(0, 1, 1 << 20));
         InMemoryMetricReader reader = InMemoryMetricReader.builder()
                 .setAggregationTemporalitySelector(AggregationTemporalitySelector.deltaPreferred()).build();
         RseqMetricProducer producer = RseqMetricProducer.builder()
@@ -360,7 +360,7 @@ class RseqMetricProducerTest {
     @Test
     void deltaCollectionsUnderConcurrentRecordingLoseAndDuplicateNothing() throws Exception {
         PerCpuCounter counter = new PerCpuCounter();
-        PerCpuHistogram histogram = PerCpuHistogram.create(BucketLayout.exponential(2, 1, 1 << 16));
+        PerCpuHistogram histogram = new PerCpuHistogram(BucketLayout.exponential(2, 1, 1 << 16));
         InMemoryMetricReader reader = InMemoryMetricReader.createDelta();
         RseqMetricProducer producer = RseqMetricProducer.builder().temporality(reader)
                 .counter("c", "c", "", counter, Attributes.empty())
@@ -426,7 +426,7 @@ class RseqMetricProducerTest {
     @Test
     void badDefinitionsAreRejected() {
         PerCpuCounter c = new PerCpuCounter();
-        PerCpuHistogram exp = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1000));
+        PerCpuHistogram exp = new PerCpuHistogram(BucketLayout.exponential(3, 1, 1000));
         assertThrows(IllegalArgumentException.class, () -> RseqMetricProducer.builder().build(), "nothing");
         assertThrows(IllegalArgumentException.class,
                 () -> RseqMetricProducer.builder().counter("1abc", "d", "", c, Attributes.empty()));
@@ -446,15 +446,15 @@ class RseqMetricProducerTest {
                 .counter("a", "d", "", c, Attributes.empty())
                 .counter("a", "other", "", new PerCpuCounter(), Attributes.of(ROUTE, "x")), "another description");
         // exponential layouts: boundaries in the exported unit, zero bucket holding only 0
-        PerCpuTimer nanos = PerCpuTimer.create(BucketLayout.exponential(3, 1L << 40));
+        PerCpuTimer nanos = new PerCpuTimer(BucketLayout.exponential(3, 1L << 40));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RseqMetricProducer.builder().timer("t", "d", nanos, Attributes.empty()));
         assertTrue(e.getMessage().contains("exponentialSeconds"), e.getMessage());
-        PerCpuHistogram seconds = PerCpuHistogram.create(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1),
+        PerCpuHistogram seconds = new PerCpuHistogram(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1),
                 Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class,
                 () -> RseqMetricProducer.builder().histogram("h", "d", "s", seconds, Attributes.empty()));
-        PerCpuHistogram above1 = PerCpuHistogram.create(BucketLayout.exponential(3, 100, 1000));
+        PerCpuHistogram above1 = new PerCpuHistogram(BucketLayout.exponential(3, 100, 1000));
         e = assertThrows(IllegalArgumentException.class,
                 () -> RseqMetricProducer.builder().histogram("h", "d", "", above1, Attributes.empty()));
         assertTrue(e.getMessage().contains("zero bucket"), e.getMessage());

@@ -23,7 +23,7 @@ import java.util.Arrays;
  * {@code b * 10^9} rounded down ({@code b} read as its decimal), so that the values at or
  * below {@code b} seconds are exactly the buckets up to that one. Layouts that have them:
  * {@link BucketLayout#explicitSeconds} of those bounds, or a log-linear layout
- * {@linkplain BucketLayout#including including} them, such as {@link PerCpuTimer#create()}'s,
+ * {@linkplain BucketLayout#including including} them, such as {@link PerCpuTimer#PerCpuTimer() new PerCpuTimer()}'s,
  * which includes the Prometheus default bounds. A requested bound that no bucket ends at
  * is refused when the metric is defined (an {@link IllegalArgumentException} naming the
  * nearest bucket bounds), never rounded to another {@code le}. A bound at or above a
@@ -97,7 +97,7 @@ public final class ClassicBounds {
     /**
      * The default bounds of the Prometheus client libraries, 5 ms to 10 s
      * ({@code .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10} seconds): the default for
-     * timers. {@link PerCpuTimer#create()} and {@link BucketLayout#prometheusDefaultSeconds()}
+     * timers. {@link PerCpuTimer#PerCpuTimer() new PerCpuTimer()} and {@link BucketLayout#prometheusDefaultSeconds()}
      * have them.
      *
      * @return the bounds

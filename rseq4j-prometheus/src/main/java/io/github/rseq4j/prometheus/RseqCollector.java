@@ -39,7 +39,7 @@ import java.util.function.Predicate;
  *
  * <pre>{@code
  * PerCpuCounter requests = new PerCpuCounter();
- * PerCpuTimer latency = PerCpuTimer.create();
+ * PerCpuTimer latency = new PerCpuTimer();
  * RseqCollector.builder()
  *         .counter("http_requests_total", "HTTP requests served", requests)
  *         .timer("http_request_duration_seconds", "HTTP request latency", latency)

@@ -32,7 +32,8 @@ import java.util.function.Predicate;
  * </pre>
  *
  * The counters are process-wide and only grow. Register it on its own with
- * {@link #register(PrometheusRegistry)} or through {@link RseqCollector.Builder#withRseqStatus()}.
+ * {@code new RseqStatusCollector().}{@link #register(PrometheusRegistry) register(registry)}
+ * or through {@link RseqCollector.Builder#withRseqStatus()}.
  *
  * <p><b>One scheme in both modules.</b> {@code rseq4j-micrometer}'s {@code RseqStatusMetrics}
  * publishes the same metrics with the same names, types, labels and help (all gauges and
@@ -91,18 +92,18 @@ public final class RseqStatusCollector implements MultiCollector {
     }
 
     /**
-     * Registers a new status collector with {@code registry}, unless rseq4j's status is
-     * exported there already ({@link #isExportedIn}), and returns it.
+     * Registers this collector with {@code registry}, unless rseq4j's status is exported
+     * there already ({@link #isExportedIn}), and returns it:
+     * {@code new RseqStatusCollector().register(registry)}.
      *
      * @param registry the registry
-     * @return the collector (not registered when the status was there already)
+     * @return this collector (not registered when the status was there already)
      */
-    public static RseqStatusCollector register(PrometheusRegistry registry) {
-        RseqStatusCollector c = new RseqStatusCollector();
+    public RseqStatusCollector register(PrometheusRegistry registry) {
         if (!isExportedIn(registry)) {
-            registry.register(c);
+            registry.register(this);
         }
-        return c;
+        return this;
     }
 
     /**

@@ -24,9 +24,9 @@ class ClassicBoundsTest {
         SplittableRandom r = new SplittableRandom(42);
         for (int round = 0; round < 40; round++) {
             PerCpuHistogram h = switch (round % 5) {
-                case 3 -> PerCpuHistogram.withBounds(randomIncreasing(r, 1 + r.nextInt(80)));
-                case 4 -> PerCpuHistogram.create(BucketLayout.exponential(r.nextInt(-2, 5), 1L << (10 + r.nextInt(30))));
-                default -> PerCpuHistogram.logLinear(1L << (10 + r.nextInt(30)), 1 + r.nextInt(7));
+                case 3 -> new PerCpuHistogram(BucketLayout.explicit(randomIncreasing(r, 1 + r.nextInt(80))));
+                case 4 -> new PerCpuHistogram(BucketLayout.exponential(r.nextInt(-2, 5), 1L << (10 + r.nextInt(30))));
+                default -> new PerCpuHistogram(BucketLayout.logLinear(1L << (10 + r.nextInt(30)), 1 + r.nextInt(7)));
             };
             long divisor = r.nextBoolean() ? 1 : 1_000_000_000L;
             long[] values = new long[2000];

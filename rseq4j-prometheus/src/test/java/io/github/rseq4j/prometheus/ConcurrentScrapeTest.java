@@ -1,5 +1,6 @@
 package io.github.rseq4j.prometheus;
 
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.PerCpuTimer;
@@ -47,10 +48,10 @@ class ConcurrentScrapeTest {
 
     @Test
     void everyScrapeIsConsistentAndTheLastIsExact() throws Exception {
-        PerCpuTimer latency = PerCpuTimer.create();
-        PerCpuHistogram sizes = PerCpuHistogram.withBounds(100, 1_000, 10_000, 100_000);
-        PerCpuHistogram a = PerCpuHistogram.logLinear(1 << 20, 3);
-        PerCpuHistogram b = PerCpuHistogram.logLinear(1 << 20, 3);
+        PerCpuTimer latency = new PerCpuTimer();
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(100, 1_000, 10_000, 100_000));
+        PerCpuHistogram a = new PerCpuHistogram(BucketLayout.logLinear(1 << 20, 3));
+        PerCpuHistogram b = new PerCpuHistogram(BucketLayout.logLinear(1 << 20, 3));
         PerCpuCounter ok = new PerCpuCounter();
         PerCpuCounter errors = new PerCpuCounter();
 

@@ -28,9 +28,9 @@ class ExpositionTest {
         PerCpuCounter requests = new PerCpuCounter();
         PerCpuCounter errors = new PerCpuCounter();
         PerCpuCounter inFlight = new PerCpuCounter();
-        PerCpuTimer latency = PerCpuTimer.of(PerCpuHistogram.withBounds(
-                5_000_000, 10_000_000, 25_000_000, 50_000_000, 100_000_000));
-        PerCpuHistogram sizes = PerCpuHistogram.withBounds(1023, 4095);
+        PerCpuTimer latency = new PerCpuTimer(new PerCpuHistogram(BucketLayout.explicit(
+                5_000_000, 10_000_000, 25_000_000, 50_000_000, 100_000_000)));
+        PerCpuHistogram sizes = new PerCpuHistogram(BucketLayout.explicit(1023, 4095));
         requests.add(41);
         requests.increment();
         errors.add(3);
@@ -80,7 +80,7 @@ class ExpositionTest {
     /** The default timer has buckets ending at the Prometheus default bounds: exported exactly, as client_java prints them. */
     @Test
     void timersDefaultToThePrometheusLatencyBoundsExactly() {
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector.builder().timer("t_seconds", "t", t).register(registry);
         t.record(Duration.ofMillis(1));
@@ -112,7 +112,7 @@ class ExpositionTest {
         List<String> expectedLe = List.of("0.001", "0.005", "0.01", "0.1", "1.0", "+Inf");
         for (BucketLayout layout : new BucketLayout[] {BucketLayout.explicitSeconds(seconds),
                 BucketLayout.logLinear(3_600_000_000_000L, 5).including(BucketLayout.explicitSeconds(seconds))}) {
-            PerCpuTimer t = PerCpuTimer.create(layout);
+            PerCpuTimer t = new PerCpuTimer(layout);
             PrometheusRegistry registry = new PrometheusRegistry();
             RseqCollector.builder().timer("t_seconds", "t", t, ClassicBounds.of(seconds)).register(registry);
             long[] recorded = new long[3 * seconds.length + 1];
@@ -141,15 +141,15 @@ class ExpositionTest {
         }
         // the log-linear default layout has no bucket ending at 1 ms: refused, not rounded
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RseqCollector.builder().timer("t_seconds", "t", PerCpuTimer.of(PerCpuHistogram.logLinear(
-                        3_600_000_000_000L, 5)), ClassicBounds.of(seconds)));
+                () -> RseqCollector.builder().timer("t_seconds", "t", new PerCpuTimer(new PerCpuHistogram(BucketLayout.logLinear(
+                        3_600_000_000_000L, 5))), ClassicBounds.of(seconds)));
         assertTrue(e.getMessage().contains("0.001"), e.getMessage());
     }
 
     @Test
     void logLinearHistogramsDefaultToPowersOfTwoAndSmallOnesToEveryBucket() {
-        PerCpuHistogram big = PerCpuHistogram.logLinear(1L << 30, 5);
-        PerCpuHistogram small = PerCpuHistogram.logLinear(16, 2);  // 13 buckets: 0..7, 8-9, ..., 14-15, 16
+        PerCpuHistogram big = new PerCpuHistogram(BucketLayout.logLinear(1L << 30, 5));
+        PerCpuHistogram small = new PerCpuHistogram(BucketLayout.logLinear(16, 2));  // 13 buckets: 0..7, 8-9, ..., 14-15, 16
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector.builder().histogram("big", "big", big).histogram("small", "small", small).register(registry);
         for (long v = 0; v <= 4096; v++) {
@@ -177,7 +177,7 @@ class ExpositionTest {
     @Test
     void statusCollectorShowsTheModeAndCountersWithHelp() {
         PrometheusRegistry registry = new PrometheusRegistry();
-        RseqStatusCollector.register(registry);
+        new RseqStatusCollector().register(registry);
         String text = Scrapes.text(registry.scrape());
         String mode = Rseq.isRseqMode() ? "rseq" : "portable";
         if ("portable".equals(System.getProperty("rseq4j.test.expectMode"))) {
@@ -206,7 +206,7 @@ class ExpositionTest {
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector first = RseqCollector.builder().withRseqStatus().register(registry);
         RseqCollector second = RseqCollector.builder().counter("second", "c", c).withRseqStatus().register(registry);
-        RseqStatusCollector.register(registry);
+        new RseqStatusCollector().register(registry);
         assertTrue(first.toString().endsWith("+ rseq4j status"), first.toString());
         assertEquals("RseqCollector[second]", second.toString(), "registered without the status");
         String text = Scrapes.text(registry.scrape());
@@ -222,7 +222,7 @@ class ExpositionTest {
     @Test
     void filteredScrapesReadOnlyWhatIsAsked() {
         PerCpuCounter c = new PerCpuCounter();
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         PrometheusRegistry registry = new PrometheusRegistry();
         RseqCollector.builder().counter("only_this", "c", c).timer("not_this_seconds", "t", t).withRseqStatus()
                 .register(registry);
@@ -236,7 +236,7 @@ class ExpositionTest {
     @Test
     void badDefinitionsAreRejectedWhenBuiltOrRegistered() {
         PerCpuCounter c = new PerCpuCounter();
-        PerCpuTimer t = PerCpuTimer.create();
+        PerCpuTimer t = new PerCpuTimer();
         assertThrows(IllegalArgumentException.class,
                 () -> RseqCollector.builder().timer("latency_ms", "no unit", t));
         assertThrows(IllegalArgumentException.class,

@@ -84,7 +84,7 @@ class NativeHistogramTest {
 
     @Test
     void exponentialBucketsAreTheNativeBucketsWithTheirCounts() {
-        PerCpuHistogram h = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1L << 20));
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.exponential(3, 1, 1L << 20));
         long[] v = values(1, 5000, 1L << 20);
         TreeMap<Integer, Long> expected = new TreeMap<>();
         long sum = 0;
@@ -112,7 +112,7 @@ class NativeHistogramTest {
 
     @Test
     void scalesAbove8AreMergedExactlyToSchema8() {
-        PerCpuHistogram h = PerCpuHistogram.create(BucketLayout.exponential(10, 1000, 1_000_000));
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.exponential(10, 1000, 1_000_000));
         long[] v = values(2, 4000, 1_000_000);
         TreeMap<Integer, Long> expected = new TreeMap<>();
         long zero = 0;
@@ -139,7 +139,7 @@ class NativeHistogramTest {
 
     @Test
     void timersAreNativeHistogramsInSecondsWithClassicBucketsBesideThem() throws IOException {
-        PerCpuTimer t = PerCpuTimer.create(BucketLayout.exponentialSeconds(2, Duration.ofNanos(1000),
+        PerCpuTimer t = new PerCpuTimer(BucketLayout.exponentialSeconds(2, Duration.ofNanos(1000),
                 Duration.ofSeconds(100)));
         long[] v = values(3, 3000, 100_000_000_000L);
         TreeMap<Integer, Long> expected = new TreeMap<>();
@@ -207,8 +207,8 @@ class NativeHistogramTest {
 
     @Test
     void theTextFormatShowsTheClassicBucketsOrOnlyCountAndSum() {
-        PerCpuHistogram both = PerCpuHistogram.create(BucketLayout.exponential(0, 1, 1024));
-        PerCpuHistogram only = PerCpuHistogram.create(BucketLayout.exponential(0, 1, 1024));
+        PerCpuHistogram both = new PerCpuHistogram(BucketLayout.exponential(0, 1, 1024));
+        PerCpuHistogram only = new PerCpuHistogram(BucketLayout.exponential(0, 1, 1024));
         for (long x : new long[] {1, 2, 3, 4, 100}) {
             both.record(x);
             only.record(x);
@@ -233,22 +233,22 @@ class NativeHistogramTest {
     @Test
     void layoutsThatAreNoNativeHistogramAreRefusedWhenDefined() {
         List<Runnable> bad = new ArrayList<>();
-        PerCpuHistogram logLinear = PerCpuHistogram.logLinear(1 << 20, 3);
+        PerCpuHistogram logLinear = new PerCpuHistogram(BucketLayout.logLinear(1 << 20, 3));
         bad.add(() -> RseqCollector.builder().nativeHistogram("a", "a", logLinear));
-        PerCpuHistogram coarse = PerCpuHistogram.create(BucketLayout.exponential(-5, 1L << 40));
+        PerCpuHistogram coarse = new PerCpuHistogram(BucketLayout.exponential(-5, 1L << 40));
         bad.add(() -> RseqCollector.builder().nativeHistogram("b", "b", coarse));
-        PerCpuHistogram inSeconds = PerCpuHistogram.create(BucketLayout.exponentialSeconds(3,
+        PerCpuHistogram inSeconds = new PerCpuHistogram(BucketLayout.exponentialSeconds(3,
                 Duration.ofNanos(1), Duration.ofSeconds(1)));
         bad.add(() -> RseqCollector.builder().nativeHistogram("c", "c", inSeconds));
-        PerCpuTimer nanos = PerCpuTimer.create(BucketLayout.exponential(3, 1L << 40));
+        PerCpuTimer nanos = new PerCpuTimer(BucketLayout.exponential(3, 1L << 40));
         bad.add(() -> RseqCollector.builder().nativeTimer("d_seconds", "d", nanos));
-        PerCpuTimer explicit = PerCpuTimer.create();
+        PerCpuTimer explicit = new PerCpuTimer();
         bad.add(() -> RseqCollector.builder().nativeTimer("e_seconds", "e", explicit));
         for (Runnable r : bad) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
             assertTrue(e.getMessage().contains("exponential") || e.getMessage().contains("schemas"), e.getMessage());
         }
-        PerCpuTimer ok = PerCpuTimer.create(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1),
+        PerCpuTimer ok = new PerCpuTimer(BucketLayout.exponentialSeconds(3, Duration.ofNanos(1),
                 Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class,
                 () -> RseqCollector.builder().nativeTimer("no_unit", "f", ok), "the name must end in _seconds");

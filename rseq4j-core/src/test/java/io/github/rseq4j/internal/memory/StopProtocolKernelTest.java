@@ -73,8 +73,8 @@ public class StopProtocolKernelTest {
 
     public static Outcome hammer(IndexMode mode, int adders, boolean virtualAdders, long millis)
             throws InterruptedException {
-        PerCpuMemory mem = PerCpuMemory.create(mode);
-        PerCpuItem item = mem.allocate(8);
+        PerCpuMemory mem = new PerCpuMemory(mode);
+        PerCpuItem item = mem.newItem(8);
         AtomicBoolean done = new AtomicBoolean();
         AtomicLongArray perThread = new AtomicLongArray(adders);
         List<Thread> threads = new ArrayList<>();
@@ -218,7 +218,7 @@ public class StopProtocolKernelTest {
             }
             ChildJvm.emit("thrown", thrown);
             ChildJvm.emit("sumAfter", c.sum());
-            PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID);
+            PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID);
             int unreachable = -1;
             for (int i = 0; i < mem.slices() && unreachable < 0; i++) {
                 if (i != home) {

@@ -74,8 +74,8 @@ class OwnRegistrationKernelTest {
     void twentyThousandShortLivedThreadsReuseAreas() throws Exception {
         assumeOwn();
         final int threads = 20_000, concurrent = 8, addsEach = 5;
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             int baseline = settledLiveAreas();
             AtomicInteger maxLive = new AtomicInteger();
             AtomicBoolean done = new AtomicBoolean();
@@ -160,8 +160,8 @@ class OwnRegistrationKernelTest {
     @Test
     void hundredThousandVirtualThreadsCountExactly() throws Exception {
         int baseline = settledLiveAreas();
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int i = 0; i < 100_000; i++) {
                     ex.submit(() -> item.add(0, 1));
@@ -188,8 +188,8 @@ class OwnRegistrationKernelTest {
         final int adds = 10_000;
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Long> indices = new ArrayList<>();
-        try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-            PerCpuItem item = mem.allocate(8);
+        try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+            PerCpuItem item = mem.newItem(8);
             long notRegisteredBefore = Rseq.status().fallbacks().notRegistered();
             long refusalsBefore = Rseq.status().refusals().count();
             Thread t = Thread.ofPlatform().start(() -> {
