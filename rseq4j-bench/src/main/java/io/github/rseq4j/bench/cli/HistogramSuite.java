@@ -55,7 +55,7 @@ import java.util.function.LongSupplier;
  * heap, measured once per run by {@link #retainedHeap}) and the median time of one
  * snapshot of the whole histogram (the read a scrape or reporter makes).
  */
-final class HistogramSuite {
+public final class HistogramSuite {
     private HistogramSuite() {
     }
 
@@ -66,11 +66,11 @@ final class HistogramSuite {
     static final int[] THREADS = {1, 2, 8};
 
     /** Number of precomputed values (a power of two). */
-    static final int VALUES = 4096;
+    public static final int VALUES = 4096;
     private static final int MASK = VALUES - 1;
 
     /** The values in nanoseconds: log-uniform over 1 µs to 10 s, fixed seed. */
-    static final long[] NANOS = new long[VALUES];
+    public static final long[] NANOS = new long[VALUES];
 
     /** The same values in seconds. */
     static final double[] SECONDS = new double[VALUES];
@@ -111,7 +111,7 @@ final class HistogramSuite {
     }
 
     /** Where worker {@code index} starts in the values: spread, so threads do not record in lockstep. */
-    static int offset(int index) {
+    public static int offset(int index) {
         return (index * 977) & MASK;
     }
 
@@ -229,7 +229,7 @@ final class HistogramSuite {
 
     // ---- rseq4j -------------------------------------------------------------------------
 
-    static Workload rseq4j() {
+    public static Workload rseq4j() {
         PerCpuHistogram h = PerCpuHistogram.logLinear(TimeUnit.HOURS.toNanos(1), 5);
         return new Recording() {
             @Override
@@ -267,7 +267,7 @@ final class HistogramSuite {
     }
 
     /** The control: one PerCpuCounter.add per operation. */
-    static Workload counterAdd() {
+    public static Workload counterAdd() {
         PerCpuCounter c = new PerCpuCounter();
         return new Workload() {
             @Override
@@ -290,7 +290,7 @@ final class HistogramSuite {
 
     // ---- HdrHistogram -------------------------------------------------------------------
 
-    static Workload hdrRecorder() {
+    public static Workload hdrRecorder() {
         Recorder r = new Recorder(3);
         return new Recording() {
             private final Histogram total = new Histogram(3);
@@ -333,7 +333,7 @@ final class HistogramSuite {
         };
     }
 
-    static Workload hdrConcurrent() {
+    public static Workload hdrConcurrent() {
         ConcurrentHistogram h = new ConcurrentHistogram(3);
         return new Recording() {
             @Override
@@ -379,7 +379,7 @@ final class HistogramSuite {
                 .name("bench_latency_seconds").help("bench").classicOnly().withoutExemplars().build();
     }
 
-    static Workload prometheus() {
+    public static Workload prometheus() {
         io.prometheus.metrics.core.metrics.Histogram h = prometheusHistogram();
         return new Recording() {
             @Override
@@ -435,7 +435,7 @@ final class HistogramSuite {
         };
     }
 
-    static Workload micrometer() {
+    public static Workload micrometer() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Timer t = Timer.builder("bench.latency").register(registry);
         return new Recording() {
@@ -474,7 +474,7 @@ final class HistogramSuite {
             10_000_000_000L);
 
     /** A pull reader: the SDK hands it the means to collect, and it collects when asked. */
-    static final class PullReader implements MetricReader {
+    public static final class PullReader implements MetricReader {
         private volatile CollectionRegistration registration = CollectionRegistration.noop();
 
         @Override
@@ -482,7 +482,7 @@ final class HistogramSuite {
             registration = r;
         }
 
-        java.util.Collection<MetricData> collect() {
+        public java.util.Collection<MetricData> collect() {
             return registration.collectAllMetrics();
         }
 
@@ -502,7 +502,7 @@ final class HistogramSuite {
         }
     }
 
-    static Workload openTelemetry() {
+    public static Workload openTelemetry() {
         PullReader reader = new PullReader();
         SdkMeterProvider provider = SdkMeterProvider.builder().registerMetricReader(reader)
                 .setExemplarFilter(ExemplarFilter.alwaysOff()).build();
@@ -557,7 +557,7 @@ final class HistogramSuite {
 
     // ---- Dropwizard ---------------------------------------------------------------------
 
-    static Workload dropwizard() {
+    public static Workload dropwizard() {
         com.codahale.metrics.Histogram h = new com.codahale.metrics.Histogram(new ExponentiallyDecayingReservoir());
         return new Recording() {
             @Override

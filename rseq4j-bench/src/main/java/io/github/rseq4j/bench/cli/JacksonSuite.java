@@ -54,7 +54,7 @@ import java.util.function.Supplier;
  * pool reported holding ({@code pooledCount()}, sampled every {@value #SAMPLE_MS} ms and
  * at the end; null for pools that do not count, {@code ThreadLocal} and Vert.x's).
  */
-final class JacksonSuite {
+public final class JacksonSuite {
     private JacksonSuite() {
     }
 
@@ -65,13 +65,13 @@ final class JacksonSuite {
     /** Virtual threads of the looping virtual scenarios. */
     static final int VIRTUAL_THREADS = 8;
     /** Approximate sizes of the two documents, in bytes of JSON. */
-    static final int SMALL = 1024, LARGE = 64 * 1024;
+    public static final int SMALL = 1024, LARGE = 64 * 1024;
     static final int BOUNDED_CAPACITY = 64;
     static final int SAMPLE_MS = 5;
     static final String VERTX_POOL = "io.vertx.core.json.jackson.HybridJacksonPool";
 
     /** The pools compared, by row name. */
-    enum Pool {
+    public enum Pool {
         RSEQ4J("rseq4j"),
         THREAD_LOCAL("ThreadLocal"),
         CONCURRENT_DEQUE("ConcurrentDeque"),
@@ -331,7 +331,7 @@ final class JacksonSuite {
         }
     }
 
-    static Workload roundTrips(Pool kind, int size) {
+    public static Workload roundTrips(Pool kind, int size) {
         return new PoolWorkload(kind) {
             final RoundTrip rt = new RoundTrip(pool, size);
 
@@ -363,7 +363,7 @@ final class JacksonSuite {
         };
     }
 
-    static Workload perTask(Pool kind) {
+    public static Workload perTask(Pool kind) {
         return new PoolWorkload(kind) {
             final RoundTrip rt = new RoundTrip(pool, SMALL);
             final AtomicInteger most = new AtomicInteger();
@@ -409,7 +409,7 @@ final class JacksonSuite {
     // ---- pool only --------------------------------------------------------------------------
 
     /** Acquire + release with no JSON work; one lambda per pool, so each loop is monomorphic. */
-    static Workload poolOnly(Pool kind) {
+    public static Workload poolOnly(Pool kind) {
         return new PoolWorkload(kind) {
             final Loop loop = poolLoop(kind, pool);
 

@@ -145,7 +145,7 @@ public final class Suites {
         return actual == expected ? "ok" : "sum " + actual + " != " + expected + " operations";
     }
 
-    static Workload rseqAdd() {
+    public static Workload rseqAdd() {
         PerCpuItem item = Shared.MEMORY.allocate(8);
         return new Workload() {
             @Override
@@ -166,7 +166,7 @@ public final class Suites {
         };
     }
 
-    static Workload rseqCounter() {
+    public static Workload rseqCounter() {
         PerCpuCounter counter = new PerCpuCounter();
         return new Workload() {
             @Override
@@ -186,7 +186,7 @@ public final class Suites {
         };
     }
 
-    static Workload atomicLong() {
+    public static Workload atomicLong() {
         AtomicLong a = new AtomicLong();
         return new Workload() {
             @Override
@@ -215,7 +215,7 @@ public final class Suites {
      */
     static final String CONTROL = "unshared AtomicLong (control)";
 
-    static Workload unsharedAtomic() {
+    public static Workload unsharedAtomic() {
         AtomicLongArray words = new AtomicLongArray(16 * 64); // 128 bytes apart, up to 64 threads
         return new Workload() {
             @Override
@@ -241,7 +241,7 @@ public final class Suites {
         };
     }
 
-    static Workload longAdder() {
+    public static Workload longAdder() {
         LongAdder a = new LongAdder();
         return new Workload() {
             @Override
@@ -263,7 +263,7 @@ public final class Suites {
 
     // ---- cpu ----------------------------------------------------------------------------
 
-    static Workload currentCpu() {
+    public static Workload currentCpu() {
         return index -> n -> {
             long s = 0;
             for (long i = 0; i < n; i++) {
@@ -273,7 +273,7 @@ public final class Suites {
         };
     }
 
-    static Workload schedGetcpuCritical() {
+    public static Workload schedGetcpuCritical() {
         return index -> n -> {
             long s = 0;
             for (long i = 0; i < n; i++) {
@@ -283,7 +283,7 @@ public final class Suites {
         };
     }
 
-    static Workload schedGetcpu() {
+    public static Workload schedGetcpu() {
         return index -> n -> {
             long s = 0;
             for (long i = 0; i < n; i++) {
@@ -303,19 +303,19 @@ public final class Suites {
      * in the pools and the queues alike). Real pooled objects (builders, buffers, parsers)
      * are larger than a line anyway.
      */
-    static final class Pooled {
+    public static final class Pooled {
         long uses;
         long p1, p2, p3, p4, p5, p6, p7;
     }
 
     /** Objects (buffers) per pool: far more than the threads ever hold, so no pool runs dry. */
-    static final int POOL_CAPACITY = 1024;
+    public static final int POOL_CAPACITY = 1024;
 
     /** Bytes per pooled buffer. */
     static final int BUFFER_SIZE = 4096;
 
     /** PerCpuPool, object form: {@code acquire()} then {@code release(o)}. */
-    static Workload perCpuPool() {
+    public static Workload perCpuPool() {
         PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
         return index -> n -> {
             long s = 0;
@@ -329,7 +329,7 @@ public final class Suites {
     }
 
     /** PerCpuPool, lease form: try-with-resources on {@code lease()}. */
-    static Workload perCpuPoolLease() {
+    public static Workload perCpuPoolLease() {
         PerCpuPool<Pooled> pool = new PerCpuPool<>(Pooled::new, POOL_CAPACITY);
         return index -> n -> {
             long s = 0;
@@ -343,7 +343,7 @@ public final class Suites {
     }
 
     /** PerCpuBufferPool: acquire a 4 KiB off-heap buffer, write a word, release it. */
-    static Workload perCpuBufferPool() {
+    public static Workload perCpuBufferPool() {
         PerCpuBufferPool pool = new PerCpuBufferPool(BUFFER_SIZE, POOL_CAPACITY);
         return index -> n -> {
             long s = 0;
@@ -363,7 +363,7 @@ public final class Suites {
      * poll and given back with offer (the threads never hold more than one each, so the
      * queue is never empty).
      */
-    static Workload bufferQueuePool(Queue<MemorySegment> q) {
+    public static Workload bufferQueuePool(Queue<MemorySegment> q) {
         MemorySegment block = Arena.ofAuto().allocate((long) BUFFER_SIZE * 64, 4096);
         for (int i = 0; i < 64; i++) {
             q.offer(block.asSlice((long) i * BUFFER_SIZE, BUFFER_SIZE));
@@ -382,7 +382,7 @@ public final class Suites {
     }
 
     /** A pool on a JDK queue: poll, or make a new object when empty; offer back (drop if full). */
-    static Workload queuePool(Queue<Pooled> q) {
+    public static Workload queuePool(Queue<Pooled> q) {
         for (int i = 0; i < 64; i++) {
             q.offer(new Pooled());
         }
@@ -404,7 +404,7 @@ public final class Suites {
      * The pool primitive rseq4j's pools are made of: pop a node from the calling CPU's list
      * (a new node when it is empty), write its payload, push it back.
      */
-    static Workload listPool() {
+    public static Workload listPool() {
         PerCpuList list = Shared.MEMORY.newList(64);
         return index -> n -> {
             long s = 0;
@@ -432,9 +432,11 @@ public final class Suites {
      * drains everything while the others wait, untimed (see {@link Harness}). So the ring
      * never fills, no consumer competes for the CPU, and the time is the write path alone.
      */
-    abstract static class Bursts implements Workload {
-        long consumed;
-        final LongAdder fullRetries = new LongAdder();
+    public abstract static class Bursts implements Workload {
+        /** Records taken by {@link #betweenBursts()} so far. */
+        protected long consumed;
+        /** Writes that found the ring full and retried. */
+        protected final LongAdder fullRetries = new LongAdder();
 
         @Override
         public int burst() {
@@ -453,15 +455,17 @@ public final class Suites {
         }
     }
 
-    static Workload perCpuRingBufferBursts() {
+    public static Workload perCpuRingBufferBursts() {
         PerCpuRingBuffer ring = new PerCpuRingBuffer(512 * 1024,
                 PerCpuRingBuffer.OverflowPolicy.DROP);
         return new Bursts() {
             long bytes;
 
             @Override
-            public void betweenBursts() {
-                consumed += ring.drain((index, data, length) -> bytes += data[0] + length);
+            public long betweenBursts() {
+                long n = ring.drain((index, data, length) -> bytes += data[0] + length);
+                consumed += n;
+                return n;
             }
 
             @Override
@@ -511,7 +515,7 @@ public final class Suites {
      * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} (the rseq4j.jar
      * manifest and the tests give it); without it this row fails and says so.
      */
-    static Workload agronaBursts() {
+    public static Workload agronaBursts() {
         if (!Object.class.getModule().isExported("jdk.internal.misc", Suites.class.getModule())) {
             throw new IllegalStateException("Agrona 2.x needs the JVM option --add-exports "
                     + "java.base/jdk.internal.misc=ALL-UNNAMED (run the rseq4j.jar with java -jar: its manifest "
@@ -523,12 +527,14 @@ public final class Suites {
             long bytes;
 
             @Override
-            public void betweenBursts() {
+            public long betweenBursts() {
                 // read() stops at the end of the buffer: read on until nothing is left
                 MessageHandler handler = (msgTypeId, buffer, index, length) -> bytes += buffer.getByte(index) + length;
+                long before = consumed;
                 for (int n; (n = ring.read(handler)) > 0; ) {
                     consumed += n;
                 }
+                return consumed - before;
             }
 
             @Override
@@ -556,16 +562,18 @@ public final class Suites {
         };
     }
 
-    static Workload queueBursts() {
+    public static Workload queueBursts() {
         ConcurrentLinkedQueue<byte[]> q = new ConcurrentLinkedQueue<>();
         return new Bursts() {
             long bytes;
 
             @Override
-            public void betweenBursts() {
+            public long betweenBursts() {
+                long before = consumed;
                 for (byte[] b; (b = q.poll()) != null; consumed++) {
                     bytes += b[0] + b.length;
                 }
+                return consumed - before;
             }
 
             @Override

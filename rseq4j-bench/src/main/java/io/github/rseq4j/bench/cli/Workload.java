@@ -33,8 +33,13 @@ public interface Workload {
         return 1;
     }
 
-    /** Between two bursts, on one worker, while the others wait (drain a ring, say). */
-    default void betweenBursts() {
+    /**
+     * Between two bursts, on one worker, while the others wait (drain a ring, say); returns
+     * how many records it took, 0 by default. (Under JMH, a consumer thread calls it while
+     * the writers write, and parks when it took nothing.)
+     */
+    default long betweenBursts() {
+        return 0;
     }
 
     /** Before the warm-up of this case. */
