@@ -25,9 +25,12 @@ export JAVA_HOME=/usr/lib/jvm/java-25-openjdk-arm64
 export PATH=$JAVA_HOME/bin:$PATH
 R=/rseq4j
 
-# rseq4j ARGS...: the CLI from the shaded jar (JAVA_FLAGS: extra JVM options).
+# rseq4j ARGS...: the CLI from the shaded jar (JAVA_FLAGS: extra JVM options); bench from the
+# bench jar (the CLI with the benchmarks), as the launcher ./rseq4j does.
 rseq4j() {
-    java --enable-native-access=ALL-UNNAMED $JAVA_FLAGS -jar $R/rseq4j.jar "$@"
+    jar=$R/rseq4j.jar
+    [ "$1" = bench ] && jar=$R/rseq4j-bench.jar
+    java --enable-native-access=ALL-UNNAMED $JAVA_FLAGS -jar $jar "$@"
 }
 
 # junit EXECUTION SELECTORS...: rseq4j-core's tests through the JUnit console launcher, as one of

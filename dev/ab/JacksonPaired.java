@@ -1,4 +1,4 @@
-package io.github.rseq4j.cli.bench;
+package io.github.rseq4j.bench.cli;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,7 +7,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Paired runs of two rows of the bench's jackson topic in one JVM (run by {@code dev/ab-jackson};
- * compiled against the CLI jar, in the bench's package to reach {@link JacksonSuite}).
+ * compiled against the bench jar, in the bench command's package to reach {@link JacksonSuite}).
  * Arguments: scenario ({@code small}, {@code large}, {@code task}, {@code pool}), threads,
  * {@code virtual} or {@code platform}, pool A, pool B ({@link JacksonSuite.Pool} names), pairs,
  * operations per thread per run. After 10 warm-up runs of each, every pair is one timed run of

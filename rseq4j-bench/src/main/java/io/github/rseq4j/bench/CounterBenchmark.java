@@ -1,24 +1,21 @@
 package io.github.rseq4j.bench;
 
-import io.github.rseq4j.IndexMode;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuItem;
-import io.github.rseq4j.PerCpuMemory;
+import io.github.rseq4j.bench.cli.Suites;
+import io.github.rseq4j.bench.cli.Workload;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One shared counter, incremented by every benchmark thread: rseq4j's per-CPU add
@@ -39,57 +36,88 @@ import java.util.concurrent.atomic.LongAdder;
  * bench ({@code ./rseq4j bench}) measures 8 virtual threads with fixed per-thread work
  * instead.
  *
+ * <p>The workloads are the bench command's counter topic ({@link Suites}): each
+ * {@code @Benchmark} runs that topic's loop for {@value #OPS} operations (see
+ * {@link WorkloadState}), and each trial checks the counter's final sum against the
+ * operations of all threads. {@code unsharedAtomic} is the topic's control row.
+ *
  * <p>Mode: average time per operation of each thread (JMH's avgt, averaged over threads).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public abstract class CounterBenchmark {
 
-    private PerCpuItem item;
-    private PerCpuCounter counter;
-    private AtomicLong atomic;
-    private LongAdder adder;
+    static final int OPS = 1024;
 
-    @Setup
-    public void setup() {
-        // JMH runs a Scope.Benchmark @Setup on a worker thread: check the virtual variants
-        // really run on virtual threads.
-        if ("VIRTUAL".equals(System.getProperty("jmh.executor")) && !Thread.currentThread().isVirtual()) {
-            throw new IllegalStateException("-Djmh.executor=VIRTUAL given, but the worker is a platform thread");
+    public static class RseqAdd extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return Suites.rseqAdd();
         }
-        // Per-CPU memory is never unmapped (another thread might be in a critical section
-        // on it); one small reservation per trial is fine for a benchmark JVM.
-        PerCpuMemory memory = PerCpuMemory.create(IndexMode.CPU_ID);
-        item = memory.allocate(8);
-        counter = new PerCpuCounter();
-        atomic = new AtomicLong();
-        adder = new LongAdder();
     }
 
-    /** rseq4j: add 1 to the calling CPU's copy; returns the slice index (consumed by JMH). */
+    public static class RseqCounter extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return Suites.rseqCounter();
+        }
+    }
+
+    public static class AtomicLongCounter extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return Suites.atomicLong();
+        }
+    }
+
+    public static class LongAdderCounter extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return Suites.longAdder();
+        }
+    }
+
+    public static class UnsharedAtomic extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return Suites.unsharedAtomic();
+        }
+    }
+
+    /** rseq4j: add 1 to the calling CPU's copy ({@link PerCpuItem#add}). */
     @Benchmark
-    public long rseqAdd() {
-        return item.add(0, 1);
+    @OperationsPerInvocation(OPS)
+    public long rseqAdd(RseqAdd w, ThreadParams t) {
+        return w.run(t);
     }
 
     /** rseq4j: {@link PerCpuCounter#increment()}, the LongAdder drop-in (shared slabs). */
     @Benchmark
-    public void rseqCounter() {
-        counter.increment();
+    @OperationsPerInvocation(OPS)
+    public long rseqCounter(RseqCounter w, ThreadParams t) {
+        return w.run(t);
     }
 
     @Benchmark
-    public long atomicLong() {
-        return atomic.getAndIncrement();
+    @OperationsPerInvocation(OPS)
+    public long atomicLong(AtomicLongCounter w, ThreadParams t) {
+        return w.run(t);
     }
 
     @Benchmark
-    public void longAdder() {
-        adder.increment();
+    @OperationsPerInvocation(OPS)
+    public long longAdder(LongAdderCounter w, ThreadParams t) {
+        return w.run(t);
+    }
+
+    /** The control: an {@code AtomicLong} per thread on a cache line of its own (nothing shared). */
+    @Benchmark
+    @OperationsPerInvocation(OPS)
+    public long unsharedAtomic(UnsharedAtomic w, ThreadParams t) {
+        return w.run(t);
     }
 
     /** One platform thread. */

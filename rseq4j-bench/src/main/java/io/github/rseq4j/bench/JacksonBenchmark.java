@@ -1,33 +1,21 @@
 package io.github.rseq4j.bench;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.util.BufferRecycler;
-import com.fasterxml.jackson.core.util.JsonRecyclerPools;
-import com.fasterxml.jackson.core.util.RecyclerPool;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.rseq4j.jackson.PerCpuRecyclerPools;
-import io.vertx.core.json.jackson.HybridJacksonPool;
+import io.github.rseq4j.bench.cli.JacksonSuite;
+import io.github.rseq4j.bench.cli.Workload;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,14 +29,19 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Scenarios: {@code roundTrip} and {@code poolOnly} on platform threads (nested classes
  * {@code T1}, {@code T2}, {@code T8}); {@code roundTripVirtual} and {@code poolOnlyVirtual}:
- * 8 virtual threads looping, {@value #VIRTUAL_OPS} operations each per invocation;
+ * 8 virtual threads looping, {@value #VIRTUAL_OPS} operations each per invocation
+ * ({@link WorkloadState#runOnVirtualThreads});
  * {@code roundTripPerTask}: {@value #TASKS} virtual threads that each do one small round
  * trip (score per task). Bytes per operation: run with {@code -prof gc}
  * ({@code gc.alloc.rate.norm}, which counts virtual threads through their carriers). The
  * peak number of pooled recyclers is in {@code ./rseq4j bench --only jackson}.
  *
- * <p>One JVM per pool ({@code @Fork}), so the pool's calls inside Jackson are
- * monomorphic, as they are in an application that uses one pool.
+ * <p>The workloads are the bench command's jackson topic ({@link JacksonSuite}: the same
+ * documents, mappers, pools and loops, one loop per pool so that each stays monomorphic);
+ * each {@code @Benchmark} runs the topic's loop (see {@link WorkloadState}), and each trial
+ * checks that every document read back equal. One JVM per pool ({@code @Fork}), so the
+ * pool's calls inside Jackson are monomorphic, as they are in an application that uses one
+ * pool.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -60,6 +53,10 @@ public abstract class JacksonBenchmark {
     static final int VIRTUAL_THREADS = 8;
     static final int VIRTUAL_OPS = 1_000;
     static final int TASKS = 100_000;
+    /** Round trips per invocation on a platform thread. */
+    static final int ROUND_TRIPS = 16;
+    /** Acquire + release pairs per invocation on a platform thread. */
+    static final int POOL_OPS = 1024;
 
     @Param({"rseq4j", "ThreadLocal", "ConcurrentDeque", "LockFree", "Bounded", "NonRecycling", "VertxHybrid"})
     public String pool;
@@ -67,126 +64,120 @@ public abstract class JacksonBenchmark {
     @Param({"small", "large"})
     public String size;
 
-    RecyclerPool<BufferRecycler> recyclers;
-    ObjectMapper mapper;
-    Doc doc;
-
-    /** The document: numbers, strings, a map and a list of children. */
-    public record Doc(long id, String name, List<Long> values, Map<String, String> tags, List<Doc> children) {
-        static Doc ofSize(int bytes) {
-            List<Long> values = new ArrayList<>();
-            Map<String, String> tags = new LinkedHashMap<>();
-            for (int i = 0; i < 8; i++) {
-                values.add(1_000_003L * i);
-                tags.put("key" + i, "value " + i);
-            }
-            List<Doc> children = new ArrayList<>();
-            Doc root = new Doc(42, "document", values, tags, children);
-            int approx = 300;
-            for (int c = 0; approx < bytes; c++) {
-                children.add(new Doc(c, "child \"" + c + "\" \u00fc", List.of((long) c, 7L * c), Map.of("c", "" + c),
-                        List.of()));
-                approx += 95;
-            }
-            return root;
-        }
-    }
-
-    static RecyclerPool<BufferRecycler> pool(String name) {
+    /** The topic's pool named by {@code @Param pool}. */
+    static JacksonSuite.Pool pool(String name) {
         return switch (name) {
-            case "rseq4j" -> PerCpuRecyclerPools.forJackson2(PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY);
-            case "ThreadLocal" -> JsonRecyclerPools.threadLocalPool();
-            case "ConcurrentDeque" -> JsonRecyclerPools.newConcurrentDequePool();
-            case "LockFree" -> JsonRecyclerPools.newLockFreePool();
-            case "Bounded" -> JsonRecyclerPools.newBoundedPool(64);
-            case "NonRecycling" -> JsonRecyclerPools.nonRecyclingPool();
-            case "VertxHybrid" -> HybridJacksonPool.getInstance();
+            case "rseq4j" -> JacksonSuite.Pool.RSEQ4J;
+            case "ThreadLocal" -> JacksonSuite.Pool.THREAD_LOCAL;
+            case "ConcurrentDeque" -> JacksonSuite.Pool.CONCURRENT_DEQUE;
+            case "LockFree" -> JacksonSuite.Pool.LOCK_FREE;
+            case "Bounded" -> JacksonSuite.Pool.BOUNDED;
+            case "NonRecycling" -> JacksonSuite.Pool.NON_RECYCLING;
+            case "VertxHybrid" -> JacksonSuite.Pool.VERTX;
             default -> throw new IllegalArgumentException("unknown pool " + name);
         };
     }
 
-    @Setup(Level.Trial)
-    public void setup() {
-        recyclers = pool(pool);
-        mapper = new ObjectMapper(JsonFactory.builder().recyclerPool(recyclers).build());
-        doc = Doc.ofSize(size.equals("small") ? 1024 : 64 * 1024);
-    }
-
-    long roundTripOnce() {
-        try {
-            byte[] json = mapper.writeValueAsBytes(doc);
-            return mapper.readValue(json, Doc.class).id() + json.length;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Round trips of the {@code @Param size} document with the {@code @Param pool}. */
+    abstract static class Trips extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return JacksonSuite.roundTrips(pool(param("pool")),
+                    param("size").equals("small") ? JacksonSuite.SMALL : JacksonSuite.LARGE);
         }
     }
 
-    long poolOnce() {
-        BufferRecycler r = recyclers.acquirePooled();
-        recyclers.releasePooled(r);
-        return r != null ? 1 : 0;
+    /** Acquire + release of the {@code @Param pool}. */
+    abstract static class PoolOps extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return JacksonSuite.poolOnly(pool(param("pool")));
+        }
+    }
+
+    public static class RoundTrips extends Trips {
+        @Override
+        protected int opsPerInvocation() {
+            return ROUND_TRIPS;
+        }
+    }
+
+    public static class RoundTripsVirtual extends Trips {
+        @Override
+        protected int opsPerInvocation() {
+            return VIRTUAL_THREADS * VIRTUAL_OPS;
+        }
+
+        @Override
+        protected int virtualThreads() {
+            return VIRTUAL_THREADS;
+        }
+    }
+
+    public static class PoolOnly extends PoolOps {
+        @Override
+        protected int opsPerInvocation() {
+            return POOL_OPS;
+        }
+    }
+
+    public static class PoolOnlyVirtual extends PoolOps {
+        @Override
+        protected int opsPerInvocation() {
+            return VIRTUAL_THREADS * VIRTUAL_OPS;
+        }
+
+        @Override
+        protected int virtualThreads() {
+            return VIRTUAL_THREADS;
+        }
+    }
+
+    public static class PerTask extends WorkloadState {
+        @Override
+        protected Workload create() {
+            return JacksonSuite.perTask(pool(param("pool")));
+        }
+
+        @Override
+        protected int opsPerInvocation() {
+            return TASKS;
+        }
     }
 
     @Benchmark
-    public long roundTrip() {
-        return roundTripOnce();
+    @OperationsPerInvocation(ROUND_TRIPS)
+    public long roundTrip(RoundTrips w, ThreadParams t) {
+        return w.run(t);
     }
 
     @Benchmark
-    public long poolOnly() {
-        return poolOnce();
+    @OperationsPerInvocation(POOL_OPS)
+    public long poolOnly(PoolOnly w, ThreadParams t) {
+        return w.run(t);
     }
 
     @Benchmark
     @OperationsPerInvocation(VIRTUAL_THREADS * VIRTUAL_OPS)
-    public long roundTripVirtual() throws InterruptedException {
-        return onVirtualThreads(this::roundTripOnce);
+    public long roundTripVirtual(RoundTripsVirtual w, ThreadParams t) throws InterruptedException {
+        return w.runOnVirtualThreads(t);
     }
 
     @Benchmark
     @OperationsPerInvocation(VIRTUAL_THREADS * VIRTUAL_OPS)
-    public long poolOnlyVirtual() throws InterruptedException {
-        return onVirtualThreads(this::poolOnce);
+    public long poolOnlyVirtual(PoolOnlyVirtual w, ThreadParams t) throws InterruptedException {
+        return w.runOnVirtualThreads(t);
     }
 
     /**
-     * {@value #TASKS} virtual threads, one round trip each (run it from {@code T1} with
-     * {@code -p size=small}: that is the issue's scenario; the large document makes each task
-     * allocate about 500 KB).
+     * {@value #TASKS} virtual threads, one small round trip each (the topic's "per task"
+     * loop; run it from {@code T1}: the pool's and size's parameters other than small do
+     * not change it).
      */
     @Benchmark
     @OperationsPerInvocation(TASKS)
-    public long roundTripPerTask() throws InterruptedException {
-        Thread[] tasks = new Thread[TASKS];
-        Runnable task = this::roundTripOnce;
-        for (int i = 0; i < TASKS; i++) {
-            tasks[i] = Thread.ofVirtual().start(task);
-        }
-        for (Thread t : tasks) {
-            t.join();
-        }
-        return TASKS;
-    }
-
-    private static long onVirtualThreads(java.util.function.LongSupplier op) throws InterruptedException {
-        long[] sums = new long[VIRTUAL_THREADS];
-        Thread[] threads = new Thread[VIRTUAL_THREADS];
-        for (int t = 0; t < VIRTUAL_THREADS; t++) {
-            int id = t;
-            threads[t] = Thread.ofVirtual().start(() -> {
-                long s = 0;
-                for (int i = 0; i < VIRTUAL_OPS; i++) {
-                    s += op.getAsLong();
-                }
-                sums[id] = s;
-            });
-        }
-        long s = 0;
-        for (int t = 0; t < VIRTUAL_THREADS; t++) {
-            threads[t].join();
-            s += sums[t];
-        }
-        return s;
+    public long roundTripPerTask(PerTask w, ThreadParams t) {
+        return w.run(t);
     }
 
     @Threads(1)

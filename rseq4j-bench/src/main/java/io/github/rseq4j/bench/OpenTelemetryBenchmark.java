@@ -2,6 +2,9 @@ package io.github.rseq4j.bench;
 
 import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.PerCpuHistogram;
+import io.github.rseq4j.bench.cli.HistogramSuite;
+import io.github.rseq4j.bench.cli.Loop;
+import io.github.rseq4j.bench.cli.Workload;
 import io.github.rseq4j.opentelemetry.RseqMetricProducer;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongHistogram;
@@ -15,16 +18,13 @@ import io.opentelemetry.sdk.metrics.data.PointData;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,30 +40,36 @@ import java.util.concurrent.TimeUnit;
  * {@link RseqMetricProducer}, registered on the same provider. Only the record is timed;
  * the SDK aggregates on the record path, rseq4j when the reader collects.
  *
- * <p>The values of {@link HistogramBenchmark} (4,096 latencies, log-uniform over 1 µs to
- * 10 s, fixed seed). At the end of each trial the reader collects, and the histogram used
- * must count every record of all threads, else the trial fails.
+ * <p>JMH only (the bench command has no such topic), with the values and the loop of the
+ * bench's histogram topic ({@link HistogramSuite}: 4,096 latencies, log-uniform over 1 µs to
+ * 10 s, fixed seed; each thread from its own offset), every value once per invocation (see
+ * {@link WorkloadState}). At the end of each trial the reader collects, and the histogram
+ * used must count every record of all threads, else the trial fails.
  *
  * <p>Threads: nested classes {@code .T1}, {@code .T2}, {@code .T8} (8 on 2 cores is
  * oversubscribed). Mode: average time per operation of each thread.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public abstract class OpenTelemetryBenchmark {
 
-    private HistogramBenchmark.PullReader reader;
-    private LongHistogram explicit;
-    private LongHistogram exponential;
-    private PerCpuHistogram rseq4j;
+    /** Records per invocation: every value of the histogram topic once. */
+    static final int OPS = HistogramSuite.VALUES;
 
-    @Setup(Level.Trial)
-    public void setup() {
-        rseq4j = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1L << 34));
-        reader = new HistogramBenchmark.PullReader();
+    /** Which histogram a workload records into. */
+    enum Row { EXPLICIT, EXPONENTIAL, RSEQ4J }
+
+    /**
+     * Every histogram on one provider, read by one reader; the loops record into {@code row}'s.
+     * The check collects and wants every record of all threads counted by that histogram
+     * (and the producer's metric present).
+     */
+    static Workload workload(Row row) {
+        PerCpuHistogram rseq4j = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1L << 34));
+        HistogramSuite.PullReader reader = new HistogramSuite.PullReader();
         SdkMeterProvider provider = SdkMeterProvider.builder()
                 .registerMetricReader(reader)
                 .setExemplarFilter(ExemplarFilter.alwaysOff())
@@ -72,57 +78,115 @@ public abstract class OpenTelemetryBenchmark {
                 .registerMetricProducer(RseqMetricProducer.builder()
                         .histogram("bench.rseq4j", "bench", "ns", rseq4j, Attributes.empty()).build())
                 .build();
-        explicit = provider.get("rseq4j-bench").histogramBuilder("bench.explicit").ofLongs().setUnit("ns").build();
-        exponential = provider.get("rseq4j-bench").histogramBuilder("bench.exponential").ofLongs().setUnit("ns")
-                .build();
-    }
-
-    /** Fails the trial when the histogram used did not count every record (as the reader collects it). */
-    @TearDown(Level.Trial)
-    public void check(HistogramBenchmark.Ledger ledger) {
-        long ops = 0;
-        for (HistogramBenchmark.Cursor c : ledger.cursors) {
-            ops += c.ops;
-        }
-        Map<String, Long> counts = new TreeMap<>();
-        for (MetricData m : reader.registration.collectAllMetrics()) {
-            long n = 0;
-            for (PointData p : m.getData().getPoints()) {
-                n += switch (m.getType()) {
-                    case HISTOGRAM -> ((io.opentelemetry.sdk.metrics.data.HistogramPointData) p).getCount();
-                    case EXPONENTIAL_HISTOGRAM ->
-                            ((io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData) p).getCount();
-                    default -> 0;
+        LongHistogram explicit = provider.get("rseq4j-bench").histogramBuilder("bench.explicit").ofLongs()
+                .setUnit("ns").build();
+        LongHistogram exponential = provider.get("rseq4j-bench").histogramBuilder("bench.exponential").ofLongs()
+                .setUnit("ns").build();
+        return new Workload() {
+            @Override
+            public Loop newLoop(int index) {
+                int off = HistogramSuite.offset(index);
+                long[] values = HistogramSuite.NANOS;
+                int mask = HistogramSuite.VALUES - 1;
+                // one lambda per histogram, so each loop's call stays monomorphic
+                return switch (row) {
+                    case EXPLICIT -> n -> {
+                        for (long i = 0; i < n; i++) {
+                            explicit.record(values[(int) (i + off) & mask]);
+                        }
+                        return n;
+                    };
+                    case EXPONENTIAL -> n -> {
+                        for (long i = 0; i < n; i++) {
+                            exponential.record(values[(int) (i + off) & mask]);
+                        }
+                        return n;
+                    };
+                    case RSEQ4J -> n -> {
+                        for (long i = 0; i < n; i++) {
+                            rseq4j.record(values[(int) (i + off) & mask]);
+                        }
+                        return n;
+                    };
                 };
             }
-            counts.put(m.getName(), n);
-        }
-        if (!counts.containsKey("bench.rseq4j")) {
-            throw new IllegalStateException("the producer's metric is missing: " + counts);
-        }
-        for (Map.Entry<String, Long> e : counts.entrySet()) {
-            if (e.getValue() != 0 && e.getValue() != ops) {
-                throw new IllegalStateException(e.getKey() + " counted " + e.getValue() + " records of " + ops);
+
+            @Override
+            public String check(long totalOps) {
+                Map<String, Long> counts = new TreeMap<>();
+                for (MetricData m : reader.collect()) {
+                    long n = 0;
+                    for (PointData p : m.getData().getPoints()) {
+                        n += switch (m.getType()) {
+                            case HISTOGRAM -> ((io.opentelemetry.sdk.metrics.data.HistogramPointData) p).getCount();
+                            case EXPONENTIAL_HISTOGRAM ->
+                                    ((io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData) p).getCount();
+                            default -> 0;
+                        };
+                    }
+                    counts.put(m.getName(), n);
+                }
+                if (!counts.containsKey("bench.rseq4j")) {
+                    return "the producer's metric is missing: " + counts;
+                }
+                for (Map.Entry<String, Long> e : counts.entrySet()) {
+                    if (e.getValue() != 0 && e.getValue() != totalOps) {
+                        return e.getKey() + " counted " + e.getValue() + " records of " + totalOps;
+                    }
+                }
+                return "ok";
             }
+        };
+    }
+
+    /** A workload of this class, {@value #OPS} records per invocation. */
+    abstract static class Records extends WorkloadState {
+        @Override
+        protected int opsPerInvocation() {
+            return OPS;
+        }
+    }
+
+    public static class Explicit extends Records {
+        @Override
+        protected Workload create() {
+            return workload(Row.EXPLICIT);
+        }
+    }
+
+    public static class Exponential extends Records {
+        @Override
+        protected Workload create() {
+            return workload(Row.EXPONENTIAL);
+        }
+    }
+
+    public static class ViaProducer extends Records {
+        @Override
+        protected Workload create() {
+            return workload(Row.RSEQ4J);
         }
     }
 
     /** The SDK's histogram, default explicit buckets. */
     @Benchmark
-    public void otelExplicit(HistogramBenchmark.Cursor c) {
-        explicit.record(c.nextNanos());
+    @OperationsPerInvocation(OPS)
+    public long otelExplicit(Explicit w, ThreadParams t) {
+        return w.run(t);
     }
 
     /** The SDK's histogram, base-2 exponential buckets. */
     @Benchmark
-    public void otelExponential(HistogramBenchmark.Cursor c) {
-        exponential.record(c.nextNanos());
+    @OperationsPerInvocation(OPS)
+    public long otelExponential(Exponential w, ThreadParams t) {
+        return w.run(t);
     }
 
     /** rseq4j's exponential histogram, exported by the producer. */
     @Benchmark
-    public void rseq4jViaProducer(HistogramBenchmark.Cursor c) {
-        rseq4j.record(c.nextNanos());
+    @OperationsPerInvocation(OPS)
+    public long rseq4jViaProducer(ViaProducer w, ThreadParams t) {
+        return w.run(t);
     }
 
     /** One platform thread. */

@@ -11,10 +11,15 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.util.Properties;
+import java.util.ServiceLoader;
 
 /**
  * The {@code rseq4j} command line. Each subcommand is its own class in this package; to add
- * one, list its class in {@code subcommands} below (one line).
+ * one, list its class in {@code subcommands} below (one line), or add it in
+ * {@link #commandLine()} to keep the help's order. {@code bench} lives in the rseq4j-bench
+ * module (its shaded jar, {@code rseq4j-bench.jar}, runs this class): it is found as an
+ * {@link ExternalCommand} service, and where it is missing (this module's own jar) a
+ * {@link BenchNotHereCommand} says where it is.
  */
 @Command(name = "rseq4j",
         mixinStandardHelpOptions = true,
@@ -24,8 +29,6 @@ import java.util.Properties;
                 HelpCommand.class,
                 DoctorCommand.class,
                 StressCommand.class,
-                BenchCommand.class,
-                DemoCommand.class,
         })
 public final class Main {
 
@@ -36,12 +39,28 @@ public final class Main {
     /** The configured command line; tests call {@code execute} on it with their own out/err. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // before the settings below, which apply to the subcommands present when they are made
+        cl.addSubcommand(external("bench", BenchNotHereCommand.class));
+        cl.addSubcommand(DemoCommand.class);
         Charset outCharset = System.out.charset();
         Charset errCharset = System.err.charset();
         cl.setOut(new PrintWriter(new OutputStreamWriter(System.out, outCharset), true));
         cl.setErr(new PrintWriter(new OutputStreamWriter(System.err, errCharset), true));
         cl.setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), e.getMessage()));
         return cl;
+    }
+
+    /**
+     * The command called {@code name} of an {@link ExternalCommand} on the class path, else
+     * {@code missing} (the command that says where to find it).
+     */
+    private static Object external(String name, Class<?> missing) {
+        for (ExternalCommand c : ServiceLoader.load(ExternalCommand.class, Main.class.getClassLoader())) {
+            if (c.name().equals(name)) {
+                return c.newCommand();
+            }
+        }
+        return missing;
     }
 
     /**
@@ -67,13 +86,21 @@ public final class Main {
         return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    /** "—" if standard output can show it, else "-". */
-    static String dash() {
+    /**
+     * "—" if standard output can show it, else "-".
+     *
+     * @return the dash to print
+     */
+    public static String dash() {
         return System.out.charset().newEncoder().canEncode('\u2014') ? "\u2014" : "-";
     }
 
-    /** This tool's version, from the build. */
-    static String version() {
+    /**
+     * This tool's version, from the build.
+     *
+     * @return the version, or {@code unknown}
+     */
+    public static String version() {
         try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
             if (in != null) {
                 Properties p = new Properties();

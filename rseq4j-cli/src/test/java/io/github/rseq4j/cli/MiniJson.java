@@ -12,7 +12,7 @@ import java.util.Map;
  * strings, booleans and null as usual. Throws {@link IllegalArgumentException} on anything
  * that is not exactly one JSON value surrounded by optional whitespace.
  */
-final class MiniJson {
+public final class MiniJson {
     private final String s;
     private int i;
 
@@ -20,7 +20,7 @@ final class MiniJson {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         MiniJson p = new MiniJson(text);
         p.ws();
         Object v = p.value();
