@@ -70,17 +70,6 @@ public final class HistogramGroup implements AutoCloseable {
         this.engine = new SeriesGroupEngine(JitConstants.CONTEXT);
     }
 
-    /**
-     * An empty group.
-     *
-     * @return a new group with no series
-     * @deprecated use {@link #HistogramGroup() new HistogramGroup()}
-     */
-    @Deprecated(forRemoval = true)
-    public static HistogramGroup create() {
-        return new HistogramGroup();
-    }
-
     SeriesGroupEngine engine() {
         return engine;
     }

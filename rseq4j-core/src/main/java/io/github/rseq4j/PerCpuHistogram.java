@@ -71,43 +71,6 @@ public final class PerCpuHistogram implements Histogram {
     }
 
     /**
-     * A histogram with these buckets.
-     *
-     * @param layout the buckets
-     * @return a new, empty histogram
-     * @deprecated use {@link #PerCpuHistogram(BucketLayout) new PerCpuHistogram(layout)}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuHistogram create(BucketLayout layout) {
-        return new PerCpuHistogram(layout);
-    }
-
-    /**
-     * Log-linear buckets for values 0 to {@code highestValue}.
-     *
-     * @param highestValue the largest value recorded as itself (at least {@code 2^precision})
-     * @param precision    bits of sub-buckets per power of two, 1 to 10
-     * @return a new, empty histogram
-     * @deprecated use {@code new PerCpuHistogram(BucketLayout.logLinear(highestValue, precision))}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuHistogram logLinear(long highestValue, int precision) {
-        return new PerCpuHistogram(BucketLayout.logLinear(highestValue, precision));
-    }
-
-    /**
-     * Explicit buckets with these inclusive upper bounds, and one more for everything larger.
-     *
-     * @param upperBounds strictly increasing, non-negative bounds (1 to 4096 of them)
-     * @return a new, empty histogram with {@code upperBounds.length + 1} buckets
-     * @deprecated use {@code new PerCpuHistogram(BucketLayout.explicit(upperBounds))}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuHistogram withBounds(long... upperBounds) {
-        return new PerCpuHistogram(BucketLayout.explicit(upperBounds));
-    }
-
-    /**
      * Records {@code value} once (see the class notes for values out of range).
      *
      * @param value the value to count, such as a latency in nanoseconds

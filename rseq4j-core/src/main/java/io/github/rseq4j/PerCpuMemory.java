@@ -110,31 +110,6 @@ public final class PerCpuMemory implements AutoCloseable {
     }
 
     /**
-     * Per-CPU memory with room for {@code itemBytesPerSlice} bytes of items per slice.
-     *
-     * @param mode              what selects a thread's slice
-     * @param itemBytesPerSlice bytes of items each slice must hold
-     * @return the new memory, with no items yet
-     * @deprecated use {@link #PerCpuMemory(IndexMode, long) new PerCpuMemory(mode, itemBytesPerSlice)}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuMemory create(IndexMode mode, long itemBytesPerSlice) {
-        return new PerCpuMemory(mode, itemBytesPerSlice);
-    }
-
-    /**
-     * Per-CPU memory with slices as big as they can be.
-     *
-     * @param mode what selects a thread's slice
-     * @return the new memory, with no items yet
-     * @deprecated use {@link #PerCpuMemory(IndexMode) new PerCpuMemory(mode)}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuMemory create(IndexMode mode) {
-        return new PerCpuMemory(mode);
-    }
-
-    /**
      * How slices are chosen.
      *
      * @return the index mode this memory was created with
@@ -182,18 +157,6 @@ public final class PerCpuMemory implements AutoCloseable {
      */
     public PerCpuItem newItem(long bytes) {
         return new PerCpuItem(this, checkRoom(slices.allocate(bytes, 8), bytes));
-    }
-
-    /**
-     * A new item of {@code bytes} in every slice.
-     *
-     * @param bytes the size of the item's copy in each slice
-     * @return the new item
-     * @deprecated use {@link #newItem(long)}
-     */
-    @Deprecated(forRemoval = true)
-    public PerCpuItem allocate(long bytes) {
-        return newItem(bytes);
     }
 
     /** Room for a structure's own words (list heads, rings, locks): never a freed item's offset. */

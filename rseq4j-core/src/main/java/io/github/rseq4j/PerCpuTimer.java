@@ -61,41 +61,6 @@ public final class PerCpuTimer implements AutoCloseable {
     }
 
     /**
-     * A timer with a histogram of its own, of the default layout.
-     *
-     * @return a new timer
-     * @deprecated use {@link #PerCpuTimer() new PerCpuTimer()}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuTimer create() {
-        return new PerCpuTimer();
-    }
-
-    /**
-     * A timer with a histogram of its own with these buckets.
-     *
-     * @param layout the buckets, in nanoseconds
-     * @return a new timer
-     * @deprecated use {@link #PerCpuTimer(BucketLayout) new PerCpuTimer(layout)}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuTimer create(BucketLayout layout) {
-        return new PerCpuTimer(layout);
-    }
-
-    /**
-     * A timer recording into {@code histogram}.
-     *
-     * @param histogram where the durations go, in nanoseconds
-     * @return a timer over that histogram
-     * @deprecated use {@link #PerCpuTimer(Histogram) new PerCpuTimer(histogram)}
-     */
-    @Deprecated(forRemoval = true)
-    public static PerCpuTimer of(Histogram histogram) {
-        return new PerCpuTimer(histogram);
-    }
-
-    /**
      * Closes the histogram behind this timer: a {@link PerCpuHistogram} gives its per-CPU
      * memory back, a {@link HistogramSeries} its slot and statistics (see
      * {@link Histogram#close()}), also for anyone else recording into it. Records and

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Recording one latency into a histogram shared by every benchmark thread: rseq4j's
  * {@link PerCpuHistogram} ({@code logLinear(1 h, 5)}, the layout of
- * {@code PerCpuTimer.create()}) against HdrHistogram 2.2.2 {@code Recorder(3)} and
+ * {@code new PerCpuTimer()}) against HdrHistogram 2.2.2 {@code Recorder(3)} and
  * {@code ConcurrentHistogram(3)}, Prometheus client_java 1.10 {@code Histogram}
  * ({@code classicOnly()}, no exemplars: its fastest configuration), a Micrometer 1.17
  * {@code Timer} on a {@code PrometheusMeterRegistry}, an OpenTelemetry SDK 1.68

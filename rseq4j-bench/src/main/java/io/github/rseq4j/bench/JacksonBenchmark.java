@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * of a POJO, then {@code readValue} of the bytes) of a small (about 1 KB) and a large
  * (about 64 KB) document, and the pool alone ({@code acquirePooled} +
  * {@code releasePooled}, no JSON work). Pools ({@code @Param pool}): {@code rseq4j}
- * ({@code PerCpuRecyclerPools.forJackson2(8)}), Jackson's {@code ThreadLocal} (the 2.x
+ * ({@code new Jackson2PerCpuRecyclerPool(8)}), Jackson's {@code ThreadLocal} (the 2.x
  * default), {@code ConcurrentDeque}, {@code LockFree}, {@code Bounded} (64),
  * {@code NonRecycling}, and Vert.x's {@code HybridJacksonPool} ({@code VertxHybrid}).
  *

@@ -68,7 +68,7 @@ public abstract class OpenTelemetryBenchmark {
      * (and the producer's metric present).
      */
     static Workload workload(Row row) {
-        PerCpuHistogram rseq4j = PerCpuHistogram.create(BucketLayout.exponential(3, 1, 1L << 34));
+        PerCpuHistogram rseq4j = new PerCpuHistogram(BucketLayout.exponential(3, 1, 1L << 34));
         HistogramSuite.PullReader reader = new HistogramSuite.PullReader();
         SdkMeterProvider provider = SdkMeterProvider.builder()
                 .registerMetricReader(reader)

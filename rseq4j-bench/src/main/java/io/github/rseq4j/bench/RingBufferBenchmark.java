@@ -105,7 +105,7 @@ public abstract class RingBufferBenchmark {
      * no row for it.
      */
     static Workload perCpuRing() {
-        PerCpuRing ring = PerCpuMemory.create(IndexMode.CPU_ID).newRing(512 * 1024);
+        PerCpuRing ring = new PerCpuMemory(IndexMode.CPU_ID).newRing(512 * 1024);
         return new Suites.Bursts() {
             long bytes;
 

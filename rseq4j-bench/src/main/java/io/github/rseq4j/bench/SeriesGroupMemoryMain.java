@@ -32,7 +32,7 @@ public final class SeriesGroupMemoryMain {
         System.out.println("rseq mode: " + Rseq.isRseqMode() + ", CPUs: " + Runtime.getRuntime().availableProcessors());
         BucketLayout layout = BucketLayout.micrometerTimerDefault();
         long before = heapAfterGc();
-        HistogramGroup group = HistogramGroup.create();
+        HistogramGroup group = new HistogramGroup();
         List<PerCpuTimer> timers = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             PerCpuTimer t = group.newTimer(layout);

@@ -42,37 +42,11 @@ public final class PerCpuRecyclerPools {
     }
 
     /**
-     * A new per-CPU pool for Jackson 2, of its own capacity.
-     *
-     * @param perCpuCapacity the most recyclers one CPU keeps, 1 to 4096
-     * @return a new pool, empty
-     * @deprecated use {@link Jackson2PerCpuRecyclerPool#Jackson2PerCpuRecyclerPool(int)
-     *             new Jackson2PerCpuRecyclerPool(perCpuCapacity)}
-     */
-    @Deprecated(forRemoval = true)
-    public static Jackson2PerCpuRecyclerPool forJackson2(int perCpuCapacity) {
-        return new Jackson2PerCpuRecyclerPool(perCpuCapacity);
-    }
-
-    /**
      * The shared per-CPU pool for Jackson 3, made on first use.
      *
      * @return the process's shared pool, {@value #DEFAULT_PER_CPU_CAPACITY} recyclers per CPU at most
      */
     public static Jackson3PerCpuRecyclerPool forJackson3() {
         return Jackson3PerCpuRecyclerPool.shared();
-    }
-
-    /**
-     * A new per-CPU pool for Jackson 3, of its own capacity.
-     *
-     * @param perCpuCapacity the most recyclers one CPU keeps, 1 to 4096
-     * @return a new pool, empty
-     * @deprecated use {@link Jackson3PerCpuRecyclerPool#Jackson3PerCpuRecyclerPool(int)
-     *             new Jackson3PerCpuRecyclerPool(perCpuCapacity)}
-     */
-    @Deprecated(forRemoval = true)
-    public static Jackson3PerCpuRecyclerPool forJackson3(int perCpuCapacity) {
-        return new Jackson3PerCpuRecyclerPool(perCpuCapacity);
     }
 }

@@ -1,6 +1,7 @@
 package io.github.rseq4j.bench.cli;
 
 import com.codahale.metrics.ExponentiallyDecayingReservoir;
+import io.github.rseq4j.BucketLayout;
 import io.github.rseq4j.PerCpuCounter;
 import io.github.rseq4j.PerCpuHistogram;
 import io.github.rseq4j.Rseq;
@@ -39,8 +40,8 @@ import java.util.function.LongSupplier;
  * offset. Libraries that take seconds as a {@code double} (Prometheus) get the same values
  * precomputed in seconds, so no row pays for a conversion.
  *
- * <p><b>Rows.</b> {@code rseq4j histogram}: {@code PerCpuHistogram.logLinear(1 h, 5)} (about
- * 3% buckets; {@code PerCpuTimer.create()} splits 11 of them at the Prometheus default
+ * <p><b>Rows.</b> {@code rseq4j histogram}: {@code new PerCpuHistogram(BucketLayout.logLinear(1 h, 5))} (about
+ * 3% buckets; {@code new PerCpuTimer()} splits 11 of them at the Prometheus default
  * bounds, which costs its fold about 1 ns more per value). Alternatives: HdrHistogram
  * {@code Recorder(3)} and {@code ConcurrentHistogram(3)}; Prometheus client_java
  * {@code Histogram} with {@code classicOnly()} and without exemplars (its fastest
@@ -230,7 +231,7 @@ public final class HistogramSuite {
     // ---- rseq4j -------------------------------------------------------------------------
 
     public static Workload rseq4j() {
-        PerCpuHistogram h = PerCpuHistogram.logLinear(TimeUnit.HOURS.toNanos(1), 5);
+        PerCpuHistogram h = new PerCpuHistogram(BucketLayout.logLinear(TimeUnit.HOURS.toNanos(1), 5));
         return new Recording() {
             @Override
             public Loop newLoop(int index) {

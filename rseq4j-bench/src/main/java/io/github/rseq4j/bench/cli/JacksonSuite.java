@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.util.BufferRecycler;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.core.util.RecyclerPool;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.rseq4j.jackson.Jackson2PerCpuRecyclerPool;
 import io.github.rseq4j.jackson.PerCpuRecyclerPools;
 
 import java.io.IOException;
@@ -25,7 +26,7 @@ import java.util.function.Supplier;
  * document to bytes and reads it back) with each recycler pool, and the pools on their own.
  *
  * <p><b>Rows.</b> Named {@code <pool>: <scenario>}. Pools: {@code rseq4j}
- * ({@code PerCpuRecyclerPools.forJackson2(8)}), Jackson's {@code ThreadLocal} (the 2.x
+ * ({@code new Jackson2PerCpuRecyclerPool(8)}), Jackson's {@code ThreadLocal} (the 2.x
  * default), {@code ConcurrentDeque}, {@code LockFree}, {@code Bounded} (capacity
  * {@value #BOUNDED_CAPACITY}) and {@code NonRecycling}, and Vert.x's
  * {@code HybridJacksonPool} ({@code Vert.x Hybrid}, when vertx-core is on the class path).
@@ -89,7 +90,7 @@ public final class JacksonSuite {
         /** A pool of this kind: a fresh one where the pool can be made more than once. */
         RecyclerPool<BufferRecycler> create() {
             return switch (this) {
-                case RSEQ4J -> PerCpuRecyclerPools.forJackson2(PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY);
+                case RSEQ4J -> new Jackson2PerCpuRecyclerPool(PerCpuRecyclerPools.DEFAULT_PER_CPU_CAPACITY);
                 case THREAD_LOCAL -> JsonRecyclerPools.threadLocalPool();
                 case CONCURRENT_DEQUE -> JsonRecyclerPools.newConcurrentDequePool();
                 case LOCK_FREE -> JsonRecyclerPools.newLockFreePool();

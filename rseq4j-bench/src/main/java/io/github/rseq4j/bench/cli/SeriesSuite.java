@@ -296,7 +296,7 @@ final class SeriesSuite {
      * last call; the groups of one run are a few, of {@code bytesPerCpu()} per CPU each.
      */
     static Rows rseq4j(int n) {
-        HistogramGroup group = HistogramGroup.create();
+        HistogramGroup group = new HistogramGroup();
         HistogramSeries[] series = new HistogramSeries[n];
         for (int i = 0; i < n; i++) {
             series[i] = group.newSeries(LAYOUT);

@@ -138,7 +138,7 @@ public final class Suites {
 
     /** One reservation for every per-CPU item of the bench (per-CPU memory is never unmapped). */
     private static final class Shared {
-        static final PerCpuMemory MEMORY = PerCpuMemory.create(IndexMode.CPU_ID);
+        static final PerCpuMemory MEMORY = new PerCpuMemory(IndexMode.CPU_ID);
     }
 
     static String expect(long actual, long expected) {
@@ -146,7 +146,7 @@ public final class Suites {
     }
 
     public static Workload rseqAdd() {
-        PerCpuItem item = Shared.MEMORY.allocate(8);
+        PerCpuItem item = Shared.MEMORY.newItem(8);
         return new Workload() {
             @Override
             public Loop newLoop(int index) {
