@@ -33,12 +33,18 @@ rseq4j() {
 # junit EXECUTION SELECTORS...: rseq4j-core's tests through the JUnit console launcher, as one of
 # the three executions of the Maven build (rseq4j-core/pom.xml): default, own-registration
 # (GLIBC_TUNABLES=glibc.pthread.rseq=0) or portable (-Drseq4j.mode=portable). Runs from the
-# module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). JUnit's @Timeout
-# limits are off: they are set for native speed; the host's boot timeout bounds the run.
+# module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). The tests' own
+# wall-time limits and progress windows are multiplied by the time scale in /rseq4j/time-scale
+# (-Drseq4j.test.timeScale, testsupport.TimeScale; the host writes it), and so is the library's
+# wait for a free slice on the stop-and-fence path (-Drseq4j.stopWaitSeconds, 10 s natively: a
+# collector that keeps stopping slices makes the emulated writers wait longer); JUnit's @Timeout limits
+# are off: they are set for native speed, and the host's boot timeout bounds the run. One line
+# per finished test (testfeed) shows the progress on the console.
 junit() {
     execution=$1
     shift
-    flags="-Drseq4j.test.execution=$execution"
+    scale=$(cat $R/time-scale)
+    flags="-Drseq4j.test.execution=$execution -Drseq4j.test.timeScale=$scale -Drseq4j.stopWaitSeconds=$((10 * scale))"
     case $execution in
         own-registration)
             export GLIBC_TUNABLES=glibc.pthread.rseq=0
@@ -51,7 +57,7 @@ junit() {
     cd $R/rseq4j-core || return 1
     java --enable-native-access=ALL-UNNAMED -Xss1m $flags -cp "$cp" \
         org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors \
-        --details=tree --fail-if-no-tests --reports-dir /tmp/junit-$execution \
+        --details=testfeed --fail-if-no-tests --reports-dir /tmp/junit-$execution \
         --config=junit.jupiter.execution.timeout.mode=disabled "$@"
     rc=$?
     # each test class's time, from the launcher's XML report: TESTCLASS SECONDS CLASS

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,7 +40,7 @@ class CloseDuringDrainTest {
         assertEquals("0", r.value("foreign"), "nodes delivered that were not A's\n" + r.describe());
         assertEquals("true", r.value("b_intact"), "B's word after the drain\n" + r.describe());
         assertEquals("true", r.value("a_released"), "A given back after the drain's restart\n" + r.describe());
-        assertTrue(Long.parseLong(r.value("close_ms")) >= 900, "close() waited for the holder\n" + r.describe());
+        assertTrue(Long.parseLong(r.value("close_ms")) >= TimeScale.millis(900), "close() waited for the holder\n" + r.describe());
     }
 
     /** The child JVM: {@code node} or {@code fault}. */
@@ -72,7 +73,7 @@ class CloseDuringDrainTest {
                 first.countDown();
                 if (delivered.size() == 1) {
                     try {
-                        Thread.sleep(1700);   // a slow sink: the slice stays stopped meanwhile
+                        Thread.sleep(TimeScale.millis(1700));   // a slow sink: the slice stays stopped meanwhile
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }

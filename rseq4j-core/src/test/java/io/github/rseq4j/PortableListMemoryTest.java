@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,7 +110,7 @@ class PortableListMemoryTest {
         private static void settle() throws InterruptedException {
             for (int i = 0; i < 3; i++) {
                 System.gc();
-                Thread.sleep(100);
+                Thread.sleep(TimeScale.millis(100));
             }
         }
 

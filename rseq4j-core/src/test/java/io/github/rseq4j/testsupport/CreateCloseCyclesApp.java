@@ -38,7 +38,7 @@ public final class CreateCloseCyclesApp {
     private static void settle() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
-            Thread.sleep(100);
+            Thread.sleep(TimeScale.millis(100));
         }
     }
 

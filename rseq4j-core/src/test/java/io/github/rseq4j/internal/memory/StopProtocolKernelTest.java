@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.memory;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.StoppedSlice;
 
 import io.github.rseq4j.IndexMode;
@@ -105,7 +106,7 @@ public class StopProtocolKernelTest {
         // The window: at least `millis`, and until every adder has made progress inside it
         // (a loaded machine may leave a thread unscheduled for a while), at most 20 s.
         long start = System.nanoTime();
-        long deadline = start + millis * 1_000_000, cap = start + 20_000_000_000L;
+        long deadline = start + TimeScale.millis(millis) * 1_000_000, cap = start + TimeScale.nanosOfSeconds(20);
         long[] atStart = new long[adders];
         for (int t = 0; t < adders; t++) {
             atStart[t] = perThread.get(t);
@@ -127,7 +128,7 @@ public class StopProtocolKernelTest {
                             violations.add("slice " + i + " not stopped after stop()");
                         }
                         long v1 = item.get(i, 0);
-                        long until = System.nanoTime() + 20_000;
+                        long until = System.nanoTime() + 20_000L * TimeScale.factor();
                         while (System.nanoTime() < until) {
                             long v = item.get(i, 0);
                             if (v != v1) {
