@@ -360,7 +360,7 @@ class PerCpuMemoryTest {
                     held.addAll(mine);
                 }
             }));
-            Thread.sleep(1500);
+            Thread.sleep(TimeScale.millis(1500));
             done.set(true);
             for (Thread t : threads) {
                 t.join();

@@ -292,7 +292,7 @@ class HistogramSwitchingTest {
                 }
                 long[] total = new long[2 + 64];
                 HistogramEngine.Totals last = null;
-                long end = System.nanoTime() + Duration.ofMillis(700).toNanos();
+                long end = System.nanoTime() + TimeScale.of(Duration.ofMillis(700)).toNanos();
                 try {
                     while (System.nanoTime() < end && failures.isEmpty()) {
                         last = e.collect(reset);
