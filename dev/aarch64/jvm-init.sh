@@ -24,10 +24,17 @@ export HOME=/root TMPDIR=/tmp LANG=C.UTF-8
 export JAVA_HOME=/usr/lib/jvm/java-25-openjdk-arm64
 export PATH=$JAVA_HOME/bin:$PATH
 R=/rseq4j
+# The time scale (the host writes it: 20 to 50 times slower than natively, more on a busy host).
+# The library's wait for a free slice on the stop-and-fence path is 10 s natively
+# (-Drseq4j.stopWaitSeconds); every JVM here gets 10 s times the scale: in a whole run at host
+# load 18, stress's histogram and series workers (2 emulated CPUs, 12 workers, folds holding
+# slices stopped) once waited longer than 10 s and threw, with every total still exact.
+SCALE=$(cat $R/time-scale)
+STOP_WAIT="-Drseq4j.stopWaitSeconds=$((10 * SCALE))"
 
 # rseq4j ARGS...: the CLI from the shaded jar (JAVA_FLAGS: extra JVM options).
 rseq4j() {
-    java --enable-native-access=ALL-UNNAMED $JAVA_FLAGS -jar $R/rseq4j.jar "$@"
+    java --enable-native-access=ALL-UNNAMED $STOP_WAIT $JAVA_FLAGS -jar $R/rseq4j.jar "$@"
 }
 
 # junit EXECUTION SELECTORS...: rseq4j-core's tests through the JUnit console launcher, as one of
@@ -35,16 +42,15 @@ rseq4j() {
 # (GLIBC_TUNABLES=glibc.pthread.rseq=0) or portable (-Drseq4j.mode=portable). Runs from the
 # module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). The tests' own
 # wall-time limits and progress windows are multiplied by the time scale in /rseq4j/time-scale
-# (-Drseq4j.test.timeScale, testsupport.TimeScale; the host writes it), and so is the library's
-# wait for a free slice on the stop-and-fence path (-Drseq4j.stopWaitSeconds, 10 s natively: a
-# collector that keeps stopping slices makes the emulated writers wait longer); JUnit's @Timeout limits
+# (-Drseq4j.test.timeScale, testsupport.TimeScale), and so is the library's wait for a free
+# slice (STOP_WAIT above: a collector that keeps stopping slices makes emulated writers wait
+# longer, e.g. PerCpuCounterTest, SlotPoolCachesTest); JUnit's @Timeout limits
 # are off: they are set for native speed, and the host's boot timeout bounds the run. One line
 # per finished test (testfeed) shows the progress on the console.
 junit() {
     execution=$1
     shift
-    scale=$(cat $R/time-scale)
-    flags="-Drseq4j.test.execution=$execution -Drseq4j.test.timeScale=$scale -Drseq4j.stopWaitSeconds=$((10 * scale))"
+    flags="-Drseq4j.test.execution=$execution -Drseq4j.test.timeScale=$SCALE $STOP_WAIT"
     case $execution in
         own-registration)
             export GLIBC_TUNABLES=glibc.pthread.rseq=0
