@@ -67,8 +67,12 @@ class PortableListMemoryTest {
                 PerCpuList list = m.newList(64);
                 MemorySegment node = list.newNode();
                 node.set(ValueLayout.JAVA_LONG, 0, i);
-                list.push(node);
-                kept = list.pop();
+                int at = list.push(node);
+                // from the slice it went to: a plain pop() reads the slice of the CPU the thread
+                // is on by then, empty after a migration (under emulation one came back null)
+                try (StoppedSlice held = m.stop(at)) {
+                    kept = list.popStopped(held);
+                }
                 if (kept.get(ValueLayout.JAVA_LONG, 0) != i) {
                     throw new AssertionError("popped another node");
                 }

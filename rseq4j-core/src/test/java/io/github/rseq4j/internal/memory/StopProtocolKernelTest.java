@@ -79,29 +79,35 @@ public class StopProtocolKernelTest {
         AtomicBoolean done = new AtomicBoolean();
         AtomicLongArray perThread = new AtomicLongArray(adders);
         List<Thread> threads = new ArrayList<>();
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         RseqStatus.Fallbacks before = Rseq.status().fallbacks();
         for (int t = 0; t < adders; t++) {
             int me = t;
             Runnable body = () -> {
                 long n = 0;
-                while (!done.get()) {
-                    item.add(0, 1);
-                    n++;
-                    if ((n & 63) == 0) {
-                        perThread.lazySet(me, n);
-                        if (virtualAdders) {
-                            // A timed park, not Thread.yield(): two carriers whose virtual
-                            // threads only yield can keep re-running them while the other
-                            // virtual threads wait in the scheduler's queue.
-                            java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+                try {
+                    while (!done.get()) {
+                        item.add(0, 1);
+                        n++;
+                        if ((n & 63) == 0) {
+                            perThread.lazySet(me, n);
+                            if (virtualAdders) {
+                                // A timed park, not Thread.yield(): two carriers whose virtual
+                                // threads only yield can keep re-running them while the other
+                                // virtual threads wait in the scheduler's queue.
+                                java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+                            }
                         }
                     }
+                } catch (RuntimeException | Error e) {
+                    // a violation, not a miscount: the adds so far stay counted (finally)
+                    violations.add("adder " + me + " threw " + e);
+                } finally {
+                    perThread.set(me, n);
                 }
-                perThread.set(me, n);
             };
             threads.add(virtualAdders ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body));
         }
-        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         long rounds = 0, stopperAdded = 0;
         // The window: at least `millis`, and until every adder has made progress inside it
         // (a loaded machine may leave a thread unscheduled for a while), at most 20 s.
