@@ -24,24 +24,36 @@ export HOME=/root TMPDIR=/tmp LANG=C.UTF-8
 export JAVA_HOME=/usr/lib/jvm/java-25-openjdk-arm64
 export PATH=$JAVA_HOME/bin:$PATH
 R=/rseq4j
+# The time scale (the host writes it: 20 to 50 times slower than natively, more on a busy host).
+# The library's wait for a free slice on the stop-and-fence path is 10 s natively
+# (-Drseq4j.stopWaitSeconds); every JVM here gets 10 s times the scale: in a whole run at host
+# load 18, stress's histogram and series workers (2 emulated CPUs, 12 workers, folds holding
+# slices stopped) once waited longer than 10 s and threw, with every total still exact.
+SCALE=$(cat $R/time-scale)
+STOP_WAIT="-Drseq4j.stopWaitSeconds=$((10 * SCALE))"
 
 # rseq4j ARGS...: the CLI from the shaded jar (JAVA_FLAGS: extra JVM options); bench from the
 # bench jar (the CLI with the benchmarks), as the launcher ./rseq4j does.
 rseq4j() {
     jar=$R/rseq4j.jar
     [ "$1" = bench ] && jar=$R/rseq4j-bench.jar
-    java --enable-native-access=ALL-UNNAMED $JAVA_FLAGS -jar $jar "$@"
+    java --enable-native-access=ALL-UNNAMED $STOP_WAIT $JAVA_FLAGS -jar $jar "$@"
 }
 
 # junit EXECUTION SELECTORS...: rseq4j-core's tests through the JUnit console launcher, as one of
 # the three executions of the Maven build (rseq4j-core/pom.xml): default, own-registration
 # (GLIBC_TUNABLES=glibc.pthread.rseq=0) or portable (-Drseq4j.mode=portable). Runs from the
-# module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). JUnit's @Timeout
-# limits are off: they are set for native speed; the host's boot timeout bounds the run.
+# module directory, as Surefire does (ReadmeSnippetsTest reads ../README.md). The tests' own
+# wall-time limits and progress windows are multiplied by the time scale in /rseq4j/time-scale
+# (-Drseq4j.test.timeScale, testsupport.TimeScale), and so is the library's wait for a free
+# slice (STOP_WAIT above: a collector that keeps stopping slices makes emulated writers wait
+# longer, e.g. PerCpuCounterTest, SlotPoolCachesTest); JUnit's @Timeout limits
+# are off: they are set for native speed, and the host's boot timeout bounds the run. One line
+# per finished test (testfeed) shows the progress on the console.
 junit() {
     execution=$1
     shift
-    flags="-Drseq4j.test.execution=$execution"
+    flags="-Drseq4j.test.execution=$execution -Drseq4j.test.timeScale=$SCALE $STOP_WAIT"
     case $execution in
         own-registration)
             export GLIBC_TUNABLES=glibc.pthread.rseq=0
@@ -54,7 +66,7 @@ junit() {
     cd $R/rseq4j-core || return 1
     java --enable-native-access=ALL-UNNAMED -Xss1m $flags -cp "$cp" \
         org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors \
-        --details=tree --fail-if-no-tests --reports-dir /tmp/junit-$execution \
+        --details=testfeed --fail-if-no-tests --reports-dir /tmp/junit-$execution \
         --config=junit.jupiter.execution.timeout.mode=disabled "$@"
     rc=$?
     # each test class's time, from the launcher's XML report: TESTCLASS SECONDS CLASS

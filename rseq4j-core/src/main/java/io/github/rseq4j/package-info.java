@@ -134,7 +134,9 @@
  * A thread without a usable registration (for example one the kernel refused because
  * something else had registered it first) runs its operations on the fallback path. The system properties {@code rseq4j.mode} ({@code auto}, {@code rseq},
  * {@code portable}), {@code rseq4j.fence} ({@code auto}, {@code affinity}) and
- * {@code rseq4j.maxAttempts} (1 to 1000000, default 8) are read once; a value that is not
+ * {@code rseq4j.maxAttempts} (1 to 1000000, default 8) and {@code rseq4j.stopWaitSeconds} (1 to
+ * 86400, default 10: how long an operation on the stop-and-fence path waits for a free slice)
+ * are read once; a value that is not
  * accepted is ignored with a warning and listed in
  * {@link io.github.rseq4j.RseqStatus#settingProblems()}.
  *

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,7 +73,7 @@ class CloseDuringDrainTest {
                 first.countDown();
                 if (delivered.size() == 1) {
                     try {
-                        Thread.sleep(1700);   // a slow sink: the slice stays stopped meanwhile
+                        Thread.sleep(TimeScale.millis(1700));   // a slow sink: the slice stays stopped meanwhile
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.testsupport.ChildJvm;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.os.Platform;
@@ -128,7 +129,7 @@ class FallbackTest {
                 }
             });
             try {
-                Thread.sleep(300);
+                Thread.sleep(TimeScale.millis(300));
                 assertFalse(finished.get(), "no slice is free: the add must wait");
                 assertTrue(adder.isAlive());
                 if (Rseq.isRseqMode()) {
@@ -140,7 +141,7 @@ class FallbackTest {
             } finally {
                 held.forEach(StoppedSlice::close);
             }
-            adder.join(10_000);
+            adder.join(TimeScale.millis(10_000));
             assertTrue(finished.get(), "the add completed once the slices were started: " + failure.get());
             assertEquals(1, item.sum(0));
         }
@@ -180,7 +181,7 @@ class FallbackTest {
                     others.forEach(StoppedSlice::close);
                 }
             });
-            assertTrue(othersHeld.await(30, TimeUnit.SECONDS), "the holder stopped the other slices");
+            assertTrue(othersHeld.await(TimeScale.millis(30_000), TimeUnit.MILLISECONDS), "the holder stopped the other slices");
             AtomicLong went = new AtomicLong(-1);
             pinned(mine, () -> {
                 try (StoppedSlice held = mem.stop(mine)) {   // held by this thread
@@ -256,7 +257,7 @@ class FallbackTest {
             final int threads = 4;
             long[] counts = new long[threads];
             List<Thread> ts = new ArrayList<>();
-            long deadline = System.nanoTime() + 20_000_000_000L;
+            long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(20);
             for (int t = 0; t < threads; t++) {
                 int me = t;
                 ts.add(Thread.ofPlatform().start(() -> {
@@ -329,6 +330,8 @@ class FallbackTest {
                 {"-Drseq4j.maxAttempts=0", "-Drseq4j.maxAttempts=0 ignored: accepted values are whole numbers from 1 to 1000000; using 8"},
                 {"-Drseq4j.maxAttempts=abc", "-Drseq4j.maxAttempts=abc ignored"},
                 {"-Drseq4j.fence=bogus", "-Drseq4j.fence=bogus ignored: accepted values are auto, affinity; using auto"},
+                {"-Drseq4j.stopWaitSeconds=0", "-Drseq4j.stopWaitSeconds=0 ignored: accepted values are whole numbers from 1 to 86400; using 10"},
+                {"-Drseq4j.stopWaitSeconds=1.5", "-Drseq4j.stopWaitSeconds=1.5 ignored"},
         };
         for (String[] c : cases) {
             ChildJvm.Result r = ChildJvm.run(BadSettingChild.class, List.of(c[0]), Map.of(),
@@ -351,5 +354,46 @@ class FallbackTest {
             assertEquals("true " + affinity, forced.values("requested").getFirst(),
                     "RseqStatus says what the settings asked for\n" + forced.describe());
         }
+    }
+
+    /** Child: an add while this thread holds every slice, so that its fallback finds none free. */
+    public static final class StopWaitChild {
+        public static void main(String[] args) {
+            try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
+                PerCpuItem item = mem.allocate(8);
+                List<StoppedSlice> held = new ArrayList<>();
+                for (int i = 0; i < mem.slices(); i++) {
+                    held.add(mem.stop(i));
+                }
+                long t0 = System.nanoTime();
+                String thrown = "none";
+                try {
+                    item.add(0, 1);
+                } catch (IllegalStateException e) {
+                    thrown = e.getMessage();
+                }
+                ChildJvm.emit("waited_ms", (System.nanoTime() - t0) / 1_000_000);
+                ChildJvm.emit("thrown", thrown);
+                ChildJvm.emit("stopWaitSeconds", JitConstants.RUNTIME.settings().stopWaitSeconds());
+                held.forEach(StoppedSlice::close);
+                ChildJvm.emit("sum", item.sum(0));
+            }
+        }
+    }
+
+    /**
+     * {@code -Drseq4j.stopWaitSeconds} bounds the fallback's wait for a free slice: with every
+     * slice held by the caller itself, an add waits that long (not the default 10 s), then
+     * throws saying so; nothing is added.
+     */
+    @Test
+    void stopWaitSecondsBoundsTheFallbacksWaitForAFreeSlice() {
+        ChildJvm.Result r = ChildJvm.run(StopWaitChild.class, List.of("-Drseq4j.stopWaitSeconds=1"), Map.of(),
+                Duration.ofSeconds(60)).requireSuccess();
+        assertEquals("1", r.value("stopWaitSeconds"), r.describe());
+        assertTrue(r.value("thrown").contains("could be stopped for 1 s (-Drseq4j.stopWaitSeconds)"),
+                "the add gave up after the setting's wait and said so\n" + r.describe());
+        assertTrue(Long.parseLong(r.value("waited_ms")) >= 1000, "it waited the whole second\n" + r.describe());
+        assertEquals("0", r.value("sum"), "nothing added\n" + r.describe());
     }
 }

@@ -180,6 +180,7 @@ class HistogramGroupTest {
             int[] intervals = {0};
             java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> recorderFailed = new java.util.concurrent.atomic.AtomicReference<>();
             Thread taker = Thread.ofPlatform().uncaughtExceptionHandler((th, e) -> failed.set(e)).start(() -> {
                 while (!done.get()) {
                     g.snapshotThenReset(add);
@@ -201,7 +202,8 @@ class HistogramGroupTest {
                         }
                     }
                 };
-                ts.add(id < platform ? Thread.ofPlatform().start(body) : Thread.ofVirtual().start(body));
+                Thread.Builder b = id < platform ? Thread.ofPlatform() : Thread.ofVirtual();
+                ts.add(b.uncaughtExceptionHandler((th, e) -> recorderFailed.compareAndSet(null, e)).start(body));
             }
             for (Thread t : ts) {
                 t.join();
@@ -210,6 +212,9 @@ class HistogramGroupTest {
             taker.join();
             if (failed.get() != null) {
                 throw new AssertionError("the taker failed", failed.get());
+            }
+            if (recorderFailed.get() != null) {       // its records are missing: say why, not only that
+                throw new AssertionError("a recorder failed", recorderFailed.get());
             }
             g.snapshotThenReset(add);
             long[][] expected = new long[seriesCount][65];

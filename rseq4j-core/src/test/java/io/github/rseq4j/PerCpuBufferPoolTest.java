@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,7 +50,7 @@ class PerCpuBufferPoolTest {
                     MemorySegment b;
                     if (k == 0) {
                         try {
-                            b = pool.acquire(Duration.ofSeconds(20));
+                            b = pool.acquire(TimeScale.seconds(20));
                         } catch (InterruptedException e) {
                             throw new AssertionError(e);
                         }
@@ -130,7 +131,7 @@ class PerCpuBufferPoolTest {
                 }
                 pool.release(got.get(3));
             });
-            MemorySegment back = pool.acquire(Duration.ofSeconds(10));
+            MemorySegment back = pool.acquire(TimeScale.seconds(10));
             releaser.join();
             assertEquals(got.get(3).address(), back.address());
             for (MemorySegment b : got) {
@@ -193,7 +194,7 @@ class PerCpuBufferPoolTest {
             runThreads(10_000, true, id -> {
                 MemorySegment b;
                 try {
-                    b = pool.acquire(Duration.ofSeconds(20));
+                    b = pool.acquire(TimeScale.seconds(20));
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.structures.CounterSlabs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -204,7 +205,7 @@ class PerCpuCounterTest {
 
     /** Live counters once the cleaner has caught up with what is garbage now (bounded wait). */
     static long settledLiveCounters() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(10);
         long previous = -1, live;
         while ((live = CounterSlabs.liveCounters()) != previous && System.nanoTime() < deadline) {
             previous = live;
@@ -215,7 +216,7 @@ class PerCpuCounterTest {
     }
 
     static long awaitLiveAtMost(long target) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(30);
         long live;
         while ((live = CounterSlabs.liveCounters()) > target && System.nanoTime() < deadline) {
             System.gc();

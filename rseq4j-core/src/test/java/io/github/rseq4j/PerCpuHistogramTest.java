@@ -265,6 +265,7 @@ class PerCpuHistogramTest {
             }
         });
         List<Thread> ts = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> recorderFailed = new java.util.concurrent.atomic.AtomicReference<>();
         for (int t = 0; t < platform + virtual; t++) {
             int id = t;
             Runnable body = () -> {
@@ -272,13 +273,17 @@ class PerCpuHistogramTest {
                     h.record((id + k) % 64);
                 }
             };
-            ts.add(id < platform ? Thread.ofPlatform().start(body) : Thread.ofVirtual().start(body));
+            Thread.Builder b = id < platform ? Thread.ofPlatform() : Thread.ofVirtual();
+            ts.add(b.uncaughtExceptionHandler((th, e) -> recorderFailed.compareAndSet(null, e)).start(body));
         }
         for (Thread t : ts) {
             t.join();
         }
         done.set(true);
         taker.join();
+        if (recorderFailed.get() != null) {       // its records are missing: say why, not only that
+            throw new AssertionError("a recorder failed", recorderFailed.get());
+        }
         intervals.add(h.snapshotThenReset());
         long expectedCount = 0, expectedSum = 0;
         for (int id = 0; id < platform + virtual; id++) {

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.os.CpuSets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -198,7 +199,7 @@ class PerCpuMemoryTest {
             assertFalse(held.isOpen());
             assertThrowsWith(IllegalStateException.class, "closed", () -> item.setStopped(held, 0, 1));
             assertThrowsWith(IllegalStateException.class, "already closed", held::close);
-            other.join(10_000);
+            other.join(TimeScale.millis(10_000));
             assertTrue(stopped.get(), "and gets the slice once it is restarted");
             assertFalse(mem.isStopped(cpu));
             StoppedSlice again = mem.tryStop(cpu).orElseThrow();
@@ -378,7 +379,7 @@ class PerCpuMemoryTest {
                     held.addAll(mine);
                 }
             }));
-            Thread.sleep(1500);
+            Thread.sleep(TimeScale.millis(1500));
             done.set(true);
             for (Thread t : threads) {
                 t.join();

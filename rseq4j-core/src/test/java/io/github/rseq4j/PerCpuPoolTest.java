@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,11 +61,11 @@ class PerCpuPoolTest {
                     Item it;
                     if (k == 0) {           // wait only while holding nothing (no hold-and-wait deadlock)
                         try {
-                            it = pool.acquire(Duration.ofSeconds(20));
+                            it = pool.acquire(TimeScale.seconds(20));
                         } catch (InterruptedException e) {
                             throw new AssertionError(e);
                         }
-                        assertNotNull(it, "no object within 20 s");
+                        assertNotNull(it, "no object within " + TimeScale.seconds(20));
                     } else if ((it = pool.acquire()) == null) {
                         break;
                     }
@@ -88,7 +89,7 @@ class PerCpuPoolTest {
                 }
                 held.clear();
                 if ((r & 7) == 0) {
-                    try (Lease<Item> lease = pool.lease(Duration.ofSeconds(20))) {
+                    try (Lease<Item> lease = pool.lease(TimeScale.seconds(20))) {
                         assertNotNull(lease);
                         Item it = lease.get();
                         if (!it.inUse.compareAndSet(false, true)) {
@@ -157,7 +158,7 @@ class PerCpuPoolTest {
             }
             pool.release(b);
         });
-        assertSame(b, pool.acquire(Duration.ofSeconds(10)));
+        assertSame(b, pool.acquire(TimeScale.seconds(10)));
         releaser.join();
         Thread.currentThread().interrupt();
         assertThrows(InterruptedException.class, () -> pool.acquire(Duration.ofSeconds(10)));

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.PerCpuRingBuffer.OverflowPolicy;
 
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class PerCpuRingBufferTest {
     void waitPolicyLosesNothingAndKeepsOrderPerRing(boolean virtual) throws Exception {
         int writers = virtual ? 40 : 4;
         int perWriter = virtual ? 2_000 : 20_000;
-        PerCpuRingBuffer rb = new PerCpuRingBuffer(4096, OverflowPolicy.WAIT, Duration.ofSeconds(30));
+        PerCpuRingBuffer rb = new PerCpuRingBuffer(4096, OverflowPolicy.WAIT, TimeScale.seconds(30));
         Checker checker = new Checker(rb.rings(), writers, perWriter);
         AtomicBoolean done = new AtomicBoolean();
         Thread consumer = consumer(rb, checker, done, 0);
@@ -247,7 +248,7 @@ class PerCpuRingBufferTest {
 
     @Test
     void closeReleasesAWaitingWriter() throws Exception {
-        PerCpuRingBuffer rb = new PerCpuRingBuffer(256, OverflowPolicy.WAIT, Duration.ofSeconds(30));
+        PerCpuRingBuffer rb = new PerCpuRingBuffer(256, OverflowPolicy.WAIT, TimeScale.seconds(30));
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
@@ -260,7 +261,7 @@ class PerCpuRingBufferTest {
         });
         Thread.sleep(100);
         rb.close();
-        writer.join(TimeUnit.SECONDS.toMillis(10));
+        writer.join(TimeScale.millis(10_000));
         assertFalse(writer.isAlive());
         assertInstanceOf(IllegalStateException.class, outcome.get());
         assertTrue(outcome.get().getMessage().contains("closed"), outcome.get().getMessage());

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,7 +71,7 @@ class PoolLimitsAndWaitingTest {
             Thread.sleep(1);
         }
         pool.release(only);
-        waiter.join(10_000);
+        waiter.join(TimeScale.millis(10_000));
         assertEquals(1, got.get(), "the waiter got the released object");
         try (Lease<Object> l = pool.lease(forever)) {
             assertSame(only, l.get());
@@ -97,7 +98,7 @@ class PoolLimitsAndWaitingTest {
             int id = i;
             waiters.add(Thread.ofVirtual().start(() -> {
                 try {
-                    Object o = pool.acquire(Duration.ofSeconds(30));
+                    Object o = pool.acquire(TimeScale.seconds(30));
                     order.add(id);
                     pool.release(o);
                 } catch (InterruptedException e) {
@@ -110,7 +111,7 @@ class PoolLimitsAndWaitingTest {
         }
         pool.release(only);
         for (Thread t : waiters) {
-            t.join(30_000);
+            t.join(TimeScale.millis(30_000));
         }
         assertEquals(List.of(0, 1, 2, 3, 4), order, "each release served the longest waiter");
     }
@@ -125,7 +126,7 @@ class PoolLimitsAndWaitingTest {
         for (int i = 0; i < threads; i++) {
             ts.add(Thread.ofVirtual().start(() -> {
                 try {
-                    AtomicInteger o = pool.acquire(Duration.ofSeconds(5));
+                    AtomicInteger o = pool.acquire(TimeScale.seconds(5));
                     if (o == null) {
                         timeouts.incrementAndGet();
                         return;
@@ -168,7 +169,7 @@ class PoolLimitsAndWaitingTest {
         assertTrue(!pool.isMemoryFreed(), "but the memory is not freed yet, and says so");
         assertThrows(IllegalStateException.class, pool::acquire);
         finish.countDown();
-        caller.join(10_000);
+        caller.join(TimeScale.millis(10_000));
         pool.close();
         assertTrue(pool.isMemoryFreed(), "the second close freed it");
         assertThrows(IllegalStateException.class, () -> held.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));

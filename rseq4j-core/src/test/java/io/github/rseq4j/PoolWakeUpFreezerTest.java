@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.testsupport.ChildJvm;
 import io.github.rseq4j.testsupport.Freezer;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class PoolWakeUpFreezerTest {
             Thread waiter = Thread.ofPlatform().name("pools-waiter").start(() -> {
                 try {
                     while (go.take() != none) {
-                        Object got = pool.acquire(Duration.ofSeconds(2));
+                        Object got = pool.acquire(TimeScale.seconds(2));
                         result.put(got == null ? none : got);
                     }
                 } catch (InterruptedException e) {
@@ -124,9 +125,9 @@ class PoolWakeUpFreezerTest {
                     Thread.onSpinWait();
                 }
                 freezer.awaitThawed();
-                Object got = result.poll(10, TimeUnit.SECONDS);
+                Object got = result.poll(TimeScale.millis(10_000), TimeUnit.MILLISECONDS);
                 if (got == null) {
-                    throw new AssertionError("the waiter did not return within 10 s in round " + round);
+                    throw new AssertionError("the waiter did not return within " + TimeScale.seconds(10) + " in round " + round);
                 }
                 if (got == none) {
                     Object free = pool.acquire();

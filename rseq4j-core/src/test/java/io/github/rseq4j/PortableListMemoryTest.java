@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -66,8 +67,12 @@ class PortableListMemoryTest {
                 PerCpuList list = m.newList(64);
                 MemorySegment node = list.newNode();
                 node.set(ValueLayout.JAVA_LONG, 0, i);
-                list.push(node);
-                kept = list.pop();
+                int at = list.push(node);
+                // from the slice it went to: a plain pop() reads the slice of the CPU the thread
+                // is on by then, empty after a migration (under emulation one came back null)
+                try (StoppedSlice held = m.stop(at)) {
+                    kept = list.popStopped(held);
+                }
                 if (kept.get(ValueLayout.JAVA_LONG, 0) != i) {
                     throw new AssertionError("popped another node");
                 }
@@ -109,7 +114,7 @@ class PortableListMemoryTest {
         private static void settle() throws InterruptedException {
             for (int i = 0; i < 3; i++) {
                 System.gc();
-                Thread.sleep(100);
+                Thread.sleep(TimeScale.millis(100));
             }
         }
 

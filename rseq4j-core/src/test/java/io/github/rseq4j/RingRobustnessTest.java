@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.PerCpuRingBuffer.OverflowPolicy;
 import io.github.rseq4j.testsupport.ChildJvm;
 import org.junit.jupiter.api.Test;
@@ -118,12 +119,12 @@ class RingRobustnessTest {
             }
         });
         long drained = 0;
-        long deadline = System.nanoTime() + 30_000_000_000L;
+        long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(30);
         while (drained < 20 && System.nanoTime() < deadline) {
             drained += rb.drain((c, b, l) -> { });
             Thread.sleep(5);
         }
-        writer.join(10_000);
+        writer.join(TimeScale.millis(10_000));
         assertEquals(20, written[0]);
         assertEquals(20, drained, "every record, with waits and without an overflow");
     }

@@ -1,5 +1,6 @@
 package io.github.rseq4j;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.memory.SliceOps;
@@ -181,7 +182,7 @@ class StaleCallerFreezerTest {
                 disturbed |= !group.isFrozen();
                 group.thaw();
             }
-            worker.join(30_000);
+            worker.join(TimeScale.millis(30_000));
             if (worker.isAlive()) {
                 throw new AssertionError("the stale worker did not end");
             }

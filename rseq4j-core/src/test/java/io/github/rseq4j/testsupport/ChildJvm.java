@@ -84,7 +84,8 @@ public final class ChildJvm {
     }
 
     /**
-     * Runs {@code mainClass.main(args)} in a new JVM and waits at most {@code timeout}.
+     * Runs {@code mainClass.main(args)} in a new JVM (with this JVM's {@link TimeScale}) and
+     * waits at most {@code timeout} times the time scale.
      *
      * @param jvmFlags extra JVM flags (before the main class)
      * @param env      environment changes: a key mapped to null is removed; everything
@@ -99,6 +100,7 @@ public final class ChildJvm {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
+        cmd.addAll(TimeScale.childFlags());
         cmd.addAll(jvmFlags);
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
@@ -107,14 +109,16 @@ public final class ChildJvm {
 
     /**
      * Runs a command line (for children that need a launcher of their own, such as one
-     * without native access, or on the module path) and waits at most {@code timeout}.
+     * without native access, or on the module path) and waits at most {@code timeout} times
+     * the {@link TimeScale}.
      *
      * @param cmd     the whole command, {@link #javaCommand()} first
      * @param env     environment changes: a key mapped to null is removed
-     * @param timeout how long to wait before killing the child and failing
+     * @param nativeTimeout how long to wait at native speed before killing the child and failing
      * @return the finished child's exit code and output
      */
-    public static Result exec(List<String> cmd, Map<String, String> env, Duration timeout) {
+    public static Result exec(List<String> cmd, Map<String, String> env, Duration nativeTimeout) {
+        Duration timeout = TimeScale.of(nativeTimeout);
         Path out = null, err = null;
         try {
             out = Files.createTempFile("rseq4j-child", ".out");

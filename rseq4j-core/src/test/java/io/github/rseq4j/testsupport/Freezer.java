@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  * is never in the group. The parent creates the group and removes it afterwards
  * ({@link #close()} thaws first, so a child killed while a thread was frozen cannot stay
  * frozen). A freeze also starts a watchdog process that thaws the group after
- * {@value #WATCHDOG_SECONDS} s, should the JVM that froze it wait for a safepoint the frozen
+ * {@value #WATCHDOG_SECONDS} s (times the {@link TimeScale}), should the JVM that froze it wait for a safepoint the frozen
  * thread cannot reach (a JIT deoptimisation, say: the JVM then goes on after that long,
  * with the thread thawed early, which can only hide a stale write, never invent one).
  * Where even the thawing thread could be held at a safepoint, {@link #cyclesFromOutside}
@@ -110,7 +110,7 @@ public final class Freezer implements AutoCloseable {
         // 10, which a collection during the freeze explains.)
         System.gc();
         join(tid);
-        watchdog = new ProcessBuilder("sh", "-c", "sleep " + WATCHDOG_SECONDS + "; echo THAWED > '"
+        watchdog = new ProcessBuilder("sh", "-c", "sleep " + WATCHDOG_SECONDS * TimeScale.factor() + "; echo THAWED > '"
                 + dir.resolve("freezer.state") + "'").start();
         Files.writeString(dir.resolve("freezer.state"), "FROZEN");
         for (int i = 0; i < 10_000 && !state().equals("FROZEN"); i++) {
@@ -242,7 +242,7 @@ public final class Freezer implements AutoCloseable {
         public void close() throws IOException {
             requests.close();
             try {
-                if (!shell.waitFor(10, TimeUnit.SECONDS)) {
+                if (!shell.waitFor(TimeScale.millis(10_000), TimeUnit.MILLISECONDS)) {
                     shell.destroyForcibly();
                 }
             } catch (InterruptedException e) {
@@ -291,13 +291,13 @@ public final class Freezer implements AutoCloseable {
 
     /**
      * Thaws and removes the group (threads still in it are moved back first; the removal is
-     * retried for up to 2 s while the tasks of a child that just ended are still leaving).
+     * retried for up to 2 s, times the {@link TimeScale}, while the tasks of a child that just ended are still leaving).
      */
     @Override
     public void close() throws IOException {
         if (Files.isDirectory(dir)) {
             thaw();
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 100 * TimeScale.factor(); i++) {
                 try {
                     Files.delete(dir);
                     return;

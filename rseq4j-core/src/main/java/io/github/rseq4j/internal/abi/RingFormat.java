@@ -57,6 +57,8 @@ public final class RingFormat {
      */
     public static boolean writeStopped(MemorySegment w, long at, MemorySegment src, long len) {
         long wp = w.get(ValueLayout.JAVA_LONG, at + RING_WRITE);
+        // acquire (ldar on aarch64): pairs with the drain's release store of RING_READ, so the
+        // drain's reads of the space it freed come before the record written into it here
         long rp = (long) LONG.getAcquire(w, at + RING_READ);
         long mask = w.get(ValueLayout.JAVA_LONG, at + RING_MASK);
         long need = recordBytes(len);
@@ -116,6 +118,9 @@ public final class RingFormat {
             long len = data.get(ValueLayout.JAVA_LONG, rp & mask);
             copyOut(data, rp + RING_RECORD_HEADER, mask, len, buf, 0);
             rp += recordBytes(len);
+            // release (stlr on aarch64): the copy out of the record before the space is free
+            // again; writers read RING_READ with an acquire (writeStopped) or follow it by a
+            // control dependency to their stores (RING_WRITE's section)
             LONG.setRelease(w, at + RING_READ, rp);
             n++;
             sink.accept(buf, (int) len);

@@ -561,6 +561,9 @@ public enum PerCpuOperation implements OperationTemplate {
         a.load(w, cs.slice(), cs.arg(1), 0);
         a.branch(Cond.GE_UNSIGNED, w, limit, cs.fail(OpResult.FULL));
         a.add(w, cs.arg(1));
+        // The entry stores' addresses depend on the cursor load (Arm performs no store before
+        // the load its address depends on); the release commit below orders them before the
+        // new cursor, which readers load with an acquire (SampleLogRing.trySwitch).
         for (int k = 0; k < words.length; k++) {
             a.store(cs.slice(), w, 8 + 8 * k, words[k]);
         }

@@ -5,6 +5,7 @@ import io.github.rseq4j.internal.abi.SliceLayout;
 import io.github.rseq4j.internal.abi.IndexField;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.internal.runtime.RseqRuntime;
+import io.github.rseq4j.internal.runtime.Settings;
 import io.github.rseq4j.internal.os.Fences;
 import io.github.rseq4j.internal.os.Libc;
 
@@ -629,6 +630,15 @@ public final class SliceMemory {
 
     private void fence(int index) {
         // the creator's fences; in portable mode they do nothing (no critical sections)
+        // Ordering (what lets the stopper use plain loads after this on aarch64): the CAS that
+        // took the owner word is a volatile access (casal, or ldaxr/stlxr), so nothing after it
+        // is performed before it. membarrier(PRIVATE_EXPEDITED_RSEQ) runs smp_mb() on entry and
+        // exit and, on each target CPU, in its IPI handler before the rseq abort; the caller
+        // waits for every handler (an acquire on the call's completion). A section that
+        // committed before the IPI has its stlr (or str) ordered before that handler's barrier,
+        // so the stopper's later plain loads see it; one that had not committed is aborted. The
+        // affinity fence moves the caller onto the CPU through the scheduler, whose context
+        // switch is a full barrier (smp_mb__after_spinlock in __schedule) on the same CPU.
         if (mode == IndexField.CPU_ID) {
             fences.fence(index);
         } else {
@@ -678,8 +688,13 @@ public final class SliceMemory {
         return (long) LONG.getVolatile(whole, at(index, SliceLayout.OWNER_WORD_OFFSET)) != token;
     }
 
-    /** How long a fallback operation waits for a free slice before reporting the holders. */
-    private static final long STOP_WAIT_NANOS = 10_000_000_000L;
+    /**
+     * How long a fallback operation waits for a free slice before reporting the holders:
+     * {@code -Drseq4j.stopWaitSeconds} (default 10; read once, with the other settings).
+     */
+    private static long stopWaitSeconds() {
+        return JitConstants.RUNTIME.settings().stopWaitSeconds();
+    }
 
     /**
      * Stops some slice for one operation on the fallback path: the calling CPU's if it is
@@ -688,7 +703,8 @@ public final class SliceMemory {
      * skips slices it cannot fence. Returns the index.
      *
      * @return the index of the slice the caller now holds stopped
-     * @throws IllegalStateException when no slice could be stopped for 10 seconds
+     * @throws IllegalStateException when no slice could be stopped for {@code -Drseq4j.stopWaitSeconds}
+     *                               (default 10)
      */
     public int stopForOperation() {
         checkOpen();
@@ -708,10 +724,11 @@ public final class SliceMemory {
                 }
             }
             if (deadline == 0) {
-                deadline = System.nanoTime() + STOP_WAIT_NANOS;
+                deadline = System.nanoTime() + stopWaitSeconds() * 1_000_000_000L;
             } else if (System.nanoTime() - deadline > 0) {
                 IllegalStateException e = new IllegalStateException("no slice of this per-CPU memory could be stopped"
-                        + " for 10 s: every slice is held (by PerCpuMemory.stop callers, possibly this thread)"
+                        + " for " + stopWaitSeconds() + " s (-D" + Settings.STOP_WAIT_SECONDS + "): every slice is held"
+                        + " (by PerCpuMemory.stop callers, possibly this thread)"
                         + (lastFenceFailure != null ? " or cannot be fenced from this thread" : ""));
                 if (lastFenceFailure != null) {
                     e.addSuppressed(lastFenceFailure);

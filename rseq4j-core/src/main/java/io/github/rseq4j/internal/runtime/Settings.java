@@ -17,9 +17,11 @@ import java.util.Properties;
  * @param maxAttempts {@code rseq4j.maxAttempts}: how many times a critical section may start
  *                    before its operation takes the stop-and-fence path
  * @param fence       {@code rseq4j.fence}
+ * @param stopWaitSeconds {@code rseq4j.stopWaitSeconds}: how long an operation on the
+ *                    stop-and-fence path waits for a free slice before it throws
  * @param problems    one message per rejected setting
  */
-public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<String> problems) {
+public record Settings(Mode mode, int maxAttempts, FenceChoice fence, int stopWaitSeconds, List<String> problems) {
 
     /** {@code rseq4j.mode}: which mode to use. */
     public enum Mode {
@@ -42,8 +44,11 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
     public static final String MODE = "rseq4j.mode";
     public static final String MAX_ATTEMPTS = "rseq4j.maxAttempts";
     public static final String FENCE = "rseq4j.fence";
+    public static final String STOP_WAIT_SECONDS = "rseq4j.stopWaitSeconds";
     public static final int DEFAULT_MAX_ATTEMPTS = 8;
     public static final int MAX_MAX_ATTEMPTS = 1_000_000;
+    public static final int DEFAULT_STOP_WAIT_SECONDS = 10;
+    public static final int MAX_STOP_WAIT_SECONDS = 86_400;
 
     /**
      * Settings; the problem list is copied.
@@ -51,6 +56,7 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
      * @param mode        {@code rseq4j.mode}
      * @param maxAttempts {@code rseq4j.maxAttempts}
      * @param fence       {@code rseq4j.fence}
+     * @param stopWaitSeconds {@code rseq4j.stopWaitSeconds}
      * @param problems    one message per rejected setting
      */
     public Settings {
@@ -63,7 +69,7 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
      * @return the settings used when no {@code rseq4j.*} property is set
      */
     public static Settings defaults() {
-        return new Settings(Mode.AUTO, DEFAULT_MAX_ATTEMPTS, FenceChoice.AUTO, List.of());
+        return new Settings(Mode.AUTO, DEFAULT_MAX_ATTEMPTS, FenceChoice.AUTO, DEFAULT_STOP_WAIT_SECONDS, List.of());
     }
 
     /**
@@ -78,21 +84,28 @@ public record Settings(Mode mode, int maxAttempts, FenceChoice fence, List<Strin
         // "fallback": the portable mode's name before 0.1.0
         Mode mode = parseEnum(props, MODE, Mode.class, Mode.AUTO, Map.of("FALLBACK", Mode.PORTABLE), problems);
         FenceChoice fence = parseEnum(props, FENCE, FenceChoice.class, FenceChoice.AUTO, Map.of(), problems);
-        int attempts = DEFAULT_MAX_ATTEMPTS;
-        String raw = props.getProperty(MAX_ATTEMPTS);
-        if (raw != null) {
-            try {
-                int v = Integer.parseInt(raw.strip());
-                if (v < 1 || v > MAX_MAX_ATTEMPTS) {
-                    throw new NumberFormatException();
-                }
-                attempts = v;
-            } catch (NumberFormatException e) {
-                problems.add("-D" + MAX_ATTEMPTS + "=" + raw + " ignored: accepted values are whole numbers from 1 to "
-                        + MAX_MAX_ATTEMPTS + "; using " + DEFAULT_MAX_ATTEMPTS);
-            }
+        int attempts = parseWhole(props, MAX_ATTEMPTS, MAX_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, problems);
+        int stopWait = parseWhole(props, STOP_WAIT_SECONDS, MAX_STOP_WAIT_SECONDS, DEFAULT_STOP_WAIT_SECONDS, problems);
+        return new Settings(mode, attempts, fence, stopWait, problems);
+    }
+
+    /** The whole number from 1 to {@code max} that {@code props} names for {@code name}, else {@code dflt}. */
+    private static int parseWhole(Properties props, String name, int max, int dflt, List<String> problems) {
+        String raw = props.getProperty(name);
+        if (raw == null) {
+            return dflt;
         }
-        return new Settings(mode, attempts, fence, problems);
+        try {
+            int v = Integer.parseInt(raw.strip());
+            if (v >= 1 && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add("-D" + name + "=" + raw + " ignored: accepted values are whole numbers from 1 to " + max
+                + "; using " + dflt);
+        return dflt;
     }
 
     /** The constant {@code props} names for {@code name} (case-insensitive), or one of {@code aliases} (upper case). */

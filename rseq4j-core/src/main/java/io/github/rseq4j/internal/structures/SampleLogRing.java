@@ -431,6 +431,11 @@ abstract sealed class SampleLogRing permits HistogramEngine, SeriesGroupEngine {
         boolean folded = false;
         for (int j = 0; j < LOGS; j++) {
             if (transition(i, j, FULL, FOLDING)) {
+                // Plain loads of the entries (aarch64 included): each append's stlr commit of the
+                // cursor orders its entry before it; the thread that marked the log FULL
+                // (trySwitch, or settle) had read the full cursor with an acquire, then made
+                // the mark with a CAS (a release), which this transition's CAS read: a
+                // release/acquire chain from every append to here.
                 fold.entries(memory.whole(), memory.at(i, cursor + 8 + entryBytes() * j), entriesPerLog());
                 transition(i, j, FOLDING, FREE);
                 folded = true;
@@ -454,6 +459,8 @@ abstract sealed class SampleLogRing permits HistogramEngine, SeriesGroupEngine {
         memory.stop(i);
         try {
             settle(i);
+            // plain loads on the stopped slice: the stop's fence orders them after every commit
+            // (SliceMemory.fence says how on aarch64)
             long c = w.get(JAVA_LONG, cursorAt);
             int b = activeLog(c);
             fold.entries(w, memory.at(i, cursor + 8 + entryBytes() * b), (int) (c / step()));

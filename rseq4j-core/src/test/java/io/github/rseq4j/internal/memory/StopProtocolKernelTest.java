@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.memory;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.StoppedSlice;
 
 import io.github.rseq4j.IndexMode;
@@ -78,34 +79,40 @@ public class StopProtocolKernelTest {
         AtomicBoolean done = new AtomicBoolean();
         AtomicLongArray perThread = new AtomicLongArray(adders);
         List<Thread> threads = new ArrayList<>();
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         RseqStatus.Fallbacks before = Rseq.status().fallbacks();
         for (int t = 0; t < adders; t++) {
             int me = t;
             Runnable body = () -> {
                 long n = 0;
-                while (!done.get()) {
-                    item.add(0, 1);
-                    n++;
-                    if ((n & 63) == 0) {
-                        perThread.lazySet(me, n);
-                        if (virtualAdders) {
-                            // A timed park, not Thread.yield(): two carriers whose virtual
-                            // threads only yield can keep re-running them while the other
-                            // virtual threads wait in the scheduler's queue.
-                            java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+                try {
+                    while (!done.get()) {
+                        item.add(0, 1);
+                        n++;
+                        if ((n & 63) == 0) {
+                            perThread.lazySet(me, n);
+                            if (virtualAdders) {
+                                // A timed park, not Thread.yield(): two carriers whose virtual
+                                // threads only yield can keep re-running them while the other
+                                // virtual threads wait in the scheduler's queue.
+                                java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+                            }
                         }
                     }
+                } catch (RuntimeException | Error e) {
+                    // a violation, not a miscount: the adds so far stay counted (finally)
+                    violations.add("adder " + me + " threw " + e);
+                } finally {
+                    perThread.set(me, n);
                 }
-                perThread.set(me, n);
             };
             threads.add(virtualAdders ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body));
         }
-        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         long rounds = 0, stopperAdded = 0;
         // The window: at least `millis`, and until every adder has made progress inside it
         // (a loaded machine may leave a thread unscheduled for a while), at most 20 s.
         long start = System.nanoTime();
-        long deadline = start + millis * 1_000_000, cap = start + 20_000_000_000L;
+        long deadline = start + TimeScale.millis(millis) * 1_000_000, cap = start + TimeScale.nanosOfSeconds(20);
         long[] atStart = new long[adders];
         for (int t = 0; t < adders; t++) {
             atStart[t] = perThread.get(t);
@@ -127,7 +134,7 @@ public class StopProtocolKernelTest {
                             violations.add("slice " + i + " not stopped after stop()");
                         }
                         long v1 = item.get(i, 0);
-                        long until = System.nanoTime() + 20_000;
+                        long until = System.nanoTime() + 20_000L * TimeScale.factor();
                         while (System.nanoTime() < until) {
                             long v = item.get(i, 0);
                             if (v != v1) {

@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.registration;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.RegistrationKind;
 
 import io.github.rseq4j.internal.registration.RegistrationStrategy;
@@ -60,7 +61,7 @@ class OwnRegistrationKernelTest {
     private static int settledLiveAreas() throws InterruptedException {
         int last = RT.registrations().liveOwnAreas();
         for (int i = 0; i < 100; i++) {
-            Thread.sleep(20);
+            Thread.sleep(TimeScale.millis(20));
             int now = RT.registrations().liveOwnAreas();
             if (now == last && i >= 5) {
                 return now;
@@ -152,7 +153,7 @@ class OwnRegistrationKernelTest {
                 return; // one area while registered, returned by close() before the thread exits
             }
             last = "before " + seen[0] + ", registered " + seen[1] + ", after close " + seen[2];
-            Thread.sleep(50);
+            Thread.sleep(TimeScale.millis(50));
         }
         throw new AssertionError("register() must take one area and close() return it: " + last);
     }
@@ -225,7 +226,7 @@ class OwnRegistrationKernelTest {
                     CpuSets.setAffinity(allowed);
                 }
             });
-            t.join(120_000);
+            t.join(TimeScale.millis(120_000));
             assertTrue(!t.isAlive(), "the adds did not finish: an endless loop?");
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());

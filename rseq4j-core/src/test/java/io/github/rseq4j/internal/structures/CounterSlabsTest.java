@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.structures;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.memory.SliceMemory;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class CounterSlabsTest {
 
     /** Live words once the collector has caught up with what is garbage now (bounded wait). */
     private static long settledLive() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(20);
         long previous = -1, live = CounterSlabs.liveCounters();
         int stable = 0;
         while (stable < 2 && System.nanoTime() < deadline) {
@@ -40,7 +41,7 @@ class CounterSlabsTest {
 
     /** Waits (bounded) until the live count drops to {@code target}; returns the last count seen. */
     private static long awaitLive(long target) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(30);
         long live;
         while ((live = CounterSlabs.liveCounters()) > target && System.nanoTime() < deadline) {
             System.gc();

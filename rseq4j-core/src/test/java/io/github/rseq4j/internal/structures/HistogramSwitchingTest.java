@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.structures;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.os.CpuSets;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import io.github.rseq4j.testsupport.Pinned;
@@ -93,7 +94,7 @@ class HistogramSwitchingTest {
         boolean allFinished = true;
         int intervalsWhileStuck;
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long deadline = System.nanoTime() + TimeScale.nanosOfSeconds(60);
             for (Thread r : recorders) {
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
                 allFinished &= r.join(Duration.ofMillis(left));
@@ -291,7 +292,7 @@ class HistogramSwitchingTest {
                 }
                 long[] total = new long[2 + 64];
                 HistogramEngine.Totals last = null;
-                long end = System.nanoTime() + Duration.ofMillis(700).toNanos();
+                long end = System.nanoTime() + TimeScale.of(Duration.ofMillis(700)).toNanos();
                 try {
                     while (System.nanoTime() < end && failures.isEmpty()) {
                         last = e.collect(reset);

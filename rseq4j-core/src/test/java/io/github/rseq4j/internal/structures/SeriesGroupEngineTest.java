@@ -1,5 +1,6 @@
 package io.github.rseq4j.internal.structures;
 
+import io.github.rseq4j.testsupport.TimeScale;
 import io.github.rseq4j.internal.runtime.JitConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +29,7 @@ class SeriesGroupEngineTest {
         armed.set(true);
         Thread taker = Thread.ofPlatform().uncaughtExceptionHandler((t, x) -> failed.set(x))
                 .start(() -> e[0].collect(false));
-        assertTrue(inDrain.await(30, TimeUnit.SECONDS), "the snapshot reached its drain");
+        assertTrue(inDrain.await(TimeScale.millis(30_000), TimeUnit.MILLISECONDS), "the snapshot reached its drain");
         try {
             whileHeld.run();
         } finally {

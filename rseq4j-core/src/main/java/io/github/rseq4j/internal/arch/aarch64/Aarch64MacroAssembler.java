@@ -35,7 +35,12 @@ import static io.github.rseq4j.internal.arch.aarch64.Aarch64Reg.*;
  * of the section before the word that publishes it; {@code POP} and {@code BOUNDED_POP}
  * read what they return through an address dependency on the word they loaded, and a ring
  * write's record stores follow its space check by a control dependency (load, branch,
- * store), both of which Arm orders ({@code PerCpuOperation}). The abort counter's
+ * store), both of which Arm orders ({@code PerCpuOperation}). The Java side: every reader
+ * of a per-CPU word that another CPU's section publishes loads it with an acquire
+ * ({@code getAcquire}, {@code ldar}: {@code SliceOps.getAcquire}, {@code PerCpuItem},
+ * {@code PerCpuCounter}, {@code RingFormat}, {@code SampleLogRing}); a relaxed commit that
+ * takes a lock is followed by an acquire fence ({@code PerCpuSpinLock}); a stopper reads
+ * with plain loads after the stop's fence ({@code SliceMemory.fence}). The abort counter's
  * exclusive pair needs no ordering: it is a statistic.
  *
  * <p>The abort counter is incremented with a load-exclusive/store-exclusive loop
