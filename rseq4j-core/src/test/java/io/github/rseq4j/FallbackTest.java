@@ -359,8 +359,8 @@ class FallbackTest {
     /** Child: an add while this thread holds every slice, so that its fallback finds none free. */
     public static final class StopWaitChild {
         public static void main(String[] args) {
-            try (PerCpuMemory mem = PerCpuMemory.create(IndexMode.CPU_ID)) {
-                PerCpuItem item = mem.allocate(8);
+            try (PerCpuMemory mem = new PerCpuMemory(IndexMode.CPU_ID)) {
+                PerCpuItem item = mem.newItem(8);
                 List<StoppedSlice> held = new ArrayList<>();
                 for (int i = 0; i < mem.slices(); i++) {
                     held.add(mem.stop(i));
