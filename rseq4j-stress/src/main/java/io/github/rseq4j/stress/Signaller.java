@@ -19,12 +19,15 @@ final class Signaller {
     private static final int SIGPIPE = 13;
     /** Publish the worker's thread id every this many operations (a system call). */
     private static final long PUBLISH_EVERY = 64;
+    /** How long a worker waits for the first signal before its first operation. */
+    private static final long FIRST_SIGNAL_WAIT_NANOS = 10_000_000_000L;
 
     private final AtomicIntegerArray tids;
     private final long periodNanos;
     private final long tgkill;
     private final long pid = ProcessHandle.current().pid();
-    private long sent;
+    /** Written by the signaller's thread only; read by workers waiting for the first signal. */
+    private volatile long sent;
 
     /** Signals for {@code workers} workers every {@code micros} microseconds. */
     Signaller(int workers, long micros) {
@@ -45,10 +48,22 @@ final class Signaller {
         return tgkill < 0 ? "signals need tgkill's number for " + Arch.current().displayName() : null;
     }
 
-    /** Called by worker {@code index} before operation {@code rep}: publishes its OS thread's id now and then. */
+    /**
+     * Called by worker {@code index} before operation {@code rep}: publishes its OS thread's id
+     * now and then. Before its first operation a worker also waits (at most
+     * {@link #FIRST_SIGNAL_WAIT_NANOS}) until a signal was sent: on a loaded machine the
+     * signaller's thread could otherwise be left unscheduled until every worker was done, and
+     * a run asked to be signalled was not (HistogramScenarioTest saw signals=0 at load 18).
+     */
     void publish(int index, long rep) {
         if (rep % PUBLISH_EVERY == 0) {
             tids.lazySet(index, Libc.gettid());
+            if (rep == 0) {
+                long deadline = System.nanoTime() + FIRST_SIGNAL_WAIT_NANOS;
+                while (sent == 0 && System.nanoTime() < deadline) {
+                    Thread.yield();
+                }
+            }
         }
     }
 
@@ -58,7 +73,7 @@ final class Signaller {
             for (int i = 0; i < tids.length(); i++) {
                 int tid = tids.get(i);
                 if (tid > 0 && Libc.syscall(tgkill, pid, tid, SIGPIPE) == 0) {
-                    sent++;
+                    sent = sent + 1;    // one writer: this thread
                 }
             }
             LockSupport.parkNanos(periodNanos);
