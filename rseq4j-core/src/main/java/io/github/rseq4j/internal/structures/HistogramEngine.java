@@ -73,8 +73,10 @@ public final class HistogramEngine extends SampleLogRing {
 
     private static final long LOCK = 0;
     private static final long RING = 64;
+    /** Words per sample-log entry: a value. */
+    private static final int WORDS_PER_ENTRY = 1;
     /** Per-CPU memory bytes of one histogram: its fold lock's line and its ring (the README states the figure). */
-    public static final long ITEM_BYTES = RING + SampleLogRing.bytes(1, LOG_ENTRIES);
+    public static final long ITEM_BYTES = RING + SampleLogRing.bytes(WORDS_PER_ENTRY, LOG_ENTRIES);
     /** Elements of a shard. */
     private static final int COUNT = 0, SUM = 1, MIN = 2, MAX = 3, CLAMPED = 4, DIRECT = 5, BUCKETS = 6;
 
@@ -241,7 +243,7 @@ public final class HistogramEngine extends SampleLogRing {
      */
     @Override
     int wordsPerEntry() {
-        return 1;
+        return WORDS_PER_ENTRY;
     }
 
     @Override

@@ -133,8 +133,10 @@ public final class SeriesGroupEngine extends SampleLogRing {
     private static final long SLOT_MASK = MAX_SERIES - 1;
     /** Generations run from 1 to this value, then start again at 1 (40 bits). */
     private static final long MAX_GENERATION = (1L << (64 - SLOT_BITS)) - 1;
+    /** Words per sample-log entry: a series tag and a value. */
+    private static final int WORDS_PER_ENTRY = 2;
     /** Per-CPU bytes: the ring. */
-    public static final long ITEM_BYTES = SampleLogRing.bytes(2, LOG_ENTRIES);
+    public static final long ITEM_BYTES = SampleLogRing.bytes(WORDS_PER_ENTRY, LOG_ENTRIES);
     /** Rounds of switch, fold and append before a record with a full log goes to the statistics directly or the overflow. */
     private static final int FULL_TRIES = 4;
     /** Spins before a waiting snapshot starts yielding. */
@@ -445,7 +447,7 @@ public final class SeriesGroupEngine extends SampleLogRing {
     /** Folds slice {@code i}'s FULL logs and the overflow if the fold lock is free; whether a log was folded. */
     @Override
     int wordsPerEntry() {
-        return 2;
+        return WORDS_PER_ENTRY;
     }
 
     @Override
