@@ -3,11 +3,8 @@ package io.github.rseq4j.internal.registration;
 import io.github.rseq4j.internal.abi.Arch;
 import io.github.rseq4j.internal.abi.RseqAbi;
 import io.github.rseq4j.internal.arch.Backends;
-import io.github.rseq4j.internal.arch.x86_64.X86_64Assembler;
-import io.github.rseq4j.internal.arch.x86_64.X86_64Backend;
 import io.github.rseq4j.internal.asm.AreaLocation;
 import io.github.rseq4j.internal.asm.Backend;
-import io.github.rseq4j.internal.asm.CodeBuffer;
 import io.github.rseq4j.internal.asm.ExecutableMemory;
 import io.github.rseq4j.internal.asm.Label;
 import io.github.rseq4j.internal.asm.MacroAssembler;
@@ -22,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static io.github.rseq4j.internal.arch.x86_64.X86Reg.RAX;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,7 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RegistrationFaultsTest {
 
-    /** A back end that replaces the register or the destructor stub of the real x86-64 one. */
+    /** A back end that replaces the register or the destructor stub of the real one (x86-64 or aarch64). */
     record FaultyBackend(Backend real, boolean registerSaysEbusy, boolean destructorFails) implements Backend {
         @Override
         public Arch arch() {
@@ -59,28 +55,30 @@ class RegistrationFaultsTest {
             real.flushInstructionCache(address, size);
         }
 
-        /** A generated function that returns {@code value} and does nothing else. */
-        private static long returning(long value) {
-            CodeBuffer buf = new CodeBuffer();
-            X86_64Assembler a = new X86_64Assembler(buf);
-            Label entry = new Label("fault");
+        /**
+         * A generated function of the real back end's architecture that returns {@code value}
+         * and does nothing else (it never looks for an area, so the location is arbitrary).
+         */
+        private long returning(long value) {
+            MacroAssembler a = real.newAssembler(new AreaLocation.ThreadPointerOffset(0));
+            Label entry = a.label("fault");
             a.bind(entry);
-            a.movImm(RAX, value);
-            a.ret();
-            return ExecutableMemory.install(X86_64Backend.INSTANCE, buf).addressOf(entry);
+            a.enter(0, 0);
+            a.returnImm(value);
+            return ExecutableMemory.install(real, a.buffer()).addressOf(entry);
         }
     }
 
-    private static void assumeX86WithLibc() {
-        assumeTrue(Libc.AVAILABLE && Platform.get().linux() && Arch.current() == Arch.X86_64,
-                "generates x86-64 stubs: Linux x86-64 only");
+    private static void assumeStubsWithLibc() {
+        assumeTrue(Libc.AVAILABLE && Platform.get().linux() && Backends.forArch(Arch.current()).isPresent(),
+                "generates registration stubs: Linux on x86-64 or aarch64 only");
     }
 
     @Test
     void aRegistrationTheKernelRefusesWithEbusyIsCountedAndLeavesNoArea() {
-        assumeX86WithLibc();
+        assumeStubsWithLibc();
         Platform p = Platform.get();
-        OwnRegistrar reg = new OwnRegistrar(new FaultyBackend(Backends.require(Arch.X86_64), true, false),
+        OwnRegistrar reg = new OwnRegistrar(new FaultyBackend(Backends.require(Arch.current()), true, false),
                 Math.max(p.featureSize(), RseqAbi.ORIGINAL_FEATURE_SIZE), p.rseqAlign());
         assertEquals(OwnRegistrar.Outcome.REFUSED, reg.registerCurrentThread());
         assertEquals(1, reg.refusals());
@@ -96,7 +94,7 @@ class RegistrationFaultsTest {
         public static void main(String[] args) throws Exception {
             boolean fails = Boolean.parseBoolean(args[0]);
             Platform p = Platform.get();
-            OwnRegistrar reg = new OwnRegistrar(new FaultyBackend(Backends.require(Arch.X86_64), false, fails),
+            OwnRegistrar reg = new OwnRegistrar(new FaultyBackend(Backends.require(Arch.current()), false, fails),
                     p.featureSize(), p.rseqAlign());
             for (int t = 0; t < 3; t++) {
                 OwnRegistrar.Outcome[] o = new OwnRegistrar.Outcome[1];
@@ -113,7 +111,7 @@ class RegistrationFaultsTest {
 
     @Test
     void anAreaWhoseUnregistrationFailedAtThreadExitIsNeverReused() {
-        assumeX86WithLibc();
+        assumeStubsWithLibc();
         assumeTrue(Platform.get().probe() == io.github.rseq4j.internal.os.KernelRseq.Probe.PRESENT, "needs kernel rseq");
         Map<String, String> noGlibcRseq = ChildJvm.env("GLIBC_TUNABLES", ChildJvm.GLIBC_RSEQ_OFF);
         ChildJvm.Result ok = ChildJvm.run(ExitChild.class, List.of(), noGlibcRseq, Duration.ofSeconds(60), "false")
