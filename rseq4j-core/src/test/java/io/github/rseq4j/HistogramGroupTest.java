@@ -180,7 +180,6 @@ class HistogramGroupTest {
             int[] intervals = {0};
             java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
-            java.util.concurrent.atomic.AtomicReference<Throwable> recorderFailed = new java.util.concurrent.atomic.AtomicReference<>();
             Thread taker = Thread.ofPlatform().uncaughtExceptionHandler((th, e) -> failed.set(e)).start(() -> {
                 while (!done.get()) {
                     g.snapshotThenReset(add);
@@ -189,10 +188,8 @@ class HistogramGroupTest {
                 }
             });
             started.await();        // the recorders start once the taker runs: several intervals overlap them
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < platform + virtual; t++) {
-                int id = t;
-                Runnable body = () -> {
+            try {   // a recorder's failure is rethrown (its records are missing: say why, not only that)
+                PerCpuCounterTest.runThreads(platform, virtual, id -> {
                     for (int k = 0; k < perThread / (id < platform ? 1 : 20); k++) {
                         HistogramSeries s = series.get((id * 31 + k) % seriesCount);
                         switch (k % 97) {
@@ -201,20 +198,13 @@ class HistogramGroupTest {
                             default -> s.record((id + k) % 64);
                         }
                     }
-                };
-                Thread.Builder b = id < platform ? Thread.ofPlatform() : Thread.ofVirtual();
-                ts.add(b.uncaughtExceptionHandler((th, e) -> recorderFailed.compareAndSet(null, e)).start(body));
+                });
+            } finally {
+                done.set(true);
+                taker.join();
             }
-            for (Thread t : ts) {
-                t.join();
-            }
-            done.set(true);
-            taker.join();
             if (failed.get() != null) {
                 throw new AssertionError("the taker failed", failed.get());
-            }
-            if (recorderFailed.get() != null) {       // its records are missing: say why, not only that
-                throw new AssertionError("a recorder failed", recorderFailed.get());
             }
             g.snapshotThenReset(add);
             long[][] expected = new long[seriesCount][65];

@@ -26,10 +26,18 @@ class PerCpuCounterTest {
 
     /** Runs body(0..n-1) on n platform or virtual threads, all released together; rethrows the first failure. */
     static void runThreads(int n, boolean virtual, IntConsumer body) throws InterruptedException {
+        runThreads(virtual ? 0 : n, virtual ? n : 0, body);
+    }
+
+    /**
+     * Runs body(0..platform+virtual-1), ids below {@code platform} on platform threads and the
+     * others on virtual threads, all released together; rethrows the first failure.
+     */
+    static void runThreads(int platform, int virtual, IntConsumer body) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < n; t++) {
+        for (int t = 0; t < platform + virtual; t++) {
             int id = t;
             Runnable r = () -> {
                 try {
@@ -39,7 +47,7 @@ class PerCpuCounterTest {
                     failure.compareAndSet(null, e);
                 }
             };
-            threads.add(virtual ? Thread.ofVirtual().start(r) : Thread.ofPlatform().start(r));
+            threads.add(id < platform ? Thread.ofPlatform().start(r) : Thread.ofVirtual().start(r));
         }
         go.countDown();
         for (Thread t : threads) {

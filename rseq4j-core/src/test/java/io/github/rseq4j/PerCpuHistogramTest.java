@@ -264,25 +264,15 @@ class PerCpuHistogramTest {
                 intervals.add(h.snapshotThenReset());
             }
         });
-        List<Thread> ts = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> recorderFailed = new java.util.concurrent.atomic.AtomicReference<>();
-        for (int t = 0; t < platform + virtual; t++) {
-            int id = t;
-            Runnable body = () -> {
+        try {   // a recorder's failure is rethrown (its records are missing: say why, not only that)
+            PerCpuCounterTest.runThreads(platform, virtual, id -> {
                 for (int k = 0; k < perThread / (id < platform ? 1 : 20); k++) {
                     h.record((id + k) % 64);
                 }
-            };
-            Thread.Builder b = id < platform ? Thread.ofPlatform() : Thread.ofVirtual();
-            ts.add(b.uncaughtExceptionHandler((th, e) -> recorderFailed.compareAndSet(null, e)).start(body));
-        }
-        for (Thread t : ts) {
-            t.join();
-        }
-        done.set(true);
-        taker.join();
-        if (recorderFailed.get() != null) {       // its records are missing: say why, not only that
-            throw new AssertionError("a recorder failed", recorderFailed.get());
+            });
+        } finally {
+            done.set(true);
+            taker.join();
         }
         intervals.add(h.snapshotThenReset());
         long expectedCount = 0, expectedSum = 0;
@@ -328,10 +318,8 @@ class PerCpuHistogramTest {
                 Thread.onSpinWait();
             }
         });
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            ts.add(Thread.ofPlatform().start(() -> {
+        try {
+            PerCpuCounterTest.runThreads(threads, false, id -> {
                 for (int k = 0; k < perThread; k++) {
                     switch (k % 50) {
                         case 0 -> h.record(k, 3);
@@ -340,13 +328,11 @@ class PerCpuHistogramTest {
                         default -> h.record((id * 7919L + k) & 0xFFFF);
                     }
                 }
-            }));
+            });
+        } finally {
+            done.set(true);
+            taker.join();
         }
-        for (Thread t : ts) {
-            t.join();
-        }
-        done.set(true);
-        taker.join();
         intervals.add(h.snapshotThenReset());
         long expectedCount = 0, expectedSum = 0, expectedClamped = 0;
         for (int id = 0; id < threads; id++) {

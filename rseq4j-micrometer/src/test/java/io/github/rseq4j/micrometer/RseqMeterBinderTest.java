@@ -334,7 +334,7 @@ class RseqMeterBinderTest {
             t.join();
         }
         assertNull(failure.get());
-        assertTrue(slow < 20, slow + " of 200 scrapes took longer than a snapshot's age: too few checked");
+        assertTrue(slow < 20, slow + " of 200 scrapes took longer than SnapshotCache.MAX_IDLE_NANOS: too few checked");
         long total = records[0] + records[1] + records[2];
         String text = registry.scrape();
         assertEquals(total, (long) value(text, "work_seconds_count "));
